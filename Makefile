@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh clone: `make run` and `make test`.
+PY      ?= $(shell command -v python3.11 || command -v python3)
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+PORT    ?= 8501
+INDEX   ?= index
+CORPUS  ?= corpus
+MODEL   ?= e5-small
+SHARED  ?= ../shared
+
+.PHONY: venv index run test lint eval clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first, pinned: an unpinned torch would pull a multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+index: venv
+	$(BIN)/python -m indexer build $(CORPUS) --index $(INDEX) --model $(MODEL) --if-changed
+
+run: index
+	$(BIN)/streamlit run search_app/app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+lint: venv
+	$(BIN)/ruff check .
+
+test: venv lint
+	$(BIN)/python -m pytest -q
+
+eval: index
+	$(BIN)/python -m search_app.eval --gold $(SHARED)/eval/dev_queries.jsonl --index $(INDEX) \
+		--beir $(SHARED)/datasets/alqac-2023-2025 --model $(MODEL) --json eval/results.json
+
+clean:
+	rm -rf $(INDEX) .cache .pytest_cache

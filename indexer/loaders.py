@@ -1,0 +1,367 @@
+"""File loaders: bytes on disk → clean NFC text plus the structure the format itself declares.
+
+Every loader returns `RawDocument`s or raises `LoadError` with a reason a user can act on;
+the pipeline turns that into a "skipped: reason" line and goes on with the other files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .records import PageSpan
+from .text import clean_text
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+class LoadError(Exception):
+    """A file that cannot be indexed; the message says why."""
+
+
+@dataclass
+class RawDocument:
+    text: str
+    pages: list[PageSpan] = field(default_factory=list)
+    headings: dict[int, int] = field(default_factory=dict)  # line start offset → level (1 = top)
+    hints: dict[str, Any] = field(default_factory=dict)  # weak metadata from the format
+    explicit: dict[str, Any] = field(default_factory=dict)  # metadata given as data (JSONL fields)
+    doc_id: str | None = None  # set when the source names its own id (JSONL)
+    notes: list[str] = field(default_factory=list)
+
+
+class _Assembler:
+    """Joins cleaned paragraphs into one text, one paragraph per line, keeping offsets."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.headings: dict[int, int] = {}
+
+    def add(self, paragraph: str, heading: int | None = None) -> None:
+        for line in clean_text(paragraph).split("\n"):
+            if not line:
+                continue
+            if self.parts:
+                self.parts.append("\n")
+                self.length += 1
+            if heading:
+                self.headings[self.length] = heading
+            self.parts.append(line)
+            self.length += len(line)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def decode_text(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise LoadError(f"bytes do not decode as UTF-16: {e.reason} at byte {e.start}") from e
+    if b"\x00" in data[:4096]:
+        raise LoadError("binary content (NUL bytes), not a text document")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise LoadError(f"bytes do not decode as UTF-8 ({e.reason} at byte {e.start})") from e
+
+
+def _read(path: Path) -> bytes:
+    size = path.stat().st_size
+    if size == 0:
+        raise LoadError("empty file")
+    if size > MAX_FILE_BYTES:
+        raise LoadError(f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 10**6} MB limit")
+    return path.read_bytes()
+
+
+def _require_text(text: str) -> str:
+    if not text.strip():
+        raise LoadError("no text in the file")
+    return text
+
+
+def load_txt(path: Path) -> list[RawDocument]:
+    return [RawDocument(_require_text(clean_text(decode_text(_read(path)))))]
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+_DROP_TAGS = ["script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button",
+              "nav", "header", "footer", "aside", "select", "input", "head"]
+_CHROME = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumbs?|footer|sidebar|share|social|comments?|"
+                     r"related|cookie|banner|advert|ads)([-_ ]|$)", re.IGNORECASE)
+_BLOCK = {"p", "div", "section", "article", "main", "li", "tr", "blockquote", "pre", "h1", "h2", "h3",
+          "h4", "h5", "h6", "dd", "dt", "figcaption", "caption", "table", "ul", "ol", "br", "hr", "td", "th"}
+
+
+def html_to_document(html: str) -> RawDocument:
+    from bs4 import BeautifulSoup, NavigableString, Tag
+
+    soup = BeautifulSoup(html, "lxml")
+    hints: dict[str, Any] = {}
+    if soup.title and soup.title.get_text(strip=True):
+        hints["title"] = soup.title.get_text(" ", strip=True)
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed or not isinstance(tag, Tag) or tag.attrs is None:
+            continue
+        ident = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
+        if ident.strip() and _CHROME.search(ident) and tag.name not in ("body", "html", "main", "article"):
+            tag.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    h1 = root.find("h1")
+    if h1 and h1.get_text(strip=True):
+        hints["title"] = h1.get_text(" ", strip=True)
+
+    asm = _Assembler()
+    buf: list[str] = []
+    level: list[int | None] = [None]
+
+    def flush() -> None:
+        if buf:
+            asm.add(" ".join("".join(buf).split("\n")), heading=level[0])
+            buf.clear()
+        level[0] = None
+
+    def walk(node: Any) -> None:
+        for child in node.children:
+            if isinstance(child, NavigableString):
+                if type(child).__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction"):
+                    continue
+                buf.append(str(child))
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name = child.name
+            if name in _BLOCK:
+                flush()
+                if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                    level[0] = int(name[1])
+                if name == "li":
+                    parent = child.parent
+                    if parent is not None and parent.name == "ol":
+                        start = int(parent.get("start") or 1) if str(parent.get("start") or "1").isdigit() else 1
+                        idx = [c for c in parent.find_all("li", recursive=False)].index(child)
+                        buf.append(f"{start + idx}. ")
+                    else:
+                        buf.append("– ")
+                if name in ("td", "th"):
+                    buf.append(" ")
+                walk(child)
+                if name not in ("td", "th"):
+                    flush()
+            else:
+                walk(child)
+
+    walk(root)
+    flush()
+    return RawDocument(_require_text(asm.text()), headings=asm.headings, hints=hints)
+
+
+def load_html(path: Path) -> list[RawDocument]:
+    return [html_to_document(decode_text(_read(path)))]
+
+
+def load_md(path: Path) -> list[RawDocument]:
+    from markdown_it import MarkdownIt
+
+    source = decode_text(_read(path))
+    # html=False: raw HTML inside Markdown is shown as text, never interpreted.
+    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(source)
+    doc = html_to_document(html)
+    doc.hints.pop("title", None)
+    first = next((lvl for lvl in sorted(doc.headings.items())), None)
+    if first:
+        line_end = doc.text.find("\n", first[0])
+        doc.hints["title"] = doc.text[first[0] : line_end if line_end >= 0 else None]
+    return [doc]
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+
+_ENDS_SENTENCE = re.compile(r"[.:;!?…”\"')]$")
+_STARTS_BLOCK = re.compile(
+    r"^(?:[-–•*+]\s|\d{1,2}[.)]\s|[a-zđ]\)\s|[IVXLC]+[.\-–]\s|Điều\s+\d|Chương\s|Mục\s|Phần\s|[A-ZĐ][A-ZĐ ]{6,}$)"
+)
+
+
+def reflow(lines: list[str]) -> str:
+    """Re-join the visual lines of a PDF page into paragraphs.
+
+    A line continues the previous one unless the previous one ends a sentence or the line
+    starts a heading or list item; this keeps sentences whole for the splitter.
+    """
+    out: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if not line:
+            if out and out[-1] != "":
+                out.append("")
+            continue
+        if out and out[-1] and not _ENDS_SENTENCE.search(out[-1]) and not _STARTS_BLOCK.match(line):
+            out[-1] = out[-1] + " " + line
+        else:
+            out.append(line)
+    return "\n".join(x for x in out if x)
+
+
+def load_pdf(path: Path) -> list[RawDocument]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    data = _read(path)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception as e:  # pypdf raises several types for unsupported crypto
+                raise LoadError(f"encrypted PDF that cannot be opened ({e})") from e
+            if not ok:
+                raise LoadError("encrypted PDF: a password is required")
+        pages_text = [page.extract_text() or "" for page in reader.pages]
+    except LoadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, IndexError) as e:
+        raise LoadError(f"corrupt or unreadable PDF ({type(e).__name__}: {e})") from e
+    except Exception as e:
+        raise LoadError(f"unreadable PDF ({type(e).__name__}: {e})") from e
+
+    parts: list[str] = []
+    spans: list[PageSpan] = []
+    pos = 0
+    for number, raw in enumerate(pages_text, start=1):
+        page_text = clean_text(reflow(clean_text(raw).split("\n")))
+        if not page_text:
+            continue
+        if parts:
+            parts.append("\n")
+            pos += 1
+        spans.append(PageSpan(pos, pos + len(page_text), number))
+        parts.append(page_text)
+        pos += len(page_text)
+    text = "".join(parts)
+    if not text.strip():
+        raise LoadError("no text layer — needs OCR")
+    return [RawDocument(text, pages=spans)]
+
+
+# --- DOCX --------------------------------------------------------------------------------------
+
+_DOCX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+
+
+def load_docx(path: Path) -> list[RawDocument]:
+    import docx
+    from docx.table import Table
+
+    data = _read(path)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+            if total > _DOCX_MAX_UNCOMPRESSED:
+                raise LoadError(f"DOCX expands to {total / 1e6:.0f} MB: refused as a possible zip bomb")
+        document = docx.Document(io.BytesIO(data))
+    except LoadError:
+        raise
+    except Exception as e:
+        raise LoadError(f"not a readable DOCX file ({type(e).__name__}: {e})") from e
+
+    asm = _Assembler()
+    hints: dict[str, Any] = {}
+    if document.core_properties.title:
+        hints["title"] = document.core_properties.title
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells = []
+                for cell in row.cells:
+                    t = cell.text.strip()
+                    if t and (not cells or cells[-1] != t):  # merged cells repeat their text
+                        cells.append(t)
+                if cells:
+                    asm.add(" | ".join(cells))
+            continue
+        style = (block.style.name if block.style is not None else "") or ""
+        level = None
+        if style == "Title":
+            level = 1
+            hints.setdefault("title", block.text.strip())
+        elif m := re.match(r"Heading (\d)", style):
+            level = int(m.group(1))
+        asm.add(block.text, heading=level)
+    return [RawDocument(_require_text(asm.text()), headings=asm.headings, hints=hints)]
+
+
+# --- JSONL -------------------------------------------------------------------------------------
+
+
+def load_jsonl(path: Path) -> list[RawDocument]:
+    """One document per line: {"id", "title"?, "text", ...metadata}. Bad lines are noted, not fatal."""
+    text = decode_text(_read(path))
+    docs: list[RawDocument] = []
+    notes: list[str] = []
+    seen: set[str] = set()
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            notes.append(f"line {lineno}: not JSON ({e.msg})")
+            continue
+        if not isinstance(obj, dict):
+            notes.append(f"line {lineno}: not a JSON object")
+            continue
+        doc_id = obj.get("id", obj.get("_id"))
+        body = obj.get("text")
+        if doc_id is None or not isinstance(body, str) or not body.strip():
+            notes.append(f"line {lineno}: needs an \"id\" and a non-empty \"text\"")
+            continue
+        doc_id = str(doc_id)
+        if doc_id in seen:
+            notes.append(f"line {lineno}: duplicate id {doc_id!r}")
+            continue
+        seen.add(doc_id)
+        explicit = {k: v for k, v in obj.items() if k not in ("id", "_id", "text") and v is not None}
+        docs.append(RawDocument(clean_text(body), explicit=explicit, doc_id=doc_id))
+    if not docs:
+        raise LoadError("no valid documents in the JSONL file" + (f" ({notes[0]})" if notes else ""))
+    if notes:
+        docs[0].notes.extend(notes)
+    return docs
+
+
+LOADERS: dict[str, Callable[[Path], list[RawDocument]]] = {
+    ".txt": load_txt,
+    ".md": load_md,
+    ".markdown": load_md,
+    ".html": load_html,
+    ".htm": load_html,
+    ".pdf": load_pdf,
+    ".docx": load_docx,
+    ".jsonl": load_jsonl,
+}
+
+
+def is_supported(path: Path) -> bool:
+    return path.suffix.lower() in LOADERS
+
+
+def load_file(path: Path) -> list[RawDocument]:
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise LoadError(f"unsupported file type {path.suffix or '(none)'!r}")
+    return loader(path)

@@ -1,0 +1,254 @@
+"""On-disk index: generations of (FAISS vectors + SQLite passages/documents + manifest).
+
+Layout of an index folder::
+
+    index/
+      CURRENT                 name of the live generation (replaced atomically)
+      gen-20241125T101500-ab12/
+        manifest.json         model, dimension, counts, per-file hashes, build time
+        passages.sqlite       documents and passages (verbatim text, offsets, sections, pages)
+        vectors.faiss         inner-product index of L2-normalised vectors; row i = passage id i
+
+A build writes a complete new generation in a temporary folder, renames it into place and only
+then points CURRENT at it, so a crash at any moment leaves the previous index loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from .docnumbers import find_numbers
+from .records import Document, Passage
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+KEEP_GENERATIONS = 2  # the live one and the one a running app may still be reading
+
+SCHEMA = """
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY, title TEXT, doc_number TEXT, doc_type TEXT, issuer TEXT,
+    date TEXT, source TEXT, file_hash TEXT, extra TEXT, pages TEXT, text TEXT
+);
+CREATE TABLE passages (
+    pid INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, section TEXT NOT NULL, page INTEGER,
+    text TEXT NOT NULL, embed_hash TEXT NOT NULL
+);
+CREATE INDEX passages_doc ON passages(doc_id, ordinal);
+CREATE TABLE numbers (pid INTEGER NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX numbers_key ON numbers(key);
+"""
+
+
+class IndexNotFound(FileNotFoundError):
+    pass
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    pointer = index_dir / CURRENT
+    if not pointer.exists():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    gen = index_dir / name
+    return gen if name and (gen / "manifest.json").exists() else None
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    gen = current_generation(Path(index_dir))
+    if gen is None:
+        return None
+    return json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+
+
+def write_generation(
+    index_dir: Path,
+    documents: list[Document],
+    passages: list[Passage],
+    vectors: np.ndarray,
+    embed_hashes: list[str],
+    manifest: dict[str, Any],
+    extra_writers: list[Any] | None = None,
+) -> Path:
+    """Write a complete generation and make it current. Returns its folder."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    name = f"gen-{stamp}-{secrets.token_hex(3)}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        db = sqlite3.connect(tmp / "passages.sqlite")
+        db.executescript(SCHEMA)
+        db.executemany(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (d.doc_id, d.title, d.doc_number, d.doc_type, d.issuer, d.date, d.source, d.file_hash,
+                 json.dumps(d.extra, ensure_ascii=False),
+                 json.dumps([[p.start, p.end, p.page] for p in d.pages]), d.text)
+                for d in documents
+            ],
+        )
+        db.executemany(
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (i, p.doc_id, p.ordinal, p.start, p.end, json.dumps(p.section, ensure_ascii=False), p.page,
+                 p.text, h)
+                for i, (p, h) in enumerate(zip(passages, embed_hashes, strict=True))
+            ],
+        )
+        db.executemany(
+            "INSERT INTO numbers VALUES (?,?,?)",
+            [(i, m.key, m.text) for i, p in enumerate(passages) for m in find_numbers(p.text)],
+        )
+        db.commit()
+        db.close()
+
+        dim = int(manifest["dimension"])
+        index = faiss.IndexFlatIP(dim)
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(index, str(tmp / "vectors.faiss"))
+        for writer in extra_writers or []:
+            writer(tmp)
+
+        manifest = {**manifest, "format_version": FORMAT_VERSION, "generation": name,
+                    "documents": len(documents), "passages": len(passages)}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        _fsync_dir(tmp)
+        os.rename(tmp, index_dir / name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+    pointer_tmp = index_dir / f".{CURRENT}.{secrets.token_hex(3)}"
+    pointer_tmp.write_text(name, encoding="utf-8")
+    with open(pointer_tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(pointer_tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    _prune(index_dir, keep=name)
+    return index_dir / name
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _prune(index_dir: Path, keep: str) -> None:
+    gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name, reverse=True)
+    kept = [g for g in gens if g.name == keep] + [g for g in gens if g.name != keep][: KEEP_GENERATIONS - 1]
+    for g in gens:
+        if g not in kept:
+            shutil.rmtree(g, ignore_errors=True)
+    # Leftovers of builds that were killed mid-way.
+    for tmp in index_dir.glob(".tmp-gen-*"):
+        if time.time() - tmp.stat().st_mtime > 3600:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _row_to_passage(row: sqlite3.Row) -> dict[str, Any]:
+    d = dict(row)
+    d["section"] = json.loads(d["section"])
+    return d
+
+
+def _row_to_document(row: sqlite3.Row, with_text: bool) -> dict[str, Any]:
+    d = dict(row)
+    d["extra"] = json.loads(d["extra"] or "{}")
+    d["pages"] = json.loads(d["pages"] or "[]")
+    if not with_text:
+        d.pop("text", None)
+    return d
+
+
+class IndexReader:
+    """One loaded generation: the vectors in memory, passages and documents read on demand."""
+
+    def __init__(self, generation: Path) -> None:
+        self.path = generation
+        self.manifest: dict[str, Any] = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+        self.vectors = faiss.read_index(str(generation / "vectors.faiss"))
+        # Streamlit serves sessions from several threads; one connection guarded by a lock.
+        self._db = sqlite3.connect(f"file:{generation / 'passages.sqlite'}?mode=ro", uri=True,
+                                   check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, index_dir: Path) -> IndexReader:
+        gen = current_generation(Path(index_dir))
+        if gen is None:
+            raise IndexNotFound(f"no index in {index_dir}")
+        return cls(gen)
+
+    def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    @property
+    def size(self) -> int:
+        return int(self.vectors.ntotal)
+
+    def passages(self, pids: list[int]) -> list[dict[str, Any]]:
+        if not pids:
+            return []
+        marks = ",".join("?" * len(pids))
+        rows = {r["pid"]: _row_to_passage(r) for r in self._query(f"SELECT * FROM passages WHERE pid IN ({marks})",
+                                                                   tuple(int(p) for p in pids))}
+        return [rows[p] for p in pids if p in rows]
+
+    def doc_passages(self, doc_id: str) -> list[dict[str, Any]]:
+        return [_row_to_passage(r) for r in
+                self._query("SELECT * FROM passages WHERE doc_id=? ORDER BY ordinal", (doc_id,))]
+
+    def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
+        return [_row_to_passage(r) for r in self._query(
+            "SELECT * FROM passages WHERE doc_id=? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",
+            (doc_id, ordinal - radius, ordinal + radius))]
+
+    def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM documents WHERE doc_id=?", (doc_id,))
+        return _row_to_document(rows[0], with_text) if rows else None
+
+    def documents(self) -> list[dict[str, Any]]:
+        cols = "doc_id, title, doc_number, doc_type, issuer, date, source, file_hash, extra, pages"
+        return [_row_to_document(r, False) for r in self._query(f"SELECT {cols} FROM documents ORDER BY doc_id")]
+
+    def all_passage_rows(self) -> list[dict[str, Any]]:
+        return [_row_to_passage(r) for r in self._query("SELECT * FROM passages ORDER BY pid")]
+
+    def pids_citing(self, number_key: str) -> list[int]:
+        return [r[0] for r in self._query("SELECT DISTINCT pid FROM numbers WHERE key=? ORDER BY pid", (number_key,))]
+
+    def passage_doc_ids(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT doc_id FROM passages ORDER BY pid")]
+
+    def cached_vectors(self) -> dict[str, np.ndarray]:
+        """embed_hash → vector, so a rebuild embeds only passages whose embedded text changed."""
+        rows = self._query("SELECT pid, embed_hash FROM passages ORDER BY pid")
+        if not rows:
+            return {}
+        mat = self.vectors.reconstruct_n(0, self.size)
+        return {r["embed_hash"]: mat[r["pid"]] for r in rows}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,85 @@
+"""Vietnamese text normalisation shared by the indexer and the searcher.
+
+Stored text is always NFC and keeps its diacritics; folding (tone marks stripped, đ→d) is only
+ever applied to derived search keys, never to what a user reads or cites.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Lines that web pages leave behind around an article: menus, tag and attachment stubs.
+# Matched against a whole stripped line only, so a sentence containing these words survives.
+CRUMB_LINES = frozenset(
+    s.casefold()
+    for s in (
+        "Sign In",
+        "Sign in",
+        "Log in",
+        "Đăng nhập",
+        "Đăng ký",
+        "Tag:",
+        "Tags:",
+        "Từ khóa:",
+        "File đính kèm",
+        "File đính kèm:",
+        "Tệp đính kèm",
+        "Chia sẻ",
+        "Chia sẻ:",
+        "In bài",
+        "In bài viết",
+        "Bình luận",
+        "Ý kiến bạn đọc",
+        "Tin liên quan",
+        "Bài viết liên quan",
+        "Trở về",
+        "Quay lại",
+        "Về đầu trang",
+        "Trang chủ",
+    )
+)
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+_MANY_BLANKS = re.compile(r"\n{3,}")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def clean_text(text: str) -> str:
+    """NFC, one space between words, at most one blank line between paragraphs, no web crumbs."""
+    text = nfc(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _ZERO_WIDTH.sub("", text)
+    lines = []
+    for line in text.split("\n"):
+        line = _SPACES.sub(" ", line).strip()
+        if line.casefold() in CRUMB_LINES:
+            continue
+        lines.append(line)
+    return _MANY_BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip Vietnamese diacritics (tone and vowel marks, đ→d).
+
+    Works on NFC or NFD input alike: decomposing first exposes every mark as a combining
+    character, which is then dropped.
+    """
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return stripped.replace("đ", "d")
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def syllables(text: str) -> list[str]:
+    """Lower-cased NFC syllables, one-letter ones included ("ở", "ý" are words)."""
+    return _WORD.findall(nfc(text).casefold())
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))

@@ -1,0 +1,178 @@
+"""Retrieval evaluation: Hit@1/5/10 and MRR@10, overall and per query kind, for each method.
+
+Two kinds of relevance data:
+- a gold-substring file (JSONL lines {"id", "query", "kind"?, "gold": [substring, …]}): a result
+  is relevant when its text contains one of the gold substrings (whitespace-normalised);
+- a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv): the corpus is indexed through the JSONL
+  loader, a result is relevant when its doc_id is in the query's qrels; a document returned more
+  than once counts at its first rank only.
+
+    python -m search_app.eval --gold ../shared/eval/dev_queries.jsonl --index index
+    python -m search_app.eval --beir ../shared/datasets/alqac-2023-2025 --cache .cache/eval
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from indexer.embedders import DEFAULT_MODEL, canonical_name
+from indexer.pipeline import build
+from indexer.store import read_manifest
+
+from .searcher import METHODS, Searcher
+
+KS = (1, 5, 10)
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.split())
+
+
+def first_relevant_rank(ranked: list[Any], is_relevant: Callable[[Any], bool]) -> int | None:
+    for rank, item in enumerate(ranked, start=1):
+        if is_relevant(item):
+            return rank
+    return None
+
+
+def summarise(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
+    out = {f"hit@{k}": sum(1 for r in ranks if r is not None and r <= k) / n for k in KS}
+    out["mrr@10"] = sum(1.0 / r for r in ranks if r is not None and r <= 10) / n
+    out["n"] = len(ranks)
+    return out
+
+
+def _scores(per_query: list[tuple[str, int | None]]) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[int | None]] = defaultdict(list)
+    for kind, rank in per_query:
+        groups[kind].append(rank)
+    result = {"overall": summarise([r for _, r in per_query])}
+    for kind in sorted(groups):
+        result[kind] = summarise(groups[kind])
+    return result
+
+
+def evaluate_gold(searcher: Searcher, queries_file: Path, methods: tuple[str, ...] = METHODS,
+                  top_k: int = 10) -> dict[str, Any]:
+    queries = [json.loads(line) for line in Path(queries_file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    results: dict[str, Any] = {}
+    for method in methods:
+        per_query, times, misses = [], [], []
+        for q in queries:
+            gold = [_norm(g) for g in q["gold"]]
+            t = time.perf_counter()
+            hits = searcher.search(q["query"], top_k, method=method)
+            times.append(time.perf_counter() - t)
+            rank = first_relevant_rank(hits, lambda h, gold=gold: any(g in _norm(h.text) for g in gold))
+            per_query.append((q.get("kind", "all"), rank))
+            if rank != 1:
+                misses.append({"id": q.get("id"), "query": q["query"], "rank": rank})
+        results[method] = {"scores": _scores(per_query), "median_ms": 1000 * statistics.median(times),
+                           "not_first": misses}
+    return {"dataset": str(queries_file), "queries": len(queries), "index": searcher.status(), "methods": results}
+
+
+def _read_beir(folder: Path) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
+    queries = [json.loads(line) for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+               if line.strip()]
+    qrels: dict[str, set[str]] = defaultdict(set)
+    with open(folder / "qrels.tsv", encoding="utf-8") as f:
+        reader = csv.reader(f, delimiter="\t")
+        header = next(reader)
+        if header and header[0] != "query-id":  # headerless file: the first row is data
+            qrels[header[0]].add(header[1])
+        for row in reader:
+            if len(row) >= 2 and (len(row) < 3 or row[2] != "0"):
+                qrels[row[0]].add(row[1])
+    return [q for q in queries if q["_id"] in qrels], qrels
+
+
+def beir_index(folder: Path, cache: Path, model: str) -> tuple[Path, dict[str, Any] | None]:
+    """Index the BEIR corpus once per model; later runs reuse it (the build embeds only changes)."""
+    index_dir = cache / f"{folder.name}-{canonical_name(model).replace('/', '_').replace(':', '_')}"
+    report = None
+    manifest = read_manifest(index_dir)
+    if manifest is None or manifest.get("model") != canonical_name(model):
+        print(f"Indexing {folder / 'corpus.jsonl'} into {index_dir} …", file=sys.stderr)
+        rep = build([folder / "corpus.jsonl"], index_dir, model=model)
+        report = {"passages": rep.passages, "documents": rep.documents, "seconds": round(rep.seconds, 1)}
+    return index_dir, report
+
+
+def evaluate_beir(folder: Path, searcher: Searcher, methods: tuple[str, ...] = METHODS,
+                  depth: int = 50) -> dict[str, Any]:
+    queries, qrels = _read_beir(folder)
+    results: dict[str, Any] = {}
+    for method in methods:
+        per_query, times = [], []
+        for q in queries:
+            t = time.perf_counter()
+            hits = searcher.search(q["text"], depth, method=method)
+            times.append(time.perf_counter() - t)
+            docs: list[str] = []
+            for h in hits:  # a document counts at its first rank only
+                if h.doc_id not in docs:
+                    docs.append(h.doc_id)
+            rank = first_relevant_rank(docs, lambda d, rel=qrels[q["_id"]]: d in rel)
+            per_query.append((q.get("question_type") or "all", rank))
+        results[method] = {"scores": _scores(per_query), "median_ms": 1000 * statistics.median(times)}
+    return {"dataset": str(folder), "queries": len(queries), "index": searcher.status(), "methods": results}
+
+
+def format_table(result: dict[str, Any]) -> str:
+    lines = [f"{result['dataset']} — {result['queries']} queries — model {result['index']['model']}, "
+             f"{result['index']['passages']} passages",
+             f"{'method':<8} {'kind':<14} {'n':>4} {'Hit@1':>6} {'Hit@5':>6} {'Hit@10':>6} {'MRR@10':>7} {'ms':>6}",
+             "-" * 66]
+    for method, r in result["methods"].items():
+        for kind, s in r["scores"].items():
+            ms = f"{r['median_ms']:.1f}" if kind == "overall" else ""
+            lines.append(f"{method:<8} {kind[:14]:<14} {s['n']:>4} {s['hit@1']:>6.3f} {s['hit@5']:>6.3f} "
+                         f"{s['hit@10']:>6.3f} {s['mrr@10']:>7.3f} {ms:>6}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m search_app.eval", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--gold", type=Path, action="append", default=[], help="gold-substring JSONL file")
+    p.add_argument("--index", type=Path, default=Path("index"), help="index for --gold (default: index/)")
+    p.add_argument("--beir", type=Path, action="append", default=[], help="BEIR folder")
+    p.add_argument("--cache", type=Path, default=Path(".cache/eval"), help="where BEIR indexes are kept")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="embedder for BEIR indexes")
+    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--json", type=Path, help="write all results to this JSON file")
+    args = p.parse_args(argv)
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    if not args.gold and not args.beir:
+        p.error("give --gold FILE and/or --beir FOLDER")
+    out: list[dict[str, Any]] = []
+    for gold in args.gold:
+        res = evaluate_gold(Searcher(args.index), gold, methods)
+        print(format_table(res) + "\n")
+        out.append(res)
+    for folder in args.beir:
+        index_dir, built = beir_index(folder, args.cache, args.model)
+        res = evaluate_beir(folder, Searcher(index_dir), methods)
+        if built:
+            res["build"] = built
+        print(format_table(res) + "\n")
+        out.append(res)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

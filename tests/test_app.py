@@ -1,0 +1,56 @@
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+APP = str(ROOT / "search_app" / "app.py")
+
+
+@pytest.fixture
+def app(hash_index, monkeypatch):
+    monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
+    import search_app.app  # noqa: F401  (module import for cache clearing below)
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    yield at
+    import streamlit as st
+
+    st.cache_resource.clear()
+
+
+def _markdown(at):
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_query_renders_result_and_citation(app):
+    app.text_input(key="q").input("kiem thu tu dong").run()
+    assert not app.exception
+    md = _markdown(app)
+    assert '<div class="hit-title">1. Phỏng vấn thử nghiệm</div>' in md
+    assert "<mark>kiểm</mark> <mark>thử</mark> <mark>tự</mark> <mark>động</mark>" in md
+    assert app.code and "Nhân vật giả định" in app.code[0].value
+    assert any("Ngữ cảnh" in e.label for e in app.expander)
+    assert "Văn bản: **3**" in app.sidebar.markdown[0].value
+
+
+def test_document_markup_is_shown_as_text(app):
+    app.text_input(key="q").input("script alert").run()
+    md = _markdown(app)
+    # shown as the characters "<script>alert(1)</script>", never as a tag
+    assert "&#60;<mark>script</mark>&#62;<mark>alert</mark>&#40;1&#41;&#60;/<mark>script</mark>&#62;" in md
+    assert "<script" not in md
+
+
+def test_empty_query_shows_nothing_and_no_result_says_so(app):
+    assert not app.code and '<div class="hit-title">' not in _markdown(app)
+    # dense retrieval always has nearest neighbours; keyword retrieval can find nothing
+    app.radio(key="method").set_value("keyword").run()
+    app.text_input(key="q").input("zzzz qqqq").run()
+    assert any("Không tìm thấy" in i.value for i in app.info)
+
+
+def test_missing_index_explains_how_to_build(tmp_path, monkeypatch):
+    monkeypatch.setenv("VNSEARCH_INDEX", str(tmp_path / "none"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert at.warning and "make index" in at.warning[0].value

@@ -1,0 +1,49 @@
+"""End to end with the real default model (e5-small, bundled) on the project's corpus/."""
+
+import json
+
+import pytest
+from conftest import ROOT
+
+from indexer.pipeline import build
+from search_app.eval import evaluate_gold
+from search_app.searcher import Searcher
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def corpus_index(tmp_path_factory):
+    index = tmp_path_factory.mktemp("e2e") / "index"
+    report = build([ROOT / "corpus"], index, progress=False)
+    assert report.ok and not report.skipped, report.summary()
+    return index
+
+
+@pytest.fixture(scope="module")
+def searcher(corpus_index):
+    return Searcher(corpus_index)
+
+
+def test_dev_queries_hit_at_5(searcher, shared):
+    result = evaluate_gold(searcher, shared / "eval" / "dev_queries.jsonl", methods=("hybrid",))
+    scores = result["methods"]["hybrid"]["scores"]["overall"]
+    assert scores["hit@5"] >= 0.8, json.dumps(result["methods"]["hybrid"], ensure_ascii=False, indent=1)
+
+
+def test_query_without_diacritics_finds_the_passage_first(searcher):
+    hit = searcher.search("phat huy khoi dai doan ket toan dan toc", top_k=1)[0]
+    assert "phát huy khối đại đoàn kết toàn dân tộc" in hit.text
+
+
+def test_document_number_query_puts_citing_passage_first(searcher):
+    for q in ("Quyết định 1288/QĐ-TTg", "qd 1288/qd-ttg", "nghị quyết số 11-nq/tw"):
+        hit = searcher.search(q, top_k=1)[0]
+        assert "Quyết định số 1288/QĐ-TTg" in hit.text, q
+
+
+def test_citation_of_the_interview(searcher):
+    hit = searcher.search("Dĩ công vi thượng", top_k=1)[0]
+    assert "Dĩ công vi thượng" in hit.text
+    assert hit.citation.startswith("Trần Thị Lộc, Ủy viên Ban Thường vụ – Trưởng Ban Tuyên giáo Tỉnh ủy")
+    assert "Trang Thông tin điện tử Đảng bộ tỉnh Bắc Kạn" in hit.citation and "01/04/2024" in hit.citation

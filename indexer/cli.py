@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="e5-small (default, bundled), or a sentence-transformers model name or folder")
     b.add_argument("--if-changed", action="store_true",
                    help="do nothing when the index already holds exactly these files with this model")
+    b.add_argument("--no-context", action="store_true",
+                   help="embed the passage text alone, without the document title and section path in front")
     b.add_argument("--json", action="store_true", help="print the summary as JSON")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.if_changed and _is_up_to_date(paths, args.index, args.model):
             print(f"Index {args.index} is up to date.")
             return 0
-        report = build(paths, args.index, model=args.model, progress=not args.quiet)
+        report = build(paths, args.index, model=args.model, progress=not args.quiet, context=not args.no_context)
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
         if not report.ok:
             reason = "no file could be indexed" if report.skipped else "no supported files were found"

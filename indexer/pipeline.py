@@ -101,8 +101,10 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def embed_text(doc: Document, passage: Passage) -> str:
+def embed_text(doc: Document, passage: Passage, context: bool = True) -> str:
     """What the model sees: title and section path in front give a passage its context."""
+    if not context:
+        return passage.text
     head = [doc.title] if doc.title else []
     if passage.section:
         head.append(passage.section_label)
@@ -188,6 +190,7 @@ def build(
     model: str | None = None,
     progress: bool = True,
     embedder: Embedder | None = None,
+    context: bool = True,
 ) -> BuildReport:
     """Index every supported file under `paths` into a new generation of `index_dir`."""
     t0 = time.perf_counter()
@@ -214,7 +217,7 @@ def build(
         return report
 
     by_id = {d.doc_id: d for d in documents}
-    texts = [embed_text(by_id[p.doc_id], p) for p in passages]
+    texts = [embed_text(by_id[p.doc_id], p, context) for p in passages]
     hashes = [embed_hash(model_name, t) for t in texts]
 
     cache: dict[str, np.ndarray] = {}
@@ -238,6 +241,7 @@ def build(
     manifest = {
         "model": model_name,
         "dimension": embedder.dimension,
+        "embed_context": context,
         "files": report.file_hashes,
         "sources": [str(Path(p)) for p in (paths or [DEFAULT_CORPUS])],
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -26,7 +26,6 @@ from typing import Any
 
 from indexer.embedders import DEFAULT_MODEL, canonical_name
 from indexer.pipeline import build
-from indexer.store import read_manifest
 
 from .searcher import METHODS, Searcher
 
@@ -97,16 +96,13 @@ def _read_beir(folder: Path) -> tuple[list[dict[str, Any]], dict[str, set[str]]]
     return [q for q in queries if q["_id"] in qrels], qrels
 
 
-def beir_index(folder: Path, cache: Path, model: str) -> tuple[Path, dict[str, Any] | None]:
-    """Index the BEIR corpus once per model; later runs reuse it (the build embeds only changes)."""
+def beir_index(folder: Path, cache: Path, model: str) -> tuple[Path, dict[str, Any]]:
+    """Index the BEIR corpus (re-embedding only what changed since the last run)."""
     index_dir = cache / f"{folder.name}-{canonical_name(model).replace('/', '_').replace(':', '_')}"
-    report = None
-    manifest = read_manifest(index_dir)
-    if manifest is None or manifest.get("model") != canonical_name(model):
-        print(f"Indexing {folder / 'corpus.jsonl'} into {index_dir} …", file=sys.stderr)
-        rep = build([folder / "corpus.jsonl"], index_dir, model=model)
-        report = {"passages": rep.passages, "documents": rep.documents, "seconds": round(rep.seconds, 1)}
-    return index_dir, report
+    print(f"Indexing {folder / 'corpus.jsonl'} into {index_dir} …", file=sys.stderr)
+    rep = build([folder / "corpus.jsonl"], index_dir, model=model)
+    return index_dir, {"passages": rep.passages, "documents": rep.documents, "embedded": rep.embedded,
+                       "seconds": round(rep.seconds, 1)}
 
 
 def evaluate_beir(folder: Path, searcher: Searcher, methods: tuple[str, ...] = METHODS,

@@ -28,8 +28,9 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .docnumbers import find_numbers
+from .docnumbers import number_key
 from .records import Document, Passage
+from .references import find_references
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -46,13 +47,32 @@ CREATE TABLE passages (
     text TEXT NOT NULL, embed_hash TEXT NOT NULL
 );
 CREATE INDEX passages_doc ON passages(doc_id, ordinal);
-CREATE TABLE numbers (pid INTEGER NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL);
-CREATE INDEX numbers_key ON numbers(key);
+-- references: passage pid cites document `key` (a number key or a named key, see references.py)
+CREATE TABLE refs (
+    pid INTEGER NOT NULL, doc_id TEXT NOT NULL, key TEXT NOT NULL, label TEXT NOT NULL, kind TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL
+);
+CREATE INDEX refs_key ON refs(key);
+CREATE INDEX refs_pid ON refs(pid);
+-- the keys under which a document can be cited: its number, and its name for named documents
+CREATE TABLE doc_keys (doc_id TEXT NOT NULL, key TEXT NOT NULL, label TEXT NOT NULL);
+CREATE INDEX doc_keys_key ON doc_keys(key);
 """
 
 
 class IndexNotFound(FileNotFoundError):
     pass
+
+
+def document_keys(doc: Document) -> list[tuple[str, str]]:
+    """(key, label) pairs a citation can use for `doc`: its number, and its name if it is a named one."""
+    keys: list[tuple[str, str]] = []
+    if doc.doc_number:
+        keys.append((number_key(doc.doc_number), doc.doc_number))
+    named = [r for r in find_references(doc.title or "") if r.kind == "named"]
+    if named and named[0].start == 0:
+        keys.append((named[0].key, named[0].label))
+    return keys
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -107,9 +127,15 @@ def write_generation(
                 for i, (p, h) in enumerate(zip(passages, embed_hashes, strict=True))
             ],
         )
+        own = {d.doc_id: document_keys(d) for d in documents}
+        db.executemany("INSERT INTO doc_keys VALUES (?,?,?)",
+                       [(doc_id, k, label) for doc_id, keys in own.items() for k, label in keys])
         db.executemany(
-            "INSERT INTO numbers VALUES (?,?,?)",
-            [(i, m.key, m.text) for i, p in enumerate(passages) for m in find_numbers(p.text)],
+            "INSERT INTO refs VALUES (?,?,?,?,?,?,?)",
+            [(i, p.doc_id, r.key, r.label, r.kind, r.start, r.end)
+             for i, p in enumerate(passages)
+             for r in find_references(p.text)
+             if r.key not in {k for k, _ in own[p.doc_id]}],
         )
         db.commit()
         db.close()
@@ -235,8 +261,34 @@ class IndexReader:
     def all_passage_rows(self) -> list[dict[str, Any]]:
         return [_row_to_passage(r) for r in self._query("SELECT * FROM passages ORDER BY pid")]
 
-    def pids_citing(self, number_key: str) -> list[int]:
-        return [r[0] for r in self._query("SELECT DISTINCT pid FROM numbers WHERE key=? ORDER BY pid", (number_key,))]
+    def pids_citing(self, key: str) -> list[int]:
+        return [r[0] for r in self._query("SELECT DISTINCT pid FROM refs WHERE key=? ORDER BY pid", (key,))]
+
+    def refs_of(self, pids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        if not pids:
+            return {}
+        marks = ",".join("?" * len(pids))
+        out: dict[int, list[dict[str, Any]]] = {int(p): [] for p in pids}
+        for r in self._query(f"SELECT * FROM refs WHERE pid IN ({marks}) ORDER BY pid, start", tuple(map(int, pids))):
+            out[r["pid"]].append(dict(r))
+        return out
+
+    def docs_with_key(self, key: str) -> list[str]:
+        return [r[0] for r in self._query("SELECT doc_id FROM doc_keys WHERE key=? ORDER BY doc_id", (key,))]
+
+    def reference_counts(self) -> list[dict[str, Any]]:
+        """Every key that is cited or that names an indexed document, with counts."""
+        rows = self._query(
+            "SELECT key, MIN(label) AS label, COUNT(DISTINCT pid) AS passages, COUNT(DISTINCT doc_id) AS documents "
+            "FROM refs GROUP BY key")
+        out = {r["key"]: {"key": r["key"], "label": r["label"], "citing_passages": r["passages"],
+                          "citing_documents": r["documents"], "doc_ids": []} for r in rows}
+        for r in self._query("SELECT doc_id, key, label FROM doc_keys"):
+            item = out.setdefault(r["key"], {"key": r["key"], "label": r["label"], "citing_passages": 0,
+                                             "citing_documents": 0, "doc_ids": []})
+            item["label"] = r["label"]
+            item["doc_ids"].append(r["doc_id"])
+        return sorted(out.values(), key=lambda x: (-x["citing_passages"], x["key"]))
 
     def passage_doc_ids(self) -> list[str]:
         return [r[0] for r in self._query("SELECT doc_id FROM passages ORDER BY pid")]

@@ -34,6 +34,44 @@ def _print_hits(hits: list, out=sys.stdout) -> None:  # noqa: ANN001
         print(f"    → {h.citation}\n", file=out)
 
 
+DOC_FIELDS = ("doc_id", "title", "doc_number", "doc_type", "issuer", "date", "source", "extra")
+
+
+def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if bool(args.number) == bool(args.list):
+        parser.error("give either a document NUMBER or --list")
+    try:
+        searcher = Searcher(args.index)
+    except (IndexNotFound, ModelMismatch) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.list:
+        items = searcher.reference_list()
+        if args.json:
+            print(json.dumps(items, ensure_ascii=False, indent=2))
+            return 0
+        print(f"{'key':<28} {'cited by':>9} {'in docs':>8}  indexed as")
+        for it in items:
+            where = ", ".join(it["doc_ids"]) or "chưa có trong kho"
+            print(f"{it['label'][:28]:<28} {it['citing_passages']:>9} {it['citing_documents']:>8}  {where}")
+        return 0
+    res = searcher.references(args.number)
+    doc = res["document"]
+    out = {"query_number": res["query_number"],
+           "document": {k: doc.get(k) for k in DOC_FIELDS} if doc else None,
+           "cited_by": [h.to_dict() for h in res["cited_by"]]}
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    if doc:
+        print(f"{res['label']}: {doc['title']} ({doc['doc_id']})")
+    else:
+        print(f"{res['label']}: chưa có trong kho (not in the corpus) — add the document to corpus/ and run make index")
+    print(f"Cited by {len(res['cited_by'])} passage(s):\n")
+    _print_hits(res["cited_by"])
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m search_app", description="Search the document index.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,7 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--year-from", type=int)
     s.add_argument("--year-to", type=int)
 
+    r = sub.add_parser("refs", help="a document's context: the document and every passage citing it")
+    r.add_argument("number", nargs="?", help='a document number or name, e.g. "57-NQ/TW", "Điều lệ Đảng"')
+    r.add_argument("--list", action="store_true", help="list every referenced or indexed document with counts")
+    r.add_argument("--index", type=Path, default=Path("index"))
+    r.add_argument("--json", action="store_true")
+
     args = parser.parse_args(argv)
+    if args.command == "refs":
+        return _refs(args, parser)
     if (args.query is None) == (args.queries is None):
         parser.error("give either a QUERY or --queries FILE")
     try:

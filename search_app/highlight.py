@@ -32,18 +32,41 @@ def query_terms(query: str) -> set[str]:
     return {fold(t) for t in syllables(query) if fold(t) not in _NO_MARK and (len(t) > 1 or t.isdigit())}
 
 
+def _marks(words: list[str], query: str) -> list[bool]:
+    """Which words to mark.
+
+    A folded match alone is weak evidence ("tinh" in an unaccented query also matches "tình",
+    "tính", "tinh"), so a word is marked when it matches exactly with its accents, is a number, or
+    stands next to another matching word ("quy hoạch", "Bắc Kạn").
+    """
+    terms = query_terms(query)
+    exact = {t.casefold() for t in syllables(query) if t != fold(t)}
+    hit = [fold(w) in terms for w in words]
+    out = []
+    for i, w in enumerate(words):
+        if not hit[i]:
+            out.append(False)
+            continue
+        strong = w.casefold() in exact or w.isdigit() or len(terms) == 1
+        near = (i > 0 and hit[i - 1]) or (i + 1 < len(words) and hit[i + 1])
+        out.append(strong or near)
+    return out
+
+
 def highlight(text: str, query: str) -> str:
     """Escaped `text` as HTML, the query's words wrapped in <mark>, line breaks as <br>."""
-    terms = query_terms(query)
+    matches = list(_WORD.finditer(text))
+    marks = _marks([m.group(0) for m in matches], query)
     out: list[str] = []
     pos = 0
-    for m in _WORD.finditer(text):
+    for m, mark in zip(matches, marks, strict=True):
         out.append(escape_block(text[pos : m.start()]))
-        word = m.group(0)
-        if fold(word) in terms:
-            out.append(f"<mark>{escape(word)}</mark>")
-        else:
-            out.append(escape(word))
+        out.append(f"<mark>{escape(m.group(0))}</mark>" if mark else escape(m.group(0)))
         pos = m.end()
     out.append(escape_block(text[pos:]))
     return "".join(out)
+
+
+def code_span(value: str) -> str:
+    """A Markdown code span; its content is shown literally, so it is not entity-escaped."""
+    return "`" + value.replace("`", "'") + "`"

@@ -14,6 +14,7 @@ import numpy as np
 from indexer.docnumbers import find_numbers, number_key
 from indexer.embedders import Embedder, canonical_name, get_embedder
 from indexer.keyword import KeywordIndex
+from indexer.references import reference_key
 from indexer.store import IndexNotFound, IndexReader, current_generation
 
 from . import fusion
@@ -65,6 +66,7 @@ class Hit:
     # Not part of the JSON contract; used by the page for context and navigation.
     ordinal: int = field(default=0, repr=False)
     section_path: list[str] = field(default_factory=list, repr=False)
+    pid: int = field(default=-1, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -290,14 +292,43 @@ class Searcher:
         ranked = self._ranked(st, query, method, n, allowed)
         ranked = self._number_first(st, query, ranked, allowed)[:top_k]
         rows = st.reader.passages([p for p, _ in ranked])
-        hits = []
-        for rank, ((_pid, score), row) in enumerate(zip(ranked, rows, strict=True), start=1):
-            doc = st.docs[row["doc_id"]]
-            hits.append(Hit(
-                rank=rank, score=round(float(score), 6), doc_id=row["doc_id"], title=doc["title"],
-                doc_number=doc.get("doc_number"), doc_type=doc.get("doc_type"), date=doc.get("date"),
-                section=" › ".join(row["section"]), page=row["page"], text=row["text"], start=row["start"],
-                end=row["end"], citation=format_citation(doc, row["section"], row["page"]),
-                ordinal=row["ordinal"], section_path=row["section"],
-            ))
-        return hits
+        return [self._hit(st, row, rank, score) for rank, ((_pid, score), row) in
+                enumerate(zip(ranked, rows, strict=True), start=1)]
+
+    @staticmethod
+    def _hit(st: _Loaded, row: dict[str, Any], rank: int, score: float) -> Hit:
+        doc = st.docs[row["doc_id"]]
+        return Hit(
+            rank=rank, score=round(float(score), 6), doc_id=row["doc_id"], title=doc["title"],
+            doc_number=doc.get("doc_number"), doc_type=doc.get("doc_type"), date=doc.get("date"),
+            section=" › ".join(row["section"]), page=row["page"], text=row["text"], start=row["start"],
+            end=row["end"], citation=format_citation(doc, row["section"], row["page"]),
+            ordinal=row["ordinal"], section_path=row["section"], pid=row["pid"],
+        )
+
+    # --- references -----------------------------------------------------------------------------
+
+    def cited_in(self, hits: list[Hit]) -> dict[int, list[dict[str, Any]]]:
+        """pid → the references found in that hit's passage (key, label, kind, offsets)."""
+        return self._state.reader.refs_of([h.pid for h in hits])
+
+    def references(self, query: str) -> dict[str, Any]:
+        """What `query` (a number such as "57-NQ/TW" or a name such as "Điều lệ Đảng") refers to:
+        the document if it is indexed, and every passage citing it, in document order."""
+        st = self._state
+        key = reference_key(query) or query.strip()
+        doc_ids = st.reader.docs_with_key(key)
+        pids = st.reader.pids_citing(key)
+        rows = st.reader.passages(pids)
+        rows.sort(key=lambda r: (r["doc_id"], r["ordinal"]))
+        documents = [self.document(d) for d in doc_ids]
+        label = next((r["label"] for r in st.reader.reference_counts() if r["key"] == key), query.strip())
+        return {
+            "query_number": key,
+            "label": label,
+            "document": documents[0] if documents else None,
+            "cited_by": [self._hit(st, row, rank, 1.0) for rank, row in enumerate(rows, start=1)],
+        }
+
+    def reference_list(self) -> list[dict[str, Any]]:
+        return self._state.reader.reference_counts()

@@ -26,3 +26,13 @@ def test_fold_strips_tones_and_d_for_nfc_and_nfd():
 
 def test_syllables_keep_one_letter_words():
     assert syllables("Ở đây, ý kiến và 2 đề xuất") == ["ở", "đây", "ý", "kiến", "và", "2", "đề", "xuất"]
+
+
+def test_highlight_escapes_then_marks():
+    from search_app.highlight import highlight
+
+    html = highlight("Quy hoạch tỉnh <b>Bắc Kạn</b> và tinh thần", "quy hoach tinh bac kan")
+    assert "<b>" not in html and "&#60;b&#62;" in html
+    assert "<mark>Quy</mark> <mark>hoạch</mark> <mark>tỉnh</mark>" in html
+    assert "<mark>Bắc</mark> <mark>Kạn</mark>" in html
+    assert "<mark>tinh</mark>" not in html  # a lone folded match ("tinh thần") is not marked

@@ -1,0 +1,144 @@
+"""The page in a real browser: Debian's Chromium driven by Playwright against `streamlit run`.
+
+Screenshots go to test-artifacts/ (not committed). Needs /usr/bin/chromium (.ci/run installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from indexer.pipeline import build
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does)")
+    work = tmp_path_factory.mktemp("browser")
+    corpus = work / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    index = work / "index"
+    assert build([corpus], index, progress=False).ok
+    port = _free_port()
+    env = {**os.environ, "VNSEARCH_INDEX": str(index), "VNSEARCH_CORPUS": str(corpus),
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    log = open(work / "streamlit.log", "w")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "search_app" / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+         "--client.toolbarMode", "minimal"],
+        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("streamlit did not start: " + (work / "streamlit.log").read_text())
+    yield url, corpus
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def _search(page, query: str) -> None:
+    box = page.get_by_label("Câu hỏi hoặc từ khóa (có thể gõ không dấu)")
+    box.fill(query)
+    box.press("Enter")
+
+
+def test_search_context_references_export_upload(server, browser, tmp_path):
+    url, corpus = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.get_by_role("heading", name="Tra cứu văn bản chính trị").wait_for()
+
+    # 1. a query typed without diacritics finds the right passage first
+    _search(page, "quy hoach tinh bac kan tam nhin 2050")
+    first = page.locator(".hit-text").first
+    first.wait_for()
+    assert "Quy hoạch tỉnh Bắc Kạn thời kỳ 2021-2030" in first.inner_text()
+    assert "q=quy+hoach" in page.url or "q=quy%20hoach" in page.url
+    _shot(page, "1-search")
+
+    # 2. its context: the neighbouring passages
+    page.get_by_text("Ngữ cảnh: đoạn trước và sau").first.click()
+    page.locator(".ctx").first.wait_for()
+    assert page.locator(".ctx").count() >= 2
+    _shot(page, "2-context")
+
+    # 3. an export of the results
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Tải JSON").click()
+    data = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
+    assert data["results"][0]["citation"].startswith("Trần Thị Lộc")
+
+    # 4. the reference view of a document the hit cites
+    page.get_by_role("button", name="1288/QĐ-TTg").first.click()
+    page.get_by_text("Văn bản dẫn chiếu").first.wait_for()
+    page.get_by_text("chưa có trong kho").first.wait_for()
+    assert "doc=1288" in page.url
+    assert "Quyết định số 1288/QĐ-TTg" in page.locator(".hit-text").first.inner_text()
+    _shot(page, "3-references")
+    page.get_by_role("button", name="← Quay lại tìm kiếm").click()
+    page.wait_for_url(lambda u: "doc=" not in u)
+    page.locator(".hit-text").first.wait_for()
+
+    # 5. upload a small file and find it right away
+    sample = tmp_path / "van-ban-thu-nghiem.txt"
+    sample.write_text("Văn bản thử nghiệm tải lên\n\nĐoạn thử nghiệm về chương trình zyxwvu kiểm thử tải lên "
+                      "trong trình duyệt, theo Nghị quyết số 999-NQ/TEST.", encoding="utf-8")
+    page.get_by_test_id("stExpander").get_by_text("Thêm văn bản vào kho").click()
+    page.locator("input[type=file]").set_input_files(str(sample))
+    page.get_by_role("button", name="Thêm và lập chỉ mục").click()
+    page.get_by_text("Đã thêm van-ban-thu-nghiem.txt").wait_for()
+    assert (corpus / "uploads" / "van-ban-thu-nghiem.txt").exists()
+    _search(page, "zyxwvu")
+    page.get_by_text("Văn bản thử nghiệm tải lên").first.wait_for()
+    assert "zyxwvu" in page.locator(".hit-text").first.inner_text()
+    _shot(page, "4-upload")
+    page.close()

@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 index: venv
-	$(BIN)/python -m indexer build $(CORPUS) --index $(INDEX) --model $(MODEL) --if-changed
+	$(BIN)/python -m indexer update $(CORPUS) --index $(INDEX) --model $(MODEL)
 
 run: index
 	$(BIN)/streamlit run search_app/app.py --server.address 127.0.0.1 --server.port $(PORT)

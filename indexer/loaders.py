@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -217,6 +218,48 @@ def reflow(lines: list[str]) -> str:
     return "\n".join(x for x in out if x)
 
 
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+_NEEDS_CODA = re.compile(r"(?:iê|yê|uô|ươ)$", re.IGNORECASE)  # "điề", "muố": never a syllable alone
+_FINAL = re.compile(r"^(?:u|i|o|y|n|ng|nh|m|c|ch|p|t)$", re.IGNORECASE)
+_CONSONANT_FINAL = re.compile(r"^(?:n|ng|nh|m|c|ch|p|t)$", re.IGNORECASE)
+
+
+def _strip_tones(word: str) -> str:
+    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", word) if c not in _TONES))
+
+
+def _split_pair(a: str, b: str) -> bool:
+    """True when "a b" is one syllable cut in two by PDF extraction."""
+    if not (a.isalpha() and b.isalpha()) or any(c in _TONES for c in unicodedata.normalize("NFD", b)):
+        return False
+    bare = _strip_tones(a)
+    if _NEEDS_CODA.search(bare) and _FINAL.match(b):
+        return True  # "ĐIỀ U" → "ĐIỀU", "MUỐ N" → "MUỐN"
+    # "THIỆ N" → "THIỆN", "HOÀ N" → "HOÀN": a toned vowel, then a lone final consonant
+    return bool(_CONSONANT_FINAL.match(b)) and bare[-1].lower() in "aăâeêioôơuưy" and a[-1] != bare[-1]
+
+
+def repair_split_syllables(text: str) -> str:
+    """Re-join syllables that PDF text extraction split ("ĐIỀ U", "THIỆ N" → "ĐIỀU", "THIỆN").
+
+    Only where it is safe without a dictionary: the second part is a lone final letter that
+    cannot be a word by itself, and the first part either cannot stand alone ("điề" needs a
+    final) or ends in the toned vowel the final belongs to. A split before the vowel ("KHO ẢN")
+    is left alone: "CHO ẢNH" looks the same and is two words.
+    """
+    def fix(line: str) -> str:
+        words = line.split(" ")
+        i = 0
+        while i < len(words) - 1:
+            if _split_pair(words[i], words[i + 1]):
+                words[i : i + 2] = [words[i] + words[i + 1]]
+            else:
+                i += 1
+        return " ".join(words)
+
+    return "\n".join(fix(line) for line in text.split("\n"))
+
+
 def load_pdf(path: Path) -> list[RawDocument]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -243,7 +286,7 @@ def load_pdf(path: Path) -> list[RawDocument]:
     spans: list[PageSpan] = []
     pos = 0
     for number, raw in enumerate(pages_text, start=1):
-        page_text = clean_text(reflow(clean_text(raw).split("\n")))
+        page_text = repair_split_syllables(clean_text(reflow(clean_text(raw).split("\n"))))
         if not page_text:
             continue
         if parts:

@@ -28,6 +28,7 @@ class Document:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. interviewee, url, benchmark fields
     pages: list[PageSpan] = field(default_factory=list)
     file_hash: str = ""
+    path: str = ""  # the file it came from, relative to the folder given to the indexer
 
     def metadata(self) -> dict[str, Any]:
         d = asdict(self)

@@ -29,7 +29,7 @@ import faiss
 import numpy as np
 
 from .docnumbers import number_key
-from .records import Document, Passage
+from .records import Document, PageSpan, Passage
 from .references import find_references
 
 FORMAT_VERSION = 1
@@ -39,8 +39,9 @@ KEEP_GENERATIONS = 2  # the live one and the one a running app may still be read
 SCHEMA = """
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, title TEXT, doc_number TEXT, doc_type TEXT, issuer TEXT,
-    date TEXT, source TEXT, file_hash TEXT, extra TEXT, pages TEXT, text TEXT
+    date TEXT, source TEXT, file_hash TEXT, extra TEXT, pages TEXT, text TEXT, path TEXT
 );
+CREATE INDEX documents_path ON documents(path);
 CREATE TABLE passages (
     pid INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, section TEXT NOT NULL, page INTEGER,
@@ -111,11 +112,11 @@ def write_generation(
         db = sqlite3.connect(tmp / "passages.sqlite")
         db.executescript(SCHEMA)
         db.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (d.doc_id, d.title, d.doc_number, d.doc_type, d.issuer, d.date, d.source, d.file_hash,
                  json.dumps(d.extra, ensure_ascii=False),
-                 json.dumps([[p.start, p.end, p.page] for p in d.pages]), d.text)
+                 json.dumps([[p.start, p.end, p.page] for p in d.pages]), d.text, d.path)
                 for d in documents
             ],
         )
@@ -255,7 +256,7 @@ class IndexReader:
         return _row_to_document(rows[0], with_text) if rows else None
 
     def documents(self) -> list[dict[str, Any]]:
-        cols = "doc_id, title, doc_number, doc_type, issuer, date, source, file_hash, extra, pages"
+        cols = "doc_id, title, doc_number, doc_type, issuer, date, source, file_hash, extra, pages, path"
         return [_row_to_document(r, False) for r in self._query(f"SELECT {cols} FROM documents ORDER BY doc_id")]
 
     def all_passage_rows(self) -> list[dict[str, Any]]:
@@ -292,6 +293,25 @@ class IndexReader:
 
     def passage_doc_ids(self) -> list[str]:
         return [r[0] for r in self._query("SELECT doc_id FROM passages ORDER BY pid")]
+
+    def file_records(self, path: str) -> tuple[list[Document], list[Passage], list[str]]:
+        """The documents and passages (with embed hashes) indexed from one file, as records."""
+        docs = [
+            Document(doc_id=r["doc_id"], title=r["title"], text=r["text"], source=r["source"],
+                     doc_number=r["doc_number"], doc_type=r["doc_type"], issuer=r["issuer"], date=r["date"],
+                     extra=json.loads(r["extra"] or "{}"),
+                     pages=[PageSpan(*x) for x in json.loads(r["pages"] or "[]")], file_hash=r["file_hash"],
+                     path=r["path"])
+            for r in self._query("SELECT * FROM documents WHERE path=? ORDER BY rowid", (path,))
+        ]
+        passages: list[Passage] = []
+        hashes: list[str] = []
+        for d in docs:
+            for r in self._query("SELECT * FROM passages WHERE doc_id=? ORDER BY ordinal", (d.doc_id,)):
+                passages.append(Passage(r["doc_id"], r["ordinal"], r["text"], r["start"], r["end"],
+                                        json.loads(r["section"]), r["page"]))
+                hashes.append(r["embed_hash"])
+        return docs, passages, hashes
 
     def cached_vectors(self) -> dict[str, np.ndarray]:
         """embed_hash → vector, so a rebuild embeds only passages whose embedded text changed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -167,7 +168,12 @@ class Searcher:
         with self._reload_lock:
             if gen == self._state.generation:
                 return False
-            new = _Loaded(gen)
+            try:
+                new = _Loaded(gen)
+            except (OSError, sqlite3.Error, ValueError, RuntimeError):
+                # Pruned or replaced between reading CURRENT and opening it: keep serving the
+                # current generation; the next refresh will find the newest one.
+                return False
             if new.manifest["model"] != self._state.manifest["model"]:
                 self._embedder = get_embedder(new.manifest["model"])
             self._state = new  # one reference swap: searches in flight keep the old state

@@ -99,7 +99,7 @@ def add_and_index(client_name: str, data: bytes, corpus_dir: Path, index_dir: Pa
                   model: str) -> tuple[Path, BuildReport]:
     """Save an upload and rebuild the index; only the new file's passages are embedded."""
     path = save_upload(client_name, data, corpus_dir)
-    report = build(index_sources(sources, corpus_dir), index_dir, model=model, progress=False)
+    report = build(index_sources(sources, corpus_dir), index_dir, model=model, progress=False, incremental=True)
     reasons = [why for f, why in report.skipped if f.endswith(path.name)]
     if reasons or not report.ok:
         path.unlink(missing_ok=True)  # a file that cannot be indexed should not linger in the corpus

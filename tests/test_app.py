@@ -82,3 +82,30 @@ def test_downloads_are_offered_for_results(app):
     app.text_input(key="q").input("kiểm thử").run()
     labels = {b.proto.label for b in app.get("download_button")}
     assert labels == {"Tải Markdown", "Tải CSV", "Tải JSON"}
+
+
+def test_markup_in_titles_metadata_and_queries_renders_as_text(tmp_path, monkeypatch):
+    import json
+
+    from conftest import write
+
+    from indexer.pipeline import build
+
+    corpus = tmp_path / "c"
+    write(corpus / "x.txt", "Văn bản thử nghiệm về mã độc trong tiêu đề và siêu dữ liệu.")
+    write(corpus / "x.txt.meta.json", json.dumps({
+        "title": "<img src=x onerror=alert(1)> **đậm** [liên kết](javascript:alert(1))",
+        "doc_type": "<b>Loại</b>", "source": "<script>alert(2)</script>", "date": "01/01/2099"}))
+    build([corpus], tmp_path / "ix", model="hash", progress=False)
+    monkeypatch.setenv("VNSEARCH_INDEX", str(tmp_path / "ix"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.text_input(key="q").input("<i>mã độc</i> " + "x" * 1200).run()
+    assert not at.exception
+    md = _markdown(at)
+    assert "<img" not in md and "<b>Loại" not in md and "<script" not in md
+    assert "&#60;img src&#61;x onerror&#61;alert&#40;1&#41;&#62;" in md
+    assert "&#42;&#42;đậm&#42;&#42;" in md and "&#91;liên kết&#93;" in md
+    assert any("quá dài" in i.value for i in at.info)
+    # the citation sits in a code block, which Streamlit shows as plain text, characters and all
+    assert "<script>alert(2)</script>" in at.code[0].value

@@ -130,3 +130,36 @@ def test_pdf_without_text_layer(tmp_path):
     p = write(tmp_path / "scan.pdf", bytes(pdf.output()))
     with pytest.raises(LoadError, match="OCR"):
         load_file(p)
+
+
+def test_split_syllables_from_pdf_extraction_are_repaired_only_where_safe():
+    from indexer.loaders import repair_split_syllables
+
+    assert repair_split_syllables("ĐIỀ U 5. HOÀ N THIỆ N QUYẾ T ĐỊNH") == "ĐIỀU 5. HOÀN THIỆN QUYẾT ĐỊNH"
+    assert repair_split_syllables("Điề u khoản muố n") == "Điều khoản muốn"
+    for untouched in ("tại điểm c khoản 2", "cho ăn ở nhà", "đi ở đâu", "cao 5 m", "CHO ẢNH"):
+        assert repair_split_syllables(untouched) == untouched
+
+
+def test_pdf_loader_applies_the_repair(tmp_path, font_path):
+    p = _pdf(tmp_path / "split.pdf", font_path, ["ĐIỀ U 1. PHẠM VI ĐIỀ U CHỈNH của văn bản thử nghiệm."])
+    (doc,) = load_file(p)
+    assert "ĐIỀU 1. PHẠM VI ĐIỀU CHỈNH" in doc.text
+
+
+def test_oversized_files_and_docx_zip_bombs_are_refused(tmp_path, monkeypatch):
+    import zipfile
+
+    import indexer.loaders as loaders
+
+    monkeypatch.setattr(loaders, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(LoadError, match="over the"):
+        load_file(write(tmp_path / "big.txt", "Văn bản thử nghiệm. " * 200))
+    monkeypatch.setattr(loaders, "MAX_FILE_BYTES", 50 * 1024 * 1024)
+    monkeypatch.setattr(loaders, "_DOCX_MAX_UNCOMPRESSED", 10 * 1024 * 1024)
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/document.xml", b"\0" * (20 * 1024 * 1024))  # compresses to a few KB
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(LoadError, match="zip bomb"):
+        load_file(bomb)

@@ -1,0 +1,52 @@
+"""Incremental updates: only new or changed files are read and embedded; deletions and duplicates."""
+
+from conftest import write
+
+import indexer.pipeline as pipeline
+from indexer.pipeline import build
+from indexer.store import IndexReader, current_generation
+from search_app.searcher import Searcher
+
+
+def _update(corpus, index):
+    return build([corpus], index, model="hash", progress=False, incremental=True)
+
+
+def test_nothing_changed_writes_no_new_generation(synthetic_corpus, hash_index):
+    gen = current_generation(hash_index)
+    report = _update(synthetic_corpus, hash_index)
+    assert report.up_to_date and report.embedded == 0
+    assert current_generation(hash_index) == gen
+
+
+def test_only_changed_files_are_read(synthetic_corpus, hash_index, monkeypatch):
+    write(synthetic_corpus / "luat-thu-nghiem.txt",
+          (synthetic_corpus / "luat-thu-nghiem.txt").read_text(encoding="utf-8") + "\nĐiều 4. Điều khoản mới thêm\n"
+          "Văn bản thử nghiệm bổ sung một điều khoản mới để kiểm tra cập nhật.\n")
+    read = []
+    real = pipeline.load_file
+    monkeypatch.setattr(pipeline, "load_file", lambda p: read.append(p.name) or real(p))
+    report = _update(synthetic_corpus, hash_index)
+    assert read == ["luat-thu-nghiem.txt"]
+    assert sorted(report.unchanged) == ["phong-van-thu-nghiem.txt", "xss.html"]
+    assert 0 < report.embedded < report.passages  # unchanged passages of the law kept their vectors
+    hit = Searcher(hash_index).search("điều khoản mới thêm", top_k=1, method="keyword")[0]
+    assert "Điều 4" in hit.section
+
+
+def test_deleted_files_leave_the_index(synthetic_corpus, hash_index):
+    (synthetic_corpus / "xss.html").unlink()
+    report = _update(synthetic_corpus, hash_index)
+    assert report.removed == ["xss.html"]
+    r = IndexReader.open(hash_index)
+    assert {d["doc_id"] for d in r.documents()} == {"luat-thu-nghiem.txt", "phong-van-thu-nghiem.txt"}
+    assert all(p["doc_id"] != "xss.html" for p in r.all_passage_rows())
+
+
+def test_identical_files_are_indexed_once(synthetic_corpus, hash_index):
+    write(synthetic_corpus / "ban-sao" / "luat-copy.txt", (synthetic_corpus / "luat-thu-nghiem.txt").read_bytes())
+    report = _update(synthetic_corpus, hash_index)
+    # the file already in the index stays; the new copy is reported as its duplicate
+    assert report.duplicates == [("ban-sao/luat-copy.txt", "luat-thu-nghiem.txt")]
+    assert report.documents == 3
+    assert "same content as" in report.summary()

@@ -18,7 +18,7 @@ from .keyword import KeywordIndex
 from .loaders import LoadError, is_supported, load_file
 from .records import Document, Passage
 from .splitter import split_document
-from .store import IndexNotFound, IndexReader, write_generation
+from .store import IndexFormatError, IndexNotFound, IndexReader, write_generation
 
 EMBED_BATCH = 32
 DEFAULT_CORPUS = Path("corpus")
@@ -180,11 +180,19 @@ def embed_all(
     return out
 
 
-def _previous(index_dir: Path) -> IndexReader | None:
+def _previous(index_dir: Path) -> tuple[IndexReader | None, bool]:
+    """The current index, and whether its records can be reused (same format)."""
     try:
-        return IndexReader.open(index_dir)
+        return IndexReader.open(index_dir), True
     except IndexNotFound:
-        return None
+        return None, False
+    except IndexFormatError:
+        # An older format is re-read from the files, but its vectors (keyed by the hash of the
+        # embedded text, a table every format has) still spare the re-embedding.
+        try:
+            return IndexReader.open(index_dir, check_format=False), False
+        except Exception:  # noqa: BLE001 - a damaged old index only costs a full re-embed
+            return None, False
 
 
 def build(
@@ -211,9 +219,9 @@ def build(
     files, pre_skipped = collect_files(paths or [DEFAULT_CORPUS])
     report.skipped.extend(pre_skipped)
 
-    previous = _previous(index_dir)
+    previous, reusable = _previous(index_dir)
     prev_manifest = previous.manifest if previous else {}
-    same_setup = (prev_manifest.get("model") == model_name
+    same_setup = (reusable and prev_manifest.get("model") == model_name
                   and prev_manifest.get("embed_context", True) == context)
     prev_files: dict[str, str] = prev_manifest.get("files", {}) if same_setup else {}
 

@@ -32,7 +32,7 @@ from .docnumbers import number_key
 from .records import Document, PageSpan, Passage
 from .references import find_references
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: documents.path, refs and doc_keys tables
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2  # the live one and the one a running app may still be reading
 
@@ -62,6 +62,10 @@ CREATE INDEX doc_keys_key ON doc_keys(key);
 
 
 class IndexNotFound(FileNotFoundError):
+    pass
+
+
+class IndexFormatError(ValueError):
     pass
 
 
@@ -209,9 +213,13 @@ def _row_to_document(row: sqlite3.Row, with_text: bool) -> dict[str, Any]:
 class IndexReader:
     """One loaded generation: the vectors in memory, passages and documents read on demand."""
 
-    def __init__(self, generation: Path) -> None:
+    def __init__(self, generation: Path, check_format: bool = True) -> None:
         self.path = generation
         self.manifest: dict[str, Any] = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+        if check_format and self.manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexFormatError(
+                f"the index in {generation.parent} has format {self.manifest.get('format_version')}, this program "
+                f"reads format {FORMAT_VERSION}: rebuild it with python -m indexer build (or make index)")
         self.vectors = faiss.read_index(str(generation / "vectors.faiss"))
         # Streamlit serves sessions from several threads; one connection guarded by a lock.
         self._db = sqlite3.connect(f"file:{generation / 'passages.sqlite'}?mode=ro", uri=True,
@@ -220,11 +228,11 @@ class IndexReader:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, index_dir: Path) -> IndexReader:
+    def open(cls, index_dir: Path, check_format: bool = True) -> IndexReader:
         gen = current_generation(Path(index_dir))
         if gen is None:
             raise IndexNotFound(f"no index in {index_dir}")
-        return cls(gen)
+        return cls(gen, check_format=check_format)
 
     def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:

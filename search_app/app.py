@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from indexer.store import IndexNotFound
+from indexer.store import IndexFormatError, IndexNotFound
 from search_app import export
 from search_app.docview import document_html
 from search_app.highlight import code_span, escape, escape_block, highlight
@@ -239,6 +239,9 @@ def main() -> None:
     st.title("Tra cứu văn bản chính trị")
     try:
         searcher = get_searcher(str(INDEX_DIR))
+    except IndexFormatError as e:
+        st.warning(f"Chỉ mục được lập bởi phiên bản cũ, cần lập lại: `make index`. ({escape(str(e))})")
+        return
     except IndexNotFound:
         st.warning(
             f"Chưa có chỉ mục trong thư mục {code_span(str(INDEX_DIR))}. Hãy lập chỉ mục trước: "

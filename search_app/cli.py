@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from indexer.store import IndexNotFound
+from indexer.store import IndexFormatError, IndexNotFound
 
 from .searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
 
@@ -42,7 +42,7 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("give either a document NUMBER or --list")
     try:
         searcher = Searcher(args.index)
-    except (IndexNotFound, ModelMismatch) as e:
+    except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.list:
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give either a QUERY or --queries FILE")
     try:
         searcher = Searcher(args.index, model=args.model)
-    except (IndexNotFound, ModelMismatch) as e:
+    except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     filters = _filters(args)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import statistics
 import sys
@@ -49,6 +50,11 @@ def summarise(ranks: list[int | None]) -> dict[str, float]:
     out["mrr@10"] = sum(1.0 / r for r in ranks if r is not None and r <= 10) / n
     out["n"] = len(ranks)
     return out
+
+
+def tuning_split(query_id: str) -> str:
+    """Fixed half of the queries that parameters were tuned on; the other half is held out."""
+    return "tune" if int(hashlib.md5(query_id.encode()).hexdigest(), 16) % 2 == 0 else "held-out"
 
 
 def _scores(per_query: list[tuple[str, int | None]]) -> dict[str, dict[str, float]]:
@@ -110,7 +116,7 @@ def evaluate_beir(folder: Path, searcher: Searcher, methods: tuple[str, ...] = M
     queries, qrels = _read_beir(folder)
     results: dict[str, Any] = {}
     for method in methods:
-        per_query, times = [], []
+        per_query, times, splits = [], [], []
         for q in queries:
             t = time.perf_counter()
             hits = searcher.search(q["text"], depth, method=method)
@@ -121,7 +127,10 @@ def evaluate_beir(folder: Path, searcher: Searcher, methods: tuple[str, ...] = M
                     docs.append(h.doc_id)
             rank = first_relevant_rank(docs, lambda d, rel=qrels[q["_id"]]: d in rel)
             per_query.append((q.get("question_type") or "all", rank))
-        results[method] = {"scores": _scores(per_query), "median_ms": 1000 * statistics.median(times)}
+            splits.append((f"[{tuning_split(q['_id'])}]", rank))
+        scores = _scores(per_query)
+        scores.update({k: v for k, v in _scores(splits).items() if k != "overall"})
+        results[method] = {"scores": scores, "median_ms": 1000 * statistics.median(times)}
     return {"dataset": str(folder), "queries": len(queries), "index": searcher.status(), "methods": results}
 
 

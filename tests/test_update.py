@@ -50,3 +50,21 @@ def test_identical_files_are_indexed_once(synthetic_corpus, hash_index):
     assert report.duplicates == [("ban-sao/luat-copy.txt", "luat-thu-nghiem.txt")]
     assert report.documents == 3
     assert "same content as" in report.summary()
+
+
+def test_an_index_of_an_older_format_is_refused_then_rebuilt_without_re_embedding(synthetic_corpus, hash_index):
+    import json
+
+    import pytest
+
+    from indexer.store import IndexFormatError
+
+    manifest = current_generation(hash_index) / "manifest.json"
+    m = json.loads(manifest.read_text())
+    m["format_version"] = 1
+    manifest.write_text(json.dumps(m))
+    with pytest.raises(IndexFormatError, match="rebuild"):
+        Searcher(hash_index)
+    report = _update(synthetic_corpus, hash_index)
+    assert not report.unchanged and report.embedded == 0 and report.reused == report.passages
+    assert Searcher(hash_index).search("kiểm thử", top_k=1)

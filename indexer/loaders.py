@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .legacy_encodings import to_unicode
 from .records import PageSpan
 from .text import clean_text
 
@@ -61,7 +62,12 @@ class _Assembler:
         return "".join(self.parts)
 
 
-def decode_text(data: bytes) -> str:
+LEGACY_NAMES = {"cp1258": "Windows-1258", "tcvn3": "TCVN3 (ABC)", "vni": "VNI"}
+
+
+def decode_text(data: bytes, notes: list[str] | None = None) -> str:
+    """UTF-8 (or UTF-16 with a BOM); failing that, a pre-Unicode Vietnamese encoding, converted
+    to Unicode NFC with a note saying which."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -74,7 +80,14 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise LoadError(f"bytes do not decode as UTF-8 ({e.reason} at byte {e.start})") from e
+        utf8_error = f"bytes do not decode as UTF-8 ({e.reason} at byte {e.start})"
+    try:
+        text, conversion = to_unicode(data)
+    except ValueError as e:
+        raise LoadError(f"{utf8_error}, nor as Vietnamese Windows-1258, TCVN3 or VNI text ({e})") from e
+    if conversion and notes is not None:
+        notes.append(f"converted from {LEGACY_NAMES.get(conversion, conversion)} to Unicode")
+    return text
 
 
 def _read(path: Path) -> bytes:
@@ -93,7 +106,9 @@ def _require_text(text: str) -> str:
 
 
 def load_txt(path: Path) -> list[RawDocument]:
-    return [RawDocument(_require_text(clean_text(decode_text(_read(path)))))]
+    notes: list[str] = []
+    text = clean_text(decode_text(_read(path), notes))
+    return [RawDocument(_require_text(text), notes=notes)]
 
 
 # --- HTML --------------------------------------------------------------------------------------
@@ -172,13 +187,17 @@ def html_to_document(html: str) -> RawDocument:
 
 
 def load_html(path: Path) -> list[RawDocument]:
-    return [html_to_document(decode_text(_read(path)))]
+    notes: list[str] = []
+    doc = html_to_document(decode_text(_read(path), notes))
+    doc.notes.extend(notes)
+    return [doc]
 
 
 def load_md(path: Path) -> list[RawDocument]:
     from markdown_it import MarkdownIt
 
-    source = decode_text(_read(path))
+    notes: list[str] = []
+    source = decode_text(_read(path), notes)
     # html=False: raw HTML inside Markdown is shown as text, never interpreted.
     html = MarkdownIt("commonmark", {"html": False}).enable("table").render(source)
     doc = html_to_document(html)
@@ -187,6 +206,7 @@ def load_md(path: Path) -> list[RawDocument]:
     if first:
         line_end = doc.text.find("\n", first[0])
         doc.hints["title"] = doc.text[first[0] : line_end if line_end >= 0 else None]
+    doc.notes.extend(notes)
     return [doc]
 
 
@@ -353,9 +373,9 @@ def load_docx(path: Path) -> list[RawDocument]:
 
 def load_jsonl(path: Path) -> list[RawDocument]:
     """One document per line: {"id", "title"?, "text", ...metadata}. Bad lines are noted, not fatal."""
-    text = decode_text(_read(path))
-    docs: list[RawDocument] = []
     notes: list[str] = []
+    text = decode_text(_read(path), notes)
+    docs: list[RawDocument] = []
     seen: set[str] = set()
     for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():

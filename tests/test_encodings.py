@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from indexer.encodings import encode_legacy, to_unicode
+from indexer.legacy_encodings import encode_legacy, to_unicode
 
 SENTENCE = (
     "Văn bản thử nghiệm: Đảng bộ tỉnh thử nghiệm họp về quy hoạch, kiểm tra việc thực hiện nghị quyết "
@@ -147,3 +147,22 @@ def test_windows_punctuation_survives_tcvn3_and_vni() -> None:
 def test_unknown_encoding_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown"):
         encode_legacy("thử", "viscii")
+
+
+def test_legacy_files_are_converted_and_the_summary_says_so(tmp_path):
+    from indexer.pipeline import build
+    from indexer.store import IndexReader
+
+    text = "Văn bản thử nghiệm: tại đây Đảng bộ tỉnh thử nghiệm họp về quy hoạch và kiểm tra việc thực hiện."
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for enc in ("cp1258", "tcvn3", "vni"):
+        (corpus / f"{enc}.txt").write_bytes(encode_legacy(text, enc))
+    report = build([corpus], tmp_path / "ix", model="hash", progress=False)
+    assert report.documents == 3
+    summary = report.summary()
+    for name in ("Windows-1258", "TCVN3 (ABC)", "VNI"):
+        assert f"converted from {name} to Unicode" in summary
+    reader = IndexReader.open(tmp_path / "ix")
+    for enc in ("cp1258", "tcvn3", "vni"):
+        assert reader.document(f"{enc}.txt", with_text=True)["text"] == text

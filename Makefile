@@ -9,7 +9,7 @@ CORPUS  ?= corpus
 MODEL   ?= e5-small
 SHARED  ?= ../shared
 
-.PHONY: venv index run test lint eval clean
+.PHONY: venv index run test lint eval bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,3 +39,6 @@ eval: index
 
 clean:
 	rm -rf $(INDEX) .cache .pytest_cache
+
+bench: venv
+	$(BIN)/python -m search_app.bench

@@ -10,6 +10,7 @@ from pathlib import Path
 from .embedders import DEFAULT_MODEL
 from .pipeline import DEFAULT_CORPUS, DEFAULT_INDEX, build
 from .store import read_manifest
+from .vectors import FLAT_MAX, KINDS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
                        help=f"{DEFAULT_MODEL} (default, bundled), or a sentence-transformers model name or folder")
         b.add_argument("--no-context", action="store_true",
                        help="embed the passage text alone, without the document title and section path in front")
+        b.add_argument("--index-type", choices=KINDS, default="auto",
+                       help=f"vector index: exact (flat) up to {FLAT_MAX:,} passages, approximate (ivf) beyond; "
+                            "or force flat, ivf or hnsw")
         b.add_argument("--json", action="store_true", help="print the summary as JSON")
         b.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -42,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         paths = args.paths or ([Path(p) for p in previous["sources"]] if previous else [DEFAULT_CORPUS])
         model = args.model or (previous["model"] if previous else DEFAULT_MODEL)
         report = build(paths, args.index, model=model, progress=not args.quiet, context=not args.no_context,
-                       incremental=incremental)
+                       incremental=incremental, index_type=args.index_type)
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
         if not report.ok:
             reason = "no file could be indexed" if report.skipped else "no supported files were found"
@@ -64,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Documents:  {manifest['documents']}   passages: {manifest['passages']}")
         print(f"Built at:   {manifest['built_at']} in {manifest.get('build_seconds', '?')} s")
         print(f"Files:      {len(manifest.get('files', {}))}")
+        print(f"Vectors:    {manifest.get('vector_index', {'type': 'flat'})}")
         for sk in manifest.get("skipped", []):
             print(f"  skipped {sk['file']}: {sk['reason']}")
     return 0

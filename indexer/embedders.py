@@ -33,6 +33,10 @@ class Embedder(Protocol):
         """One L2-normalised float32 vector."""
         ...
 
+    def token_count(self, text: str) -> int:
+        """How many tokens the model reads for `text` as a passage."""
+        ...
+
 
 def _normalise(m: np.ndarray) -> np.ndarray:
     m = np.asarray(m, dtype=np.float32)
@@ -98,6 +102,11 @@ class SentenceTransformerEmbedder:
         out = self._model.encode([self._query_prefix + text], normalize_embeddings=True)
         return _normalise(out[0])
 
+    def token_count(self, text: str) -> int:
+        """Tokens the model reads for a passage (after its own truncation)."""
+        n = len(self._model.tokenizer(self._passage_prefix + text)["input_ids"])
+        return min(n, int(self._model.max_seq_length))
+
 
 class HashEmbedder:
     """Folded syllables and syllable bigrams hashed into a fixed number of buckets.
@@ -126,6 +135,9 @@ class HashEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
+
+    def token_count(self, text: str) -> int:
+        return len(syllables(text))
 
 
 _CACHE: dict[str, Embedder] = {}

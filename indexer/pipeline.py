@@ -42,6 +42,7 @@ class BuildReport:
     embedded: int = 0
     reused: int = 0
     seconds: float = 0.0
+    embed_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -74,7 +75,8 @@ class BuildReport:
             "index": str(self.index_dir), "model": self.model, "files_indexed": self.files_indexed,
             "skipped": [{"file": f, "reason": r} for f, r in self.skipped], "notes": self.notes,
             "documents": self.documents, "passages": self.passages, "embedded": self.embedded,
-            "reused": self.reused, "seconds": round(self.seconds, 2), "up_to_date": self.up_to_date,
+            "reused": self.reused, "seconds": round(self.seconds, 2), "embed_seconds": round(self.embed_seconds, 2),
+            "up_to_date": self.up_to_date,
             "unchanged": self.unchanged, "removed": self.removed,
             "duplicates": [{"file": f, "same_as": o} for f, o in self.duplicates],
         }
@@ -203,6 +205,7 @@ def build(
     embedder: Embedder | None = None,
     context: bool = True,
     incremental: bool = False,
+    index_type: str = "auto",
 ) -> BuildReport:
     """Index every supported file under `paths` into a new generation of `index_dir`.
 
@@ -317,7 +320,9 @@ def build(
         missing = [i for i in todo if texts[i] is None]
         if missing:  # cannot happen unless the previous index is damaged; re-embedding needs the text
             raise RuntimeError(f"{len(missing)} reused passages have no stored vector; run a full build")
+        t_embed = time.perf_counter()
         vectors[todo] = embed_all(embedder, [texts[i] for i in todo], progress=progress)
+        report.embed_seconds = time.perf_counter() - t_embed
     report.embedded, report.reused = len(todo), len(hashes) - len(todo)
 
     by_id = {d.doc_id: d for d in documents}
@@ -336,5 +341,6 @@ def build(
     report.seconds = time.perf_counter() - t0
     manifest["build_seconds"] = round(report.seconds, 2)
     keyword = KeywordIndex().index(keyword_texts)
-    write_generation(index_dir, documents, passages, vectors, hashes, manifest, extra_writers=[keyword.save])
+    write_generation(index_dir, documents, passages, vectors, hashes, manifest, extra_writers=[keyword.save],
+                     index_type=index_type)
     return report

@@ -28,6 +28,7 @@ from typing import Any
 import faiss
 import numpy as np
 
+from . import vectors as vector_index
 from .docnumbers import number_key
 from .records import Document, PageSpan, Passage
 from .references import find_references
@@ -104,6 +105,7 @@ def write_generation(
     embed_hashes: list[str],
     manifest: dict[str, Any],
     extra_writers: list[Any] | None = None,
+    index_type: str = "auto",
 ) -> Path:
     """Write a complete generation and make it current. Returns its folder."""
     index_dir = Path(index_dir)
@@ -145,11 +147,10 @@ def write_generation(
         db.commit()
         db.close()
 
-        dim = int(manifest["dimension"])
-        index = faiss.IndexFlatIP(dim)
-        if len(vectors):
-            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, int(manifest["dimension"]))
+        index, params = vector_index.build(vectors, index_type)
         faiss.write_index(index, str(tmp / "vectors.faiss"))
+        manifest = {**manifest, "vector_index": params}
         for writer in extra_writers or []:
             writer(tmp)
 
@@ -221,6 +222,8 @@ class IndexReader:
                 f"the index in {generation.parent} has format {self.manifest.get('format_version')}, this program "
                 f"reads format {FORMAT_VERSION}: rebuild it with python -m indexer build (or make index)")
         self.vectors = faiss.read_index(str(generation / "vectors.faiss"))
+        self.vector_params: dict[str, Any] = self.manifest.get("vector_index", {"type": "flat"})
+        vector_index.configure(self.vectors, self.vector_params)
         # Streamlit serves sessions from several threads; one connection guarded by a lock.
         self._db = sqlite3.connect(f"file:{generation / 'passages.sqlite'}?mode=ro", uri=True,
                                    check_same_thread=False)

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
+from indexer import vectors as vector_index
 from indexer.docnumbers import find_numbers, number_key
 from indexer.embedders import Embedder, canonical_name, get_embedder
 from indexer.keyword import KeywordIndex
@@ -214,14 +214,8 @@ class Searcher:
         n = min(n, st.reader.size)
         if n <= 0:
             return {}
-        if allowed is None:
-            scores, ids = st.reader.vectors.search(qv, n)
-        else:
-            ok = np.flatnonzero(allowed).astype(np.int64)
-            if ok.size == 0:
-                return {}
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ok))
-            scores, ids = st.reader.vectors.search(qv, min(n, ok.size), params=params)
+        ids_allowed = np.flatnonzero(allowed) if allowed is not None else None
+        scores, ids = vector_index.search(st.reader.vectors, st.reader.vector_params, qv, n, ids_allowed)
         self.timings["vector"] = time.perf_counter() - t
         return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
 

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from indexer import vectors as vi
+
+
+def _clustered(n: int, dim: int = 64, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(50, dim))
+    x = centres[rng.integers(0, 50, n)] + 0.3 * rng.normal(size=(n, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_choice_by_size_and_override():
+    assert vi.choose(1_000) == "flat"
+    assert vi.choose(vi.FLAT_MAX) == "flat"
+    assert vi.choose(vi.FLAT_MAX + 1) == "ivf"
+    assert vi.choose(10, "hnsw") == "hnsw"
+    with pytest.raises(ValueError):
+        vi.choose(10, "annoy")
+
+
+@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+def test_approximate_indexes_agree_with_exact_search(kind):
+    x = _clustered(8000)
+    q = _clustered(50, seed=1)
+    flat, fp = vi.build(x, "flat")
+    index, params = vi.build(x, kind)
+    assert params["type"] == kind
+    recall = []
+    for v in q:
+        exact = set(vi.search(flat, fp, v, 10)[1][0].tolist())
+        got = set(vi.search(index, params, v, 10)[1][0].tolist())
+        recall.append(len(exact & got) / 10)
+    assert np.mean(recall) >= 0.9
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf", "hnsw"])
+def test_filtered_search_only_returns_allowed_ids_and_is_exact_for_small_sets(kind):
+    x = _clustered(3000)
+    index, params = vi.build(x, kind)
+    allowed = np.arange(0, 3000, 7)
+    q = x[14]
+    scores, ids = vi.search(index, params, q, 5, allowed)
+    assert set(ids[0].tolist()) <= set(allowed.tolist())
+    assert ids[0][0] == 14  # the query vector itself is allowed and the best match
+    exact = allowed[np.argsort(-(x[allowed] @ q))[:5]]
+    assert ids[0].tolist() == exact.tolist()
+
+
+def test_index_type_is_recorded_and_used_by_the_searcher(synthetic_corpus, tmp_path):
+    from indexer.pipeline import build
+    from indexer.store import read_manifest
+    from search_app.searcher import Searcher
+
+    build([synthetic_corpus], tmp_path / "ix", model="hash", progress=False, index_type="hnsw")
+    assert read_manifest(tmp_path / "ix")["vector_index"]["type"] == "hnsw"
+    assert Searcher(tmp_path / "ix").search("kiểm thử tự động", top_k=1, method="dense")

@@ -111,13 +111,25 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
     assert page.locator(".ctx").count() >= 2
     _shot(page, "2-context")
 
-    # 3. an export of the results
+    # 3. the whole document, the hit marked and scrolled into view
+    page.get_by_role("button", name="Xem toàn văn").first.click()
+    page.wait_for_url(lambda u: "read=" in u)
+    frame = page.frame_locator("iframe").first
+    frame.locator("#hit").wait_for()
+    assert "Quy hoạch tỉnh Bắc Kạn" in frame.locator("#hit").inner_text()
+    assert frame.locator("nav a").count() >= 5  # the outline
+    _shot(page, "2b-document")
+    page.get_by_role("button", name="← Quay lại").click()
+    page.wait_for_url(lambda u: "read=" not in u)
+    page.locator(".hit-text").first.wait_for()
+
+    # 4. an export of the results
     with page.expect_download() as dl:
         page.get_by_role("button", name="Tải JSON").click()
     data = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
     assert data["results"][0]["citation"].startswith("Trần Thị Lộc")
 
-    # 4. the reference view of a document the hit cites
+    # 5. the reference view of a document the hit cites
     page.get_by_role("button", name="1288/QĐ-TTg").first.click()
     page.get_by_text("Văn bản dẫn chiếu").first.wait_for()
     page.get_by_text("chưa có trong kho").first.wait_for()
@@ -128,7 +140,7 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
     page.wait_for_url(lambda u: "doc=" not in u)
     page.locator(".hit-text").first.wait_for()
 
-    # 5. upload a small file and find it right away
+    # 6. upload a small file and find it right away
     sample = tmp_path / "van-ban-thu-nghiem.txt"
     sample.write_text("Văn bản thử nghiệm tải lên\n\nĐoạn thử nghiệm về chương trình zyxwvu kiểm thử tải lên "
                       "trong trình duyệt, theo Nghị quyết số 999-NQ/TEST.", encoding="utf-8")

@@ -89,13 +89,13 @@ def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
     issuers = sorted({d["issuer"] for d in docs if d.get("issuer")})
     years = sorted({int(d["date"][:4]) for d in docs if (d.get("date") or "")[:4].isdigit()})
     titles = {d["doc_id"]: d["title"] for d in docs}
-    chosen_types = st.sidebar.multiselect("Loại văn bản", types, key="f_types")
-    chosen_issuers = st.sidebar.multiselect("Cơ quan ban hành", issuers, key="f_issuers")
+    chosen_types = st.sidebar.multiselect("Loại văn bản", types, key="f_types", placeholder="Tất cả")
+    chosen_issuers = st.sidebar.multiselect("Cơ quan ban hành", issuers, key="f_issuers", placeholder="Tất cả")
     year_range = None
     if len(years) > 1:
         year_range = st.sidebar.slider("Năm ban hành", years[0], years[-1], (years[0], years[-1]), key="f_years")
     chosen_docs = st.sidebar.multiselect("Chỉ trong các văn bản", sorted(titles, key=titles.get),
-                                         format_func=lambda d: titles[d][:80], key="f_docs")
+                                         format_func=lambda d: titles[d][:80], key="f_docs", placeholder="Tất cả")
     filters = Filters(
         doc_types=set(chosen_types) or None,
         issuers=set(chosen_issuers) or None,

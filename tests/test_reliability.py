@@ -92,6 +92,7 @@ def test_searches_keep_answering_while_updates_swap_the_index(synthetic_corpus, 
     assert not errors, errors[:3]
     assert not empties
     assert answered[0] > 20
+    searcher.refresh()  # the loop may have stopped before it saw the last update
     assert searcher.status()["documents"] == 3 + 8
 
 

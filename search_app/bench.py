@@ -58,14 +58,37 @@ def quick_subset(laws: Path) -> list[Path]:
     return files[:QUICK_FILES]
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[int, float, float, str]:
-    """(exit code, wall seconds, peak RSS in MB, stdout) of a child process."""
+_WRAPPER = """
+import runpy, sys
+code = 0
+try:
+    if sys.argv[1] == "-m":
+        sys.argv = sys.argv[2:]
+        runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+    else:
+        exec(sys.argv[2])
+except SystemExit as e:
+    code = e.code or 0
+finally:
+    hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")]
+    print("VMHWM_KB=" + (hwm[0].split()[1] if hwm else "0"), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def run_measured(args: list[str]) -> tuple[int, float, float, str]:
+    """(exit code, wall seconds, peak RSS in MB, stdout) of `python ARGS` in a fresh process.
+
+    The peak is the child's own VmHWM: getrusage's ru_maxrss would include the memory of this
+    (benchmark) process that the child inherits at fork.
+    """
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, time.perf_counter() - t, usage.ru_maxrss / 1024, out
+    proc = subprocess.run([sys.executable, "-c", _WRAPPER, *args], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    wall = time.perf_counter() - t
+    marks = [ln for ln in proc.stderr.splitlines() if ln.startswith("VMHWM_KB=")]
+    rss = int(marks[-1].split("=")[1]) / 1024 if marks else float("nan")
+    return proc.returncode, wall, rss, proc.stdout
 
 
 def indexing(files: list[Path], models: list[str], workdir: Path) -> list[dict[str, Any]]:
@@ -81,8 +104,8 @@ def indexing(files: list[Path], models: list[str], workdir: Path) -> list[dict[s
             target.symlink_to(f)
     for model in models:
         index = workdir / f"subset-{model.replace('/', '_').replace(':', '_')}"
-        code, wall, rss, out = run_measured([sys.executable, "-m", "indexer", "build", str(subset), "--index",
-                                             str(index), "--model", model, "--json", "--quiet"])
+        code, wall, rss, out = run_measured(["-m", "indexer", "build", str(subset), "--index", str(index),
+                                             "--model", model, "--json", "--quiet"])
         if code != 0:
             rows.append({"model": model, "error": f"indexer exited with {code}"})
             continue
@@ -163,7 +186,7 @@ def cold_start(index: Path) -> dict[str, Any]:
         "s.search('quyền và nghĩa vụ của công dân', 10); t3 = time.perf_counter()\n"
         "print(json.dumps({'import_s': t1 - t0, 'load_s': t2 - t1, 'first_query_s': t3 - t2}))\n"
     )
-    rc, wall, rss, out = run_measured([sys.executable, "-c", code])
+    rc, wall, rss, out = run_measured(["-c", code])
     res = json.loads(out) if rc == 0 else {"error": rc}
     size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file() and f.parent.name.startswith("gen-")
                and f.parent == (index / (index / "CURRENT").read_text().strip()))

@@ -285,6 +285,12 @@ class IndexReader:
             out[r["pid"]].append(dict(r))
         return out
 
+    def key_label(self, key: str) -> str | None:
+        """How `key` is written: the indexed document's own spelling first, else a citing one."""
+        rows = self._query("SELECT label FROM doc_keys WHERE key=? LIMIT 1", (key,)) or \
+            self._query("SELECT label FROM refs WHERE key=? ORDER BY label LIMIT 1", (key,))
+        return rows[0][0] if rows else None
+
     def docs_with_key(self, key: str) -> list[str]:
         return [r[0] for r in self._query("SELECT doc_id FROM doc_keys WHERE key=? ORDER BY doc_id", (key,))]
 

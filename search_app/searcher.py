@@ -322,7 +322,7 @@ class Searcher:
         rows = st.reader.passages(pids)
         rows.sort(key=lambda r: (r["doc_id"], r["ordinal"]))
         documents = [self.document(d) for d in doc_ids]
-        label = next((r["label"] for r in st.reader.reference_counts() if r["key"] == key), query.strip())
+        label = st.reader.key_label(key) or query.strip()
         return {
             "query_number": key,
             "label": label,

@@ -25,7 +25,8 @@ index: venv
 	$(BIN)/python -m indexer update $(CORPUS) --index $(INDEX) --model $(MODEL)
 
 run: index
-	$(BIN)/streamlit run search_app/app.py --server.address 127.0.0.1 --server.port $(PORT)
+	VNSEARCH_INDEX=$(INDEX) VNSEARCH_CORPUS=$(CORPUS) $(BIN)/streamlit run search_app/app.py \
+		--server.address 127.0.0.1 --server.port $(PORT)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -34,11 +35,11 @@ test: venv lint
 	$(BIN)/python -m pytest -q
 
 eval: index
-	$(BIN)/python -m search_app.eval --gold $(SHARED)/eval/dev_queries.jsonl --index $(INDEX) \
+	$(BIN)/python -m benchmarks.eval --gold $(SHARED)/eval/dev_queries.jsonl --index $(INDEX) \
 		--beir $(SHARED)/datasets/alqac-2023-2025 --model $(MODEL) --json eval/results.json
 
 clean:
 	rm -rf $(INDEX) .cache .pytest_cache
 
 bench: venv
-	$(BIN)/python -m search_app.bench
+	$(BIN)/python -m benchmarks.bench

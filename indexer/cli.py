@@ -1,4 +1,4 @@
-"""`python -m indexer build|status` — argument parsing only; the work is in `pipeline`."""
+"""`python -m indexer build|update|status|milvus-lite` — argument parsing only; the work is in `pipeline`."""
 
 from __future__ import annotations
 
@@ -6,11 +6,24 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+from .backend import BACKENDS, DEFAULT_INDEX, IndexFormatError, IndexNotFound, open_backend, read_config
 from .embedders import DEFAULT_MODEL
-from .pipeline import DEFAULT_CORPUS, DEFAULT_INDEX, build
-from .store import read_manifest
+from .pipeline import DEFAULT_CORPUS, build
 from .vectors import FLAT_MAX, KINDS
+
+
+def _published(index: Path) -> dict[str, Any] | None:
+    """The manifest of the index in `index`, whatever its format, or None."""
+    try:
+        backend = open_backend(index, check_format=False)
+    except IndexNotFound:
+        return None
+    try:
+        return backend.manifest or None
+    finally:
+        backend.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         b = sub.add_parser(name, help=help_text)
         b.add_argument("paths", nargs="*", type=Path,
                        help=f"files or folders (default: {DEFAULT_CORPUS}/, or for update the index's own sources)")
-        b.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: index/)")
+        b.add_argument("--index", type=Path, default=DEFAULT_INDEX, help=f"index folder (default: {DEFAULT_INDEX}/)")
         b.add_argument("--model", default=None,
                        help=f"{DEFAULT_MODEL} (default, bundled), or a sentence-transformers model name or folder")
         b.add_argument("--no-context", action="store_true",
@@ -32,6 +45,15 @@ def main(argv: list[str] | None = None) -> int:
         b.add_argument("--index-type", choices=KINDS, default="auto",
                        help=f"vector index: exact (flat) up to {FLAT_MAX:,} passages, approximate (ivf) beyond; "
                             "or force flat, ivf or hnsw")
+        b.add_argument("--backend", choices=BACKENDS, default=None,
+                       help="where a new index is stored: embedded (default: FAISS + SQLite in the index folder) "
+                            "or milvus; an existing index keeps its backend")
+        b.add_argument("--milvus-uri", default=None,
+                       help="a Milvus server, e.g. http://HOST:19530 (default: Milvus Lite next to the index)")
+        b.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                       help="run load/split/embed as a Ray Data pipeline: local Ray without ADDRESS, "
+                            "'auto' or ray://HOST:10001 to join a cluster")
+        b.add_argument("--ray-actors", type=int, default=None, help="embedding actors (default: one per 2 CPUs)")
         b.add_argument("--json", action="store_true", help="print the summary as JSON")
         b.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -39,14 +61,27 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     s.add_argument("--json", action="store_true")
 
+    m = sub.add_parser("milvus-lite", help="start or stop the Milvus Lite server that a milvus index folder uses")
+    m.add_argument("action", choices=("start", "stop", "status"))
+    m.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+
     args = parser.parse_args(argv)
     if args.command in ("build", "update"):
         incremental = args.command == "update"
-        previous = read_manifest(args.index) if incremental else None
+        try:
+            previous = _published(args.index) if incremental else None
+        except (IndexFormatError, OSError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         paths = args.paths or ([Path(p) for p in previous["sources"]] if previous else [DEFAULT_CORPUS])
         model = args.model or (previous["model"] if previous else DEFAULT_MODEL)
-        report = build(paths, args.index, model=model, progress=not args.quiet, context=not args.no_context,
-                       incremental=incremental, index_type=args.index_type)
+        try:
+            report = build(paths, args.index, model=model, progress=not args.quiet, context=not args.no_context,
+                           incremental=incremental, index_type=args.index_type, backend=args.backend,
+                           milvus_uri=args.milvus_uri, ray=args.ray, ray_actors=args.ray_actors)
+        except IndexFormatError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
         if not report.ok:
             reason = "no file could be indexed" if report.skipped else "no supported files were found"
@@ -55,20 +90,45 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
 
-    manifest = read_manifest(args.index)
+    if args.command == "milvus-lite":
+        return _milvus_lite(args)
+
+    manifest = _published(args.index)
     if manifest is None:
         print(f"No index in {args.index}. Build one with: python -m indexer build [PATH ...] --index {args.index}",
               file=sys.stderr)
         return 1
+    config = read_config(args.index)
     if args.json:
-        print(json.dumps(manifest, ensure_ascii=False, indent=2))
+        print(json.dumps({**manifest, "backend": config.get("backend", "embedded"), "uri": config.get("uri")},
+                         ensure_ascii=False, indent=2))
     else:
-        print(f"Index:      {args.index} ({manifest['generation']})")
+        where = config.get("backend", "embedded")
+        if where == "milvus":
+            where += f" ({config.get('uri') or 'Milvus Lite in ' + str(args.index / 'milvus')})"
+        print(f"Index:      {args.index} ({manifest.get('generation')}), backend {where}")
         print(f"Model:      {manifest['model']} ({manifest['dimension']}-d)")
-        print(f"Documents:  {manifest['documents']}   passages: {manifest['passages']}")
+        print(f"Documents:  {manifest.get('documents')}   passages: {manifest.get('passages')}")
         print(f"Built at:   {manifest['built_at']} in {manifest.get('build_seconds', '?')} s")
         print(f"Files:      {len(manifest.get('files', {}))}")
         print(f"Vectors:    {manifest.get('vector_index', {'type': 'flat'})}")
         for sk in manifest.get("skipped", []):
             print(f"  skipped {sk['file']}: {sk['reason']}")
+    return 0
+
+
+def _milvus_lite(args: argparse.Namespace) -> int:
+    from . import milvus
+
+    if read_config(args.index).get("backend") != "milvus" or read_config(args.index).get("uri"):
+        print(f"error: {args.index} is not an index kept in Milvus Lite", file=sys.stderr)
+        return 2
+    if args.action == "start":
+        print(milvus.ensure_lite_server(args.index))
+    elif args.action == "stop":
+        print("stopped" if milvus.stop_lite_server(args.index) else "not running")
+    else:
+        uri = milvus.running_lite_server(args.index)
+        print(uri or "not running")
+        return 0 if uri else 1
     return 0

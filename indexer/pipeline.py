@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,16 +13,17 @@ from typing import Any
 import numpy as np
 
 from . import metadata
+from .backend import DEFAULT_INDEX, Backend, DocumentRecords, Writer, create_backend, passage_id
+from .docnumbers import number_key
 from .embedders import Embedder, canonical_name, get_embedder
-from .keyword import KeywordIndex
 from .loaders import LoadError, is_supported, load_file
 from .records import Document, Passage
+from .references import find_references
 from .splitter import split_document
-from .store import IndexFormatError, IndexNotFound, IndexReader, write_generation
 
 EMBED_BATCH = 32
+WINDOW = 512  # passages embedded and written together: bounds the build's memory
 DEFAULT_CORPUS = Path("corpus")
-DEFAULT_INDEX = Path("index")
 
 
 @dataclass
@@ -182,19 +183,181 @@ def embed_all(
     return out
 
 
-def _previous(index_dir: Path) -> tuple[IndexReader | None, bool]:
-    """The current index, and whether its records can be reused (same format)."""
+def document_keys(doc: Document) -> list[tuple[str, str]]:
+    """(key, label) pairs a citation can use for `doc`: its number, and its name if it is a named one."""
+    keys: list[tuple[str, str]] = []
+    if doc.doc_number:
+        keys.append((number_key(doc.doc_number), doc.doc_number))
+    named = [r for r in find_references(doc.title or "") if r.kind == "named"]
+    if named and named[0].start == 0:
+        keys.append((named[0].key, named[0].label))
+    return keys
+
+
+def document_records(doc: Document, passages: list[Passage], model: str, context: bool) -> DocumentRecords:
+    """Everything derived from one document except its vectors (filled in by the embedding step)."""
+    keys = document_keys(doc)
+    own = {k for k, _ in keys}
+    texts = [embed_text(doc, p, context) for p in passages]
+    return DocumentRecords(
+        doc=doc, passages=passages, pids=[passage_id(doc.doc_id, p.ordinal) for p in passages],
+        embed_texts=texts, embed_hashes=[embed_hash(model, t) for t in texts],
+        vectors=np.zeros((0, 0), dtype=np.float32),
+        refs=[[r for r in find_references(p.text) if r.key not in own] for p in passages], keys=keys)
+
+
+@dataclass
+class Prepared:
+    """What became of one file: its documents (without vectors), notes, or why it was skipped."""
+
+    rel: str
+    fhash: str
+    records: list[DocumentRecords] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+
+def prepare_file(path: Path, rel: str, fhash: str, model: str, context: bool = True) -> Prepared:
+    """load → split → references for one file. Never raises for a bad file: it reports why."""
+    out = Prepared(rel, fhash)
     try:
-        return IndexReader.open(index_dir), True
-    except IndexNotFound:
-        return None, False
-    except IndexFormatError:
-        # An older format is re-read from the files, but its vectors (keyed by the hash of the
-        # embedded text, a table every format has) still spare the re-embedding.
+        loaded, out.notes = load_one(path, rel, fhash)
+    except (LoadError, metadata.MetadataError) as e:
+        out.skipped = str(e)
+        return out
+    except OSError as e:
+        out.skipped = f"cannot read: {e.strerror or e}"
+        return out
+    seen: set[str] = set()
+    for doc, headings in loaded:
+        if doc.doc_id in seen:
+            doc.doc_id = f"{rel}#{doc.doc_id}"
+        ps = split_document(doc.doc_id, doc.text, headings, doc.pages)
+        if not ps:
+            out.notes.append(f"{rel}: document {doc.doc_id!r} has no text to index")
+            continue
+        seen.add(doc.doc_id)
+        out.records.append(document_records(doc, ps, model, context))
+    if not out.records:
+        out.skipped = "no passages could be made from the text"
+    return out
+
+
+def rename_document(rec: DocumentRecords, doc_id: str) -> None:
+    """Give a document another id (ids must be unique across files); vectors stay valid."""
+    rec.doc.doc_id = doc_id
+    for p in rec.passages:
+        p.doc_id = doc_id
+    rec.pids = [passage_id(doc_id, p.ordinal) for p in rec.passages]
+
+
+class Embedding:
+    """The embedding step: cached vectors first, the model for the rest, in length-sorted batches."""
+
+    def __init__(self, backend: Backend, embedder: Embedder, progress: bool, report: BuildReport) -> None:
+        self.backend, self.embedder, self.report = backend, embedder, report
+        self.bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc="Embedding", unit="passage", file=sys.stderr)
+
+    def __call__(self, records: list[DocumentRecords]) -> list[DocumentRecords]:
+        hashes = [h for r in records for h in r.embed_hashes]
+        texts = [t for r in records for t in r.embed_texts]
+        cache = self.backend.cached_vectors(sorted(set(hashes)))
+        todo = [i for i, h in enumerate(hashes) if h not in cache]
+        # Identical passages (repeated boilerplate) are embedded once.
+        unique: dict[str, int] = {}
+        for i in todo:
+            unique.setdefault(hashes[i], i)
+        vectors = np.zeros((len(hashes), self.embedder.dimension), dtype=np.float32)
+        if unique:
+            t = time.perf_counter()
+            made = embed_all(self.embedder, [texts[i] for i in unique.values()], progress=False,
+                             on_batch=self.bar.update if self.bar is not None else None)
+            self.report.embed_seconds += time.perf_counter() - t
+            cache = {**cache, **dict(zip(unique, made, strict=True))}
+        for i, h in enumerate(hashes):
+            vectors[i] = cache[h]
+        self.report.embedded += len(todo)
+        self.report.reused += len(hashes) - len(todo)
+        s = 0
+        for r in records:
+            r.vectors = vectors[s : s + len(r.passages)]
+            s += len(r.passages)
+        return records
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _windows(prepared: Iterable[Prepared], report: BuildReport, size: int = WINDOW) -> Iterator[list[DocumentRecords]]:
+    """Group documents into windows of about `size` passages: memory is bounded by the window."""
+    window: list[DocumentRecords] = []
+    n = 0
+    for prep in prepared:
+        report.notes.extend(prep.notes)
+        if prep.skipped is not None:
+            report.skipped.append((prep.rel, prep.skipped))
+            continue
+        report.files_indexed.append(prep.rel)
+        report.file_hashes[prep.rel] = prep.fhash
+        for rec in prep.records:
+            window.append(rec)
+            n += len(rec.passages)
+            if n >= size:
+                yield window
+                window, n = [], 0
+    if window:
+        yield window
+
+
+@dataclass
+class Plan:
+    """What a build has to do, decided before anything is read."""
+
+    to_read: list[tuple[Path, str, str]]  # (file, relative name, content hash)
+    full: bool  # start from an empty index
+    carried: dict[str, str] = field(default_factory=dict)  # unchanged files kept as indexed: name → hash
+    removed: list[str] = field(default_factory=list)  # files of the published index that are gone
+
+
+def plan(paths: list[Path], backend: Backend, model_name: str, context: bool, incremental: bool,
+         report: BuildReport) -> Plan:
+    files, pre_skipped = collect_files(paths)
+    report.skipped.extend(pre_skipped)
+    prev = backend.manifest
+    readable = bool(prev) and getattr(backend, "readable", True)
+    same_setup = (readable and prev.get("model") == model_name and prev.get("embed_context", True) == context)
+    prev_files: dict[str, str] = prev.get("files", {}) if same_setup else {}
+    hashed: list[tuple[Path, str, str]] = []
+    for path, rel in files:
         try:
-            return IndexReader.open(index_dir, check_format=False), False
-        except Exception:  # noqa: BLE001 - a damaged old index only costs a full re-embed
-            return None, False
+            hashed.append((path, rel, file_hash(path)))
+        except OSError as e:
+            report.skipped.append((rel, f"cannot read: {e.strerror or e}"))
+    # Of identical files, the one already indexed keeps its place (and its document id).
+    first: dict[str, str] = {}
+    for _p, rel, fh in hashed:
+        if prev_files.get(rel) == fh:
+            first.setdefault(fh, rel)
+    for _p, rel, fh in hashed:
+        first.setdefault(fh, rel)
+    unique = []
+    for item in hashed:
+        if first[item[2]] != item[1]:
+            report.duplicates.append((item[1], first[item[2]]))
+        else:
+            unique.append(item)
+    current = {rel for _p, rel, _h in unique}
+    removed = sorted(set(prev.get("files", {})) - current) if prev else []
+    if not (incremental and same_setup):
+        return Plan(to_read=unique, full=True, removed=removed)
+    carried = {rel: fh for _p, rel, fh in unique if prev_files.get(rel) == fh}
+    return Plan(to_read=[x for x in unique if x[1] not in carried], full=False, carried=carried,
+                removed=sorted(set(prev_files) - current))
 
 
 def build(
@@ -206,141 +369,121 @@ def build(
     context: bool = True,
     incremental: bool = False,
     index_type: str = "auto",
+    backend: str | None = None,
+    milvus_uri: str | None = None,
+    ray: str | None = None,
+    ray_actors: int | None = None,
 ) -> BuildReport:
-    """Index every supported file under `paths` into a new generation of `index_dir`.
+    """Index every supported file under `paths` and publish the result in `index_dir`.
 
-    Passages whose embedded text is unchanged always reuse their vectors. With `incremental`,
-    files whose content hash is unchanged are not even re-read: their documents and passages are
-    copied from the previous generation, and when nothing changed no generation is written.
+    Passages whose embedded text is unchanged always reuse their stored vectors. With
+    `incremental`, files whose content hash is unchanged are not even re-read, files that
+    vanished are deleted, and when nothing changed nothing is written. With `ray` ("local",
+    "auto" or a cluster address) loading, splitting and embedding run as a Ray Data pipeline.
+    Nothing becomes visible to searches before the whole change is published.
     """
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
+    paths = [Path(p) for p in (paths or [DEFAULT_CORPUS])]
     embedder = embedder or get_embedder(model)
     model_name = canonical_name(embedder.name)
     report = BuildReport(index_dir=index_dir, model=model_name)
-
-    files, pre_skipped = collect_files(paths or [DEFAULT_CORPUS])
-    report.skipped.extend(pre_skipped)
-
-    previous, reusable = _previous(index_dir)
-    prev_manifest = previous.manifest if previous else {}
-    same_setup = (reusable and prev_manifest.get("model") == model_name
-                  and prev_manifest.get("embed_context", True) == context)
-    prev_files: dict[str, str] = prev_manifest.get("files", {}) if same_setup else {}
-
-    documents: list[Document] = []
-    passages: list[Passage] = []
-    hashes: list[str] = []
-    texts: list[str | None] = []  # None: vector reused, text not needed
-    seen_ids: set[str] = set()
-    seen_content: dict[str, str] = {}
-    hashed: list[tuple[Path, str, str]] = []
-    for path, rel in files:
+    store = create_backend(index_dir, backend, milvus_uri)
+    try:
+        work = plan(paths, store, model_name, context, incremental, report)
+        report.unchanged = sorted(work.carried)
+        report.removed = work.removed
+        if not work.full and not work.to_read and not work.removed:
+            report.up_to_date = bool(work.carried)
+            report.files_indexed = sorted(work.carried)
+            report.file_hashes = dict(work.carried)
+            report.documents = int(store.manifest.get("documents", 0))
+            report.passages = report.reused = int(store.manifest.get("passages", 0))
+            report.seconds = time.perf_counter() - t0
+            return report
+        prepared = _prepared_stream(work, store, model_name, context, embedder, progress, report, ray, ray_actors)
+        writer = store.begin(full=work.full)
         try:
-            hashed.append((path, rel, file_hash(path)))
-        except OSError as e:
-            report.skipped.append((rel, f"cannot read: {e.strerror or e}"))
-    # Of identical files, the one already indexed keeps its place (and its document id).
-    for _path, rel, fhash in hashed:
-        if prev_files.get(rel) == fhash:
-            seen_content.setdefault(fhash, rel)
-    for _path, rel, fhash in hashed:
-        seen_content.setdefault(fhash, rel)
-    for path, rel, fhash in hashed:
-        if seen_content[fhash] != rel:
-            report.duplicates.append((rel, seen_content[fhash]))
-            continue
-        if incremental and previous is not None and prev_files.get(rel) == fhash:
-            old_docs, old_passages, old_hashes = previous.file_records(rel)
-            if old_docs and not any(d.doc_id in seen_ids for d in old_docs):
-                documents.extend(old_docs)
-                passages.extend(old_passages)
-                hashes.extend(old_hashes)
-                texts.extend([None] * len(old_passages))
-                seen_ids.update(d.doc_id for d in old_docs)
-                report.files_indexed.append(rel)
-                report.file_hashes[rel] = fhash
-                report.unchanged.append(rel)
-                continue
-        try:
-            loaded, notes = load_one(path, rel, fhash)
-        except (LoadError, metadata.MetadataError) as e:
-            report.skipped.append((rel, str(e)))
-            continue
-        except OSError as e:
-            report.skipped.append((rel, f"cannot read: {e.strerror or e}"))
-            continue
-        report.notes.extend(notes)
-        made_any = False
-        for doc, headings in loaded:
-            if doc.doc_id in seen_ids:
-                doc.doc_id = f"{rel}#{doc.doc_id}"
-            ps = split_document(doc.doc_id, doc.text, headings, doc.pages)
-            if not ps:
-                report.notes.append(f"{rel}: document {doc.doc_id!r} has no text to index")
-                continue
-            seen_ids.add(doc.doc_id)
-            documents.append(doc)
-            for p in ps:
-                t = embed_text(doc, p, context)
-                passages.append(p)
-                texts.append(t)
-                hashes.append(embed_hash(model_name, t))
-            made_any = True
-        if made_any:
-            report.files_indexed.append(rel)
-            report.file_hashes[rel] = fhash
-        else:
-            report.skipped.append((rel, "no passages could be made from the text"))
-
-    report.removed = sorted(set(prev_manifest.get("files", {})) - set(report.file_hashes)) if previous else []
-    report.documents, report.passages = len(documents), len(passages)
-    if not documents:
+            written = _write(writer, prepared, store, work, report)
+            report.files_indexed = sorted(set(report.files_indexed) | set(work.carried))
+            report.file_hashes.update(work.carried)
+            if written == 0 and not work.carried:
+                writer.abort()
+                report.seconds = time.perf_counter() - t0
+                return report
+            for rel in work.removed:
+                writer.delete_file(rel)
+            report.seconds = time.perf_counter() - t0
+            manifest = {
+                "model": model_name,
+                "dimension": embedder.dimension,
+                "embed_context": context,
+                "files": report.file_hashes,
+                "sources": [str(p) for p in paths],
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "build_seconds": round(report.seconds, 2),
+                "index_type": index_type,
+                "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
+                "duplicates": [{"file": f, "same_as": o} for f, o in report.duplicates],
+            }
+            writer.publish(manifest)
+        except BaseException:
+            writer.abort()
+            raise
+        store.refresh()
+        report.documents = int(store.manifest.get("documents", 0))
+        report.passages = int(store.manifest.get("passages", 0))
         report.seconds = time.perf_counter() - t0
-        if previous:
-            previous.close()
         return report
-    if (incremental and previous is not None and same_setup and not report.removed
-            and report.file_hashes == prev_files and len(report.unchanged) == len(report.files_indexed)):
-        report.up_to_date = True
-        report.reused = len(passages)
-        report.seconds = time.perf_counter() - t0
-        previous.close()
-        return report
+    finally:
+        store.close()
 
-    cache = previous.cached_vectors() if (previous is not None and prev_manifest.get("model") == model_name) else {}
-    if previous:
-        previous.close()
-    todo = [i for i, h in enumerate(hashes) if h not in cache]
-    vectors = np.zeros((len(hashes), embedder.dimension), dtype=np.float32)
-    for i, h in enumerate(hashes):
-        if h in cache:
-            vectors[i] = cache[h]
-    if todo:
-        missing = [i for i in todo if texts[i] is None]
-        if missing:  # cannot happen unless the previous index is damaged; re-embedding needs the text
-            raise RuntimeError(f"{len(missing)} reused passages have no stored vector; run a full build")
-        t_embed = time.perf_counter()
-        vectors[todo] = embed_all(embedder, [texts[i] for i in todo], progress=progress)
-        report.embed_seconds = time.perf_counter() - t_embed
-    report.embedded, report.reused = len(todo), len(hashes) - len(todo)
 
-    by_id = {d.doc_id: d for d in documents}
-    keyword_texts = [t if t is not None else embed_text(by_id[p.doc_id], p, context)
-                     for t, p in zip(texts, passages, strict=True)]
-    manifest = {
-        "model": model_name,
-        "dimension": embedder.dimension,
-        "embed_context": context,
-        "files": report.file_hashes,
-        "sources": [str(Path(p)) for p in (paths or [DEFAULT_CORPUS])],
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
-        "duplicates": [{"file": f, "same_as": o} for f, o in report.duplicates],
-    }
-    report.seconds = time.perf_counter() - t0
-    manifest["build_seconds"] = round(report.seconds, 2)
-    keyword = KeywordIndex().index(keyword_texts)
-    write_generation(index_dir, documents, passages, vectors, hashes, manifest, extra_writers=[keyword.save],
-                     index_type=index_type)
-    return report
+def _prepared_stream(work: Plan, store: Backend, model_name: str, context: bool, embedder: Embedder,
+                     progress: bool, report: BuildReport, ray: str | None,
+                     ray_actors: int | None) -> Iterator[list[DocumentRecords]]:
+    """Windows of documents with their vectors, from the local loop or from Ray Data."""
+    if ray is not None:
+        from .ray_pipeline import ray_stream
+
+        yield from ray_stream(work.to_read, model_name, context, store, report, address=ray, actors=ray_actors)
+        return
+    embed = Embedding(store, embedder, progress, report)
+    try:
+        files = (prepare_file(path, rel, fh, model_name, context) for path, rel, fh in work.to_read)
+        for window in _windows(files, report):
+            yield embed(window)
+    finally:
+        embed.close()
+
+
+def _write(writer: Writer, windows: Iterable[list[DocumentRecords]], store: Backend, work: Plan,
+           report: BuildReport) -> int:
+    """Hand every document to the writer; returns how many were written.
+
+    A changed file is deleted (its previous version) only when its new version is at hand, so a
+    file that no longer loads keeps its previous version in the index.
+    """
+    taken: set[str] = set()
+    if not work.full:
+        taken = {d["doc_id"] for d in store.documents() if d.get("path") in work.carried}
+    replaced: set[str] = set()
+    written = 0
+    for window in windows:
+        for rec in window:
+            rel = rec.doc.path
+            if not work.full and rel not in replaced:
+                writer.delete_file(rel)
+                replaced.add(rel)
+            if rec.doc.doc_id in taken:
+                rename_document(rec, f"{rel}#{rec.doc.doc_id}")
+            taken.add(rec.doc.doc_id)
+            writer.add(rec)
+            written += 1
+    if not work.full:
+        prev_files = store.manifest.get("files", {})
+        for rel, _why in report.skipped:
+            if rel in prev_files and rel not in replaced and rel not in work.removed:
+                work.carried[rel] = prev_files[rel]
+                report.notes.append(f"{rel}: could not be read again; its previous version stays in the index")
+    return written

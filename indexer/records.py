@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+SECTION_SEPARATOR = " › "
+
+
+def section_label(section: list[str]) -> str:
+    """A section path as one line: 'Chương II › Điều 3. …'."""
+    return SECTION_SEPARATOR.join(section)
+
 
 @dataclass
 class PageSpan:
@@ -49,4 +56,4 @@ class Passage:
 
     @property
     def section_label(self) -> str:
-        return " › ".join(self.section)
+        return section_label(self.section)

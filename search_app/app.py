@@ -2,8 +2,12 @@
 
 Views, selected by the URL so that any of them can be bookmarked and shared:
 - ``?q=…``                 search (the default);
-- ``?doc=KEY``             "Văn bản dẫn chiếu": a document and every passage citing it;
-- ``?read=DOC_ID&p=N``     the whole document, passage N marked and scrolled into view.
+- ``?ref=KEY``             "Văn bản dẫn chiếu": a reference key (number or name), the document it
+                           names and every passage citing it;
+- ``?doc=DOC_ID&p=N``      the whole document, passage N marked and scrolled into view.
+
+One name per concept, as in the CLI: ``doc`` is always a document id (``--doc``, ``Filters.doc_ids``),
+``ref`` always a reference key (``refs KEY``).
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from indexer.store import IndexFormatError, IndexNotFound
+from indexer.backend import DEFAULT_INDEX, IndexFormatError, IndexNotFound, doc_year
+from indexer.records import section_label
 from search_app import export
 from search_app.docview import document_html
 from search_app.highlight import code_span, escape, escape_block, highlight
 from search_app.searcher import Filters, Hit, Searcher, clip_query
 from search_app.uploads import ALLOWED, MAX_UPLOAD_BYTES, UploadError, add_and_index
 
-INDEX_DIR = Path(os.environ.get("VNSEARCH_INDEX", "index"))
+INDEX_DIR = Path(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_INDEX)))
 CORPUS_DIR = Path(os.environ.get("VNSEARCH_CORPUS", "corpus"))
 METHOD_LABELS = {"hybrid": "Kết hợp (ngữ nghĩa + từ khóa)", "dense": "Ngữ nghĩa", "keyword": "Từ khóa"}
 
@@ -87,7 +92,7 @@ def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
     st.sidebar.header("Lọc")
     types = sorted({d["doc_type"] for d in docs if d.get("doc_type")})
     issuers = sorted({d["issuer"] for d in docs if d.get("issuer")})
-    years = sorted({int(d["date"][:4]) for d in docs if (d.get("date") or "")[:4].isdigit()})
+    years = sorted({y for d in docs if (y := doc_year(d.get("date"))) is not None})
     titles = {d["doc_id"]: d["title"] for d in docs}
     chosen_types = st.sidebar.multiselect("Loại văn bản", types, key="f_types", placeholder="Tất cả")
     chosen_issuers = st.sidebar.multiselect("Cơ quan ban hành", issuers, key="f_issuers", placeholder="Tất cả")
@@ -123,14 +128,14 @@ def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict]) -> N
             for p in searcher.neighbours(hit.doc_id, hit.ordinal, radius=1):
                 current = p["ordinal"] == hit.ordinal
                 body = highlight(p["text"], query) if current else escape_block(p["text"])
-                label = escape(" › ".join(p["section"])) if p["section"] else ""
+                label = escape(section_label(p["section"]))
                 st.markdown(
                     f'<div class="ctx{" ctx-current" if current else ""}"><small>{label}</small><br>{body}</div>',
                     unsafe_allow_html=True,
                 )
         cols = st.columns([1, 4])
         if cols[0].button("Xem toàn văn", key=f"read-{hit.pid}"):
-            _go(read=hit.doc_id, p=str(hit.ordinal), q=query)
+            _go(doc=hit.doc_id, p=str(hit.ordinal), q=query)
         if refs:
             with cols[1]:
                 st.caption("Văn bản được dẫn chiếu:")
@@ -140,7 +145,7 @@ def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict]) -> N
                         continue
                     seen.add(r["key"])
                     if st.button(r["label"], key=f"ref-{hit.pid}-{r['key']}"):
-                        _go(doc=r["key"], q=query)
+                        _go(ref=r["key"], q=query)
 
 
 def search_view(searcher: Searcher) -> None:
@@ -150,7 +155,7 @@ def search_view(searcher: Searcher) -> None:
                           placeholder="Ví dụ: nghi quyet 11 ve trung du mien nui")
     query, cut = clip_query(query)
     if st.button("Văn bản dẫn chiếu →", key="to_refs"):
-        _go(doc="*", q=query)
+        _go(ref="*", q=query)
     if not query:
         st.query_params.clear()
         return
@@ -190,7 +195,7 @@ def refs_view(searcher: Searcher, key: str) -> None:
     if chosen is None:
         return
     if chosen != key:
-        _go(doc=chosen, q=st.query_params.get("q", ""))
+        _go(ref=chosen, q=st.query_params.get("q", ""))
     res = searcher.references(chosen)
     doc = res["document"]
     if doc:
@@ -202,7 +207,7 @@ def refs_view(searcher: Searcher, key: str) -> None:
         with st.expander(f"Mục lục và toàn văn ({len(passages)} đoạn)"):
             components.html(document_html(doc, passages), height=600, scrolling=True)
         if st.button("Mở toàn văn", key="open_doc"):
-            _go(read=doc["doc_id"], q=st.query_params.get("q", ""))
+            _go(doc=doc["doc_id"], q=st.query_params.get("q", ""))
     else:
         st.warning(
             f"{escape(res['label'])}: **chưa có trong kho**. Để thêm, đặt tệp văn bản vào thư mục "
@@ -252,10 +257,10 @@ def main() -> None:
     _status(searcher)
     _upload(searcher)
     params = st.query_params
-    if "doc" in params:
-        refs_view(searcher, params["doc"])
-    elif "read" in params:
-        reader_view(searcher, params["read"], params.get("p"))
+    if "ref" in params:
+        refs_view(searcher, params["ref"])
+    elif "doc" in params:
+        reader_view(searcher, params["doc"], params.get("p"))
     else:
         search_view(searcher)
 

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from indexer.store import IndexFormatError, IndexNotFound
+from indexer.backend import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 
 from .searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
 
@@ -38,8 +38,8 @@ DOC_FIELDS = ("doc_id", "title", "doc_number", "doc_type", "issuer", "date", "so
 
 
 def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    if bool(args.number) == bool(args.list):
-        parser.error("give either a document NUMBER or --list")
+    if bool(args.key) == bool(args.list):
+        parser.error("give either a document KEY (number or name) or --list")
     try:
         searcher = Searcher(args.index)
     except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
@@ -55,9 +55,9 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             where = ", ".join(it["doc_ids"]) or "chưa có trong kho"
             print(f"{it['label'][:28]:<28} {it['citing_passages']:>9} {it['citing_documents']:>8}  {where}")
         return 0
-    res = searcher.references(args.number)
+    res = searcher.references(args.key)
     doc = res["document"]
-    out = {"query_number": res["query_number"],
+    out = {"key": res["key"], "label": res["label"],
            "document": {k: doc.get(k) for k in DOC_FIELDS} if doc else None,
            "cited_by": [h.to_dict() for h in res["cited_by"]]}
     if args.json:
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("search", help="search passages")
     s.add_argument("query", nargs="?", help="the question or keywords")
     s.add_argument("--queries", type=Path, help='batch mode: a JSONL file of {"id", "query"} lines')
-    s.add_argument("--index", type=Path, default=Path("index"))
+    s.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     s.add_argument("--top-k", type=int, default=10)
     s.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD)
     s.add_argument("--model", help="refuse to search unless the index was built with this model")
@@ -90,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--year-to", type=int)
 
     r = sub.add_parser("refs", help="a document's context: the document and every passage citing it")
-    r.add_argument("number", nargs="?", help='a document number or name, e.g. "57-NQ/TW", "Điều lệ Đảng"')
+    r.add_argument("key", nargs="?", help='a document number or name, e.g. "57-NQ/TW", "Điều lệ Đảng"')
     r.add_argument("--list", action="store_true", help="list every referenced or indexed document with counts")
-    r.add_argument("--index", type=Path, default=Path("index"))
+    r.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     r.add_argument("--json", action="store_true")
 
     args = parser.parse_args(argv)

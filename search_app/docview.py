@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.records import section_label
+
 from .highlight import escape, escape_block, highlight
 
 STYLE = """
@@ -36,7 +38,7 @@ def document_html(doc: dict[str, Any], passages: list[dict[str, Any]], hit_ordin
         is_hit = p["ordinal"] == hit_ordinal
         text = highlight(p["text"], query) if is_hit and query else escape_block(p["text"])
         attrs = ' id="hit"' if is_hit else ""
-        sec = f'<div class="sec">{escape(" › ".join(path))}</div>' if is_hit and path else ""
+        sec = f'<div class="sec">{escape(section_label(list(path)))}</div>' if is_hit and path else ""
         body.append(f'<div class="p"{attrs}><a id="p{p["ordinal"]}"></a>{sec}{text}</div>')
     head = f"<h3>{escape(doc.get('title') or doc['doc_id'])}</h3>"
     script = ("<script>var h=document.getElementById('hit');if(h){h.scrollIntoView({block:'center'});}</script>"

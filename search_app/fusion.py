@@ -4,18 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-RRF_K = 60
-
-
-def rrf(rankings: list[list[int]], weights: list[float] | None = None, k: int = RRF_K) -> dict[int, float]:
-    """Reciprocal-rank fusion: score(d) = Σ w / (k + rank(d)), ranks from 1."""
-    weights = weights or [1.0] * len(rankings)
-    out: dict[int, float] = {}
-    for ranking, w in zip(rankings, weights, strict=True):
-        for r, pid in enumerate(ranking, start=1):
-            out[pid] = out.get(pid, 0.0) + w / (k + r)
-    return out
-
 
 def minmax(scores: np.ndarray) -> np.ndarray:
     if scores.size == 0:

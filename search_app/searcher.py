@@ -1,25 +1,29 @@
-"""The search core: load an index once, answer `search(query, top_k, filters, method)`."""
+"""The search core: open an index once, answer `search(query, top_k, filters, method)`.
+
+A search runs in stages: retrievers (dense, keyword) → fusion → (a place for a reranker) →
+document-number boost → hydrate (passage rows, documents, citations). Every stage talks to the
+storage backend through `indexer.backend.Backend`, so the same code serves the embedded index
+and Milvus.
+"""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from indexer import vectors as vector_index
-from indexer.docnumbers import find_numbers, number_key
+from indexer.backend import DEFAULT_INDEX, Backend, Filters, IndexNotFound, open_backend
+from indexer.docnumbers import find_numbers
 from indexer.embedders import Embedder, canonical_name, get_embedder
-from indexer.keyword import KeywordIndex
+from indexer.records import section_label
 from indexer.references import reference_key
-from indexer.store import IndexNotFound, IndexReader, current_generation
 
 from . import fusion
 from .citation import format_citation
+
+__all__ = ["Filters", "Hit", "Searcher", "ModelMismatch", "QueryError", "IndexNotFound", "clip_query"]
 
 METHODS = ("hybrid", "dense", "keyword")
 DEFAULT_METHOD = "hybrid"
@@ -32,9 +36,7 @@ NUMBER_DOC_PASSAGES = 3  # passages of the named document put first when a query
 # (MRR@10 0.894 vs 0.869 at best): RRF throws away how far ahead the first BM25 hit is, which on
 # legal questions is the strongest signal. Min-max per query also side-steps the narrow band of
 # E5 similarities. Weights 0.3/0.7 were the best on the tuning half; 0.25–0.4 are within 0.005.
-FUSION = "weighted"
 DENSE_WEIGHT = 0.3
-KEYWORD_WEIGHT = 0.7
 
 
 class ModelMismatch(ValueError):
@@ -74,36 +76,6 @@ class Hit:
         return {k: d[k] for k in HIT_FIELDS}
 
 
-@dataclass
-class Filters:
-    doc_types: set[str] | None = None
-    issuers: set[str] | None = None
-    year_from: int | None = None
-    year_to: int | None = None
-    doc_ids: set[str] | None = None
-
-    def active(self) -> bool:
-        return any(v not in (None, set()) for v in asdict(self).values())
-
-    def accepts(self, doc: dict[str, Any]) -> bool:
-        if self.doc_types and doc.get("doc_type") not in self.doc_types:
-            return False
-        if self.issuers and doc.get("issuer") not in self.issuers:
-            return False
-        if self.doc_ids and doc.get("doc_id") not in self.doc_ids:
-            return False
-        if self.year_from is not None or self.year_to is not None:
-            date = doc.get("date") or ""
-            if not date[:4].isdigit():
-                return False
-            year = int(date[:4])
-            if self.year_from is not None and year < self.year_from:
-                return False
-            if self.year_to is not None and year > self.year_to:
-                return False
-        return True
-
-
 def clip_query(query: str) -> tuple[str, bool]:
     """The query cut to MAX_QUERY_CHARS, and whether it was cut."""
     query = " ".join((query or "").split())
@@ -112,196 +84,166 @@ def clip_query(query: str) -> tuple[str, bool]:
     return query, False
 
 
-class _Loaded:
-    """Everything read from one index generation; swapped as a whole on reload."""
-
-    def __init__(self, generation: Path) -> None:
-        self.generation = generation
-        self.reader = IndexReader(generation)
-        self.manifest = self.reader.manifest
-        self.keyword = KeywordIndex.load(generation) if (generation / "bm25.json").exists() else None
-        self.docs = {d["doc_id"]: d for d in self.reader.documents()}
-        doc_ids = self.reader.passage_doc_ids()
-        self.doc_order = sorted(self.docs)
-        index_of = {d: i for i, d in enumerate(self.doc_order)}
-        self.doc_index = index_of
-        self.pid_doc = np.array([index_of[d] for d in doc_ids], dtype=np.int32)
-        self.number_docs: dict[str, list[str]] = {}
-        for d in self.docs.values():
-            if d.get("doc_number"):
-                self.number_docs.setdefault(number_key(d["doc_number"]), []).append(d["doc_id"])
-
-
 class Searcher:
-    def __init__(self, index_dir: Path | str = "index", model: str | None = None,
-                 embedder: Embedder | None = None) -> None:
+    def __init__(self, index_dir: Path | str = DEFAULT_INDEX, model: str | None = None,
+                 embedder: Embedder | None = None, backend: Backend | None = None) -> None:
         self.index_dir = Path(index_dir)
-        gen = current_generation(self.index_dir)
-        if gen is None:
-            raise IndexNotFound(f"No index in {self.index_dir}. Build one with: "
-                                f"python -m indexer build corpus/ --index {self.index_dir}")
-        self._state = _Loaded(gen)
-        built_with = self._state.manifest["model"]
+        self.backend = backend or open_backend(self.index_dir)
+        built_with = self.backend.manifest["model"]
         if model is not None and canonical_name(model) != built_with:
             raise ModelMismatch(
                 f"the index in {self.index_dir} was built with {built_with!r}; searching it with "
                 f"{canonical_name(model)!r} would compare incompatible vectors. Search without --model, "
                 f"or rebuild the index with --model {model}.")
-        self._embedder = embedder or get_embedder(built_with)
-        if self._embedder.dimension != int(self._state.manifest["dimension"]):
-            raise ModelMismatch(f"embedder gives {self._embedder.dimension}-d vectors, index holds "
-                                f"{self._state.manifest['dimension']}-d")
-        self._reload_lock = threading.Lock()
-        self.timings: dict[str, float] = {}
+        self._given = embedder
+        emb = self._embedder()
+        if emb.dimension != int(self.backend.manifest["dimension"]):
+            raise ModelMismatch(f"embedder gives {emb.dimension}-d vectors, index holds "
+                                f"{self.backend.manifest['dimension']}-d")
+        self._refresh_lock = threading.Lock()
 
     # --- index life cycle ----------------------------------------------------------------------
 
     @property
     def manifest(self) -> dict[str, Any]:
-        return self._state.manifest
+        return self.backend.manifest
+
+    def _embedder(self) -> Embedder:
+        """The embedder of the published index's model, looked up per search so that a refresh to
+        an index of another model can never pair the new vectors with the old model."""
+        model = self.backend.manifest["model"]
+        if self._given is not None and canonical_name(self._given.name) == model:
+            return self._given
+        return get_embedder(model)
 
     def refresh(self) -> bool:
-        """Switch to a newer index generation if one was published. True when it switched."""
-        gen = current_generation(self.index_dir)
-        if gen is None or gen == self._state.generation:
-            return False
-        with self._reload_lock:
-            if gen == self._state.generation:
-                return False
-            try:
-                new = _Loaded(gen)
-            except (OSError, sqlite3.Error, ValueError, RuntimeError):
-                # Pruned or replaced between reading CURRENT and opening it: keep serving the
-                # current generation; the next refresh will find the newest one.
-                return False
-            if new.manifest["model"] != self._state.manifest["model"]:
-                self._embedder = get_embedder(new.manifest["model"])
-            self._state = new  # one reference swap: searches in flight keep the old state
-        return True
+        """Switch to a newer published index if there is one. True when it switched."""
+        with self._refresh_lock:
+            return self.backend.refresh()
+
+    def close(self) -> None:
+        self.backend.close()
 
     def status(self) -> dict[str, Any]:
-        m = self._state.manifest
+        m = self.backend.manifest
         return {"documents": m["documents"], "passages": m["passages"], "model": m["model"],
-                "built_at": m["built_at"], "generation": m["generation"], "index": str(self.index_dir)}
+                "built_at": m["built_at"], "generation": m["generation"], "index": str(self.index_dir),
+                "backend": m.get("backend", "embedded")}
 
     # --- lookup ---------------------------------------------------------------------------------
 
     def documents(self) -> list[dict[str, Any]]:
-        return list(self._state.docs.values())
+        return self.backend.documents()
 
     def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None:
-        return self._state.reader.document(doc_id, with_text=with_text)
+        return self.backend.document(doc_id, with_text=with_text)
 
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
-        return self._state.reader.neighbours(doc_id, ordinal, radius)
+        return self.backend.neighbours(doc_id, ordinal, radius)
 
     def doc_passages(self, doc_id: str) -> list[dict[str, Any]]:
-        return self._state.reader.doc_passages(doc_id)
+        return self.backend.doc_passages(doc_id)
 
-    # --- search ---------------------------------------------------------------------------------
+    # --- search stages --------------------------------------------------------------------------
 
-    def _allowed(self, st: _Loaded, filters: Filters | None) -> np.ndarray | None:
-        if filters is None or not filters.active():
-            return None
-        ok_docs = np.array([filters.accepts(st.docs[d]) for d in st.doc_order], dtype=bool)
-        return ok_docs[st.pid_doc]
+    def _retrieve(self, query: str, method: str, n: int, filters: Filters | None,
+                  timings: dict[str, float]) -> tuple[dict[int, float], dict[int, float]]:
+        dense: dict[int, float] = {}
+        keyword: dict[int, float] = {}
+        if method in ("hybrid", "dense"):
+            t = time.perf_counter()
+            qv = self._embedder().embed_query(query)
+            timings["embed"] = time.perf_counter() - t
+            t = time.perf_counter()
+            dense = self.backend.dense(qv, n, filters)
+            timings["vector"] = time.perf_counter() - t
+        if method in ("hybrid", "keyword"):
+            t = time.perf_counter()
+            keyword = self.backend.keyword(query, n, filters)
+            timings["keyword"] = time.perf_counter() - t
+        return dense, keyword
 
-    def _dense(self, st: _Loaded, query: str, n: int, allowed: np.ndarray | None) -> dict[int, float]:
+    @staticmethod
+    def _fuse(method: str, dense: dict[int, float], keyword: dict[int, float],
+              timings: dict[str, float]) -> list[tuple[int, float]]:
         t = time.perf_counter()
-        qv = self._embedder.embed_query(query).astype(np.float32).reshape(1, -1)
-        self.timings["embed"] = time.perf_counter() - t
-        t = time.perf_counter()
-        n = min(n, st.reader.size)
-        if n <= 0:
-            return {}
-        ids_allowed = np.flatnonzero(allowed) if allowed is not None else None
-        scores, ids = vector_index.search(st.reader.vectors, st.reader.vector_params, qv, n, ids_allowed)
-        self.timings["vector"] = time.perf_counter() - t
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+        scores = dense if method == "dense" else keyword if method == "keyword" else \
+            fusion.weighted(dense, keyword, DENSE_WEIGHT)
+        timings["fusion"] = time.perf_counter() - t
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
-    def _keyword(self, st: _Loaded, query: str, n: int, allowed: np.ndarray | None) -> dict[int, float]:
-        t = time.perf_counter()
-        if st.keyword is None:
-            return {}
-        s = st.keyword.scores(query)
-        if allowed is not None:
-            s = np.where(allowed, s, 0.0)
-        nz = np.flatnonzero(s > 0)
-        if nz.size > n:
-            nz = nz[np.argpartition(-s[nz], n - 1)[:n]]
-        out = {int(i): float(s[i]) for i in nz}
-        self.timings["keyword"] = time.perf_counter() - t
-        return out
-
-    def _ranked(self, st: _Loaded, query: str, method: str, n: int,
-                allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        if method == "dense":
-            d = self._dense(st, query, n, allowed)
-            return sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))
-        if method == "keyword":
-            k = self._keyword(st, query, n, allowed)
-            return sorted(k.items(), key=lambda kv: (-kv[1], kv[0]))
-        d = self._dense(st, query, n, allowed)
-        k = self._keyword(st, query, n, allowed)
-        t = time.perf_counter()
-        if FUSION == "rrf":
-            fused = fusion.rrf([fusion.top(d, n), fusion.top(k, n)], [DENSE_WEIGHT, KEYWORD_WEIGHT])
-        else:
-            fused = fusion.weighted(d, k, DENSE_WEIGHT / (DENSE_WEIGHT + KEYWORD_WEIGHT))
-        self.timings["fusion"] = time.perf_counter() - t
-        return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
-
-    def _number_first(self, st: _Loaded, query: str, ranked: list[tuple[int, float]],
-                      allowed: np.ndarray | None) -> list[tuple[int, float]]:
+    def _number_first(self, query: str, ranked: list[tuple[int, float]],
+                      filters: Filters | None) -> list[tuple[int, float]]:
         """A query naming a document number: that document, then the passages citing it, first."""
         keys = [m.key for m in find_numbers(query)]
         if not keys:
             return ranked
         order = {pid: i for i, (pid, _) in enumerate(ranked)}
         score = dict(ranked)
-        own: list[int] = []
-        citing: list[int] = []
-        for key in keys:
-            own_docs = {st.doc_index[d] for d in st.number_docs.get(key, [])}
-            if own_docs:
-                mine = [pid for pid, _ in ranked if st.pid_doc[pid] in own_docs]
-                if not mine:  # the document matched nothing else in the query: show its opening
-                    mine = [int(p) for p in np.flatnonzero(np.isin(st.pid_doc, list(own_docs)))]
-                own.extend(mine[:NUMBER_DOC_PASSAGES])
-            cites = st.reader.pids_citing(key)
-            citing.extend(sorted(cites, key=lambda p: order.get(p, len(order) + p)))
         first: list[int] = []
-        for pid in own + citing:
-            if pid not in first and (allowed is None or allowed[pid]):
-                first.append(pid)
-        rest = [(p, s) for p, s in ranked if p not in set(first)]
+        for key in keys:
+            own_docs = [d for d in self.backend.docs_with_key(key)
+                        if filters is None or not filters.active() or self._accepts(filters, d)]
+            if own_docs:
+                ranked_rows = {r["pid"]: r["doc_id"] for r in self.backend.passages([p for p, _ in ranked])}
+                mine = [pid for pid, _ in ranked if ranked_rows.get(pid) in own_docs]
+                if not mine:  # the document matched nothing else in the query: show its opening
+                    mine = [r["pid"] for d in own_docs for r in self.backend.doc_passages(d)]
+                first.extend(mine[:NUMBER_DOC_PASSAGES])
+            cites = self.backend.pids_citing(key)
+            if filters is not None and filters.active():
+                cites = [r["pid"] for r in self.backend.passages(cites) if self._accepts(filters, r["doc_id"])]
+            first.extend(sorted(cites, key=lambda p: order.get(p, len(order))))
+        first = list(dict.fromkeys(first))
+        taken = set(first)
         top_score = ranked[0][1] if ranked else 1.0
-        return [(p, score.get(p, top_score)) for p in first] + rest
+        return [(p, score.get(p, top_score)) for p in first] + [(p, s) for p, s in ranked if p not in taken]
+
+    def _accepts(self, filters: Filters, doc_id: str) -> bool:
+        doc = self.backend.document(doc_id)
+        return doc is not None and filters.accepts(doc)
+
+    def _hydrate(self, ranked: list[tuple[int, float]], rank_from: int = 1) -> list[Hit]:
+        rows = {r["pid"]: r for r in self.backend.passages([p for p, _ in ranked])}
+        docs: dict[str, dict[str, Any] | None] = {}
+        hits: list[Hit] = []
+        for pid, score in ranked:
+            row = rows.get(pid)
+            if row is None:
+                continue  # gone in an update published during this search
+            if row["doc_id"] not in docs:
+                docs[row["doc_id"]] = self.backend.document(row["doc_id"])
+            doc = docs[row["doc_id"]]
+            if doc is None:
+                continue
+            hits.append(self._hit(doc, row, rank_from + len(hits), score))
+        return hits
 
     def search(self, query: str, top_k: int = 10, filters: Filters | None = None,
-               method: str = DEFAULT_METHOD) -> list[Hit]:
+               method: str = DEFAULT_METHOD, timings: dict[str, float] | None = None) -> list[Hit]:
+        """The top_k passages for `query`. Pass a dict as `timings` to get each stage's seconds."""
         if method not in METHODS:
             raise QueryError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
         query, _ = clip_query(query)
         if not query or top_k <= 0:
             return []
-        st = self._state
-        self.timings = {}
-        allowed = self._allowed(st, filters)
+        timings = {} if timings is None else timings
         n = max(CANDIDATES, top_k * 3)
-        ranked = self._ranked(st, query, method, n, allowed)
-        ranked = self._number_first(st, query, ranked, allowed)[:top_k]
-        rows = st.reader.passages([p for p, _ in ranked])
-        return [self._hit(st, row, rank, score) for rank, ((_pid, score), row) in
-                enumerate(zip(ranked, rows, strict=True), start=1)]
+        dense, keyword = self._retrieve(query, method, n, filters, timings)
+        ranked = self._fuse(method, dense, keyword, timings)
+        # A reranker would go here: it sees `ranked` (pid, score) and reorders the head.
+        ranked = self._number_first(query, ranked, filters)[:top_k]
+        t = time.perf_counter()
+        hits = self._hydrate(ranked)
+        timings["hydrate"] = time.perf_counter() - t
+        return hits
 
     @staticmethod
-    def _hit(st: _Loaded, row: dict[str, Any], rank: int, score: float) -> Hit:
-        doc = st.docs[row["doc_id"]]
+    def _hit(doc: dict[str, Any], row: dict[str, Any], rank: int, score: float) -> Hit:
         return Hit(
             rank=rank, score=round(float(score), 6), doc_id=row["doc_id"], title=doc["title"],
             doc_number=doc.get("doc_number"), doc_type=doc.get("doc_type"), date=doc.get("date"),
-            section=" › ".join(row["section"]), page=row["page"], text=row["text"], start=row["start"],
+            section=section_label(row["section"]), page=row["page"], text=row["text"], start=row["start"],
             end=row["end"], citation=format_citation(doc, row["section"], row["page"]),
             ordinal=row["ordinal"], section_path=row["section"], pid=row["pid"],
         )
@@ -310,25 +252,23 @@ class Searcher:
 
     def cited_in(self, hits: list[Hit]) -> dict[int, list[dict[str, Any]]]:
         """pid → the references found in that hit's passage (key, label, kind, offsets)."""
-        return self._state.reader.refs_of([h.pid for h in hits])
+        return self.backend.refs_of([h.pid for h in hits])
 
     def references(self, query: str) -> dict[str, Any]:
         """What `query` (a number such as "57-NQ/TW" or a name such as "Điều lệ Đảng") refers to:
-        the document if it is indexed, and every passage citing it, in document order."""
-        st = self._state
+        its reference key, the document if it is indexed, and every passage citing it, in document order."""
         key = reference_key(query) or query.strip()
-        doc_ids = st.reader.docs_with_key(key)
-        pids = st.reader.pids_citing(key)
-        rows = st.reader.passages(pids)
+        doc_ids = self.backend.docs_with_key(key)
+        rows = self.backend.passages(self.backend.pids_citing(key))
         rows.sort(key=lambda r: (r["doc_id"], r["ordinal"]))
         documents = [self.document(d) for d in doc_ids]
-        label = st.reader.key_label(key) or query.strip()
+        ranked = [(r["pid"], 1.0) for r in rows]
         return {
-            "query_number": key,
-            "label": label,
+            "key": key,
+            "label": self.backend.key_label(key) or query.strip(),
             "document": documents[0] if documents else None,
-            "cited_by": [self._hit(st, row, rank, 1.0) for rank, row in enumerate(rows, start=1)],
+            "cited_by": self._hydrate(ranked),
         }
 
     def reference_list(self) -> list[dict[str, Any]]:
-        return self._state.reader.reference_counts()
+        return self.backend.reference_counts()

@@ -62,7 +62,7 @@ def test_hit_shows_the_documents_it_cites_and_opens_the_reference_view(app):
     ref_buttons = [b for b in app.button if b.key and b.key.startswith("ref-")]
     assert any(b.label == "999-NQ/TEST" for b in ref_buttons)
     next(b for b in ref_buttons if b.label == "999-NQ/TEST").click().run()
-    assert app.query_params["doc"] == "999-NQ/TEST"
+    assert app.query_params["ref"] == "999-NQ/TEST"
     md = "\n".join(m.value for m in app.markdown)
     assert "Được dẫn chiếu trong 2 đoạn văn" in md  # the interview and the law both cite it
     assert app.warning and "chưa có trong kho" in app.warning[0].value
@@ -71,7 +71,7 @@ def test_hit_shows_the_documents_it_cites_and_opens_the_reference_view(app):
 def test_reference_view_of_an_indexed_document_from_the_url(hash_index, monkeypatch):
     monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["doc"] = "999/2099/QH99"
+    at.query_params["ref"] = "999/2099/QH99"
     at.run()
     assert not at.exception
     md = "\n".join(m.value for m in at.markdown)

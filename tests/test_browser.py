@@ -44,6 +44,7 @@ def server(tmp_path_factory):
     assert build([corpus], index, progress=False).ok
     port = _free_port()
     env = {**os.environ, "VNSEARCH_INDEX": str(index), "VNSEARCH_CORPUS": str(corpus),
+           "VNSEARCH_UPLOADS": "1", "VNSEARCH_UPLOAD_TOKEN": "", "VNSEARCH_AUDIT_LOG": "",  # uploads on, no token
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     log = open(work / "streamlit.log", "w")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen(
@@ -113,14 +114,14 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
 
     # 3. the whole document, the hit marked and scrolled into view
     page.get_by_role("button", name="Xem toàn văn").first.click()
-    page.wait_for_url(lambda u: "read=" in u)
+    page.wait_for_url(lambda u: "doc=" in u)
     frame = page.frame_locator("iframe").first
     frame.locator("#hit").wait_for()
     assert "Quy hoạch tỉnh Bắc Kạn" in frame.locator("#hit").inner_text()
     assert frame.locator("nav a").count() >= 5  # the outline
     _shot(page, "2b-document")
     page.get_by_role("button", name="← Quay lại").click()
-    page.wait_for_url(lambda u: "read=" not in u)
+    page.wait_for_url(lambda u: "doc=" not in u)
     page.locator(".hit-text").first.wait_for()
 
     # 4. an export of the results
@@ -133,11 +134,11 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
     page.get_by_role("button", name="1288/QĐ-TTg").first.click()
     page.get_by_text("Văn bản dẫn chiếu").first.wait_for()
     page.get_by_text("chưa có trong kho").first.wait_for()
-    assert "doc=1288" in page.url
+    assert "ref=1288" in page.url
     assert "Quyết định số 1288/QĐ-TTg" in page.locator(".hit-text").first.inner_text()
     _shot(page, "3-references")
     page.get_by_role("button", name="← Quay lại tìm kiếm").click()
-    page.wait_for_url(lambda u: "doc=" not in u)
+    page.wait_for_url(lambda u: "ref=" not in u)
     page.locator(".hit-text").first.wait_for()
 
     # 6. upload a small file and find it right away
@@ -149,6 +150,8 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
     page.get_by_role("button", name="Thêm và lập chỉ mục").click()
     page.get_by_text("Đã thêm van-ban-thu-nghiem.txt").wait_for()
     assert (corpus / "uploads" / "van-ban-thu-nghiem.txt").exists()
+    audit = [json.loads(line) for line in (corpus / ".upload-audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(r["stored_name"], r["result"]) for r in audit] == [("uploads/van-ban-thu-nghiem.txt", "indexed")]
     _search(page, "zyxwvu")
     page.get_by_text("Văn bản thử nghiệm tải lên").first.wait_for()
     assert "zyxwvu" in page.locator(".hit-text").first.inner_text()

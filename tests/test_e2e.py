@@ -5,8 +5,8 @@ import json
 import pytest
 from conftest import ROOT
 
+from benchmarks.eval import evaluate_gold
 from indexer.pipeline import build
-from search_app.eval import evaluate_gold
 from search_app.searcher import Searcher
 
 pytestmark = pytest.mark.slow

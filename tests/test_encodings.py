@@ -150,8 +150,8 @@ def test_unknown_encoding_is_rejected() -> None:
 
 
 def test_legacy_files_are_converted_and_the_summary_says_so(tmp_path):
+    from indexer.embedded import EmbeddedBackend
     from indexer.pipeline import build
-    from indexer.store import IndexReader
 
     text = "Văn bản thử nghiệm: tại đây Đảng bộ tỉnh thử nghiệm họp về quy hoạch và kiểm tra việc thực hiện."
     corpus = tmp_path / "c"
@@ -163,6 +163,6 @@ def test_legacy_files_are_converted_and_the_summary_says_so(tmp_path):
     summary = report.summary()
     for name in ("Windows-1258", "TCVN3 (ABC)", "VNI"):
         assert f"converted from {name} to Unicode" in summary
-    reader = IndexReader.open(tmp_path / "ix")
+    reader = EmbeddedBackend.open(tmp_path / "ix")
     for enc in ("cp1258", "tcvn3", "vni"):
         assert reader.document(f"{enc}.txt", with_text=True)["text"] == text

@@ -1,8 +1,8 @@
 import pytest
 from conftest import write
 
+from indexer.embedded import EmbeddedBackend, current_generation, read_manifest
 from indexer.pipeline import build
-from indexer.store import IndexReader, current_generation, read_manifest
 from search_app.searcher import Filters, ModelMismatch, Searcher
 
 
@@ -11,13 +11,14 @@ def test_round_trip_documents_passages_and_manifest(hash_index):
     assert m["model"] == "hash" and m["dimension"] == 384
     assert m["documents"] == 3 and m["passages"] > 3
     assert set(m["files"]) == {"luat-thu-nghiem.txt", "phong-van-thu-nghiem.txt", "xss.html"}
-    r = IndexReader.open(hash_index)
+    r = EmbeddedBackend.open(hash_index)
     doc = r.document("phong-van-thu-nghiem.txt", with_text=True)
     assert doc["title"] == "Phỏng vấn thử nghiệm" and doc["date"] == "2099-03-02"
     assert doc["extra"]["interviewee"].startswith("Nhân vật giả định")
     for p in r.doc_passages("phong-van-thu-nghiem.txt"):
         assert doc["text"][p["start"] : p["end"]] == p["text"]
-    assert r.size == m["passages"]
+    assert len(r.vectors_matrix()) == m["passages"]
+    assert sum(len(r.doc_passages(d["doc_id"])) for d in r.documents()) == m["passages"]
 
 
 def test_search_returns_citable_hits(hash_index):

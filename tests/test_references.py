@@ -64,7 +64,7 @@ def _refs(index, *args):
 
 def test_refs_57_returns_the_resolution_and_the_government_passages(full_index):
     res = _refs(full_index, "57-NQ/TW")
-    assert res["query_number"] == "57-NQ/TW"
+    assert res["key"] == "57-NQ/TW"
     assert res["document"]["doc_number"] == "57-NQ/TW"
     assert res["document"]["issuer"] == "Bộ Chính trị" and res["document"]["date"] == "2024-12-22"
     citing = [h for h in res["cited_by"] if h["doc_id"] == "nghi-quyet-03-NQ-CP-2025.md"]

@@ -14,9 +14,9 @@ from conftest import LAW_FIXTURE, ROOT, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from indexer.embedded import current_generation
 from indexer.loaders import LOADERS, LoadError, load_file
 from indexer.pipeline import build
-from indexer.store import current_generation
 from search_app.searcher import Searcher
 
 

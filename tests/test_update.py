@@ -3,8 +3,8 @@
 from conftest import write
 
 import indexer.pipeline as pipeline
+from indexer.embedded import EmbeddedBackend, current_generation
 from indexer.pipeline import build
-from indexer.store import IndexReader, current_generation
 from search_app.searcher import Searcher
 
 
@@ -38,9 +38,9 @@ def test_deleted_files_leave_the_index(synthetic_corpus, hash_index):
     (synthetic_corpus / "xss.html").unlink()
     report = _update(synthetic_corpus, hash_index)
     assert report.removed == ["xss.html"]
-    r = IndexReader.open(hash_index)
+    r = EmbeddedBackend.open(hash_index)
     assert {d["doc_id"] for d in r.documents()} == {"luat-thu-nghiem.txt", "phong-van-thu-nghiem.txt"}
-    assert all(p["doc_id"] != "xss.html" for p in r.all_passage_rows())
+    assert r.doc_passages("xss.html") == [] and r.document("xss.html") is None
 
 
 def test_identical_files_are_indexed_once(synthetic_corpus, hash_index):
@@ -57,7 +57,7 @@ def test_an_index_of_an_older_format_is_refused_then_rebuilt_without_re_embeddin
 
     import pytest
 
-    from indexer.store import IndexFormatError
+    from indexer.backend import IndexFormatError
 
     manifest = current_generation(hash_index) / "manifest.json"
     m = json.loads(manifest.read_text())

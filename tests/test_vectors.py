@@ -49,8 +49,8 @@ def test_filtered_search_only_returns_allowed_ids_and_is_exact_for_small_sets(ki
 
 
 def test_index_type_is_recorded_and_used_by_the_searcher(synthetic_corpus, tmp_path):
+    from indexer.embedded import read_manifest
     from indexer.pipeline import build
-    from indexer.store import read_manifest
     from search_app.searcher import Searcher
 
     build([synthetic_corpus], tmp_path / "ix", model="hash", progress=False, index_type="hnsw")

@@ -1,4 +1,4 @@
-"""Speed and scale benchmark: `make bench` / `python -m search_app.bench [--full]`.
+"""Speed and scale benchmark: `make bench` / `python -m benchmarks.bench [--full]`.
 
 One run reports, as a table and as JSON:
 - indexing throughput (passages/s, tokens/s) per embedder on the Vietnamese laws, and the
@@ -92,8 +92,8 @@ def run_measured(args: list[str]) -> tuple[int, float, float, str]:
 
 
 def indexing(files: list[Path], models: list[str], workdir: Path) -> list[dict[str, Any]]:
+    from indexer.embedded import EmbeddedBackend
     from indexer.embedders import get_embedder
-    from indexer.store import IndexReader
 
     rows = []
     subset = workdir / "laws-subset"
@@ -111,9 +111,9 @@ def indexing(files: list[Path], models: list[str], workdir: Path) -> list[dict[s
             continue
         rep = json.loads(out)
         emb = get_embedder(model)
-        reader = IndexReader.open(index)
+        reader = EmbeddedBackend.open(index)
         docs = {d["doc_id"]: d for d in reader.documents()}
-        rows_ = reader.all_passage_rows()
+        rows_ = [r for d in docs for r in reader.doc_passages(d)]
         from indexer.pipeline import embed_text
         from indexer.records import Document, Passage
 
@@ -161,10 +161,11 @@ def latency(index: Path, queries: list[str], warmup: int = 10) -> dict[str, Any]
     parts: dict[str, list[float]] = {"embed": [], "vector": [], "keyword": [], "fusion": [], "total": []}
     for q in queries:
         t = time.perf_counter()
-        s.search(q, 10)
+        timings: dict[str, float] = {}
+        s.search(q, 10, timings=timings)
         parts["total"].append(1000 * (time.perf_counter() - t))
         for k in ("embed", "vector", "keyword", "fusion"):
-            parts[k].append(1000 * s.timings.get(k, 0.0))
+            parts[k].append(1000 * timings.get(k, 0.0))
     dense = []
     for q in queries:
         t = time.perf_counter()
@@ -283,7 +284,7 @@ def format_tables(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m search_app.bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--full", action="store_true", help="all 208 laws, and HNSW at 1M")
     p.add_argument("--laws", type=Path, default=LAWS)
@@ -323,12 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     result["cold_start"] = [cold_start(ix) for ix in latency_indexes]
 
     print("Measuring vector search at scale …", file=sys.stderr)
+    from indexer.embedded import EmbeddedBackend
     from indexer.embedders import get_embedder
-    from indexer.store import IndexReader
 
     base_index = full_index if (full_index / "CURRENT").exists() else latency_indexes[0]
-    reader = IndexReader.open(base_index)
-    real = reader.vectors.reconstruct_n(0, reader.size)
+    reader = EmbeddedBackend.open(base_index)
+    real = reader.vectors_matrix()
     reader.close()
     emb = get_embedder("e5-small")
     qvecs = np.stack([emb.embed_query(q) for q in questions]).astype(np.float32)

@@ -7,8 +7,8 @@ Two kinds of relevance data:
   loader, a result is relevant when its doc_id is in the query's qrels; a document returned more
   than once counts at its first rank only.
 
-    python -m search_app.eval --gold ../shared/eval/dev_queries.jsonl --index index
-    python -m search_app.eval --beir ../shared/datasets/alqac-2023-2025 --cache .cache/eval
+    python -m benchmarks.eval --gold ../shared/eval/dev_queries.jsonl --index index
+    python -m benchmarks.eval --beir ../shared/datasets/alqac-2023-2025 --cache .cache/eval
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from typing import Any
 
 from indexer.embedders import DEFAULT_MODEL, canonical_name
 from indexer.pipeline import build
-
-from .searcher import METHODS, Searcher
+from search_app.searcher import METHODS, Searcher
 
 KS = (1, 5, 10)
 
@@ -148,7 +147,7 @@ def format_table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m search_app.eval", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m benchmarks.eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--gold", type=Path, action="append", default=[], help="gold-substring JSONL file")
     p.add_argument("--index", type=Path, default=Path("index"), help="index for --gold (default: index/)")

@@ -4,18 +4,26 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PORT    ?= 8501
+HOST    ?= 127.0.0.1
 INDEX   ?= index
 CORPUS  ?= corpus
 MODEL   ?= e5-small
 SHARED  ?= ../shared
 
-.PHONY: venv index run test lint eval bench clean
+.PHONY: system-deps venv index run test lint eval bench clean
 
 $(STAMP): pyproject.toml
+	@# a clear message instead of a venv error (or a wrong Python) when 3.11 is absent
+	@test -x $(BIN)/python || { test -n "$(PY)" && $(PY) -c 'import sys, ensurepip; \
+		sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null; } || { \
+		echo "Python 3.11 (with venv/ensurepip) is needed to create $(VENV); found: $(or $(PY),no python3)." >&2; \
+		echo "Install it: sudo apt-get install python3.11 python3.11-venv (or pyenv install 3.11)," \
+			"or point to one: make $(MAKECMDGOALS) PY=/path/to/python3.11" >&2; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
+	# the test extra pulls in the scale-out extra (Milvus, Ray): make test runs those tests too
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -24,14 +32,23 @@ venv: $(STAMP)
 index: venv
 	$(BIN)/python -m indexer update $(CORPUS) --index $(INDEX) --model $(MODEL)
 
+# HOST=0.0.0.0 serves other machines too; see "Serving a team" in the README before doing so.
 run: index
+	@bash scripts/system-deps.sh --run
 	VNSEARCH_INDEX=$(INDEX) VNSEARCH_CORPUS=$(CORPUS) $(BIN)/streamlit run search_app/app.py \
-		--server.address 127.0.0.1 --server.port $(PORT)
+		--server.address $(HOST) --server.port $(PORT) --server.maxUploadSize 50
+
+# System packages the tests need (chromium, fonts, tesseract, poppler): installed when root, else a
+# message with the apt-get command; runs before the venv so a fresh machine fails in seconds, not minutes.
+system-deps:
+	@bash scripts/system-deps.sh
 
 lint: venv
 	$(BIN)/ruff check .
 
-test: venv lint
+# system-deps first, also under make -j: the recursive make starts only after it succeeded.
+test: system-deps
+	@$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -q
 
 eval: index

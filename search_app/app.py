@@ -24,7 +24,7 @@ from search_app import export
 from search_app.docview import document_html
 from search_app.highlight import code_span, escape, escape_block, highlight
 from search_app.searcher import Filters, Hit, Searcher, clip_query
-from search_app.uploads import ALLOWED, MAX_UPLOAD_BYTES, UploadError, add_and_index
+from search_app.uploads import ALLOWED, UploadError, add_and_index, upload_policy
 
 INDEX_DIR = Path(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_INDEX)))
 CORPUS_DIR = Path(os.environ.get("VNSEARCH_CORPUS", "corpus"))
@@ -64,18 +64,25 @@ def _status(searcher: Searcher) -> None:
 
 
 def _upload(searcher: Searcher) -> None:
+    policy = upload_policy()
+    if not policy.enabled:  # a shared page: no form unless the operator opened it (add_and_index checks too)
+        st.sidebar.caption("Thêm văn bản vào kho: đang tắt (người quản trị bật bằng `VNSEARCH_UPLOADS=1`).")
+        return
     with st.sidebar.expander("Thêm văn bản vào kho"):
         f = st.file_uploader("Tệp PDF, DOCX, TXT, MD, HTML (tối đa 50 MB)", type=[e.lstrip(".") for e in ALLOWED],
                              key="upload")
+        token = st.text_input("Mã tải lên", type="password", key="upload_token") if policy.needs_token else None
         if f is not None and st.button("Thêm và lập chỉ mục", key="upload_go"):
-            if f.size > MAX_UPLOAD_BYTES:
-                st.error("Tệp lớn hơn 50 MB.")
-                return
+            # the size limit is checked (and the refusal logged) by add_and_index
+            ctx = st.context
             try:
                 with st.spinner("Đang lập chỉ mục…"):
                     path, report = add_and_index(f.name, f.getvalue(), CORPUS_DIR, INDEX_DIR,
                                                  searcher.manifest.get("sources", [str(CORPUS_DIR)]),
-                                                 searcher.manifest["model"])
+                                                 searcher.manifest["model"], token=token, policy=policy,
+                                                 # set by the reverse proxy (README, "Serving a team")
+                                                 user=ctx.headers.get("X-Remote-User"),
+                                                 ip=getattr(ctx, "ip_address", None))
             except UploadError as e:
                 st.error(str(e))
                 return

@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="run load/split/embed as a Ray Data pipeline: local Ray without ADDRESS, "
                             "'auto' or ray://HOST:10001 to join a cluster")
         b.add_argument("--ray-actors", type=int, default=None, help="embedding actors (default: one per 2 CPUs)")
+        b.add_argument("--vectors-from", type=Path, default=None, metavar="INDEX",
+                       help="reuse the stored vectors of another index of the same model (e.g. to move an "
+                            "index to Milvus without re-embedding)")
         b.add_argument("--json", action="store_true", help="print the summary as JSON")
         b.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -78,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             report = build(paths, args.index, model=model, progress=not args.quiet, context=not args.no_context,
                            incremental=incremental, index_type=args.index_type, backend=args.backend,
-                           milvus_uri=args.milvus_uri, ray=args.ray, ray_actors=args.ray_actors)
-        except IndexFormatError as e:
+                           milvus_uri=args.milvus_uri, ray=args.ray, ray_actors=args.ray_actors,
+                           vectors_from=args.vectors_from)
+        except (IndexFormatError, IndexNotFound) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())

@@ -13,7 +13,16 @@ from typing import Any
 import numpy as np
 
 from . import metadata
-from .backend import DEFAULT_INDEX, Backend, DocumentRecords, Writer, create_backend, passage_id
+from .backend import (
+    DEFAULT_INDEX,
+    Backend,
+    DocumentRecords,
+    IndexFormatError,
+    Writer,
+    create_backend,
+    open_backend,
+    passage_id,
+)
 from .docnumbers import number_key
 from .embedders import Embedder, canonical_name, get_embedder
 from .loaders import LoadError, is_supported, load_file
@@ -254,8 +263,8 @@ def rename_document(rec: DocumentRecords, doc_id: str) -> None:
 class Embedding:
     """The embedding step: cached vectors first, the model for the rest, in length-sorted batches."""
 
-    def __init__(self, backend: Backend, embedder: Embedder, progress: bool, report: BuildReport) -> None:
-        self.backend, self.embedder, self.report = backend, embedder, report
+    def __init__(self, caches: list[Backend], embedder: Embedder, progress: bool, report: BuildReport) -> None:
+        self.caches, self.embedder, self.report = caches, embedder, report
         self.bar = None
         if progress:
             from tqdm import tqdm
@@ -265,7 +274,11 @@ class Embedding:
     def __call__(self, records: list[DocumentRecords]) -> list[DocumentRecords]:
         hashes = [h for r in records for h in r.embed_hashes]
         texts = [t for r in records for t in r.embed_texts]
-        cache = self.backend.cached_vectors(sorted(set(hashes)))
+        cache: dict[str, np.ndarray] = {}
+        for source in self.caches:
+            wanted = sorted(set(hashes) - set(cache))
+            if wanted:
+                cache.update(source.cached_vectors(wanted))
         todo = [i for i, h in enumerate(hashes) if h not in cache]
         # Identical passages (repeated boilerplate) are embedded once.
         unique: dict[str, int] = {}
@@ -373,6 +386,7 @@ def build(
     milvus_uri: str | None = None,
     ray: str | None = None,
     ray_actors: int | None = None,
+    vectors_from: Path | None = None,
 ) -> BuildReport:
     """Index every supported file under `paths` and publish the result in `index_dir`.
 
@@ -380,7 +394,9 @@ def build(
     `incremental`, files whose content hash is unchanged are not even re-read, files that
     vanished are deleted, and when nothing changed nothing is written. With `ray` ("local",
     "auto" or a cluster address) loading, splitting and embedding run as a Ray Data pipeline.
-    Nothing becomes visible to searches before the whole change is published.
+    `vectors_from` names another index of the same model whose stored vectors are reused (moving
+    an index to another backend without re-embedding). Nothing becomes visible to searches before
+    the whole change is published.
     """
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
@@ -401,7 +417,8 @@ def build(
             report.passages = report.reused = int(store.manifest.get("passages", 0))
             report.seconds = time.perf_counter() - t0
             return report
-        prepared = _prepared_stream(work, store, model_name, context, embedder, progress, report, ray, ray_actors)
+        caches = [store] + ([_vector_source(Path(vectors_from), model_name)] if vectors_from else [])
+        prepared = _prepared_stream(work, caches, model_name, context, embedder, progress, report, ray, ray_actors)
         writer = store.begin(full=work.full)
         try:
             written = _write(writer, prepared, store, work, report)
@@ -439,16 +456,25 @@ def build(
         store.close()
 
 
-def _prepared_stream(work: Plan, store: Backend, model_name: str, context: bool, embedder: Embedder,
+def _vector_source(index_dir: Path, model_name: str) -> Backend:
+    source = open_backend(index_dir)
+    if source.manifest.get("model") != model_name:
+        source.close()
+        raise IndexFormatError(f"{index_dir} was built with {source.manifest.get('model')!r}, not {model_name!r}: "
+                               "its vectors cannot be reused")
+    return source
+
+
+def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, context: bool, embedder: Embedder,
                      progress: bool, report: BuildReport, ray: str | None,
                      ray_actors: int | None) -> Iterator[list[DocumentRecords]]:
     """Windows of documents with their vectors, from the local loop or from Ray Data."""
     if ray is not None:
         from .ray_pipeline import ray_stream
 
-        yield from ray_stream(work.to_read, model_name, context, store, report, address=ray, actors=ray_actors)
+        yield from ray_stream(work.to_read, model_name, context, caches, report, address=ray, actors=ray_actors)
         return
-    embed = Embedding(store, embedder, progress, report)
+    embed = Embedding(caches, embedder, progress, report)
     try:
         files = (prepare_file(path, rel, fh, model_name, context) for path, rel, fh in work.to_read)
         for window in _windows(files, report):

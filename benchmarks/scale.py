@@ -1,0 +1,176 @@
+"""Scale-out measurements: `python -m benchmarks.scale` (part of `make bench`).
+
+1. ALQAC 2023–25 on both backends: the 2,249 articles, split into one JSONL file per law (17
+   files, so that an update can touch one file), indexed into the embedded backend and into
+   Milvus Lite (the Milvus index reuses the embedded index's vectors: same model, same texts);
+   MRR@10 / Hit@10 overall and on the held-out half, query latency p50/p95 (hybrid, warm);
+   a one-file update (one article of one law changed) on each backend against its full build.
+2. Ray Data on one node against the local build (passages/s with the real model, nothing
+   cached), with 1 and 2 embedding actors.
+3. Peak RSS of building all 208 laws (the streaming pipeline), with the `hash` embedder so that
+   the pipeline's own memory is measured, not the model's.
+
+Results are printed and written to .cache/bench/scale.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.bench import LAWS, ROOT, quick_subset, run_measured
+from benchmarks.eval import _read_beir, evaluate_beir
+
+ALQAC = ROOT.parent / "shared" / "datasets" / "alqac-2023-2025"
+WORK = ROOT / ".cache" / "scale"
+
+
+def split_alqac(folder: Path, out: Path) -> list[Path]:
+    """One JSONL file per law, the lines unchanged (the line ids stay the document ids)."""
+    by_law: dict[str, list[str]] = defaultdict(list)
+    for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            by_law[json.loads(line)["_id"].split("@")[0]].append(line)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i, (_law, lines) in enumerate(sorted(by_law.items())):
+        path = out / f"law-{i:02d}.jsonl"
+        text = "\n".join(lines) + "\n"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def _latency(searcher: Any, queries: list[str], method: str = "hybrid") -> dict[str, float]:
+    for q in queries[:10]:
+        searcher.search(q, 10, method=method)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        searcher.search(q, 10, method=method)
+        times.append(1000 * (time.perf_counter() - t))
+    return {"p50_ms": float(np.percentile(times, 50)), "p95_ms": float(np.percentile(times, 95)),
+            "queries": len(times)}
+
+
+def _timed_build(args: list[str]) -> dict[str, Any]:
+    code, wall, rss, out = run_measured(["-m", "indexer", *args, "--json", "--quiet"])
+    if code != 0:
+        return {"error": f"indexer exited with {code}", "args": args}
+    rep = json.loads(out)
+    return {"seconds": round(wall, 1), "peak_rss_mb": round(rss), "passages": rep["passages"],
+            "embedded": rep["embedded"], "reused": rep["reused"]}
+
+
+def alqac_backends(queries_n: int) -> dict[str, Any]:
+    from search_app.searcher import Searcher
+
+    split = WORK / "alqac-split"
+    files = split_alqac(ALQAC, split)
+    out: dict[str, Any] = {"files": len(files)}
+    embedded, milvus_ix = WORK / "alqac-embedded", WORK / "alqac-milvus"
+    out["embedded_build"] = _timed_build(["build", str(split), "--index", str(embedded)])
+    shutil.rmtree(milvus_ix, ignore_errors=True)
+    out["milvus_build"] = _timed_build(["build", str(split), "--index", str(milvus_ix), "--backend", "milvus",
+                                        "--vectors-from", str(embedded)])
+    queries, _qrels = _read_beir(ALQAC)
+    texts = [q["text"] for q in queries][:queries_n]
+    for name, ix in (("embedded", embedded), ("milvus", milvus_ix)):
+        s = Searcher(ix)
+        res = evaluate_beir(ALQAC, s, methods=("hybrid", "dense", "keyword"))
+        out[name] = {m: {k: r["scores"][k] for k in ("overall", "[held-out]", "[tune]")}
+                     for m, r in res["methods"].items()}
+        out[name]["latency_hybrid"] = _latency(s, texts)
+        out[name]["latency_dense"] = _latency(s, texts, "dense")
+        out[name]["latency_keyword"] = _latency(s, texts, "keyword")
+        s.close()
+    # A one-file update: one article of one law gets a (visibly synthetic) sentence more.
+    target = files[0]
+    original = target.read_text(encoding="utf-8")
+    first = json.loads(original.splitlines()[0])
+    first["text"] += "\n\nCâu thử nghiệm thêm vào để đo cập nhật một tệp (văn bản thử nghiệm)."
+    changed = "\n".join([json.dumps(first, ensure_ascii=False), *original.splitlines()[1:]]) + "\n"
+    try:
+        target.write_text(changed, encoding="utf-8")
+        for name, ix in (("embedded", embedded), ("milvus", milvus_ix)):
+            out[name]["one_file_update"] = _timed_build(["update", str(split), "--index", str(ix)])
+    finally:
+        target.write_text(original, encoding="utf-8")
+        for _name, ix in (("embedded", embedded), ("milvus", milvus_ix)):
+            _timed_build(["update", str(split), "--index", str(ix)])
+    from indexer import milvus
+
+    milvus.stop_lite_server(milvus_ix)
+    return out
+
+
+def ray_vs_local(files: list[Path]) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="scale-ray-"))
+    subset = work / "laws"
+    subset.mkdir()
+    for f in files:
+        (subset / f.name).symlink_to(f)
+    rows = {}
+    for name, extra in (("local", []), ("ray, 1 actor", ["--ray", "--ray-actors", "1"]),
+                        ("ray, 2 actors", ["--ray", "--ray-actors", "2"])):
+        ix = work / name.replace(" ", "").replace(",", "-")
+        r = _timed_build(["build", str(subset), "--index", str(ix), *extra])
+        if "seconds" in r:
+            r["passages_per_s"] = round(r["passages"] / r["seconds"], 2)
+        rows[name] = r
+    shutil.rmtree(work, ignore_errors=True)
+    base = rows["local"].get("passages_per_s")
+    for r in rows.values():
+        if base and r.get("passages_per_s"):
+            r["vs_local"] = round(r["passages_per_s"] / base, 3)
+    return rows
+
+
+def laws_rss() -> dict[str, Any]:
+    ix = Path(tempfile.mkdtemp(prefix="scale-rss-")) / "ix"
+    r = _timed_build(["build", str(LAWS), "--index", str(ix), "--model", "hash"])
+    shutil.rmtree(ix.parent, ignore_errors=True)
+    return r
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--parts", default="alqac,ray,rss", help="which parts to run (comma-separated)")
+    p.add_argument("--queries", type=int, default=200, help="queries for the latency figures")
+    p.add_argument("--json", type=Path, default=ROOT / ".cache" / "bench" / "scale.json")
+    args = p.parse_args(argv)
+    if not ALQAC.exists() or not LAWS.exists():
+        print("error: ../shared/datasets is missing", file=sys.stderr)
+        return 2
+    parts = set(args.parts.split(","))
+    result: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    if "rss" in parts:
+        print("Building all 208 laws (hash embedder) for peak memory …", file=sys.stderr)
+        result["laws_rss"] = laws_rss()
+    if "ray" in parts:
+        print("Ray Data vs local build …", file=sys.stderr)
+        result["ray_vs_local"] = ray_vs_local(quick_subset(LAWS))
+    if "alqac" in parts:
+        print("ALQAC on both backends …", file=sys.stderr)
+        result["alqac"] = alqac_backends(args.queries)
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(result, ensure_ascii=False, indent=2, default=float))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=float), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,158 @@
+"""Bulk indexing as a Ray Data pipeline: load → split → embed on a Ray cluster, write from the driver.
+
+    files ─ from_items ─▶ flat_map(prepare)  ─▶ map_batches(Embed, ActorPoolStrategy) ─▶ driver ─▶ Writer
+            (one row     (tasks, num_cpus=0:   (a pool of embedding actors, each with   (one writer: Milvus
+             per file)    I/O-bound, and on     the model loaded once; the embedding     Lite locks its data
+                          2 cores they stall    cache is consulted first)                folder, and the
+                          the pool otherwise)                                            embedded store is a
+                                                                                         local SQLite file)
+
+The rows that travel are pickled `DocumentRecords` (one per document) and one status row per file
+(notes, or why it was skipped), so the driver's report is the same as the local build's. Memory
+is bounded by Ray's streaming executor (blocks in flight), not by the corpus. Order is preserved,
+so a Ray build and a local build of the same files produce the same index.
+
+Offline use: RAY_USAGE_STATS_ENABLED=0 and RAY_AUTH_MODE=disabled are set before Ray starts (2.60
+otherwise writes an auth token); Ray still probes cloud metadata addresses with 1 s timeouts when
+it starts, which is harmless offline. Joining a cluster (`--ray auto` or `--ray ray://HOST:10001`)
+needs this project installed on every node (`pip install '.[scale]'`), and the files to index
+readable at the same path on every node (a shared folder).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .backend import Backend, DocumentRecords
+from .pipeline import EMBED_BATCH, WINDOW, BuildReport, embed_all, prepare_file
+
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+DOC_BATCH = 16  # documents per actor call: a few hundred passages for laws, ~30 for short articles
+
+
+def _prepare(row: dict[str, Any], model: str, context: bool) -> list[dict[str, Any]]:
+    prep = prepare_file(Path(row["path"]), row["rel"], row["fhash"], model, context)
+    docs, prep.records = prep.records, []
+    out = [{"kind": "file", "payload": pickle.dumps(prep)}]
+    out += [{"kind": "doc", "payload": pickle.dumps(rec)} for rec in docs]
+    return out
+
+
+class Embed:
+    """An embedding actor: loads the model once, reuses cached vectors, embeds the rest."""
+
+    def __init__(self, model: str, sources: list[tuple[str, dict[str, Any]]]) -> None:
+        from .embedders import get_embedder
+
+        self.embedder = get_embedder(model)
+        self.caches = [c for d, config in sources if (c := _open_cache(Path(d), config)) is not None]
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
+        kinds = list(batch["kind"])
+        payloads = list(batch["payload"])
+        docs = [(i, pickle.loads(payloads[i])) for i, k in enumerate(kinds) if k == "doc"]
+        hashes = [h for _i, r in docs for h in r.embed_hashes]
+        texts = [t for _i, r in docs for t in r.embed_texts]
+        cache: dict[str, np.ndarray] = {}
+        for source in self.caches:
+            wanted = sorted(set(hashes) - set(cache))
+            if wanted:
+                cache.update(source.cached_vectors(wanted))
+        unique: dict[str, int] = {}
+        for j, h in enumerate(hashes):
+            if h not in cache:
+                unique.setdefault(h, j)
+        made = embed_all(self.embedder, [texts[j] for j in unique.values()], progress=False,
+                         batch_size=EMBED_BATCH)
+        vectors = {**cache, **dict(zip(unique, made, strict=True))}
+        s = 0
+        embedded = np.zeros(len(kinds), dtype=np.int64)
+        for i, rec in docs:
+            rec.vectors = np.stack([vectors[h] for h in rec.embed_hashes]).astype(np.float32)
+            embedded[i] = sum(1 for h in rec.embed_hashes if h not in cache)
+            payloads[i] = pickle.dumps(rec)
+            s += len(rec.passages)
+        return {"kind": np.array(kinds, dtype=object), "payload": np.array(payloads, dtype=object),
+                "embedded": embedded}
+
+
+def _open_cache(index_dir: Path, config: dict[str, Any]) -> Backend | None:
+    """The published index, read-only, for its embedding cache; None where it cannot be reached
+    (a fresh index, or a worker node that does not see the index folder)."""
+    from .backend import open_backend
+
+    try:
+        if config.get("backend") == "milvus":
+            from .milvus import MilvusBackend
+
+            return MilvusBackend.open(index_dir, config)
+        return open_backend(index_dir)
+    except Exception:  # noqa: BLE001 - no cache only costs re-embedding
+        return None
+
+
+def init_ray(address: str | None, num_cpus: int | None = None) -> None:
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address in (None, "local"):
+        ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)
+    else:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+
+
+def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, caches: list[Backend],
+               report: BuildReport, address: str | None = "local", actors: int | None = None,
+               window: int = WINDOW) -> Iterator[list[DocumentRecords]]:
+    """Windows of documents with vectors, computed by Ray Data; the caller writes them."""
+    if not to_read:
+        return
+    import ray
+
+    from .backend import read_config
+
+    init_ray(address)
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True  # the same index as a local build, whatever the timing
+    ctx.enable_progress_bars = False
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    actors = actors or max(1, cpus // 2)
+    # The embedding cache: the actors read the published indexes themselves (no round trip via the driver).
+    sources = [(str(c.index_dir.resolve()), read_config(c.index_dir)) for c in caches if c.manifest]
+    items = [{"path": str(p.resolve()), "rel": rel, "fhash": fh} for p, rel, fh in to_read]
+    ds = ray.data.from_items(items, override_num_blocks=min(len(items), 4 * cpus))
+    ds = ds.flat_map(_prepare, fn_kwargs={"model": model, "context": context}, num_cpus=0)
+    ds = ds.map_batches(Embed, fn_constructor_kwargs={"model": model, "sources": sources},
+                        batch_size=DOC_BATCH, batch_format="numpy",
+                        compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=max(1, cpus // actors))
+    pending: list[DocumentRecords] = []
+    n = 0
+    for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        for kind, payload, embedded in zip(batch["kind"], batch["payload"], batch["embedded"], strict=True):
+            obj = pickle.loads(payload)
+            if kind == "file":
+                report.notes.extend(obj.notes)
+                if obj.skipped is not None:
+                    report.skipped.append((obj.rel, obj.skipped))
+                else:
+                    report.files_indexed.append(obj.rel)
+                    report.file_hashes[obj.rel] = obj.fhash
+                continue
+            report.embedded += int(embedded)
+            report.reused += len(obj.passages) - int(embedded)
+            pending.append(obj)
+            n += len(obj.passages)
+            if n >= window:
+                yield pending
+                pending, n = [], 0
+    if pending:
+        yield pending

@@ -60,17 +60,28 @@ class KeywordIndex:
         self.size = 0
 
     @staticmethod
-    def _bm25(corpus_tokens: list[list[str]]):  # noqa: ANN205 - bm25s has no public type
+    def _bm25(texts: list[str], tokenizer: Tokenizer):  # noqa: ANN205 - bm25s has no public type
+        """A bm25s index over `texts`, tokenised one text at a time into compact id arrays.
+
+        Handing bm25s lists of token strings for the whole corpus held every token as a Python
+        object (about 2 GB for the 208 laws); ids in `array('i')` need 4 bytes a token.
+        """
+        from array import array
+
         import bm25s
 
+        vocab: dict[str, int] = {"": 0}  # "" stands in for an empty passage, as bm25s's own empty token
+        ids: list[array] = []
+        for text in texts:
+            toks = tokenizer(text) or [""]
+            ids.append(array("i", [vocab.setdefault(t, len(vocab)) for t in toks]))
         model = bm25s.BM25(k1=1.2, b=0.75)
-        # An empty passage would leave bm25s without a token for it; "" is its placeholder.
-        model.index([toks or [""] for toks in corpus_tokens], show_progress=False)
+        model.index((ids, vocab), show_progress=False)
         return model
 
     def index(self, texts: list[str]) -> KeywordIndex:
-        self._exact = self._bm25([self.exact_tokenizer(t) for t in texts])
-        self._folded = self._bm25([self.folded_tokenizer(t) for t in texts])
+        self._exact = self._bm25(texts, self.exact_tokenizer)
+        self._folded = self._bm25(texts, self.folded_tokenizer)
         self.size = len(texts)
         return self
 

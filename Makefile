@@ -38,7 +38,7 @@ run: index
 	VNSEARCH_INDEX=$(INDEX) VNSEARCH_CORPUS=$(CORPUS) $(BIN)/streamlit run search_app/app.py \
 		--server.address $(HOST) --server.port $(PORT) --server.maxUploadSize 50
 
-# System packages the tests need (chromium, fonts, tesseract, poppler): installed when root, else a
+# System packages the tests need (chromium, fonts, tesseract + vie model): installed when root, else a
 # message with the apt-get command; runs before the venv so a fresh machine fails in seconds, not minutes.
 system-deps:
 	@bash scripts/system-deps.sh

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import ocr
 from .legacy_encodings import to_unicode
 from .records import PageSpan
 from .text import clean_text
@@ -281,6 +282,12 @@ def repair_split_syllables(text: str) -> str:
 
 
 def load_pdf(path: Path) -> list[RawDocument]:
+    """Text layer page by page; pages without a usable one (`ocr.needs_ocr`) are read by OCR.
+
+    Recognised pages are recorded in the document's metadata (explicit["ocr"] → Document.extra:
+    engine, pages, per-page and mean word confidence), so citations can say so, and noted in
+    the build summary, low-confidence pages by number.
+    """
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -302,11 +309,17 @@ def load_pdf(path: Path) -> list[RawDocument]:
     except Exception as e:
         raise LoadError(f"unreadable PDF ({type(e).__name__}: {e})") from e
 
+    page_texts = [_pdf_page_text(raw) for raw in pages_text]
+    notes: list[str] = []
+    explicit: dict[str, Any] = {}
+    scanned = [n for n, t in enumerate(page_texts, start=1) if ocr.needs_ocr(t)]
+    if scanned:
+        _ocr_pages(data, scanned, page_texts, notes, explicit)
+
     parts: list[str] = []
     spans: list[PageSpan] = []
     pos = 0
-    for number, raw in enumerate(pages_text, start=1):
-        page_text = repair_split_syllables(clean_text(reflow(clean_text(raw).split("\n"))))
+    for number, page_text in enumerate(page_texts, start=1):
         if not page_text:
             continue
         if parts:
@@ -317,8 +330,54 @@ def load_pdf(path: Path) -> list[RawDocument]:
         pos += len(page_text)
     text = "".join(parts)
     if not text.strip():
-        raise LoadError("no text layer — needs OCR")
-    return [RawDocument(text, pages=spans)]
+        # Only reached after OCR ran (a missing Tesseract raised above): say what it found.
+        raise LoadError("no text layer, and OCR recognised no text" + (f" ({notes[0]})" if notes else ""))
+    return [RawDocument(text, pages=spans, explicit=explicit, notes=notes)]
+
+
+def _pdf_page_text(raw: str) -> str:
+    return repair_split_syllables(clean_text(reflow(clean_text(raw).split("\n"))))
+
+
+def _letters(text: str) -> int:
+    return sum(c.isalpha() for c in text)
+
+
+def _ocr_pages(data: bytes, scanned: list[int], page_texts: list[str], notes: list[str],
+               explicit: dict[str, Any]) -> None:
+    """Recognise the scanned pages in place (page_texts), recording how in explicit["ocr"] and notes.
+
+    A PDF whose pages are all scans is refused with the install command when Tesseract is
+    missing; one with some text pages keeps those and notes the pages left out.
+    """
+    try:
+        engine = ocr.engine()
+        results = ocr.recognise(data, scanned)
+    except ocr.OcrError as e:
+        if len(scanned) == len(page_texts):
+            raise LoadError(f"no text layer — needs OCR: {e}") from e
+        notes.append(f"page(s) {ocr.page_list(scanned)} have no usable text layer and were not recognised: {e}")
+        return
+    used: list[ocr.OcrPage] = []
+    for result in results:
+        if result.error:
+            notes.append(f"page {result.page}: OCR failed ({result.error})")
+            continue
+        text = _pdf_page_text(result.text)
+        # A short but real text layer ("Nơi nhận: …") beats OCR that finds no more than it.
+        if _letters(text) > _letters(page_texts[result.page - 1]):
+            page_texts[result.page - 1] = text
+            used.append(result)
+    if not used:
+        return
+    summary = ocr.summary(engine, used)
+    explicit["ocr"] = summary
+    notes.append(f"scanned page(s) {ocr.page_list(summary['pages'])} recognised by OCR ({engine}), "
+                 f"mean word confidence {summary['mean_confidence'] or 0:.0f}%")
+    if low := summary["low_confidence_pages"]:
+        pages = ", ".join(f"{p} ({summary['page_confidence'][str(p)] or 0:.0f}%)" for p in low)
+        notes.append(f"low OCR confidence (under {ocr.LOW_CONFIDENCE:.0f}%) on page(s) {pages}: "
+                     "check the text against the original")
 
 
 # --- DOCX --------------------------------------------------------------------------------------

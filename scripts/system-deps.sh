@@ -18,11 +18,9 @@ set -u
 DEFAULT_TEST="/usr/bin/chromium=chromium
 /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf=fonts-dejavu-core
 /usr/bin/tesseract=tesseract-ocr
-/usr/share/tesseract-ocr/*/tessdata/vie.traineddata=tesseract-ocr-vie
-/usr/bin/pdftoppm=poppler-utils"
+/usr/share/tesseract-ocr/*/tessdata/vie.traineddata=tesseract-ocr-vie"
 DEFAULT_OPTIONAL="/usr/bin/tesseract=tesseract-ocr
-/usr/share/tesseract-ocr/*/tessdata/vie.traineddata=tesseract-ocr-vie
-/usr/bin/pdftoppm=poppler-utils"
+/usr/share/tesseract-ocr/*/tessdata/vie.traineddata=tesseract-ocr-vie"
 
 missing=()
 check() {  # $1: newline/space separated PATH=package pairs; fills $missing (each package once)

@@ -21,8 +21,10 @@ import streamlit.components.v1 as components
 from indexer.backend import DEFAULT_INDEX, IndexFormatError, IndexNotFound, doc_year
 from indexer.records import section_label
 from search_app import export
+from search_app.citation import OCR_NOTE
 from search_app.docview import document_html
 from search_app.highlight import code_span, escape, escape_block, highlight
+from search_app.originals import original_file
 from search_app.searcher import Filters, Hit, Searcher, clip_query
 from search_app.uploads import ALLOWED, UploadError, add_and_index, upload_policy
 
@@ -126,6 +128,9 @@ def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
     st.markdown(f'<div class="hit-text">{highlight(hit.text, query)}</div>', unsafe_allow_html=True)
     st.caption("Trích dẫn (bấm biểu tượng sao chép ở góc phải)")
     st.code(hit.citation, language=None, wrap_lines=True)
+    if OCR_NOTE in hit.citation:  # the citation carries the marker for OCR'd pages (citation.is_ocr_page)
+        st.warning("Đoạn này được nhận dạng tự động (OCR) từ bản quét nên có thể sai chữ; "
+                   "cần đối chiếu bản gốc trước khi trích dẫn.")
 
 
 def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict]) -> None:
@@ -143,6 +148,12 @@ def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict]) -> N
         cols = st.columns([1, 4])
         if cols[0].button("Xem toàn văn", key=f"read-{hit.pid}"):
             _go(doc=hit.doc_id, p=str(hit.ordinal), q=query)
+        doc = searcher.document(hit.doc_id) if hit.page else None  # only PDF passages have pages
+        if doc and str(doc.get("path", "")).lower().endswith(".pdf") and (
+                orig := original_file(searcher.manifest.get("sources", []), doc)):
+            cols[0].download_button(f"Tải bản gốc (PDF, trang {hit.page})", data=orig.read_bytes,  # read on click
+                                    file_name=orig.name, mime="application/pdf", key=f"orig-{hit.pid}",
+                                    help=f"Mở tệp rồi chuyển tới trang {hit.page}")
         if refs:
             with cols[1]:
                 st.caption("Văn bản được dẫn chiếu:")

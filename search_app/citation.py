@@ -4,7 +4,8 @@
 - a law article:       "Luật số 68/2020/QH14 ngày 13/11/2020 của Quốc hội, khoản 2 Điều 4"
 - an interview:        'Trần Thị Lộc, …: "Title" (phỏng vấn), Source, ngày 01/04/2024, phần: …'
 - anything else:       '"Title", Source, ngày …, mục …'
-A PDF passage adds ", trang N".
+A PDF passage adds ", trang N"; a page recognised by OCR adds
+" (bản quét, nhận dạng tự động — cần đối chiếu bản gốc)", so nobody quotes OCR text unchecked.
 """
 
 from __future__ import annotations
@@ -12,6 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 from indexer.splitter import heading_marker
+
+# The marker a citation of an OCR'd page carries; the page tests for it to show its notice.
+OCR_NOTE = "bản quét, nhận dạng tự động — cần đối chiếu bản gốc"
+
+
+def is_ocr_page(doc: dict[str, Any], page: int | None) -> bool:
+    """True when the passage's text came from OCR: its page is one the loader recognised
+    (extra["ocr"]["pages"]), or the page is unknown in a document that was recognised."""
+    info = (doc.get("extra") or {}).get("ocr")
+    if not isinstance(info, dict):
+        return False
+    return page is None or page in (info.get("pages") or [])
 
 
 def vn_date(iso: str | None) -> str | None:
@@ -77,4 +90,7 @@ def format_citation(doc: dict[str, Any], section: list[str], page: int | None) -
         parts.append(place)
     if page:
         parts.append(f"trang {page}")
-    return ", ".join(parts)
+    citation = ", ".join(parts)
+    if is_ocr_page(doc, page):
+        citation += f" ({OCR_NOTE})"
+    return citation

@@ -1,0 +1,265 @@
+"""Every feature on every storage backend: the embedded index and Milvus (Milvus Lite here).
+
+The Milvus tests talk to one Milvus Lite server started for the session (the same client API as
+a Milvus cluster); each index folder gets its own collections on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, write
+
+from indexer.backend import Filters, open_backend, read_config
+from indexer.pipeline import build
+from search_app.searcher import HIT_FIELDS, Searcher
+
+BACKENDS = ["embedded", "milvus"]
+
+
+@pytest.fixture(scope="session")
+def milvus_uri(tmp_path_factory) -> str:
+    from indexer import milvus
+
+    home = tmp_path_factory.mktemp("milvus-server")
+    uri = milvus.ensure_lite_server(home)
+    yield uri
+    milvus.stop_lite_server(home)
+
+
+def _build(corpus: Path, index: Path, backend: str, uri: str | None, **kw):
+    return build([corpus], index, model="hash", progress=False, backend=backend,
+                 milvus_uri=uri if backend == "milvus" else None, **kw)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_index(request, synthetic_corpus, tmp_path) -> tuple[str, Path]:
+    uri = request.getfixturevalue("milvus_uri") if request.param == "milvus" else None
+    index = tmp_path / f"index-{request.param}"
+    report = _build(synthetic_corpus, index, request.param, uri)
+    assert report.ok, report.summary()
+    return request.param, index
+
+
+def test_build_records_the_backend_and_search_answers_with_every_method(backend_index):
+    kind, index = backend_index
+    assert read_config(index).get("backend", "embedded") == kind
+    s = Searcher(index)
+    assert s.status()["documents"] == 3 and s.status()["backend"] == kind
+    for method in ("hybrid", "dense", "keyword"):
+        hits = s.search("kiểm thử tự động", top_k=3, method=method)
+        assert hits and "kiểm thử tự động" in hits[0].text, method
+        assert list(hits[0].to_dict()) == list(HIT_FIELDS)
+    hit = s.search("kiem thu tu dong", top_k=1)[0]  # without diacritics
+    assert hit.doc_id == "phong-van-thu-nghiem.txt" and "Nhân vật giả định" in hit.citation
+    law = s.search("Kho thử nghiệm là nơi lưu giữ các văn bản giả định", top_k=1)[0]
+    assert law.citation.startswith("Luật số 999/2099/QH99 ngày 05/06/2099 của Quốc hội") and "Điều 2" in law.citation
+    # a number in the query puts that document first
+    assert s.search("999/2099/QH99", top_k=1)[0].doc_id == "luat-thu-nghiem.txt"
+
+
+def test_filters_apply_inside_the_search(backend_index):
+    _kind, index = backend_index
+    s = Searcher(index)
+    only_law = s.search("thử nghiệm", top_k=50, filters=Filters(doc_types={"Luật"}))
+    assert only_law and {h.doc_id for h in only_law} == {"luat-thu-nghiem.txt"}
+    one = s.search("kiểm thử tự động phỏng vấn", top_k=1, filters=Filters(doc_types={"Luật"}))
+    assert len(one) == 1 and one[0].doc_id == "luat-thu-nghiem.txt"
+    assert s.search("thử nghiệm", filters=Filters(year_from=2100)) == []
+    by_doc = s.search("thử nghiệm", top_k=50, filters=Filters(doc_ids={"phong-van-thu-nghiem.txt"}), method="keyword")
+    assert by_doc and {h.doc_id for h in by_doc} == {"phong-van-thu-nghiem.txt"}
+    hostile = Filters(doc_types={'Luật" or doc_id != "', "\\", "ngày\"'"}, issuers={"a\\\"b"})
+    for method in ("hybrid", "dense", "keyword"):
+        assert s.search("thử nghiệm", filters=hostile, method=method) == []
+
+
+def test_references_and_document_view(backend_index):
+    _kind, index = backend_index
+    s = Searcher(index)
+    res = s.references("999-NQ/TEST")
+    assert res["key"] == "999-NQ/TEST" and res["document"] is None
+    assert {h.doc_id for h in res["cited_by"]} == {"luat-thu-nghiem.txt", "phong-van-thu-nghiem.txt"}
+    own = s.references("999/2099/QH99")
+    assert own["document"]["doc_id"] == "luat-thu-nghiem.txt"
+    listed = {it["key"]: it for it in s.reference_list()}
+    assert listed["999-NQ/TEST"]["citing_passages"] == 2
+    assert listed["999/2099/QH99"]["doc_ids"] == ["luat-thu-nghiem.txt"]
+    hit = s.search("Ghi nhận kết quả kiểm thử vào sổ thử nghiệm", top_k=1)[0]
+    assert any(r["key"] == "999-NQ/TEST" for r in s.cited_in([hit])[hit.pid])
+    doc = s.document("phong-van-thu-nghiem.txt", with_text=True)
+    passages = s.doc_passages("phong-van-thu-nghiem.txt")
+    assert passages and all(doc["text"][p["start"]:p["end"]] == p["text"] for p in passages)
+    assert doc["extra"]["interviewee"].startswith("Nhân vật giả định") and doc["date"] == "2099-03-02"
+    middle = passages[1]["ordinal"]
+    assert [p["ordinal"] for p in s.neighbours("phong-van-thu-nghiem.txt", middle)] == [middle - 1, middle, middle + 1]
+
+
+def test_update_adds_changes_and_deletes_files(backend_index, synthetic_corpus):
+    _kind, index = backend_index
+    s = Searcher(index)
+    write(synthetic_corpus / "moi.txt", "Văn bản thử nghiệm bổ sung có từ zyxwv để kiểm tra cập nhật.")
+    law = synthetic_corpus / "luat-thu-nghiem.txt"
+    added = "\nĐiều 4. Điều khoản mới thêm\nVăn bản thử nghiệm bổ sung điều mới.\n"
+    write(law, law.read_text(encoding="utf-8") + added)
+    (synthetic_corpus / "xss.html").unlink()
+    report = build([synthetic_corpus], index, model="hash", progress=False, incremental=True)
+    assert sorted(report.unchanged) == ["phong-van-thu-nghiem.txt"] and report.removed == ["xss.html"]
+    assert 0 < report.embedded < report.passages
+    assert s.search("zyxwv", top_k=1, method="keyword") == []  # not before the searcher refreshes
+    assert s.refresh()
+    assert s.search("zyxwv", top_k=1, method="keyword")[0].doc_id == "moi.txt"
+    assert "Điều 4" in s.search("điều khoản mới thêm", top_k=1, method="keyword")[0].section
+    assert s.document("xss.html") is None and s.doc_passages("xss.html") == []
+    assert s.status()["documents"] == 3
+    again = build([synthetic_corpus], index, model="hash", progress=False, incremental=True)
+    assert again.up_to_date and again.embedded == 0
+
+
+def test_app_serves_the_index(backend_index, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    _kind, index = backend_index
+    monkeypatch.setenv("VNSEARCH_INDEX", str(index))
+    at = AppTest.from_file(str(ROOT / "search_app" / "app.py"), default_timeout=60)
+    at.run()
+    at.text_input(key="q").input("kiem thu tu dong").run()
+    assert not at.exception
+    md = "\n".join(m.value for m in at.markdown)
+    assert '<div class="hit-title">1. Phỏng vấn thử nghiệm</div>' in md
+    ref = next(b for b in at.button if b.key and b.key.startswith("ref-") and b.label == "999-NQ/TEST")
+    ref.click().run()
+    assert "Được dẫn chiếu trong 2 đoạn văn" in "\n".join(m.value for m in at.markdown)
+    import streamlit as st
+
+    st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_ray_pipeline_builds_the_same_index_as_the_local_loop(kind, synthetic_corpus, tmp_path, request):
+    uri = request.getfixturevalue("milvus_uri") if kind == "milvus" else None
+    for i in range(6):
+        write(synthetic_corpus / "them" / f"vb-{i}.txt", f"Văn bản thử nghiệm số {i}.\n\nĐiều 1. Nội dung {i}\n"
+              + "Nội dung thử nghiệm được lặp lại để có đoạn dài hơn. " * (i + 1))
+    local = _build(synthetic_corpus, tmp_path / "local", kind, uri)
+    distributed = _build(synthetic_corpus, tmp_path / "ray", kind, uri, ray="local", ray_actors=2)
+    assert (local.documents, local.passages) == (distributed.documents, distributed.passages)
+    assert sorted(local.files_indexed) == sorted(distributed.files_indexed)
+    a, b = open_backend(tmp_path / "local"), open_backend(tmp_path / "ray")
+    docs = sorted(d["doc_id"] for d in a.documents())
+    assert docs == sorted(d["doc_id"] for d in b.documents())
+    for doc_id in docs:
+        pa, pb = a.doc_passages(doc_id), b.doc_passages(doc_id)
+        assert pa == pb
+    hashes = _embed_hashes(a, docs)
+    va, vb = a.cached_vectors(hashes), b.cached_vectors(hashes)
+    assert len(va) == len(set(hashes)) and va.keys() == vb.keys()
+    assert max(float(np.abs(va[h] - vb[h]).max()) for h in va) <= 1e-5
+    a.close()
+    b.close()
+
+
+def _embed_hashes(backend, doc_ids: list[str]) -> list[str]:
+    from indexer.pipeline import embed_hash, embed_text
+    from indexer.records import Document, Passage
+
+    out = []
+    for d in doc_ids:
+        doc = backend.document(d)
+        for p in backend.doc_passages(d):
+            passage = Passage(p["doc_id"], p["ordinal"], p["text"], p["start"], p["end"], p["section"], p["page"])
+            out.append(embed_hash("hash", embed_text(Document(doc_id=d, title=doc["title"], text=""), passage)))
+    return out
+
+
+def test_milvus_searches_during_updates_never_fail(synthetic_corpus, tmp_path, milvus_uri):
+    index = tmp_path / "ix"
+    _build(synthetic_corpus, index, "milvus", milvus_uri)
+    s = Searcher(index)
+    errors: list[BaseException] = []
+    bad: list = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                s.refresh()
+                hits = s.search("kiểm thử tự động", top_k=3)
+                if not hits or "kiểm thử tự động" not in hits[0].text:
+                    bad.append(hits)
+            except BaseException as e:  # noqa: BLE001 - any error fails the test
+                errors.append(e)
+
+    threads = [threading.Thread(target=loop) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(4):
+            write(synthetic_corpus / f"them-{i}.txt", f"Văn bản thử nghiệm bổ sung số {i} cho kiểm tra đồng thời.")
+            build([synthetic_corpus], index, model="hash", progress=False, incremental=True)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert not errors, errors[:3]
+    assert not bad
+    s.refresh()
+    assert s.status()["documents"] == 3 + 4
+
+
+def _versioned_corpus(folder: Path, n: int, version: str) -> None:
+    for i in range(n):
+        paras = "\n\n".join(f"Điều {k}. Quy định {k} của văn bản {i}\nNội dung phiên bản {version} của điều {k} "
+                            f"trong văn bản thử nghiệm số {i}, để kiểm tra cập nhật từng tệp." for k in range(1, 7))
+        write(folder / f"vb-{i:03d}.txt", f"Văn bản thử nghiệm {i}\n\n{paras}\n")
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_update_killed_part_way_leaves_every_file_wholly_old_or_new(kind, tmp_path, request):
+    """SIGKILL during `indexer update`: each file answers wholly as before or wholly as after."""
+    uri = request.getfixturevalue("milvus_uri") if kind == "milvus" else None
+    corpus, index = tmp_path / "c", tmp_path / "ix"
+    n = 60
+    _versioned_corpus(corpus, n, "cũ")
+    assert _build(corpus, index, kind, uri).ok
+    cmd = [sys.executable, "-m", "indexer", "update", str(corpus), "--index", str(index), "--model", "hash", "--quiet"]
+    _versioned_corpus(corpus, n, "mới")
+    start = time.perf_counter()
+    full = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=300, check=False)
+    duration = time.perf_counter() - start
+    assert full.returncode == 0, full.stderr.decode()[-2000:]
+    states = []
+    for version, fraction in (("mới2", 0.3), ("mới3", 0.6), ("mới4", 0.85)):
+        _versioned_corpus(corpus, n, version)
+        before = {f"vb-{i:03d}.txt" for i in range(n)}
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        time.sleep(duration * fraction)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        s = Searcher(index)
+        seen = set()
+        for doc_id in sorted(before):
+            texts = [p["text"] for p in s.doc_passages(doc_id)]
+            assert texts, f"{doc_id} lost its passages after a kill at {fraction:.0%}"
+            versions = {v for t in texts for v in ("cũ", "mới2", "mới3", "mới4", "mới") if f"phiên bản {v} " in t}
+            assert len(versions) == 1, f"{doc_id} mixes versions {versions} after a kill at {fraction:.0%}"
+            seen |= versions
+        states.append((fraction, sorted(seen)))
+        s.close()
+    finished = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=300, check=False)
+    assert finished.returncode == 0, finished.stderr.decode()[-2000:]
+    s = Searcher(index)
+    for i in range(n):
+        texts = [p["text"] for p in s.doc_passages(f"vb-{i:03d}.txt")]
+        assert all("phiên bản mới4 " in t for t in texts if "phiên bản" in t)
+    assert s.status()["documents"] == n
+    print("versions seen after each kill:", json.dumps(states, ensure_ascii=False))

@@ -317,6 +317,11 @@ def _live_server(index_dir: Path, timeout: float) -> str | None:
         time.sleep(0.2)
 
 
+def running_lite_server(index_dir: Path | str) -> str | None:
+    """The URL of the Milvus Lite server of ``index_dir`` if one is running and answers, else None."""
+    return _live_server(Path(index_dir), timeout=2.0)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -263,3 +263,33 @@ def test_update_killed_part_way_leaves_every_file_wholly_old_or_new(kind, tmp_pa
         assert all("phiên bản mới4 " in t for t in texts if "phiên bản" in t)
     assert s.status()["documents"] == n
     print("versions seen after each kill:", json.dumps(states, ensure_ascii=False))
+
+
+def test_milvus_lite_index_runs_its_own_server_shared_by_processes(synthetic_corpus, tmp_path):
+    """Without a URI the index lives in Milvus Lite next to it; every process uses one server."""
+    index = tmp_path / "lite"
+    cli = [sys.executable, "-m", "indexer"]
+    try:
+        built = subprocess.run([*cli, "build", str(synthetic_corpus), "--index", str(index), "--model", "hash",
+                                "--backend", "milvus", "--quiet"], cwd=ROOT, capture_output=True, text=True,
+                               timeout=300, check=False)
+        assert built.returncode == 0, built.stderr[-2000:]
+        status = subprocess.run([*cli, "milvus-lite", "status", "--index", str(index)], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert status.returncode == 0 and status.stdout.startswith("http://127.0.0.1:")
+        # this process (a page, say) and a second indexer process share the server
+        s = Searcher(index)
+        assert s.search("kiểm thử tự động", top_k=1)[0].doc_id == "phong-van-thu-nghiem.txt"
+        write(synthetic_corpus / "moi.txt", "Văn bản thử nghiệm thêm từ zyxwv khi trang đang mở.")
+        updated = subprocess.run([*cli, "update", "--index", str(index), "--quiet"], cwd=ROOT, capture_output=True,
+                                 text=True, timeout=300, check=False)
+        assert updated.returncode == 0, updated.stderr[-2000:]
+        assert s.refresh() and s.search("zyxwv", top_k=1, method="keyword")[0].doc_id == "moi.txt"
+        s.close()
+    finally:
+        stopped = subprocess.run([*cli, "milvus-lite", "stop", "--index", str(index)], cwd=ROOT,
+                                 capture_output=True, text=True, timeout=60, check=False)
+    assert stopped.stdout.strip() == "stopped"
+    again = subprocess.run([*cli, "milvus-lite", "status", "--index", str(index)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == 1 and "not running" in again.stdout

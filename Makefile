@@ -60,3 +60,4 @@ clean:
 
 bench: venv
 	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.scale

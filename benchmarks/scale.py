@@ -72,14 +72,16 @@ def _timed_build(args: list[str]) -> dict[str, Any]:
             "embedded": rep["embedded"], "reused": rep["reused"]}
 
 
-def alqac_backends(queries_n: int) -> dict[str, Any]:
+def alqac_backends(queries_n: int, vectors_from: Path | None) -> dict[str, Any]:
     from search_app.searcher import Searcher
 
     split = WORK / "alqac-split"
     files = split_alqac(ALQAC, split)
     out: dict[str, Any] = {"files": len(files)}
     embedded, milvus_ix = WORK / "alqac-embedded", WORK / "alqac-milvus"
-    out["embedded_build"] = _timed_build(["build", str(split), "--index", str(embedded)])
+    reuse = ["--vectors-from", str(vectors_from)] if vectors_from else []
+    out["embedded_build"] = _timed_build(["build", str(split), "--index", str(embedded), *reuse])
+    out["embedded_build"]["vectors_from"] = str(vectors_from) if vectors_from else None
     shutil.rmtree(milvus_ix, ignore_errors=True)
     out["milvus_build"] = _timed_build(["build", str(split), "--index", str(milvus_ix), "--backend", "milvus",
                                         "--vectors-from", str(embedded)])
@@ -149,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parts", default="alqac,ray,rss", help="which parts to run (comma-separated)")
     p.add_argument("--queries", type=int, default=200, help="queries for the latency figures")
     p.add_argument("--json", type=Path, default=ROOT / ".cache" / "bench" / "scale.json")
+    p.add_argument("--vectors-from", type=Path, default=ROOT / ".cache" / "eval" / "alqac-2023-2025-e5-small",
+                   help="an e5-small index of the ALQAC corpus whose vectors the builds reuse (make eval makes it)")
     args = p.parse_args(argv)
     if not ALQAC.exists() or not LAWS.exists():
         print("error: ../shared/datasets is missing", file=sys.stderr)
@@ -164,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         result["ray_vs_local"] = ray_vs_local(quick_subset(LAWS))
     if "alqac" in parts:
         print("ALQAC on both backends …", file=sys.stderr)
-        result["alqac"] = alqac_backends(args.queries)
+        reuse = args.vectors_from if (args.vectors_from / "CURRENT").exists() else None
+        result["alqac"] = alqac_backends(args.queries, reuse)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, ensure_ascii=False, indent=2, default=float))
     args.json.parent.mkdir(parents=True, exist_ok=True)

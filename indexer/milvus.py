@@ -124,6 +124,12 @@ KINDS = ("passages", "documents", "texts", "refs", "keys")
 T = TypeVar("T")
 
 
+# pymilvus pings every 10 s, also on idle connections; the Lite server accepts a ping only every
+# 5 minutes and answers more with GOAWAY "too_many_pings" (an error line on stderr, then a
+# reconnect). A loopback connection needs no keepalive: ping rarely, and never while idle.
+LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 600_000, "grpc.keepalive_permit_without_calls": False}
+
+
 class LiteServerError(RuntimeError):
     """The Milvus Lite server could not be started or reached."""
 
@@ -614,7 +620,8 @@ class MilvusBackend:
         uri = config.get("uri")
         url = uri or ensure_lite_server(index_dir)
         token = os.environ.get("VNSEARCH_MILVUS_TOKEN", "") if uri else ""
-        return MilvusClient(uri=url, token=token, db_name=config.get("db_name", "")), url
+        return MilvusClient(uri=url, token=token, db_name=config.get("db_name", ""),
+                            grpc_options=LITE_GRPC_OPTIONS if uri is None else {}), url
 
     @classmethod
     def open(cls, index_dir: Path | str, config: dict[str, Any]) -> MilvusBackend:
@@ -814,7 +821,7 @@ class MilvusBackend:
             if url != self.url:
                 from pymilvus import MilvusClient
 
-                old, self._client, self.url = self._client, MilvusClient(uri=url), url
+                old, self._client, self.url = self._client, MilvusClient(uri=url, grpc_options=LITE_GRPC_OPTIONS), url
                 with contextlib.suppress(Exception):
                     old.close()
         self._loaded.clear()  # a restarted server has every collection released

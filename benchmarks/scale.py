@@ -1,7 +1,8 @@
 """Scale-out measurements: `python -m benchmarks.scale` (part of `make bench`).
 
 1. ALQAC 2023–25 on both backends: the 2,249 articles, split into one JSONL file per law (17
-   files, so that an update can touch one file), indexed into the embedded backend and into
+   files, so that an update can touch one file), indexed (reusing `make eval`'s vectors: the same
+   documents embed to the same texts) into the embedded backend and into
    Milvus Lite (the Milvus index reuses the embedded index's vectors: same model, same texts);
    MRR@10 / Hit@10 overall and on the held-out half, query latency p50/p95 (hybrid, warm);
    a one-file update (one article of one law changed) on each backend against its full build.
@@ -43,7 +44,10 @@ def split_alqac(folder: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for i, (_law, lines) in enumerate(sorted(by_law.items())):
-        path = out / f"law-{i:02d}.jsonl"
+        # law-NN/corpus.jsonl: the file name gives the documents their title ("Corpus", as in the
+        # single-file corpus), so the embedded texts, and the cached vectors, stay the same.
+        path = out / f"law-{i:02d}" / "corpus.jsonl"
+        path.parent.mkdir(exist_ok=True)
         text = "\n".join(lines) + "\n"
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")

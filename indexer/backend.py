@@ -64,6 +64,8 @@ class Filters:
     year_from: int | None = None
     year_to: int | None = None
     doc_ids: set[str] | None = None
+    # Documents to leave out: "Chỉ văn bản còn hiệu lực" passes the repealed ones (search_app/relations.py).
+    exclude_doc_ids: set[str] | None = None
 
     def active(self) -> bool:
         return any(v not in (None, set()) for v in asdict(self).values())
@@ -74,6 +76,8 @@ class Filters:
         if self.issuers and doc.get("issuer") not in self.issuers:
             return False
         if self.doc_ids and doc.get("doc_id") not in self.doc_ids:
+            return False
+        if self.exclude_doc_ids and doc.get("doc_id") in self.exclude_doc_ids:
             return False
         if self.year_from is not None or self.year_to is not None:
             year = doc_year(doc.get("date"))
@@ -144,8 +148,8 @@ class Backend(Protocol):
 
     def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None: ...
 
-    def documents(self) -> list[dict[str, Any]]:
-        """Every document's metadata (no text)."""
+    def documents(self, doc_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """The metadata (no text) of every document, or of those in `doc_ids`, by doc_id."""
 
     # --- references -------------------------------------------------------------------------
     def pids_citing(self, key: str) -> list[int]: ...

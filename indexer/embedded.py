@@ -287,8 +287,11 @@ class EmbeddedBackend:
         rows = self._live.query("SELECT * FROM documents WHERE doc_id=?", (doc_id,))
         return _row_to_document(rows[0], with_text) if rows else None
 
-    def documents(self) -> list[dict[str, Any]]:
-        return list(self._live.docs.values())
+    def documents(self, doc_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        docs = self._live.docs
+        if doc_ids is None:
+            return list(docs.values())
+        return [docs[d] for d in sorted(set(doc_ids)) if d in docs]
 
     # --- references -----------------------------------------------------------------------------
 

@@ -990,13 +990,25 @@ class MilvusBackend:
 
         return self._read(run)
 
-    def documents(self) -> list[dict[str, Any]]:
+    def documents(self, doc_ids: list[str] | None = None) -> list[dict[str, Any]]:
         def run(v: _View) -> list[dict[str, Any]]:
+            if doc_ids is not None and "documents" not in v.cache:
+                # a few documents (hydrating hits): one query, not the whole table
+                rows: list[dict[str, Any]] = []
+                wanted = sorted(set(doc_ids))
+                for s in range(0, len(wanted), 500):
+                    rows += self._query(v.names["documents"], v.where(f"doc_id in {lit_list(wanted[s:s + 500])}"),
+                                        self._DOC_FIELDS)
+                found = self._doc_rows(v, list(self._newest(rows, "doc_id").values()), False)
+                return sorted(found, key=lambda d: d["doc_id"])
             with v.lock:
                 if "documents" not in v.cache:  # a published version never changes: cache it whole
                     rows = list(self._newest(self._scan(v.names["documents"], v.vis, self._DOC_FIELDS),
                                              "doc_id").values())
                     v.cache["documents"] = sorted(self._doc_rows(v, rows, False), key=lambda d: d["doc_id"])
+                if doc_ids is not None:
+                    wanted_set = set(doc_ids)
+                    return [dict(d) for d in v.cache["documents"] if d["doc_id"] in wanted_set]
                 return [dict(d) for d in v.cache["documents"]]
 
         return self._read(run)

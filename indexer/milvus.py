@@ -208,6 +208,8 @@ def filter_expr(filters: Filters | None) -> str:
         parts.append(f"issuer in {lit_list(sorted(filters.issuers))}")
     if filters.doc_ids:
         parts.append(f"doc_id in {lit_list(sorted(filters.doc_ids))}")
+    if filters.exclude_doc_ids:  # "Chỉ văn bản còn hiệu lực": the repealed documents left out
+        parts.append(f"doc_id not in {lit_list(sorted(filters.exclude_doc_ids))}")
     # year is NULL for undated documents: every comparison with NULL is false, so a year filter
     # excludes them, as Filters.accepts does.
     if filters.year_from is not None:

@@ -3,7 +3,8 @@
 Views, selected by the URL so that any of them can be bookmarked and shared:
 - ``?q=…``                 search (the default);
 - ``?ref=KEY``             "Văn bản dẫn chiếu": a reference key (number or name), the document it
-                           names and every passage citing it;
+                           names (or what the corpus says about it), its validity, its relations
+                           by type in both directions, the implementation chain, every citing passage;
 - ``?doc=DOC_ID&p=N``      the whole document, passage N marked and scrolled into view.
 
 One name per concept, as in the CLI: ``doc`` is always a document id (``--doc``, ``Filters.doc_ids``),
@@ -21,10 +22,12 @@ import streamlit.components.v1 as components
 from indexer.backend import DEFAULT_INDEX, IndexFormatError, IndexNotFound, doc_year
 from indexer.records import section_label
 from search_app import export
-from search_app.citation import OCR_NOTE
+from search_app.citation import OCR_NOTE, vn_date
 from search_app.docview import document_html
 from search_app.highlight import code_span, escape, escape_block, highlight
 from search_app.originals import original_file
+from search_app.relations import STATUS_LABELS
+from search_app.relview import render as render_relations
 from search_app.searcher import Filters, Hit, Searcher, clip_query
 from search_app.uploads import ALLOWED, UploadError, add_and_index, upload_policy
 
@@ -40,6 +43,13 @@ CSS = """
 .hit-text mark, .ctx mark {background: #ffe58a; padding: 0 .1rem;}
 .ctx {color: #555; font-size: .92rem; line-height: 1.5; margin: .3rem 0;}
 .ctx-current {border-left: 3px solid #c0392b; padding-left: .5rem;}
+.badge {display: inline-block; font-size: .8rem; padding: .05rem .5rem; border-radius: .6rem; margin: .1rem 0;}
+.badge-repealed {background: #f8d7da; color: #842029;}
+.badge-partly_repealed {background: #fff3cd; color: #664d03;}
+.badge-amended {background: #e2f0fb; color: #084298;}
+.badge-in_force {background: #d1e7dd; color: #0f5132;}
+.badge-unknown {background: #eee; color: #555;}
+.evidence {color: #555; font-size: .85rem; border-left: 2px solid #ccc; padding-left: .5rem; margin: .2rem 0;}
 </style>
 """
 
@@ -110,6 +120,8 @@ def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
         year_range = st.sidebar.slider("Năm ban hành", years[0], years[-1], (years[0], years[-1]), key="f_years")
     chosen_docs = st.sidebar.multiselect("Chỉ trong các văn bản", sorted(titles, key=titles.get),
                                          format_func=lambda d: titles[d][:80], key="f_docs", placeholder="Tất cả")
+    in_force = st.sidebar.checkbox("Chỉ văn bản còn hiệu lực", key="f_in_force",
+                                   help="Bỏ qua văn bản mà các văn bản trong kho cho biết đã hết hiệu lực.")
     filters = Filters(
         doc_types=set(chosen_types) or None,
         issuers=set(chosen_issuers) or None,
@@ -117,7 +129,24 @@ def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
         year_to=year_range[1] if year_range and year_range[1] != years[-1] else None,
         doc_ids=set(chosen_docs) or None,
     )
+    if in_force:
+        filters = searcher.in_force(filters)
     return filters, method, top_k
+
+
+def validity_badge(validity: dict, numbered: bool = True) -> str:
+    """HTML for a validity badge; every text in it is escaped. `numbered`: the document has a number
+    (for an article or an interview "còn hiệu lực" means only that nothing in the corpus repeals it)."""
+    status = validity.get("status")
+    status = status if status in STATUS_LABELS else "unknown"  # a fixed word: safe as a class name
+    label = STATUS_LABELS[status] if numbered or status != "in_force" else "Không có văn bản nào trong kho bãi bỏ"
+    if validity.get("since") and status != "in_force":
+        label += f" từ {vn_date(validity['since'])}"
+    by = ", ".join(a["label"] for a in validity.get("by") or [])
+    if by:
+        label += f" — {by}"
+    return (f'<span class="badge badge-{status}" title="{escape("Theo các văn bản trong kho")}">'
+            f"{escape(label)}</span>")
 
 
 def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
@@ -125,6 +154,8 @@ def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
     meta = [f"Mục: {escape(hit.section)}" if hit.section else "", f"Trang {hit.page}" if hit.page else "",
             f"Điểm: {hit.score:.4f}" if show_score else ""]
     st.markdown(f'<div class="hit-meta">{" · ".join(m for m in meta if m)}</div>', unsafe_allow_html=True)
+    if hit.validity:
+        st.markdown(validity_badge(hit.validity, bool(hit.doc_number)), unsafe_allow_html=True)
     st.markdown(f'<div class="hit-text">{highlight(hit.text, query)}</div>', unsafe_allow_html=True)
     st.caption("Trích dẫn (bấm biểu tượng sao chép ở góc phải)")
     st.code(hit.citation, language=None, wrap_lines=True)
@@ -232,6 +263,7 @@ def refs_view(searcher: Searcher, key: str) -> None:
             f"{code_span(str(CORPUS_DIR) + '/')} rồi chạy `make index`, "
             "hoặc dùng mục “Thêm văn bản vào kho” ở thanh bên."
         )
+    render_relations(searcher, res, _go, st.query_params.get("q", ""))
     cited = res["cited_by"]
     st.markdown(f"#### Được dẫn chiếu trong {len(cited)} đoạn văn")
     by_doc: dict[str, list[Hit]] = {}
@@ -251,6 +283,10 @@ def reader_view(searcher: Searcher, doc_id: str, ordinal: str | None) -> None:
     if doc is None:
         st.warning("Không có văn bản này trong kho.")
         return
+    graph = searcher.relations()
+    st.markdown(validity_badge(graph.short_validity(doc_id), bool(doc.get("doc_number"))), unsafe_allow_html=True)
+    if note := graph.citation_note(doc_id):
+        st.warning(f"Văn bản này {escape(note.strip('()'))} ({escape('theo các văn bản trong kho')}).")
     passages = searcher.doc_passages(doc_id)
     hit = int(ordinal) if ordinal and ordinal.isdigit() else None
     components.html(document_html(doc, passages, hit, st.query_params.get("q", "")), height=750, scrolling=True)

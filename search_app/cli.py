@@ -9,10 +9,11 @@ from pathlib import Path
 
 from indexer.backend import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 
+from .relations import STATUS_LABELS
 from .searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
 
 
-def _filters(args: argparse.Namespace) -> Filters | None:
+def _filters(args: argparse.Namespace, searcher: Searcher | None = None) -> Filters | None:
     f = Filters(
         doc_types=set(args.type) if args.type else None,
         issuers=set(args.issuer) if args.issuer else None,
@@ -20,6 +21,8 @@ def _filters(args: argparse.Namespace) -> Filters | None:
         year_to=args.year_to,
         doc_ids=set(args.doc) if args.doc else None,
     )
+    if getattr(args, "in_force", False) and searcher is not None:
+        f = searcher.in_force(f)
     return f if f.active() else None
 
 
@@ -59,7 +62,8 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     doc = res["document"]
     out = {"key": res["key"], "label": res["label"],
            "document": {k: doc.get(k) for k in DOC_FIELDS} if doc else None,
-           "cited_by": [h.to_dict() for h in res["cited_by"]]}
+           "cited_by": [h.to_dict() for h in res["cited_by"]],
+           "validity": res["validity"], "relations": res["relations"], "identity": res["identity"]}
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
@@ -67,6 +71,17 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"{res['label']}: {doc['title']} ({doc['doc_id']})")
     else:
         print(f"{res['label']}: chưa có trong kho (not in the corpus) — add the document to corpus/ and run make index")
+    v = res["validity"]
+    print(f"Hiệu lực ({v['source']}): {STATUS_LABELS[v['status']]}"
+          + (f" từ {v['since']}" if v["since"] else "") + "".join(f"; {a['label']}" for a in v["by"]))
+    ident = res["identity"]
+    card = ", ".join(f"{k}: {ident[k]}" for k in ("doc_type", "number", "date", "issuer", "subject") if ident.get(k))
+    if card:
+        print(f"Identity: {card}")
+    for r in res["relations"]:
+        if r["type"] != "cites":
+            arrow = "→" if r["direction"] == "out" else "←"
+            print(f"  {r['type']:<13} {arrow} {r['label']}")
     print(f"Cited by {len(res['cited_by'])} passage(s):\n")
     _print_hits(res["cited_by"])
     return 0
@@ -88,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--doc", action="append", help="only this document id (repeatable)")
     s.add_argument("--year-from", type=int)
     s.add_argument("--year-to", type=int)
+    s.add_argument("--in-force", action="store_true",
+                   help="only documents still in force (leaves out those the corpus says were repealed)")
 
     r = sub.add_parser("refs", help="a document's context: the document and every passage citing it")
     r.add_argument("key", nargs="?", help='a document number or name, e.g. "57-NQ/TW", "Điều lệ Đảng"')
@@ -105,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    filters = _filters(args)
+    filters = _filters(args, searcher)
 
     try:
         if args.queries is not None:

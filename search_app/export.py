@@ -19,7 +19,12 @@ def to_csv(hits: Sequence[Hit]) -> str:
     writer = csv.DictWriter(buf, fieldnames=list(HIT_FIELDS))
     writer.writeheader()
     for h in hits:
-        writer.writerow(h.to_dict())
+        row = h.to_dict()
+        v = row["validity"] or {}
+        # one readable cell: "repealed 2021-01-01 Luật số 59/2020/QH14"
+        by = [a["label"] for a in v.get("by") or []]
+        row["validity"] = " ".join(x for x in (v.get("status"), v.get("since"), *by) if x)
+        writer.writerow(row)
     # A BOM so that spreadsheet programs read the Vietnamese text as UTF-8.
     return "\ufeff" + buf.getvalue()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from indexer.references import reference_key
 
 from . import fusion
 from .citation import format_citation
+from .relations import RelationGraph
 
 __all__ = ["Filters", "Hit", "Searcher", "ModelMismatch", "QueryError", "IndexNotFound", "clip_query"]
 
@@ -48,7 +49,7 @@ class QueryError(ValueError):
 
 
 HIT_FIELDS = ("rank", "score", "doc_id", "title", "doc_number", "doc_type", "date", "section", "page",
-              "text", "start", "end", "citation")
+              "text", "start", "end", "citation", "validity")
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Hit:
     start: int
     end: int
     citation: str
+    validity: dict[str, Any] = field(default_factory=dict)  # {status, since, by}, see relations.py
     # Not part of the JSON contract; used by the page for context and navigation.
     ordinal: int = field(default=0, repr=False)
     section_path: list[str] = field(default_factory=list, repr=False)
@@ -101,6 +103,8 @@ class Searcher:
             raise ModelMismatch(f"embedder gives {emb.dimension}-d vectors, index holds "
                                 f"{self.backend.manifest['dimension']}-d")
         self._refresh_lock = threading.Lock()
+        self._graph: RelationGraph | None = None
+        self._graph_lock = threading.Lock()
 
     # --- index life cycle ----------------------------------------------------------------------
 
@@ -123,6 +127,35 @@ class Searcher:
 
     def close(self) -> None:
         self.backend.close()
+
+    def relations(self) -> RelationGraph:
+        """The relation graph (typed relations, validity, identity) of the published index, computed
+        once per generation: the first request after an update pays for it (1.3 s for the 208 laws)."""
+        with self._graph_lock:
+            for attempt in range(3):
+                gen = self.backend.manifest.get("generation")
+                if self._graph is not None and self._graph.generation == gen:
+                    break
+                try:
+                    graph = RelationGraph(self.backend)
+                except Exception:
+                    # The index switched while it was being read (a retired generation closes under
+                    # a long read): read the new one; a failure on an unchanged index is a real error.
+                    if attempt == 2 or self.backend.manifest.get("generation") == gen:
+                        raise
+                    continue
+                self._graph = graph
+                if self.backend.manifest.get("generation") == gen:
+                    break  # else an update was published meanwhile: build again from the new one
+            assert self._graph is not None
+            return self._graph
+
+    def in_force(self, filters: Filters | None = None) -> Filters:
+        """`filters` narrowed to documents still in force ("Chỉ văn bản còn hiệu lực")."""
+        out = replace(filters) if filters is not None else Filters()
+        repealed = self.relations().excluded_doc_ids()
+        out.exclude_doc_ids = (set(out.exclude_doc_ids or ()) | repealed) or None
+        return out
 
     def status(self) -> dict[str, Any]:
         m = self.backend.manifest
@@ -205,18 +238,15 @@ class Searcher:
 
     def _hydrate(self, ranked: list[tuple[int, float]], rank_from: int = 1) -> list[Hit]:
         rows = {r["pid"]: r for r in self.backend.passages([p for p, _ in ranked])}
-        docs: dict[str, dict[str, Any] | None] = {}
+        docs = {d["doc_id"]: d for d in self.backend.documents(sorted({r["doc_id"] for r in rows.values()}))}
+        graph = self.relations() if ranked else None
         hits: list[Hit] = []
         for pid, score in ranked:
             row = rows.get(pid)
-            if row is None:
+            doc = docs.get(row["doc_id"]) if row is not None else None
+            if row is None or doc is None:
                 continue  # gone in an update published during this search
-            if row["doc_id"] not in docs:
-                docs[row["doc_id"]] = self.backend.document(row["doc_id"])
-            doc = docs[row["doc_id"]]
-            if doc is None:
-                continue
-            hits.append(self._hit(doc, row, rank_from + len(hits), score))
+            hits.append(self._hit(doc, row, rank_from + len(hits), score, graph))
         return hits
 
     def search(self, query: str, top_k: int = 10, filters: Filters | None = None,
@@ -239,12 +269,17 @@ class Searcher:
         return hits
 
     @staticmethod
-    def _hit(doc: dict[str, Any], row: dict[str, Any], rank: int, score: float) -> Hit:
+    def _hit(doc: dict[str, Any], row: dict[str, Any], rank: int, score: float,
+             graph: RelationGraph | None = None) -> Hit:
+        doc_id = row["doc_id"]
+        citation = format_citation(doc, row["section"], row["page"],
+                                   subject=graph.subject(doc_id) if graph else None,
+                                   note=graph.citation_note(doc_id) if graph else None)
         return Hit(
-            rank=rank, score=round(float(score), 6), doc_id=row["doc_id"], title=doc["title"],
+            rank=rank, score=round(float(score), 6), doc_id=doc_id, title=doc["title"],
             doc_number=doc.get("doc_number"), doc_type=doc.get("doc_type"), date=doc.get("date"),
             section=section_label(row["section"]), page=row["page"], text=row["text"], start=row["start"],
-            end=row["end"], citation=format_citation(doc, row["section"], row["page"]),
+            end=row["end"], citation=citation, validity=graph.short_validity(doc_id) if graph else {},
             ordinal=row["ordinal"], section_path=row["section"], pid=row["pid"],
         )
 
@@ -256,18 +291,23 @@ class Searcher:
 
     def references(self, query: str) -> dict[str, Any]:
         """What `query` (a number such as "57-NQ/TW" or a name such as "Điều lệ Đảng") refers to:
-        its reference key, the document if it is indexed, and every passage citing it, in document order."""
+        its reference key, the document if it is indexed, every passage citing it (in document order),
+        and what the corpus says about it: validity, typed relations both ways, identity card."""
         key = reference_key(query) or query.strip()
         doc_ids = self.backend.docs_with_key(key)
         rows = self.backend.passages(self.backend.pids_citing(key))
         rows.sort(key=lambda r: (r["doc_id"], r["ordinal"]))
         documents = [self.document(d) for d in doc_ids]
         ranked = [(r["pid"], 1.0) for r in rows]
+        graph = self.relations()
         return {
             "key": key,
             "label": self.backend.key_label(key) or query.strip(),
             "document": documents[0] if documents else None,
             "cited_by": self._hydrate(ranked),
+            "validity": graph.validity(key, doc_id=doc_ids[0] if doc_ids else None),
+            "relations": graph.relations(key),
+            "identity": graph.identity(key),
         }
 
     def reference_list(self) -> list[dict[str, Any]]:

@@ -120,6 +120,23 @@ def alqac_backends(queries_n: int, vectors_from: Path | None) -> dict[str, Any]:
     return out
 
 
+def latency_only(queries_n: int) -> dict[str, Any]:
+    """Query latency on the two ALQAC indexes an earlier `alqac` run left in .cache/scale."""
+    from search_app.searcher import Searcher
+
+    queries, _qrels = _read_beir(ALQAC)
+    texts = [q["text"] for q in queries][:queries_n]
+    out: dict[str, Any] = {}
+    for name in ("embedded", "milvus"):
+        s = Searcher(WORK / f"alqac-{name}")
+        out[name] = {m: _latency(s, texts, m) for m in ("hybrid", "dense", "keyword")}
+        s.close()
+    from indexer import milvus
+
+    milvus.stop_lite_server(WORK / "alqac-milvus")
+    return out
+
+
 def ray_vs_local(files: list[Path]) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="scale-ray-"))
     subset = work / "laws"
@@ -152,7 +169,8 @@ def laws_rss() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--parts", default="alqac,ray,rss", help="which parts to run (comma-separated)")
+    p.add_argument("--parts", default="rss,ray,alqac",
+                   help="parts to run, comma-separated: rss, ray, alqac, latency (reuses alqac's indexes)")
     p.add_argument("--queries", type=int, default=200, help="queries for the latency figures")
     p.add_argument("--json", type=Path, default=ROOT / ".cache" / "bench" / "scale.json")
     p.add_argument("--vectors-from", type=Path, default=ROOT / ".cache" / "eval" / "alqac-2023-2025-e5-small",
@@ -174,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         print("ALQAC on both backends …", file=sys.stderr)
         reuse = args.vectors_from if (args.vectors_from / "CURRENT").exists() else None
         result["alqac"] = alqac_backends(args.queries, reuse)
+    if "latency" in parts:
+        print("Query latency on both backends …", file=sys.stderr)
+        result["latency"] = latency_only(args.queries)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, ensure_ascii=False, indent=2, default=float))
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,9 @@
                           the pool otherwise)                                            embedded store is a
                                                                                          local SQLite file)
 
-The rows that travel are pickled `DocumentRecords` (one per document) and one status row per file
-(notes, or why it was skipped), so the driver's report is the same as the local build's. Memory
+The rows that travel are pickled pieces of `DocumentRecords` (at most 32 passages each, so that a
+long law is spread over every actor; the driver joins the pieces again) and one status row per
+file (notes, or why it was skipped), so the driver's report is the same as the local build's. Memory
 is bounded by Ray's streaming executor (blocks in flight), not by the corpus. Order is preserved,
 so a Ray build and a local build of the same files produce the same index.
 
@@ -34,14 +35,38 @@ from .pipeline import EMBED_BATCH, WINDOW, BuildReport, embed_all, prepare_file
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-DOC_BATCH = 16  # documents per actor call: a few hundred passages for laws, ~30 for short articles
+PIECE = 32  # passages per row: a long law is spread over every actor, not left to one
+PIECES_PER_CALL = 4  # rows per actor call: 4–128 passages, enough for full embedding batches
+
+
+def _pieces(rec: DocumentRecords) -> list[DocumentRecords]:
+    """A document cut into rows of at most PIECE passages (the document itself rides on the first)."""
+    out = []
+    for s in range(0, len(rec.passages), PIECE):
+        out.append(DocumentRecords(
+            doc=rec.doc if s == 0 else None, passages=rec.passages[s : s + PIECE], pids=rec.pids[s : s + PIECE],
+            embed_texts=rec.embed_texts[s : s + PIECE], embed_hashes=rec.embed_hashes[s : s + PIECE],
+            vectors=rec.vectors, refs=rec.refs[s : s + PIECE], keys=rec.keys if s == 0 else []))
+    return out
+
+
+def _join(pieces: list[DocumentRecords]) -> DocumentRecords:
+    first = pieces[0]
+    return DocumentRecords(
+        doc=first.doc, passages=[p for x in pieces for p in x.passages], pids=[p for x in pieces for p in x.pids],
+        embed_texts=[t for x in pieces for t in x.embed_texts],
+        embed_hashes=[h for x in pieces for h in x.embed_hashes],
+        vectors=np.concatenate([x.vectors for x in pieces]), refs=[r for x in pieces for r in x.refs], keys=first.keys)
 
 
 def _prepare(row: dict[str, Any], model: str, context: bool) -> list[dict[str, Any]]:
     prep = prepare_file(Path(row["path"]), row["rel"], row["fhash"], model, context)
     docs, prep.records = prep.records, []
     out = [{"kind": "file", "payload": pickle.dumps(prep)}]
-    out += [{"kind": "doc", "payload": pickle.dumps(rec)} for rec in docs]
+    for d, rec in enumerate(docs):
+        pieces = _pieces(rec)
+        out += [{"kind": "doc", "payload": pickle.dumps((row["rel"], d, i, len(pieces), piece))}
+                for i, piece in enumerate(pieces)]
     return out
 
 
@@ -57,7 +82,8 @@ class Embed:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         kinds = list(batch["kind"])
         payloads = list(batch["payload"])
-        docs = [(i, pickle.loads(payloads[i])) for i, k in enumerate(kinds) if k == "doc"]
+        rows = {i: pickle.loads(payloads[i]) for i, k in enumerate(kinds) if k == "doc"}
+        docs = [(i, row[-1]) for i, row in rows.items()]
         hashes = [h for _i, r in docs for h in r.embed_hashes]
         texts = [t for _i, r in docs for t in r.embed_texts]
         cache: dict[str, np.ndarray] = {}
@@ -72,13 +98,11 @@ class Embed:
         made = embed_all(self.embedder, [texts[j] for j in unique.values()], progress=False,
                          batch_size=EMBED_BATCH)
         vectors = {**cache, **dict(zip(unique, made, strict=True))}
-        s = 0
         embedded = np.zeros(len(kinds), dtype=np.int64)
         for i, rec in docs:
             rec.vectors = np.stack([vectors[h] for h in rec.embed_hashes]).astype(np.float32)
             embedded[i] = sum(1 for h in rec.embed_hashes if h not in cache)
-            payloads[i] = pickle.dumps(rec)
-            s += len(rec.passages)
+            payloads[i] = pickle.dumps((*rows[i][:-1], rec))
         return {"kind": np.array(kinds, dtype=object), "payload": np.array(payloads, dtype=object),
                 "embedded": embedded}
 
@@ -131,10 +155,17 @@ def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, 
     items = [{"path": str(p.resolve()), "rel": rel, "fhash": fh} for p, rel, fh in to_read]
     ds = ray.data.from_items(items, override_num_blocks=min(len(items), 4 * cpus))
     ds = ds.flat_map(_prepare, fn_kwargs={"model": model, "context": context}, num_cpus=0)
+    per_actor = max(1, cpus // actors)
+    # Each actor's model runs OpenMP with as many threads as the cores it was given: left alone,
+    # every actor would start one thread per core of the node, and actors would fight for cores
+    # (spinning OpenMP threads make oversubscription very costly).
+    threads = {k: str(per_actor) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     ds = ds.map_batches(Embed, fn_constructor_kwargs={"model": model, "sources": sources},
-                        batch_size=DOC_BATCH, batch_format="numpy",
-                        compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=max(1, cpus // actors))
+                        batch_size=PIECES_PER_CALL, batch_format="numpy",
+                        compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=per_actor,
+                        runtime_env={"env_vars": threads})
     pending: list[DocumentRecords] = []
+    parts: dict[tuple[str, int], list[tuple[int, DocumentRecords]]] = {}  # pieces until a document is whole
     n = 0
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
         for kind, payload, embedded in zip(batch["kind"], batch["payload"], batch["embedded"], strict=True):
@@ -147,10 +178,17 @@ def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, 
                     report.files_indexed.append(obj.rel)
                     report.file_hashes[obj.rel] = obj.fhash
                 continue
+            rel, d, i, count, piece = obj
             report.embedded += int(embedded)
-            report.reused += len(obj.passages) - int(embedded)
-            pending.append(obj)
-            n += len(obj.passages)
+            report.reused += len(piece.passages) - int(embedded)
+            got = parts.setdefault((rel, d), [])
+            got.append((i, piece))
+            if len(got) < count:
+                continue
+            rec = _join([p for _i, p in sorted(got, key=lambda x: x[0])])
+            del parts[(rel, d)]
+            pending.append(rec)
+            n += len(rec.passages)
             if n >= window:
                 yield pending
                 pending, n = [], 0

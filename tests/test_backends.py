@@ -149,8 +149,12 @@ def test_ray_pipeline_builds_the_same_index_as_the_local_loop(kind, synthetic_co
     for i in range(6):
         write(synthetic_corpus / "them" / f"vb-{i}.txt", f"Văn bản thử nghiệm số {i}.\n\nĐiều 1. Nội dung {i}\n"
               + "Nội dung thử nghiệm được lặp lại để có đoạn dài hơn. " * (i + 1))
+    articles = "\n".join(f"Điều {k}. Quy định thử nghiệm {k}\n" + f"Nội dung thử nghiệm của điều {k}. " * 30
+                         for k in range(1, 81))
+    write(synthetic_corpus / "luat-dai.txt", "Văn bản thử nghiệm dài\n" + articles)  # > 32 passages: cut in pieces
     local = _build(synthetic_corpus, tmp_path / "local", kind, uri)
     distributed = _build(synthetic_corpus, tmp_path / "ray", kind, uri, ray="local", ray_actors=2)
+    assert len(open_backend(tmp_path / "ray").doc_passages("luat-dai.txt")) > 64
     assert (local.documents, local.passages) == (distributed.documents, distributed.passages)
     assert sorted(local.files_indexed) == sorted(distributed.files_indexed)
     a, b = open_backend(tmp_path / "local"), open_backend(tmp_path / "ray")
@@ -293,3 +297,16 @@ def test_milvus_lite_index_runs_its_own_server_shared_by_processes(synthetic_cor
     again = subprocess.run([*cli, "milvus-lite", "status", "--index", str(index)], cwd=ROOT,
                            capture_output=True, text=True, timeout=60, check=False)
     assert again.returncode == 1 and "not running" in again.stdout
+
+
+def test_a_changed_file_that_no_longer_loads_keeps_its_previous_version(backend_index, synthetic_corpus):
+    _kind, index = backend_index
+    law = synthetic_corpus / "luat-thu-nghiem.txt"
+    write(law, b"")  # emptied by mistake: nothing to index
+    report = build([synthetic_corpus], index, model="hash", progress=False, incremental=True)
+    assert report.ok and any(f == "luat-thu-nghiem.txt" and "empty" in why for f, why in report.skipped)
+    assert any("previous version stays" in n for n in report.notes)
+    s = Searcher(index)
+    hit = s.search("Kho thử nghiệm là nơi lưu giữ các văn bản giả định", top_k=1, method="keyword")[0]
+    assert hit.doc_id == "luat-thu-nghiem.txt" and s.status()["documents"] == 3
+    s.close()

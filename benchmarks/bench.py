@@ -189,8 +189,9 @@ def cold_start(index: Path) -> dict[str, Any]:
     )
     rc, wall, rss, out = run_measured(["-c", code])
     res = json.loads(out) if rc == 0 else {"error": rc}
-    size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file() and f.parent.name.startswith("gen-")
-               and f.parent == (index / (index / "CURRENT").read_text().strip()))
+    # everything in the live generation, the BM25 sub-folders included
+    gen = index / (index / "CURRENT").read_text().strip()
+    size = sum(f.stat().st_size for f in gen.rglob("*") if f.is_file())
     return {**res, "index": str(index), "process_s": wall, "searcher_peak_rss_mb": round(rss),
             "index_mb": round(size / 2**20, 1)}
 

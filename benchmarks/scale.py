@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.bench import LAWS, ROOT, quick_subset, run_measured
+from benchmarks.bench import LAWS, ROOT, run_measured
 from benchmarks.eval import _read_beir, evaluate_beir
 
 ALQAC = ROOT.parent / "shared" / "datasets" / "alqac-2023-2025"
@@ -172,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parts", default="rss,ray,alqac",
                    help="parts to run, comma-separated: rss, ray, alqac, latency (reuses alqac's indexes)")
     p.add_argument("--queries", type=int, default=200, help="queries for the latency figures")
+    p.add_argument("--ray-files", type=int, default=12,
+                   help="the N smallest laws of at least 30 kB for Ray vs local (12: 594 passages, 24: ~1,300)")
     p.add_argument("--json", type=Path, default=ROOT / ".cache" / "bench" / "scale.json")
     p.add_argument("--vectors-from", type=Path, default=ROOT / ".cache" / "eval" / "alqac-2023-2025-e5-small",
                    help="an e5-small index of the ALQAC corpus whose vectors the builds reuse (make eval makes it)")
@@ -187,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         result["laws_rss"] = laws_rss()
     if "ray" in parts:
         print("Ray Data vs local build …", file=sys.stderr)
-        result["ray_vs_local"] = ray_vs_local(quick_subset(LAWS))
+        files = sorted((f for f in LAWS.glob("*.txt") if f.stat().st_size >= 30_000),
+                       key=lambda f: (f.stat().st_size, f.name))[: args.ray_files]
+        result["ray_vs_local"] = ray_vs_local(files)
     if "alqac" in parts:
         print("ALQAC on both backends …", file=sys.stderr)
         reuse = args.vectors_from if (args.vectors_from / "CURRENT").exists() else None

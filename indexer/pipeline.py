@@ -306,25 +306,35 @@ class Embedding:
             self.bar.close()
 
 
-def _windows(prepared: Iterable[Prepared], report: BuildReport, size: int = WINDOW) -> Iterator[list[DocumentRecords]]:
+def windows(records: Iterable[DocumentRecords], size: int = WINDOW) -> Iterator[list[DocumentRecords]]:
     """Group documents into windows of about `size` passages: memory is bounded by the window."""
     window: list[DocumentRecords] = []
     n = 0
-    for prep in prepared:
-        report.notes.extend(prep.notes)
-        if prep.skipped is not None:
-            report.skipped.append((prep.rel, prep.skipped))
-            continue
-        report.files_indexed.append(prep.rel)
-        report.file_hashes[prep.rel] = prep.fhash
-        for rec in prep.records:
-            window.append(rec)
-            n += len(rec.passages)
-            if n >= size:
-                yield window
-                window, n = [], 0
+    for rec in records:
+        window.append(rec)
+        n += len(rec.passages)
+        if n >= size:
+            yield window
+            window, n = [], 0
     if window:
         yield window
+
+
+def record_file(report: BuildReport, prep: Prepared) -> bool:
+    """Put one file's outcome into the report; True when it has documents to index."""
+    report.notes.extend(prep.notes)
+    if prep.skipped is not None:
+        report.skipped.append((prep.rel, prep.skipped))
+        return False
+    report.files_indexed.append(prep.rel)
+    report.file_hashes[prep.rel] = prep.fhash
+    return True
+
+
+def _records(prepared: Iterable[Prepared], report: BuildReport) -> Iterator[DocumentRecords]:
+    for prep in prepared:
+        if record_file(report, prep):
+            yield from prep.records
 
 
 @dataclass
@@ -477,7 +487,7 @@ def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, context
     embed = Embedding(caches, embedder, progress, report)
     try:
         files = (prepare_file(path, rel, fh, model_name, context) for path, rel, fh in work.to_read)
-        for window in _windows(files, report):
+        for window in windows(_records(files, report)):
             yield embed(window)
     finally:
         embed.close()

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .backend import Backend, DocumentRecords
-from .pipeline import EMBED_BATCH, WINDOW, BuildReport, embed_all, prepare_file
+from .pipeline import EMBED_BATCH, WINDOW, BuildReport, embed_all, prepare_file, record_file, windows
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -164,33 +164,23 @@ def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, 
                         batch_size=PIECES_PER_CALL, batch_format="numpy",
                         compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=per_actor,
                         runtime_env={"env_vars": threads})
-    pending: list[DocumentRecords] = []
+    yield from windows(_documents(ds, report), window)
+
+
+def _documents(ds: Any, report: BuildReport) -> Iterator[DocumentRecords]:
+    """Whole documents with their vectors, as their last piece arrives; file outcomes into the report."""
     parts: dict[tuple[str, int], list[tuple[int, DocumentRecords]]] = {}  # pieces until a document is whole
-    n = 0
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
         for kind, payload, embedded in zip(batch["kind"], batch["payload"], batch["embedded"], strict=True):
             obj = pickle.loads(payload)
             if kind == "file":
-                report.notes.extend(obj.notes)
-                if obj.skipped is not None:
-                    report.skipped.append((obj.rel, obj.skipped))
-                else:
-                    report.files_indexed.append(obj.rel)
-                    report.file_hashes[obj.rel] = obj.fhash
+                record_file(report, obj)
                 continue
             rel, d, i, count, piece = obj
             report.embedded += int(embedded)
             report.reused += len(piece.passages) - int(embedded)
             got = parts.setdefault((rel, d), [])
             got.append((i, piece))
-            if len(got) < count:
-                continue
-            rec = _join([p for _i, p in sorted(got, key=lambda x: x[0])])
-            del parts[(rel, d)]
-            pending.append(rec)
-            n += len(rec.passages)
-            if n >= window:
-                yield pending
-                pending, n = [], 0
-    if pending:
-        yield pending
+            if len(got) == count:
+                del parts[(rel, d)]
+                yield _join([p for _i, p in sorted(got, key=lambda x: x[0])])

@@ -144,6 +144,9 @@ class Backend(Protocol):
 
     def doc_passages(self, doc_id: str) -> list[dict[str, Any]]: ...
 
+    def all_passages(self) -> list[dict[str, Any]]:
+        """Every passage row, in no particular order (for whole-corpus analyses: one scan)."""
+
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]: ...
 
     def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None: ...

@@ -278,6 +278,9 @@ class EmbeddedBackend:
         return [_row_to_passage(r) for r in
                 self._live.query("SELECT * FROM passages WHERE doc_id=? ORDER BY ordinal", (doc_id,))]
 
+    def all_passages(self) -> list[dict[str, Any]]:
+        return [_row_to_passage(r) for r in self._live.query("SELECT * FROM passages ORDER BY doc_id, ordinal")]
+
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
         return [_row_to_passage(r) for r in self._live.query(
             "SELECT * FROM passages WHERE doc_id=? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",

@@ -955,6 +955,14 @@ class MilvusBackend:
 
         return self._read(run)
 
+    def all_passages(self) -> list[dict[str, Any]]:
+        def run(v: _View) -> list[dict[str, Any]]:
+            # one scan of the collection: a query per document took 87 s for ALQAC's 2,249 articles
+            rows = list(self._scan(v.names["passages"], v.where(), self._PASSAGE_FIELDS))
+            return self._passage_rows(v, list(self._newest(rows, "pid").values()))
+
+        return self._read(run)
+
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
         def run(v: _View) -> list[dict[str, Any]]:
             expr = v.where(f"doc_id == {lit(doc_id)} and ordinal >= {int(ordinal) - int(radius)} "

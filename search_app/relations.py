@@ -1,6 +1,6 @@
 """The relation graph of one published index: typed relations, effective dates, validity, identity.
 
-Built from the `Backend` read methods only — every document's passages (`doc_passages`), their
+Built from the `Backend` read methods only — every passage (`all_passages`, one scan), their
 stored references (`refs_of`), `documents` and `reference_counts` — so it is the same on every
 storage backend and needs no storage field. It is computed once per published generation
 (`manifest["generation"]`) for the whole index, because the status of one document depends on
@@ -118,11 +118,16 @@ class RelationGraph:
         self.ordinals: dict[int, tuple[str, int]] = {}
         self.mentions: dict[str, list[tuple[str, int, dict[str, str]]]] = defaultdict(list)
         raw: list[tuple[str, Any]] = []
+        # Two bulk reads, not two per document: on Milvus a query per document cost 87 s for 2,249 articles.
+        by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for p in backend.all_passages():
+            by_doc[p["doc_id"]].append(p)
+        all_refs = backend.refs_of([p["pid"] for ps in by_doc.values() for p in ps])
         for doc_id in sorted(self.docs):
-            passages = backend.doc_passages(doc_id)
+            passages = sorted(by_doc.get(doc_id, []), key=lambda p: p["ordinal"])
             if not passages:
                 continue
-            refs = backend.refs_of([p["pid"] for p in passages])
+            refs = {p["pid"]: all_refs.get(p["pid"], []) for p in passages}
             self._read_document(self.docs[doc_id], passages, refs)
             raw.extend((doc_id, r) for r in analyse_document(passages, refs))
         self.edges: list[Edge] = []

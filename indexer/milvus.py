@@ -231,25 +231,32 @@ def _sanitize(name: str) -> str:
     return s or "index"
 
 
+def _lock_file(path: Path, timeout: float, what: str) -> int:
+    """An exclusive fcntl lock on `path`, waited for up to `timeout` seconds; closing the returned
+    descriptor releases it (also when the process dies)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.EACCES):
+                os.close(fd)
+                raise
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise WriterBusy(f"{what}: {path} is locked by another process") from None
+            time.sleep(0.1)
+
+
 @contextlib.contextmanager
 def _flock(path: Path, timeout: float, what: str) -> Iterator[None]:
-    """An exclusive fcntl lock on `path`, waited for up to `timeout` seconds."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _lock_file(path, timeout, what)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as e:
-                if e.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() > deadline:
-                    raise WriterBusy(f"{what}: {path} is locked by another process") from None
-                time.sleep(0.1)
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        os.close(fd)
 
 
 # --- the Milvus Lite server ---------------------------------------------------------------------
@@ -1206,23 +1213,9 @@ class MilvusWriter:
 
     def _acquire_lock(self) -> None:
         """One writer per index at a time: a second one would take the first one's rows for a crash's."""
-        path = self.b.index_dir / WRITER_LOCK
         self.b.index_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + WRITER_LOCK_TIMEOUT
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as e:
-                if e.errno not in (errno.EAGAIN, errno.EACCES):
-                    os.close(fd)
-                    raise
-                if time.monotonic() > deadline:
-                    os.close(fd)
-                    raise WriterBusy(f"another process is writing the index in {self.b.index_dir}") from None
-                time.sleep(0.2)
-        self._lock_fd = fd
+        self._lock_fd = _lock_file(self.b.index_dir / WRITER_LOCK, WRITER_LOCK_TIMEOUT,
+                                   f"another process is writing the index in {self.b.index_dir}")
 
     def _release_lock(self) -> None:
         if self._lock_fd is not None:

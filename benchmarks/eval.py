@@ -2,12 +2,15 @@
 
 Two kinds of relevance data:
 - a gold-substring file (JSONL lines {"id", "query", "kind"?, "gold": [substring, …]}): a result
-  is relevant when its text contains one of the gold substrings (whitespace-normalised);
+  is relevant when its text contains one of the gold substrings (whitespace-normalised); the
+  answer sentence is right when a gold substring lies inside one marked span;
 - a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv): the corpus is indexed through the JSONL
   loader, a result is relevant when its doc_id is in the query's qrels; a document returned more
   than once counts at its first rank only.
 
     python -m benchmarks.eval --gold ../shared/eval/dev_queries.jsonl --index index
+    python -m benchmarks.eval --gold-docs ../shared/eval/dev_resolutions.jsonl \
+        --docs ../shared/corpus --docs ../shared/documents
     python -m benchmarks.eval --beir ../shared/datasets/alqac-2023-2025 --cache .cache/eval
 """
 
@@ -66,22 +69,55 @@ def _scores(per_query: list[tuple[str, int | None]]) -> dict[str, dict[str, floa
     return result
 
 
+def marked_text(hit: Any) -> list[str]:
+    return [_norm(hit.text[a["start"]:a["end"]]) for a in hit.answer]
+
+
+def answer_check(hit: Any, gold: list[str]) -> tuple[bool, float, bool]:
+    """(a gold substring lies inside one marked span, share of the passage marked, anything marked)."""
+    marked = marked_text(hit)
+    share = sum(a["end"] - a["start"] for a in hit.answer) / max(1, len(hit.text))
+    return any(g in m for g in gold for m in marked), share, bool(marked)
+
+
+def answer_scores(checks: list[tuple[bool, float, bool]]) -> dict[str, float]:
+    """Over hits that hold the answer: how often the marked sentence holds it, how much is marked."""
+    n = len(checks) or 1
+    return {"n": len(checks), "right": sum(c[0] for c in checks) / n, "marked": sum(c[2] for c in checks) / n,
+            "share": sum(c[1] for c in checks) / n}
+
+
 def evaluate_gold(searcher: Searcher, queries_file: Path, methods: tuple[str, ...] = METHODS,
                   top_k: int = 10) -> dict[str, Any]:
     queries = [json.loads(line) for line in Path(queries_file).read_text(encoding="utf-8").splitlines() if line.strip()]
     results: dict[str, Any] = {}
     for method in methods:
         per_query, times, misses = [], [], []
+        top1: dict[str, list[tuple[bool, float, bool]]] = defaultdict(list)  # kind → checks of rank-1 hits
+        top5: list[tuple[bool, float, bool]] = []
         for q in queries:
             gold = [_norm(g) for g in q["gold"]]
             t = time.perf_counter()
             hits = searcher.search(q["query"], top_k, method=method)
             times.append(time.perf_counter() - t)
-            rank = first_relevant_rank(hits, lambda h, gold=gold: any(g in _norm(h.text) for g in gold))
+            holds = [any(g in _norm(h.text) for g in gold) for h in hits]
+            rank = next((i for i, ok in enumerate(holds, start=1) if ok), None)
             per_query.append((q.get("kind", "all"), rank))
+            for i, (h, ok) in enumerate(zip(hits[:5], holds[:5], strict=False)):
+                if ok:
+                    check = answer_check(h, gold)
+                    top5.append(check)
+                    if i == 0:
+                        top1[q.get("kind", "all")].append(check)
+                        top1["overall"].append(check)
+                        if not check[0]:
+                            misses.append({"id": q.get("id"), "query": q["query"], "rank": 1,
+                                           "answer": marked_text(h)})
             if rank != 1:
                 misses.append({"id": q.get("id"), "query": q["query"], "rank": rank})
         results[method] = {"scores": _scores(per_query), "median_ms": 1000 * statistics.median(times),
+                           "answers": {"top1": {k: answer_scores(v) for k, v in sorted(top1.items())},
+                                       "top5": answer_scores(top5)},
                            "not_first": misses}
     return {"dataset": str(queries_file), "queries": len(queries), "index": searcher.status(), "methods": results}
 
@@ -107,7 +143,16 @@ def beir_index(folder: Path, cache: Path, model: str) -> tuple[Path, dict[str, A
     print(f"Indexing {folder / 'corpus.jsonl'} into {index_dir} …", file=sys.stderr)
     rep = build([folder / "corpus.jsonl"], index_dir, model=model)
     return index_dir, {"passages": rep.passages, "documents": rep.documents, "embedded": rep.embedded,
-                       "seconds": round(rep.seconds, 1)}
+                       "sentences_embedded": rep.sentences_embedded, "seconds": round(rep.seconds, 1)}
+
+
+def docs_index(docs: list[Path], gold: Path, cache: Path, model: str) -> tuple[Path, dict[str, Any]]:
+    """An index of `docs` for the questions in `gold` (re-embedding only what changed since the last run)."""
+    index_dir = cache / f"{gold.stem}-{canonical_name(model).replace('/', '_').replace(':', '_')}"
+    print(f"Indexing {', '.join(map(str, docs))} into {index_dir} …", file=sys.stderr)
+    rep = build(list(docs), index_dir, model=model)
+    return index_dir, {"passages": rep.passages, "documents": rep.documents, "embedded": rep.embedded,
+                       "sentences_embedded": rep.sentences_embedded, "seconds": round(rep.seconds, 1)}
 
 
 def evaluate_beir(folder: Path, searcher: Searcher, methods: tuple[str, ...] = METHODS,
@@ -143,6 +188,16 @@ def format_table(result: dict[str, Any]) -> str:
             ms = f"{r['median_ms']:.1f}" if kind == "overall" else ""
             lines.append(f"{method:<8} {kind[:14]:<14} {s['n']:>4} {s['hit@1']:>6.3f} {s['hit@5']:>6.3f} "
                          f"{s['hit@10']:>6.3f} {s['mrr@10']:>7.3f} {ms:>6}")
+    answered = [(m, r["answers"]) for m, r in result["methods"].items() if "answers" in r]
+    if answered:
+        lines += ["", "Answer sentence, over hits holding a gold substring: right = the gold lies in a marked",
+                  "sentence; marked = share of those hits with a marking; share = mean part of the passage marked.",
+                  f"{'method':<8} {'hits':<14} {'n':>4} {'right':>6} {'marked':>6} {'share':>6}", "-" * 48]
+        for method, a in answered:
+            rows = [(f"top-1 {k}", v) for k, v in a["top1"].items()] + [("top-5 all", a["top5"])]
+            for name, v in rows:
+                lines.append(f"{method:<8} {name[:14]:<14} {v['n']:>4} {v['right']:>6.3f} {v['marked']:>6.3f} "
+                             f"{v['share']:>6.3f}")
     return "\n".join(lines)
 
 
@@ -151,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--gold", type=Path, action="append", default=[], help="gold-substring JSONL file")
     p.add_argument("--index", type=Path, default=Path("index"), help="index for --gold (default: index/)")
+    p.add_argument("--gold-docs", type=Path, action="append", default=[],
+                   help="gold-substring JSONL file evaluated on an index of --docs (built and cached here)")
+    p.add_argument("--docs", type=Path, action="append", default=[],
+                   help="files or folders indexed for --gold-docs (repeatable)")
     p.add_argument("--beir", type=Path, action="append", default=[], help="BEIR folder")
     p.add_argument("--cache", type=Path, default=Path(".cache/eval"), help="where BEIR indexes are kept")
     p.add_argument("--model", default=DEFAULT_MODEL, help="embedder for BEIR indexes")
@@ -158,11 +217,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="write all results to this JSON file")
     args = p.parse_args(argv)
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
-    if not args.gold and not args.beir:
-        p.error("give --gold FILE and/or --beir FOLDER")
+    if not args.gold and not args.beir and not args.gold_docs:
+        p.error("give --gold FILE, --gold-docs FILE --docs PATH and/or --beir FOLDER")
+    if args.gold_docs and not args.docs:
+        p.error("--gold-docs needs the documents it is about: --docs PATH")
     out: list[dict[str, Any]] = []
     for gold in args.gold:
         res = evaluate_gold(Searcher(args.index), gold, methods)
+        print(format_table(res) + "\n")
+        out.append(res)
+    for gold in args.gold_docs:
+        index_dir, built = docs_index(args.docs, gold, args.cache, args.model)
+        res = evaluate_gold(Searcher(index_dir), gold, methods)
+        res["build"] = built
         print(format_table(res) + "\n")
         out.append(res)
     for folder in args.beir:

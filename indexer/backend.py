@@ -102,6 +102,12 @@ class DocumentRecords:
     vectors: np.ndarray  # (len(passages), dim), L2-normalised float32
     refs: list[list[Reference]]  # references found in each passage (own keys removed)
     keys: list[tuple[str, str]] = field(default_factory=list)  # (key, label) the document is cited by
+    # The sentences of each passage as (start, end) offsets into the passage text (indexer/sentences.py),
+    # and one vector per sentence, flattened in passage order: the answer finder and the finer semantic
+    # match read them. `sentence_hashes` key the embedding cache like `embed_hashes`.
+    sentences: list[list[tuple[int, int]]] = field(default_factory=list)
+    sentence_hashes: list[str] = field(default_factory=list)
+    sentence_vectors: np.ndarray | None = None  # (sum of len(sentences[i]), dim), L2-normalised float32
 
 
 class Writer(Protocol):
@@ -139,6 +145,16 @@ class Backend(Protocol):
         """pid → BM25 score of the n best passages with a positive score (inside the filter)."""
 
     # --- hydration --------------------------------------------------------------------------
+    def sentences(self, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """pid → (spans, vectors) of its sentences: spans an int (k, 2) array of offsets into the
+        passage text, vectors a float32 (k, dim) array; pids without stored sentences are left out."""
+        ...
+
+    def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """pid → (spans, scores) of its sentences in order: spans as in `sentences`, scores float32 (k,)
+        inner products with `vector`, computed where the vectors are (no vector leaves a remote store)."""
+        ...
+
     def passages(self, pids: list[int]) -> list[dict[str, Any]]:
         """Passage rows in the order of `pids` (pid, doc_id, ordinal, start, end, section, page, text)."""
 

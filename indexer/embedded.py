@@ -38,7 +38,7 @@ from . import vectors as vector_index
 from .backend import DocumentRecords, Filters, IndexFormatError, IndexNotFound, doc_year
 from .keyword import KeywordIndex
 
-FORMAT_VERSION = 3  # 3: stable pids, embeddings table, passage head, document year
+FORMAT_VERSION = 4  # 3: stable pids, embeddings table, passage head, document year; 4: sentences
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2  # the live one and the one a running app may still be reading
 DB = "passages.sqlite"
@@ -68,7 +68,12 @@ CREATE INDEX refs_doc ON refs(doc_id);
 CREATE TABLE doc_keys (doc_id TEXT NOT NULL, key TEXT NOT NULL, label TEXT NOT NULL);
 CREATE INDEX doc_keys_key ON doc_keys(key);
 CREATE INDEX doc_keys_doc ON doc_keys(doc_id);
--- the embedding cache: a passage whose embedded text is unchanged is never embedded again
+-- sentence k of passage pid: offsets into the passage text; its vector is in embeddings
+CREATE TABLE sentences (
+    pid INTEGER NOT NULL, k INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    embed_hash TEXT NOT NULL, PRIMARY KEY (pid, k)
+);
+-- the embedding cache: a passage or sentence whose text is unchanged is never embedded again
 CREATE TABLE embeddings (embed_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
 """
 
@@ -144,6 +149,11 @@ class _Generation:
         index_of = {d: i for i, d in enumerate(self.doc_order)}
         doc_of_pid = dict(self.query("SELECT pid, doc_id FROM passages"))
         self.row_doc = np.array([index_of[doc_of_pid[int(p)]] for p in self.row_pid], dtype=np.int32)
+        # Sentence vectors (float16: half the memory; the answer finder and the max-sim only rank with
+        # them) in vector-row order; passage row i owns rows sentence_at[i]:sentence_at[i + 1].
+        self.sentence_vectors = np.load(path / "sentences.npy", mmap_mode="r")
+        self.sentence_spans = np.load(path / "sentence_spans.npy")
+        self.sentence_at = np.load(path / "sentence_at.npy")
 
     def query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -278,6 +288,22 @@ class EmbeddedBackend:
         return [_row_to_passage(r) for r in
                 self._live.query("SELECT * FROM passages WHERE doc_id=? ORDER BY ordinal", (doc_id,))]
 
+    def sentences(self, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        g = self._live
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for pid in pids:
+            row = g.pid_row.get(int(pid))
+            if row is None:
+                continue
+            a, b = int(g.sentence_at[row]), int(g.sentence_at[row + 1])
+            if b > a:
+                out[int(pid)] = (g.sentence_spans[a:b], np.asarray(g.sentence_vectors[a:b], dtype=np.float32))
+        return out
+
+    def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        q = np.asarray(vector, dtype=np.float32)
+        return {pid: (spans, vecs @ q) for pid, (spans, vecs) in self.sentences(pids).items()}
+
     def all_passages(self) -> list[dict[str, Any]]:
         return [_row_to_passage(r) for r in self._live.query("SELECT * FROM passages ORDER BY doc_id, ordinal")]
 
@@ -394,6 +420,7 @@ class EmbeddedWriter:
     def delete_file(self, path: str) -> None:
         doc_ids = [r[0] for r in self.db.execute("SELECT doc_id FROM documents WHERE path=?", (path,))]
         for doc_id in doc_ids:
+            self.db.execute("DELETE FROM sentences WHERE pid IN (SELECT pid FROM passages WHERE doc_id=?)", (doc_id,))
             for table in ("passages", "refs", "doc_keys", "documents"):
                 self.db.execute(f"DELETE FROM {table} WHERE doc_id=?", (doc_id,))  # noqa: S608 - fixed names
 
@@ -415,6 +442,18 @@ class EmbeddedWriter:
             self.dimension = vectors.shape[1]
         self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?)",
                             [(h, v.tobytes()) for h, v in zip(rec.embed_hashes, vectors, strict=True)])
+        if rec.sentences:
+            svecs = np.asarray(rec.sentence_vectors, dtype=np.float32)
+            rows, j = [], 0
+            for pid, spans in zip(rec.pids, rec.sentences, strict=True):
+                for k, (a, b) in enumerate(spans):
+                    rows.append((pid, k, a, b, rec.sentence_hashes[j]))
+                    j += 1
+            if len(svecs) != j:
+                raise ValueError(f"{d.doc_id}: {j} sentences but {len(svecs)} sentence vectors")
+            self.db.executemany("INSERT INTO sentences VALUES (?,?,?,?,?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?)",
+                                [(h, v.tobytes()) for h, v in zip(rec.sentence_hashes, svecs, strict=True)])
         self.db.executemany("INSERT INTO doc_keys VALUES (?,?,?)", [(d.doc_id, k, label) for k, label in rec.keys])
         self.db.executemany(
             "INSERT INTO refs VALUES (?,?,?,?,?,?,?)",
@@ -441,7 +480,8 @@ class EmbeddedWriter:
 
     def _derive_and_write(self, manifest: dict[str, Any], index_type: str) -> None:
         db = self.db
-        db.execute("DELETE FROM embeddings WHERE embed_hash NOT IN (SELECT embed_hash FROM passages)")
+        db.execute("DELETE FROM embeddings WHERE embed_hash NOT IN (SELECT embed_hash FROM passages) "
+                   "AND embed_hash NOT IN (SELECT embed_hash FROM sentences)")
         db.commit()
         dim = int(manifest.get("dimension") or self.dimension or 1)
         # Vector rows in document order: neighbouring rows are neighbouring passages.
@@ -463,12 +503,47 @@ class EmbeddedWriter:
         faiss.write_index(index, str(self.tmp / "vectors.faiss"))
         np.save(self.tmp / "pids.npy", np.asarray(pids, dtype=np.int64))
         KeywordIndex().index(texts).save(self.tmp)
+        n_sentences = self._write_sentences(pids, dim)
         n_docs = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         db.close()
         manifest = {**manifest, "backend": "embedded", "vector_index": params, "format_version": FORMAT_VERSION,
-                    "generation": self.name, "documents": n_docs, "passages": len(pids)}
+                    "generation": self.name, "documents": n_docs, "passages": len(pids), "sentences": n_sentences}
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         _fsync_dir(self.tmp)
+
+    def _write_sentences(self, pids: list[int], dim: int) -> int:
+        """sentences.npy (vectors), sentence_spans.npy and sentence_at.npy (per vector row, where its
+        sentences start), in the order of the passage vector rows."""
+        row_of = {pid: i for i, pid in enumerate(pids)}
+        counts = np.zeros(len(pids) + 1, dtype=np.int64)
+        for pid, n in self.db.execute("SELECT pid, COUNT(*) FROM sentences GROUP BY pid"):
+            if pid in row_of:
+                counts[row_of[pid] + 1] = n
+        at = np.cumsum(counts)
+        total = int(at[-1])
+        vectors = np.lib.format.open_memmap(self.tmp / "sentences.npy", mode="w+", dtype=np.float16,
+                                            shape=(total, dim))
+        spans = np.zeros((total, 2), dtype=np.int32)
+        rows = self.db.execute("SELECT s.pid, s.k, s.start, s.\"end\", e.vector FROM sentences s "
+                               "JOIN embeddings e USING(embed_hash) ORDER BY s.pid, s.k")
+        filled = 0
+        last, k_next = None, 0
+        for pid, _k, a, b, blob in rows:
+            if pid not in row_of:
+                continue
+            k_next = k_next + 1 if pid == last else 0
+            last = pid
+            j = int(at[row_of[pid]]) + k_next
+            vectors[j] = np.frombuffer(blob, dtype=np.float32)
+            spans[j] = (a, b)
+            filled += 1
+        if filled != total:  # a sentence without its vector: never publish that
+            raise RuntimeError(f"{total - filled} sentences have no stored vector; run a full build")
+        vectors.flush()
+        del vectors
+        np.save(self.tmp / "sentence_spans.npy", spans)
+        np.save(self.tmp / "sentence_at.npy", at)
+        return total
 
     def abort(self) -> None:
         if self.done:

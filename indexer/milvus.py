@@ -22,7 +22,7 @@ Collections (names start with the config's ``prefix``)
 -------------------------------------------------------
 ``{prefix}_state`` holds the pointer row (id 0: published epoch, live collection set, generation,
 claimed epoch) and the manifest / hidden-path lists of a publish as JSON chunks. The data lives in a
-*set* of five collections ``{prefix}_s{N}_{kind}`` (a full build writes a new set, so that it never
+*set* of six collections ``{prefix}_s{N}_{kind}`` (a full build writes a new set, so that it never
 disturbs readers before it is published, and so that a new model may bring a new dimension):
 
 - ``passages``: rid (INT64 primary key), pid, doc_id, ordinal, start, end, section (JSON text), page,
@@ -33,7 +33,11 @@ disturbs readers before it is published, and so that a new model may bring a new
   pages…), meta_spill, text_chunks;
 - ``texts``: what does not fit a 65,535-byte VARCHAR, in chunks: a document's full text, a huge
   metadata JSON, an oversized passage (owner, kind, chunk_no, data);
-- ``refs``: pid, doc_id, key, label, kind, start, end; ``keys``: doc_id, key, label.
+- ``refs``: pid, doc_id, key, label, kind, start, end; ``keys``: doc_id, key, label;
+- ``sentences``: one row per sentence of a passage: pid, doc_id, k (its order in the passage), start,
+  end (offsets into the passage text), embed_hash (the embedding-cache key), dense (FLOAT_VECTOR, IP,
+  FLAT: read by pid, or searched by `sentence_scores` with a filter on the pids, so that only scores
+  cross the wire). Written, hidden and collected exactly like the passages.
 
 Every row of every collection carries ``born`` (the epoch of the writer that wrote it) and ``path``
 (the source file); collections without a real vector carry a dimension-2 dummy (Milvus requires one).
@@ -94,7 +98,7 @@ class _NoSessionTsWarning(logging.Filter):
 
 logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_NoSessionTsWarning())
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the sentences collection (a format-1 set has none: rebuild)
 LITE_DIR = "milvus"
 LITE_STATE = "milvus-lite.json"
 LITE_LOG = "milvus-lite.log"
@@ -112,6 +116,8 @@ PATH_CHUNK = 100  # paths per garbage-collection delete
 FLUSH_EVERY = 5_000  # passages: a writer seals what it wrote this often (see `_flush`)
 HIDDEN_GC_NOW = 128  # more replaced files than this: collect garbage at publish, keep filters short
 QUERY_WINDOW = 16_384  # Milvus's largest limit (offset + limit) for one query or search
+SENTENCE_SEARCH_PIDS = 200  # pids per sentence-scoring search (~8 sentences each: far below the window)
+SENTENCE_SEARCH_LIMIT = QUERY_WINDOW  # hits asked of one sentence-scoring search (all of its pids' rows)
 ANN_THRESHOLD = 100_000  # passages: FLAT (exact) up to here, HNSW beyond
 HNSW_PARAMS = {"M": 16, "efConstruction": 200}
 HNSW_EF = 256  # search-time ef (at least the number of hits asked for)
@@ -119,7 +125,8 @@ BM25_K1, BM25_B = 1.2, 0.75  # the embedded backend's bm25s parameters
 DUMMY = [1.0, 0.0]
 CONSISTENCY = "Strong"  # a reader that saw the pointer must see every row written before it
 POINTER_ID = 0
-KINDS = ("passages", "documents", "texts", "refs", "keys")
+KINDS = ("passages", "documents", "texts", "refs", "keys", "sentences")
+OPTIONAL_KINDS = ("sentences",)  # absent from a set written by an older format (read as empty)
 
 T = TypeVar("T")
 
@@ -520,9 +527,19 @@ def _schema(client: Any, kind: str, dim: int | None) -> tuple[Any, Any]:
         s.add_field("key", DataType.VARCHAR, max_length=MAX_VARCHAR)
         s.add_field("label", DataType.VARCHAR, max_length=MAX_VARCHAR)
         indexed += ["key"]
+    elif kind == "sentences":
+        s.add_field("pid", DataType.INT64)
+        s.add_field("doc_id", DataType.VARCHAR, max_length=MAX_VARCHAR)
+        s.add_field("k", DataType.INT64)  # the sentence's order within its passage
+        s.add_field("start", DataType.INT64)
+        s.add_field("end", DataType.INT64)
+        s.add_field("embed_hash", DataType.VARCHAR, max_length=256)
+        s.add_field("dense", DataType.FLOAT_VECTOR, dim=int(dim or 1))
+        ip.add_index("dense", index_type="FLAT", metric_type="IP")
+        indexed += ["pid", "doc_id", "embed_hash"]
     else:
         raise ValueError(kind)
-    if kind != "passages":
+    if kind not in ("passages", "sentences"):
         s.add_field("_v", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field in every collection
         ip.add_index("_v", index_type="FLAT", metric_type="IP")
     for name in indexed:
@@ -648,8 +665,11 @@ class MilvusBackend:
             raise IndexNotFound(f"No index published in {index_dir} (Milvus at {url}, prefix {config['prefix']}). "
                                 f"Build one with: python -m indexer build corpus/ --index {index_dir}")
         if backend.manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexFormatError(f"the Milvus index in {index_dir} has format "
-                                   f"{backend.manifest.get('format_version')}, this program reads {FORMAT_VERSION}")
+            found = backend.manifest.get("format_version")
+            backend.close()
+            raise IndexFormatError(f"the Milvus index in {index_dir} has format {found}, this program reads "
+                                   f"format {FORMAT_VERSION}: rebuild it with python -m indexer update "
+                                   f"--index {index_dir} (its passage vectors are reused)")
         return backend
 
     @classmethod
@@ -774,7 +794,10 @@ class MilvusBackend:
             manifest = json.loads("".join(manifest_parts))
             hidden = json.loads("".join(hidden_parts)) if hidden_parts else []
             names = self.set_names(ptr.set)
-            for name in names.values():
+            for kind, name in list(names.items()):
+                if kind in OPTIONAL_KINDS and name not in self._loaded and not self._client.has_collection(name):
+                    del names[kind]  # a set of an older format: read as empty (a rebuild adds it)
+                    continue
                 self._load(name)
             return _View(ptr, manifest, hidden, names, visibility(ptr.epoch, hidden))
         raise RuntimeError(f"could not read a consistent published version of {self.prefix}")
@@ -955,6 +978,81 @@ class MilvusBackend:
 
         return self._read(run)
 
+    _SENTENCE_FIELDS = ["pid", "born", "k", "start", "end", "embed_hash", "dense"]
+
+    @staticmethod
+    def _sentence_rows(rows: Iterable[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+        """pid → its sentence rows in order. A pid visible in two versions (a document id indexed from
+        two files) keeps the newest one's sentences, as `_newest` keeps the newest passage."""
+        by_pid: dict[int, dict[int, list[dict[str, Any]]]] = {}
+        for r in rows:
+            by_pid.setdefault(int(r["pid"]), {}).setdefault(int(r["born"]), []).append(r)
+        return {pid: sorted(versions[max(versions)], key=lambda r: int(r["k"])) for pid, versions in by_pid.items()}
+
+    def sentences(self, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """pid → (spans (k, 2) int64, vectors (k, dim) float32) of its sentences, in order; pids without
+        stored sentences are left out. One query per IN_CHUNK pids (a search asks for ~100)."""
+        if not pids:
+            return {}
+        wanted = sorted({int(p) for p in pids})
+
+        def run(v: _View) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+            name = v.names.get("sentences")
+            if name is None:  # a set of an older format
+                return {}
+            rows: list[dict[str, Any]] = []
+            for s in range(0, len(wanted), IN_CHUNK):
+                rows += self._query(name, v.where(f"pid in {int_list(wanted[s : s + IN_CHUNK])}"),
+                                    ["pid", "born", "k", "start", "end", "dense"])
+            return {pid: (np.array([[int(r["start"]), int(r["end"])] for r in rs], dtype=np.int64).reshape(-1, 2),
+                          np.asarray([r["dense"] for r in rs], dtype=np.float32))
+                    for pid, rs in self._sentence_rows(rows).items()}
+
+        return self._read(run)
+
+    def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """pid → (spans, scores) of its sentences in order k: spans an int (k, 2) array of offsets into the
+        passage text, scores float32 (k,) inner products with `vector`; pids without stored sentences are
+        left out. Scored inside Milvus: a filtered search over the pids' sentence rows (FLAT: exact), so no
+        vector crosses the wire. One search per SENTENCE_SEARCH_PIDS pids asks for SENTENCE_SEARCH_LIMIT hits;
+        a search that fills its limit may have been cut short, so its pids are searched again in halves,
+        and a single pid with that many visible rows is scored here from its vectors (never truncated).
+        Milvus Lite, 16,000 sentences of 384-d: 100 pids (800 sentences) ~55 ms, `sentences` ~110-135 ms;
+        Lite's cost is ~13 ms a search plus ~50 µs a hit returned (10 pids: 15 ms)."""
+        if not pids:
+            return {}
+        wanted = sorted({int(p) for p in pids})
+        q = np.asarray(vector, dtype=np.float32).reshape(-1)
+        fields = ["pid", "born", "k", "start", "end"]
+
+        def run(v: _View) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+            name = v.names.get("sentences")
+            if name is None:  # a set of an older format
+                return {}
+            per, limit = SENTENCE_SEARCH_PIDS, SENTENCE_SEARCH_LIMIT
+            todo = [wanted[s : s + per] for s in range(0, len(wanted), per)]
+            rows: list[dict[str, Any]] = []
+            while todo:
+                chunk = todo.pop()
+                expr = v.where(f"pid in {int_list(chunk)}")
+                res = self._client.search(name, data=[q.tolist()], anns_field="dense", limit=limit, filter=expr,
+                                          output_fields=fields, search_params={"metric_type": "IP"},
+                                          consistency_level=CONSISTENCY)
+                hits = res[0] if res else []
+                if len(hits) < limit:
+                    rows += [{**{f: hit["entity"][f] for f in fields}, "score": float(hit["distance"])} for hit in hits]
+                elif len(chunk) > 1:  # possibly cut short: search again in halves
+                    todo += [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
+                else:  # one pid with at least `limit` visible rows: score its vectors here
+                    for r in self._scan(name, expr, [*fields, "dense"]):
+                        r["score"] = float(np.dot(np.asarray(r.pop("dense"), dtype=np.float32), q))
+                        rows.append(r)
+            return {pid: (np.array([[int(r["start"]), int(r["end"])] for r in rs], dtype=np.int64).reshape(-1, 2),
+                          np.array([r["score"] for r in rs], dtype=np.float32))
+                    for pid, rs in self._sentence_rows(rows).items()}
+
+        return self._read(run)
+
     def doc_passages(self, doc_id: str) -> list[dict[str, Any]]:
         def run(v: _View) -> list[dict[str, Any]]:
             rows = list(self._scan(v.names["passages"], v.where(f"doc_id == {lit(doc_id)}"), self._PASSAGE_FIELDS))
@@ -1123,6 +1221,8 @@ class MilvusBackend:
             for r in self._scan(v.names["keys"], where, ["doc_id", "key", "label", "rid"]):
                 keys.setdefault(r["doc_id"], []).append((int(r["rid"]), r["key"], r["label"]))
             heads = self._spilled(v, [(r["doc_id"], f"passage:{r['pid']}") for r in prows if r.get("spill")])
+            sents = (self._sentence_rows(self._scan(v.names["sentences"], where, self._SENTENCE_FIELDS))
+                     if "sentences" in v.names else {})
             out: list[DocumentRecords] = []
             for doc_id in sorted(full, key=lambda d: int(docs[d]["rid"])):  # the order they were added in
                 d = full[doc_id]
@@ -1144,26 +1244,38 @@ class MilvusBackend:
                     vecs.append(np.asarray(r["dense"], dtype=np.float32))
                     prefs.append(sorted(refs.get(int(r["pid"]), []), key=lambda x: (x.start, x.end)))
                 dim = v.pointer.dim or (len(vecs[0]) if vecs else 0)
+                # Sentences as they were added: per passage, flattened hashes and vectors; none stored → none.
+                srows = [sents.get(int(r["pid"]), []) for r in mine]
+                flat = [r for rs in srows for r in rs]
                 out.append(DocumentRecords(
                     doc=doc, passages=passages, pids=[int(r["pid"]) for r in mine], embed_texts=texts,
                     embed_hashes=hashes, vectors=np.stack(vecs) if vecs else np.zeros((0, dim), dtype=np.float32),
-                    refs=prefs, keys=[(k, label) for _, k, label in sorted(keys.get(doc_id, []))]))
+                    refs=prefs, keys=[(k, label) for _, k, label in sorted(keys.get(doc_id, []))],
+                    sentences=[[(int(r["start"]), int(r["end"])) for r in rs] for rs in srows] if flat else [],
+                    sentence_hashes=[r["embed_hash"] for r in flat],
+                    sentence_vectors=np.asarray([r["dense"] for r in flat], dtype=np.float32) if flat else None))
             return out
 
         return self._read(run)
 
     def cached_vectors(self, embed_hashes: list[str]) -> dict[str, np.ndarray]:
-        """embed hash → stored vector, for the hashes some visible passage already has."""
+        """embed hash → stored vector, for the hashes some visible passage or sentence already has
+        (passages first; the sentences collection is asked only for the hashes still missing)."""
         if self._view is None or not embed_hashes:
             return {}
         wanted = sorted(set(embed_hashes))
 
         def run(v: _View) -> dict[str, np.ndarray]:
             out: dict[str, np.ndarray] = {}
-            for s in range(0, len(wanted), IN_CHUNK):
-                expr = v.where(f"embed_hash in {lit_list(wanted[s : s + IN_CHUNK])}")
-                for r in self._query(v.names["passages"], expr, ["embed_hash", "dense"]):
-                    out.setdefault(r["embed_hash"], np.asarray(r["dense"], dtype=np.float32))
+            todo = wanted
+            for kind in ("passages", "sentences"):
+                if not todo or kind not in v.names:
+                    continue
+                for s in range(0, len(todo), IN_CHUNK):
+                    expr = v.where(f"embed_hash in {lit_list(todo[s : s + IN_CHUNK])}")
+                    for r in self._query(v.names[kind], expr, ["embed_hash", "dense"]):
+                        out.setdefault(r["embed_hash"], np.asarray(r["dense"], dtype=np.float32))
+                todo = [h for h in todo if h not in out]
             return out
 
         return self._read(run)
@@ -1198,7 +1310,10 @@ class MilvusWriter:
             self.vector_index = "flat" if full else self.base.vector_index
             self._created = not full and self.client.has_collection(self.names["passages"])
             if self._created:
-                for name in self.names.values():
+                for kind, name in self.names.items():
+                    if kind in OPTIONAL_KINDS and not self.client.has_collection(name):
+                        # a set of an older format: add the collection it lacks (empty until written)
+                        _create(self.client, name, *_schema(self.client, kind, self.dim))
                     backend._load(name)
             self._seq = 0
             self._unsealed = 0
@@ -1248,7 +1363,9 @@ class MilvusWriter:
             if set_id != ptr.set:
                 for name in names:
                     self.client.drop_collection(name)
-        live = b.set_names(ptr.set) if ptr.set else {}
+        existing = set(self.client.list_collections())
+        # (a set of an older format lacks the optional kinds)
+        live = {k: n for k, n in b.set_names(ptr.set).items() if n in existing} if ptr.set else {}
         if ptr.claimed > ptr.epoch:  # a writer claimed an epoch and never published it
             for name in live.values():
                 b._load(name)
@@ -1324,12 +1441,14 @@ class MilvusWriter:
                 self.client.flush(name)
         self._unsealed = 0
 
-    def _delete_mine(self, expr: str) -> None:
-        """Delete rows this writer already wrote (a document added twice, a file added then deleted)."""
+    def _delete_mine(self, expr: str, texts_expr: str | None = None) -> None:
+        """Delete rows this writer already wrote (a document added twice, a file added then deleted);
+        `texts_expr` for the `texts` collection, which has `owner` where the others have `doc_id`."""
         self._flush()
         if self._created:
-            for name in self.names.values():
-                self.client.delete(name, filter=f"born == {self.epoch} and ({expr})")
+            for kind, name in self.names.items():
+                e = (texts_expr or expr) if kind == "texts" else expr
+                self.client.delete(name, filter=f"born == {self.epoch} and ({e})")
 
     def _check(self) -> None:
         if self.done:
@@ -1359,6 +1478,17 @@ class MilvusWriter:
         if len(rec.passages) and vectors.shape != (len(rec.passages), vectors.shape[-1]):
             raise ValueError(f"{d.doc_id}: {len(rec.passages)} passages but vectors of shape {vectors.shape}")
         dim = int(vectors.shape[1]) if vectors.ndim == 2 and len(vectors) else (self.dim or 0)
+        n_sent = sum(len(spans) for spans in rec.sentences)
+        svecs = np.zeros((0, dim), dtype=np.float32)
+        if rec.sentences:  # checked before anything is written: a bad record leaves no trace
+            if len(rec.sentences) != len(rec.passages):
+                raise ValueError(f"{d.doc_id}: {len(rec.passages)} passages but {len(rec.sentences)} sentence lists")
+            if n_sent:
+                svecs = np.asarray(rec.sentence_vectors if rec.sentence_vectors is not None else svecs,
+                                   dtype=np.float32)
+            if len(rec.sentence_hashes) != n_sent or svecs.shape != (n_sent, dim):
+                raise ValueError(f"{d.doc_id}: {n_sent} sentences but {len(rec.sentence_hashes)} sentence hashes "
+                                 f"and sentence vectors of shape {svecs.shape} (dimension {dim})")
         if dim:
             self._ensure_collections(dim)
         elif not self._created:
@@ -1366,7 +1496,7 @@ class MilvusWriter:
         if not self.full:
             self.hidden.add(d.path)
         if d.doc_id in self.added:
-            self._delete_mine(f"doc_id == {lit(d.doc_id)}")
+            self._delete_mine(f"doc_id == {lit(d.doc_id)}", f"owner == {lit(d.doc_id)}")
         self.added[d.doc_id] = (d.path, len(rec.passages))
         born, path, year = self.epoch, d.path, doc_year(d.date)
         doc_type, issuer = _clip(d.doc_type, FILTER_MAX), _clip(d.issuer, FILTER_MAX)
@@ -1413,6 +1543,14 @@ class MilvusWriter:
                            for pid, refs in zip(rec.pids, rec.refs, strict=True) for r in refs])
         self._put("keys", [{"rid": self._rid(), "born": born, "path": path, "doc_id": d.doc_id, "key": _clip(k),
                             "label": _clip(label), "_v": DUMMY} for k, label in rec.keys])
+        if n_sent:
+            svec_list = svecs.tolist()
+            flat = ((pid, k, span) for pid, spans in zip(rec.pids, rec.sentences, strict=True)
+                    for k, span in enumerate(spans))
+            self._put("sentences", [{"rid": self._rid(), "born": born, "path": path, "pid": int(pid),
+                                     "doc_id": d.doc_id, "k": k, "start": int(start), "end": int(end),
+                                     "embed_hash": rec.sentence_hashes[j], "dense": svec_list[j]}
+                                    for j, (pid, k, (start, end)) in enumerate(flat)])
 
     def _counts(self, hidden: list[str]) -> tuple[int, int]:
         """Documents and passages visible after publishing, at a cost proportional to the change:

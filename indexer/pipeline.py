@@ -28,6 +28,7 @@ from .embedders import Embedder, canonical_name, get_embedder
 from .loaders import LoadError, is_supported, load_file
 from .records import Document, Passage
 from .references import find_references
+from .sentences import sentence_spans
 from .splitter import split_document
 
 EMBED_BATCH = 32
@@ -51,6 +52,7 @@ class BuildReport:
     passages: int = 0
     embedded: int = 0
     reused: int = 0
+    sentences_embedded: int = 0  # sentence vectors computed (the rest came from the cache)
     seconds: float = 0.0
     embed_seconds: float = 0.0
 
@@ -61,7 +63,8 @@ class BuildReport:
     def summary(self) -> str:
         lines = [
             f"Files indexed: {len(self.files_indexed)}   documents: {self.documents}   "
-            f"passages: {self.passages} (embedded {self.embedded}, reused {self.reused})",
+            f"passages: {self.passages} (embedded {self.embedded}, reused {self.reused}; "
+            f"{self.sentences_embedded} sentences embedded)",
             f"Model: {self.model}   index: {self.index_dir}   time: {self.seconds:.1f} s",
         ]
         if self.up_to_date:
@@ -85,7 +88,8 @@ class BuildReport:
             "index": str(self.index_dir), "model": self.model, "files_indexed": self.files_indexed,
             "skipped": [{"file": f, "reason": r} for f, r in self.skipped], "notes": self.notes,
             "documents": self.documents, "passages": self.passages, "embedded": self.embedded,
-            "reused": self.reused, "seconds": round(self.seconds, 2), "embed_seconds": round(self.embed_seconds, 2),
+            "reused": self.reused, "sentences_embedded": self.sentences_embedded, "seconds": round(self.seconds, 2),
+            "embed_seconds": round(self.embed_seconds, 2),
             "up_to_date": self.up_to_date,
             "unchanged": self.unchanged, "removed": self.removed,
             "duplicates": [{"file": f, "same_as": o} for f, o in self.duplicates],
@@ -208,11 +212,59 @@ def document_records(doc: Document, passages: list[Passage], model: str, context
     keys = document_keys(doc)
     own = {k for k, _ in keys}
     texts = [embed_text(doc, p, context) for p in passages]
+    spans = [sentence_spans(p.text) for p in passages]
+    # A sentence is embedded alone, without the title: on the development questions a title in front
+    # pulled every sentence of a document towards the same point and lost English questions.
+    sentence_hashes = [embed_hash(model, p.text[a:b]) for p, sp in zip(passages, spans, strict=True) for a, b in sp]
     return DocumentRecords(
         doc=doc, passages=passages, pids=[passage_id(doc.doc_id, p.ordinal) for p in passages],
         embed_texts=texts, embed_hashes=[embed_hash(model, t) for t in texts],
         vectors=np.zeros((0, 0), dtype=np.float32),
-        refs=[[r for r in find_references(p.text) if r.key not in own] for p in passages], keys=keys)
+        refs=[[r for r in find_references(p.text) if r.key not in own] for p in passages], keys=keys,
+        sentences=spans, sentence_hashes=sentence_hashes)
+
+
+def sentence_texts(rec: DocumentRecords) -> list[str]:
+    """The texts behind `rec.sentence_hashes`, in the same order."""
+    return [p.text[a:b] for p, sp in zip(rec.passages, rec.sentences, strict=True) for a, b in sp]
+
+
+def fill_vectors(records: list[DocumentRecords], caches: list[Backend], embedder: Embedder,
+                 on_batch: Callable[[int], None] | None = None) -> tuple[list[int], list[int]]:
+    """Give every passage and sentence of `records` its vector: cached ones first, the model for the rest
+    (identical texts, such as repeated boilerplate, embedded once).
+
+    Returns how many passages, and how many sentences, of each record were embedded (not found in
+    a cache).
+    """
+    hashes: list[str] = []
+    texts: list[str] = []
+    for r in records:
+        hashes += r.embed_hashes + r.sentence_hashes
+        texts += r.embed_texts + sentence_texts(r)
+    cache: dict[str, np.ndarray] = {}
+    for source in caches:
+        wanted = sorted(set(hashes) - set(cache))
+        if wanted:
+            cache.update(source.cached_vectors(wanted))
+    unique: dict[str, int] = {}
+    for i, h in enumerate(hashes):
+        if h not in cache:
+            unique.setdefault(h, i)
+    if unique:
+        made = embed_all(embedder, [texts[i] for i in unique.values()], progress=False, on_batch=on_batch)
+        cache = {**cache, **dict(zip(unique, made, strict=True))}
+    dim = embedder.dimension
+    per_record: list[int] = []
+    sentences: list[int] = []
+    for r in records:
+        per_record.append(sum(1 for h in r.embed_hashes if h in unique))
+        sentences.append(sum(1 for h in r.sentence_hashes if h in unique))
+        r.vectors = np.stack([cache[h] for h in r.embed_hashes]).astype(np.float32) if r.embed_hashes \
+            else np.zeros((0, dim), dtype=np.float32)
+        r.sentence_vectors = np.stack([cache[h] for h in r.sentence_hashes]).astype(np.float32) \
+            if r.sentence_hashes else np.zeros((0, dim), dtype=np.float32)
+    return per_record, sentences
 
 
 @dataclass
@@ -269,36 +321,18 @@ class Embedding:
         if progress:
             from tqdm import tqdm
 
-            self.bar = tqdm(desc="Embedding", unit="passage", file=sys.stderr)
+            self.bar = tqdm(desc="Embedding", unit="text", file=sys.stderr)
 
     def __call__(self, records: list[DocumentRecords]) -> list[DocumentRecords]:
-        hashes = [h for r in records for h in r.embed_hashes]
-        texts = [t for r in records for t in r.embed_texts]
-        cache: dict[str, np.ndarray] = {}
-        for source in self.caches:
-            wanted = sorted(set(hashes) - set(cache))
-            if wanted:
-                cache.update(source.cached_vectors(wanted))
-        todo = [i for i, h in enumerate(hashes) if h not in cache]
-        # Identical passages (repeated boilerplate) are embedded once.
-        unique: dict[str, int] = {}
-        for i in todo:
-            unique.setdefault(hashes[i], i)
-        vectors = np.zeros((len(hashes), self.embedder.dimension), dtype=np.float32)
-        if unique:
-            t = time.perf_counter()
-            made = embed_all(self.embedder, [texts[i] for i in unique.values()], progress=False,
-                             on_batch=self.bar.update if self.bar is not None else None)
+        t = time.perf_counter()
+        per_record, sentences = fill_vectors(records, self.caches, self.embedder,
+                                             on_batch=self.bar.update if self.bar is not None else None)
+        embedded = sum(per_record)
+        if embedded or any(sentences):
             self.report.embed_seconds += time.perf_counter() - t
-            cache = {**cache, **dict(zip(unique, made, strict=True))}
-        for i, h in enumerate(hashes):
-            vectors[i] = cache[h]
-        self.report.embedded += len(todo)
-        self.report.reused += len(hashes) - len(todo)
-        s = 0
-        for r in records:
-            r.vectors = vectors[s : s + len(r.passages)]
-            s += len(r.passages)
+        self.report.embedded += embedded
+        self.report.reused += sum(len(r.passages) for r in records) - embedded
+        self.report.sentences_embedded += sum(sentences)
         return records
 
     def close(self) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .backend import Backend, DocumentRecords
-from .pipeline import EMBED_BATCH, WINDOW, BuildReport, embed_all, prepare_file, record_file, windows
+from .pipeline import WINDOW, BuildReport, fill_vectors, prepare_file, record_file, windows
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -42,21 +42,31 @@ PIECES_PER_CALL = 4  # rows per actor call: 4–128 passages, enough for full em
 def _pieces(rec: DocumentRecords) -> list[DocumentRecords]:
     """A document cut into rows of at most PIECE passages (the document itself rides on the first)."""
     out = []
+    first_sentence = [0]
+    for sp in rec.sentences:
+        first_sentence.append(first_sentence[-1] + len(sp))
     for s in range(0, len(rec.passages), PIECE):
+        e = min(s + PIECE, len(rec.passages))
         out.append(DocumentRecords(
-            doc=rec.doc if s == 0 else None, passages=rec.passages[s : s + PIECE], pids=rec.pids[s : s + PIECE],
-            embed_texts=rec.embed_texts[s : s + PIECE], embed_hashes=rec.embed_hashes[s : s + PIECE],
-            vectors=rec.vectors, refs=rec.refs[s : s + PIECE], keys=rec.keys if s == 0 else []))
+            doc=rec.doc if s == 0 else None, passages=rec.passages[s:e], pids=rec.pids[s:e],
+            embed_texts=rec.embed_texts[s:e], embed_hashes=rec.embed_hashes[s:e],
+            vectors=rec.vectors, refs=rec.refs[s:e], keys=rec.keys if s == 0 else [],
+            sentences=rec.sentences[s:e] if rec.sentences else [],
+            sentence_hashes=rec.sentence_hashes[first_sentence[s]:first_sentence[e]] if rec.sentences else []))
     return out
 
 
 def _join(pieces: list[DocumentRecords]) -> DocumentRecords:
     first = pieces[0]
+    svecs = [x.sentence_vectors for x in pieces if x.sentence_vectors is not None]
     return DocumentRecords(
         doc=first.doc, passages=[p for x in pieces for p in x.passages], pids=[p for x in pieces for p in x.pids],
         embed_texts=[t for x in pieces for t in x.embed_texts],
         embed_hashes=[h for x in pieces for h in x.embed_hashes],
-        vectors=np.concatenate([x.vectors for x in pieces]), refs=[r for x in pieces for r in x.refs], keys=first.keys)
+        vectors=np.concatenate([x.vectors for x in pieces]), refs=[r for x in pieces for r in x.refs], keys=first.keys,
+        sentences=[sp for x in pieces for sp in x.sentences],
+        sentence_hashes=[h for x in pieces for h in x.sentence_hashes],
+        sentence_vectors=np.concatenate(svecs) if svecs else None)
 
 
 def _prepare(row: dict[str, Any], model: str, context: bool) -> list[dict[str, Any]]:
@@ -84,27 +94,14 @@ class Embed:
         payloads = list(batch["payload"])
         rows = {i: pickle.loads(payloads[i]) for i, k in enumerate(kinds) if k == "doc"}
         docs = [(i, row[-1]) for i, row in rows.items()]
-        hashes = [h for _i, r in docs for h in r.embed_hashes]
-        texts = [t for _i, r in docs for t in r.embed_texts]
-        cache: dict[str, np.ndarray] = {}
-        for source in self.caches:
-            wanted = sorted(set(hashes) - set(cache))
-            if wanted:
-                cache.update(source.cached_vectors(wanted))
-        unique: dict[str, int] = {}
-        for j, h in enumerate(hashes):
-            if h not in cache:
-                unique.setdefault(h, j)
-        made = embed_all(self.embedder, [texts[j] for j in unique.values()], progress=False,
-                         batch_size=EMBED_BATCH)
-        vectors = {**cache, **dict(zip(unique, made, strict=True))}
+        per_record, sentences = fill_vectors([r for _i, r in docs], self.caches, self.embedder)
         embedded = np.zeros(len(kinds), dtype=np.int64)
-        for i, rec in docs:
-            rec.vectors = np.stack([vectors[h] for h in rec.embed_hashes]).astype(np.float32)
-            embedded[i] = sum(1 for h in rec.embed_hashes if h not in cache)
+        embedded_sentences = np.zeros(len(kinds), dtype=np.int64)
+        for (i, rec), n, ns in zip(docs, per_record, sentences, strict=True):
+            embedded[i], embedded_sentences[i] = n, ns
             payloads[i] = pickle.dumps((*rows[i][:-1], rec))
         return {"kind": np.array(kinds, dtype=object), "payload": np.array(payloads, dtype=object),
-                "embedded": embedded}
+                "embedded": embedded, "embedded_sentences": embedded_sentences}
 
 
 def _open_cache(index_dir: Path, config: dict[str, Any]) -> Backend | None:
@@ -171,7 +168,8 @@ def _documents(ds: Any, report: BuildReport) -> Iterator[DocumentRecords]:
     """Whole documents with their vectors, as their last piece arrives; file outcomes into the report."""
     parts: dict[tuple[str, int], list[tuple[int, DocumentRecords]]] = {}  # pieces until a document is whole
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-        for kind, payload, embedded in zip(batch["kind"], batch["payload"], batch["embedded"], strict=True):
+        for kind, payload, embedded, sentences in zip(batch["kind"], batch["payload"], batch["embedded"],
+                                                      batch["embedded_sentences"], strict=True):
             obj = pickle.loads(payload)
             if kind == "file":
                 record_file(report, obj)
@@ -179,6 +177,7 @@ def _documents(ds: Any, report: BuildReport) -> Iterator[DocumentRecords]:
             rel, d, i, count, piece = obj
             report.embedded += int(embedded)
             report.reused += len(piece.passages) - int(embedded)
+            report.sentences_embedded += int(sentences)
             got = parts.setdefault((rel, d), [])
             got.append((i, piece))
             if len(got) == count:

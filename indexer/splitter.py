@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .records import PageSpan, Passage
 from .text import word_count
@@ -29,6 +29,11 @@ MIN_WORDS = 60
 MAX_WORDS = 250
 HARD_RANK = 5  # headings of rank <= HARD_RANK are boundaries no passage crosses
 LABEL_MAX_WORDS = 16
+# A passage this short that closes the document without a numbered heading ("BBT: Xin trân trọng cảm
+# ơn đồng chí!"), or sits under no heading at all, says nothing alone, yet a short text can sit close
+# to many queries in embedding space: it joins the passage before it. "Điều 2. Nghị quyết này có hiệu
+# lực …" keeps its own passage (a numbered article is cited on its own).
+STUB_WORDS = 12
 
 # (kind, rank, pattern). A marker group names the number used in compact citations.
 HEADING_PATTERNS: list[tuple[str, float, re.Pattern[str]]] = [
@@ -91,10 +96,11 @@ class _Line:
     hard: tuple[str, ...]  # the part of the path made of hard-boundary headings
     is_title: bool = False  # a heading with content nested under it (not content itself)
     lead_in: bool = False  # "Đồng chí Trần Thị Lộc:", "Về hành động:" — announces what follows
+    stub: bool = False  # a closing line joined to the passage before it: not what the passage is about
 
     @property
     def is_content(self) -> bool:
-        return not self.is_title and not self.lead_in
+        return not self.is_title and not self.lead_in and not self.stub
 
 
 def _lines(text: str, declared: dict[int, int]) -> list[_Line]:
@@ -324,6 +330,20 @@ def split_document(
                 prev.lines.extend(u.lines)
                 continue
         packed.append(_Unit(list(u.lines), u.whole))
+
+    # Stubs join their predecessor, across section boundaries (see STUB_WORDS).
+    kept: list[_Unit] = []
+    stub_words = min(STUB_WORDS, min_words)
+    for i, u in enumerate(packed):
+        first = u.lines[0].heading
+        # a closing line ends the document; elsewhere only a line under no heading of its own
+        closing = i == len(packed) - 1 and (first is None or first.marker is None)
+        if (kept and u.words < stub_words and (closing or first is None)
+                and kept[-1].words + u.words <= max_words):
+            kept[-1].lines.extend(replace(ln, stub=True) for ln in u.lines)
+            continue
+        kept.append(u)
+    packed = kept
 
     passages: list[Passage] = []
     for i, u in enumerate(packed):

@@ -6,6 +6,7 @@ ever applied to derived search keys, never to what a user reads or cites.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -71,6 +72,13 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return stripped.replace("đ", "d")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def fold_token(token: str) -> str:
+    """`fold` for one syllable, cached: a language has a few thousand syllables, and query-time code
+    folds the same ones over and over."""
+    return fold(token)
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -24,7 +24,7 @@ from indexer.records import section_label
 from search_app import export
 from search_app.citation import OCR_NOTE, vn_date
 from search_app.docview import document_html
-from search_app.highlight import code_span, escape, escape_block, highlight
+from search_app.highlight import answer_spans, code_span, escape, escape_block, highlight
 from search_app.originals import original_file
 from search_app.relations import STATUS_LABELS
 from search_app.relview import render as render_relations
@@ -41,6 +41,10 @@ CSS = """
 .hit-meta {color: #666; font-size: .85rem; margin-bottom: .3rem;}
 .hit-text {line-height: 1.55; padding: .5rem .8rem; border-left: 3px solid #c0392b; background: #fafafa;}
 .hit-text mark, .ctx mark {background: #ffe58a; padding: 0 .1rem;}
+/* the answering sentence: a tint and underline light enough that the <mark>s inside stay visible */
+.answer {background: #e8f1fb; border-bottom: 2px solid #2f6fb0; box-decoration-break: clone;
+  -webkit-box-decoration-break: clone;}
+.answer-hint {color: #2f6fb0; font-size: .8rem;}
 .ctx {color: #555; font-size: .92rem; line-height: 1.5; margin: .3rem 0;}
 .ctx-current {border-left: 3px solid #c0392b; padding-left: .5rem;}
 .badge {display: inline-block; font-size: .8rem; padding: .05rem .5rem; border-radius: .6rem; margin: .1rem 0;}
@@ -156,7 +160,10 @@ def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
     st.markdown(f'<div class="hit-meta">{" · ".join(m for m in meta if m)}</div>', unsafe_allow_html=True)
     if hit.validity:
         st.markdown(validity_badge(hit.validity, bool(hit.doc_number)), unsafe_allow_html=True)
-    st.markdown(f'<div class="hit-text">{highlight(hit.text, query)}</div>', unsafe_allow_html=True)
+    st.markdown(f'<div class="hit-text">{highlight(hit.text, query, hit.answer)}</div>', unsafe_allow_html=True)
+    if answer_spans(hit.text, hit.answer):  # say in words, not only in colour, what the underline means
+        st.markdown(f'<div class="answer-hint">{escape("Phần gạch chân là câu trả lời cho câu hỏi.")}</div>',
+                    unsafe_allow_html=True)
     st.caption("Trích dẫn (bấm biểu tượng sao chép ở góc phải)")
     st.code(hit.citation, language=None, wrap_lines=True)
     if OCR_NOTE in hit.citation:  # the citation carries the marker for OCR'd pages (citation.is_ocr_page)
@@ -170,7 +177,9 @@ def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict]) -> N
         with st.expander("Ngữ cảnh: đoạn trước và sau"):
             for p in searcher.neighbours(hit.doc_id, hit.ordinal, radius=1):
                 current = p["ordinal"] == hit.ordinal
-                body = highlight(p["text"], query) if current else escape_block(p["text"])
+                # the offsets are into hit.text: mark them only on the very same text
+                answer = hit.answer if p["text"] == hit.text else None
+                body = highlight(p["text"], query, answer) if current else escape_block(p["text"])
                 label = escape(section_label(p["section"]))
                 st.markdown(
                     f'<div class="ctx{" ctx-current" if current else ""}"><small>{label}</small><br>{body}</div>',

@@ -34,6 +34,9 @@ def _print_hits(hits: list, out=sys.stdout) -> None:  # noqa: ANN001
         if h.section:
             print(f"    {h.section}", file=out)
         print("    " + h.text[:400].replace("\n", " ") + ("…" if len(h.text) > 400 else ""), file=out)
+        if h.answer:  # the answering sentence(s), verbatim
+            said = " … ".join(" ".join(h.text[a["start"]:a["end"]].split()) for a in h.answer)
+            print(f"    ⮕ Trả lời: {said}", file=out)
         print(f"    → {h.citation}\n", file=out)
 
 

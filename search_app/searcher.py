@@ -14,13 +14,17 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from indexer.backend import DEFAULT_INDEX, Backend, Filters, IndexNotFound, open_backend
 from indexer.docnumbers import find_numbers
 from indexer.embedders import Embedder, canonical_name, get_embedder
 from indexer.records import section_label
 from indexer.references import reference_key
+from indexer.sentences import sentence_spans
+from indexer.text import fold_token, syllables
 
-from . import fusion
+from . import answers, fusion
 from .citation import format_citation
 from .relations import RelationGraph
 
@@ -36,8 +40,23 @@ NUMBER_DOC_PASSAGES = 3  # passages of the named document put first when a query
 # a convex combination of per-query min-max normalised scores beat reciprocal-rank fusion
 # (MRR@10 0.894 vs 0.869 at best): RRF throws away how far ahead the first BM25 hit is, which on
 # legal questions is the strongest signal. Min-max per query also side-steps the narrow band of
-# E5 similarities. Weights 0.3/0.7 were the best on the tuning half; 0.25–0.4 are within 0.005.
-DENSE_WEIGHT = 0.3
+# E5 similarities. With passage vectors alone 0.3/0.7 was best; once the dense side also matches
+# single sentences (SENTENCE_WEIGHT) it carries more, and 0.5/0.5 is best (tuning half MRR@10
+# 0.900 at 0.3, 0.915 at 0.5, 0.917 at 0.6 — which lost 0.025 on the development questions).
+DENSE_WEIGHT = 0.5
+# The dense weight rises to 1 for a query the keyword side has nothing to say about: an English
+# question, or one in words the corpus does not use. The signal is the share of the query's
+# (folded) words found in the keyword side's own top passages: at or above COVERAGE_HIGH the tuned
+# weight holds, at or below COVERAGE_LOW the keyword ranking is noise and is left out, linear in
+# between. On the development questions English queries cover 0.07–0.29, Vietnamese ones (with or
+# without diacritics) 0.80–1.0; a fixed weight put English Hit@5 at 0.30.
+COVERAGE_LOW, COVERAGE_HIGH = 0.3, 0.6
+COVERAGE_PASSAGES = 10
+# Finer semantic matching: a passage's dense score is the mean of its own similarity and that of its
+# best sentence, so a question matching one sentence of a long passage is not diluted by the rest
+# (dense MRR@10: ALQAC 0.812 → 0.883; development questions 0.62 → 0.70, English Hit@5 0.60 → 0.90;
+# weights 0.3 and 0.7 were each worse on both).
+SENTENCE_WEIGHT = 0.5
 
 
 class ModelMismatch(ValueError):
@@ -49,7 +68,7 @@ class QueryError(ValueError):
 
 
 HIT_FIELDS = ("rank", "score", "doc_id", "title", "doc_number", "doc_type", "date", "section", "page",
-              "text", "start", "end", "citation", "validity")
+              "text", "start", "end", "citation", "validity", "answer")
 
 
 @dataclass
@@ -68,6 +87,9 @@ class Hit:
     end: int
     citation: str
     validity: dict[str, Any] = field(default_factory=dict)  # {status, since, by}, see relations.py
+    # The sentence(s) of `text` that answer the query: [{"start", "end"}] offsets into `text`, in
+    # text order; empty when no sentence answers clearly enough (see answers.py).
+    answer: list[dict[str, int]] = field(default_factory=list)
     # Not part of the JSON contract; used by the page for context and navigation.
     ordinal: int = field(default=0, repr=False)
     section_path: list[str] = field(default_factory=list, repr=False)
@@ -180,9 +202,10 @@ class Searcher:
     # --- search stages --------------------------------------------------------------------------
 
     def _retrieve(self, query: str, method: str, n: int, filters: Filters | None,
-                  timings: dict[str, float]) -> tuple[dict[int, float], dict[int, float]]:
+                  timings: dict[str, float]) -> tuple[dict[int, float], dict[int, float], np.ndarray | None]:
         dense: dict[int, float] = {}
         keyword: dict[int, float] = {}
+        qv = None
         if method in ("hybrid", "dense"):
             t = time.perf_counter()
             qv = self._embedder().embed_query(query)
@@ -194,14 +217,58 @@ class Searcher:
             t = time.perf_counter()
             keyword = self.backend.keyword(query, n, filters)
             timings["keyword"] = time.perf_counter() - t
-        return dense, keyword
+        return dense, keyword, qv
+
+    def _sentences(self, qv: np.ndarray, pids: list[int], cache: dict[int, tuple[np.ndarray, np.ndarray]],
+                   timings: dict[str, float]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Sentence spans and their similarities to the query vector for `pids`, read once per search."""
+        missing = [p for p in pids if p not in cache]
+        if missing:
+            t = time.perf_counter()
+            cache.update(self.backend.sentence_scores(qv, missing))
+            timings["sentences"] = timings.get("sentences", 0.0) + time.perf_counter() - t
+        return cache
 
     @staticmethod
-    def _fuse(method: str, dense: dict[int, float], keyword: dict[int, float],
+    def _sentence_match(dense: dict[int, float],
+                        sentences: dict[int, tuple[np.ndarray, np.ndarray]]) -> dict[int, float]:
+        """Dense scores with each passage's best sentence mixed in (SENTENCE_WEIGHT)."""
+        out = {}
+        for pid, score in dense.items():
+            sent = sentences.get(pid)
+            if sent is None or not len(sent[1]):
+                out[pid] = score
+                continue
+            out[pid] = (1 - SENTENCE_WEIGHT) * score + SENTENCE_WEIGHT * float(np.max(sent[1]))
+        return out
+
+    def coverage(self, query: str, keyword: dict[int, float]) -> float:
+        """Share of the query's folded words found in the keyword side's top passages (0 when the
+        keyword side found nothing): how much the keyword ranking has to go on."""
+        terms = {fold_token(t) for t in syllables(query)}
+        if not terms or not keyword:
+            return 0.0
+        top = fusion.top(keyword, COVERAGE_PASSAGES)
+        seen: set[str] = set()
+        for row in self.backend.passages(top):
+            seen.update(map(fold_token, syllables(row["text"])))
+        return len(terms & seen) / len(terms)
+
+    @staticmethod
+    def dense_weight(coverage: float) -> float:
+        low = (COVERAGE_HIGH - coverage) / (COVERAGE_HIGH - COVERAGE_LOW)
+        return DENSE_WEIGHT + (1 - DENSE_WEIGHT) * min(1.0, max(0.0, low))
+
+    def _fuse(self, query: str, method: str, dense: dict[int, float], keyword: dict[int, float],
               timings: dict[str, float]) -> list[tuple[int, float]]:
         t = time.perf_counter()
-        scores = dense if method == "dense" else keyword if method == "keyword" else \
-            fusion.weighted(dense, keyword, DENSE_WEIGHT)
+        if method == "dense":
+            scores = dense
+        elif method == "keyword":
+            scores = keyword
+        else:
+            cov = self.coverage(query, keyword)
+            scores = fusion.weighted(dense, keyword, self.dense_weight(cov))
         timings["fusion"] = time.perf_counter() - t
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
@@ -251,7 +318,8 @@ class Searcher:
 
     def search(self, query: str, top_k: int = 10, filters: Filters | None = None,
                method: str = DEFAULT_METHOD, timings: dict[str, float] | None = None) -> list[Hit]:
-        """The top_k passages for `query`. Pass a dict as `timings` to get each stage's seconds."""
+        """The top_k passages for `query`, each with its answering sentence(s) marked where clear.
+        Pass a dict as `timings` to get each stage's seconds."""
         if method not in METHODS:
             raise QueryError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
         query, _ = clip_query(query)
@@ -259,13 +327,27 @@ class Searcher:
             return []
         timings = {} if timings is None else timings
         n = max(CANDIDATES, top_k * 3)
-        dense, keyword = self._retrieve(query, method, n, filters, timings)
-        ranked = self._fuse(method, dense, keyword, timings)
+        dense, keyword, qv = self._retrieve(query, method, n, filters, timings)
+        sentences: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        if qv is not None and dense:
+            dense = self._sentence_match(dense, self._sentences(qv, list(dense), sentences, timings))
+        ranked = self._fuse(query, method, dense, keyword, timings)
         # A reranker would go here: it sees `ranked` (pid, score) and reorders the head.
         ranked = self._number_first(query, ranked, filters)[:top_k]
         t = time.perf_counter()
         hits = self._hydrate(ranked)
         timings["hydrate"] = time.perf_counter() - t
+        t = time.perf_counter()
+        if qv is not None:
+            self._sentences(qv, [h.pid for h in hits], sentences, timings)
+            marked = answers.answers(query, [h.text for h in hits], [sentences.get(h.pid) for h in hits])
+        else:  # the keyword method has no query vector: the query's words choose
+            marked = answers.answers(query, [h.text for h in hits],
+                                     [(np.array(sentence_spans(h.text)).reshape(-1, 2), None) for h in hits],
+                                     lexical_only=True)
+        for h, a in zip(hits, marked, strict=True):
+            h.answer = a
+        timings["answers"] = time.perf_counter() - t
         return hits
 
     @staticmethod

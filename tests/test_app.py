@@ -109,3 +109,37 @@ def test_markup_in_titles_metadata_and_queries_renders_as_text(tmp_path, monkeyp
     assert any("quá dài" in i.value for i in at.info)
     # the citation sits in a code block, which Streamlit shows as plain text, characters and all
     assert "<script>alert(2)</script>" in at.code[0].value
+
+
+def test_the_answering_sentence_is_marked_in_the_hit_and_its_context(hash_index, monkeypatch):
+    # The answer is set here rather than by the search core, so that this checks the page alone.
+    from search_app.searcher import Searcher
+
+    search = Searcher.search
+
+    def search_with_answer(self, *args, **kwargs):
+        hits = search(self, *args, **kwargs)
+        for h in hits:
+            start = h.text.index("kiểm thử tự động") if "kiểm thử tự động" in h.text else 0
+            h.answer = [{"start": start, "end": min(start + 40, len(h.text))}]
+        return hits
+
+    monkeypatch.setattr(Searcher, "search", search_with_answer)
+    monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    try:
+        at.text_input(key="q").input("kiem thu tu dong").run()
+        assert not at.exception
+        md = _markdown(at)
+        opening = '<span class="answer" title="Câu trả lời">'
+        first = next(m.value for m in at.markdown if m.value.startswith('<div class="hit-text">'))
+        assert opening + "<mark>kiểm</mark> <mark>thử</mark> <mark>tự</mark> <mark>động</mark>" in first
+        assert "Phần gạch chân là câu trả lời" in md
+        current = [m.value for m in at.markdown if m.value.startswith('<div class="ctx ctx-current">')]
+        assert current and opening in current[0]  # the passage marked again in its context
+        assert ".answer {" in md  # its style is on the page
+    finally:
+        import streamlit as st
+
+        st.cache_resource.clear()

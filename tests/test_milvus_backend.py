@@ -61,10 +61,26 @@ Nhân vật giả định: Kho giúp kiểm tra việc tách đoạn và việc 
 BBT: Xin cảm ơn nhân vật giả định!"""
 
 
+_SENTENCE = re.compile(r"[^.!?;\n]*\w[^.!?;\n]*[.!?;]?")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """A simple stand-in for indexer/sentences.py: pieces ending at . ! ? ; or a line break, trimmed."""
+    out = []
+    for m in _SENTENCE.finditer(text):
+        s, e = m.span()
+        while text[s].isspace():
+            s += 1
+        out.append((s, e))
+    return out
+
+
 def records(doc_id: str, text: str, path: str, title: str = "Văn bản thử nghiệm", number: str | None = None,
             doc_type: str | None = None, issuer: str | None = None, date: str | None = None,
-            extra: dict | None = None, pages: list[PageSpan] | None = None) -> DocumentRecords:
-    """A document as the pipeline hands it over: split, embedded (hash embedder), references found."""
+            extra: dict | None = None, pages: list[PageSpan] | None = None,
+            sentences: bool = True) -> DocumentRecords:
+    """A document as the pipeline hands it over: split, embedded (hash embedder), references found,
+    and (unless `sentences` is False: an older caller) its sentences with their vectors."""
     doc = Document(doc_id=doc_id, title=title, text=text, path=path, doc_number=number, doc_type=doc_type,
                    issuer=issuer, date=date, extra=extra or {}, pages=pages or [], source="Trang thử nghiệm",
                    file_hash=hashlib.sha256(text.encode()).hexdigest())
@@ -72,11 +88,39 @@ def records(doc_id: str, text: str, path: str, title: str = "Văn bản thử ng
     keys = [(number_key(number), number)] if number else []
     own = {k for k, _ in keys}
     texts = ["\n".join([x for x in (title, " › ".join(p.section)) if x] + [p.text]) for p in ps]
+    spans = [sentence_spans(p.text) for p in ps] if sentences else []
+    stexts = [p.text[s:e] for p, sp in zip(ps, spans, strict=False) for s, e in sp]
     return DocumentRecords(
         doc=doc, passages=ps, pids=[passage_id(doc_id, p.ordinal) for p in ps], embed_texts=texts,
         embed_hashes=[hashlib.sha256(f"hash\0{t}".encode()).hexdigest() for t in texts],
         vectors=EMB.embed_passages(texts), refs=[[r for r in find_references(p.text) if r.key not in own] for p in ps],
-        keys=keys)
+        keys=keys, sentences=spans,
+        sentence_hashes=[hashlib.sha256(f"hash\0sentence\0{t}".encode()).hexdigest() for t in stexts],
+        sentence_vectors=EMB.embed_passages(stexts) if stexts else None)
+
+
+QUERY = EMB.embed_query("Câu hỏi thử nghiệm về kho văn bản giả định")
+
+
+def assert_sentences(backend: MilvusBackend, rec: DocumentRecords) -> None:
+    """`backend.sentences` gives back exactly the spans and vectors `rec` was written with, and
+    `backend.sentence_scores` the same spans with those vectors' inner products with a query."""
+    got = backend.sentences(rec.pids)
+    scored = backend.sentence_scores(QUERY, rec.pids)
+    assert set(got) == set(scored) == {pid for pid, spans in zip(rec.pids, rec.sentences, strict=True) if spans}
+    j = 0
+    for pid, spans in zip(rec.pids, rec.sentences, strict=True):
+        if not spans:
+            continue
+        got_spans, got_vecs = got[pid]
+        assert got_spans.dtype.kind == "i" and got_vecs.dtype == np.float32
+        np.testing.assert_array_equal(got_spans, np.array(spans).reshape(-1, 2))
+        np.testing.assert_array_equal(got_vecs, rec.sentence_vectors[j : j + len(spans)])
+        score_spans, scores = scored[pid]
+        assert score_spans.dtype.kind == "i" and scores.dtype == np.float32 and scores.shape == (len(spans),)
+        np.testing.assert_array_equal(score_spans, got_spans)
+        np.testing.assert_allclose(scores, got_vecs @ QUERY, atol=1e-4, rtol=0)
+        j += len(spans)
 
 
 def publish(backend: MilvusBackend, recs: list[DocumentRecords], full: bool = True,
@@ -98,6 +142,10 @@ def assert_counts(backend: MilvusBackend) -> None:
     view = backend._live()
     assert backend.manifest["documents"] == backend._count(view.names["documents"], view.vis)
     assert backend.manifest["passages"] == backend._count(view.names["passages"], view.vis)
+    # every visible passage's sentences once: no stale or duplicate sentence rows are visible
+    visible = list(backend._scan(view.names["sentences"], view.vis, ["pid", "k"]))
+    assert len(visible) == len({(r["pid"], r["k"]) for r in visible})
+    assert {r["pid"] for r in visible} <= {r["pid"] for r in backend._scan(view.names["passages"], view.vis, ["pid"])}
 
 
 def raw_count(backend: MilvusBackend, kind: str, expr: str = "born >= 0") -> int:
@@ -406,6 +454,8 @@ def test_update_adds_changes_and_deletes_files(make, lite: SimpleNamespace) -> N
             assert view.keyword("xanhlam", 5) == {} and view.keyword("tímbiếc", 5) == {}
             assert view.passages(bb.pids)[0]["text"] == bb.passages[0].text
             assert set(view.dense(EMB.embed_query("thứ tư mới thêm"), 10)) == {*a.pids, *bb.pids, *c.pids}
+            assert_sentences(view, bb)  # the old sentences of b, not yet the new ones
+            assert view.sentences(d.pids) == {} and set(view.sentences(c.pids)) == set(c.pids)
         assert reader.refresh() is False
         w.publish({"model": "hash", "dimension": EMB.dimension})
         w.publish({"model": "ignored"})  # idempotent
@@ -423,11 +473,17 @@ def test_update_adds_changes_and_deletes_files(make, lite: SimpleNamespace) -> N
             assert set(view.keyword("xanhlam", 5)) == set(b2.pids) and set(view.keyword("timbiec", 5)) == set(d.pids)
             assert view.keyword("cũ", 5) == {}  # the old version of b is gone
             assert set(view.cached_vectors(a.embed_hashes + c.embed_hashes)) == set(a.embed_hashes)
+            for rec in (a, b2, d):
+                assert_sentences(view, rec)
+            assert view.sentences(c.pids) == {}
+            assert set(view.cached_vectors(bb.sentence_hashes + b2.sentence_hashes)) == set(b2.sentence_hashes)
         # The replaced rows are still there (invisible) for readers one version behind...
-        assert raw_count(b, "passages") == 5
+        n_sent = sum(len(r.sentence_hashes) for r in (a, bb, c, b2, d))
+        assert raw_count(b, "passages") == 5 and raw_count(b, "sentences") == n_sent
         # ...until the next writer starts: it collects them.
         w = b.begin(full=False)
         assert raw_count(b, "passages") == 3 and raw_count(b, "documents") == 3 and raw_count(b, "texts") == 3
+        assert raw_count(b, "sentences") == len(a.sentence_hashes) + len(b2.sentence_hashes) + len(d.sentence_hashes)
         w.abort()
         assert [x["doc_id"] for x in b.documents()] == ["a", "b", "d"]
     finally:
@@ -456,7 +512,10 @@ def test_a_killed_writer_leaves_the_index_as_it_was(make) -> None:
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == -signal.SIGKILL, out.stderr
     assert raw_count(b, "passages", f"born > {epoch}") > 0  # its rows are there, invisible
+    assert raw_count(b, "sentences", f"born > {epoch}") > 0
+    e_pids = records("e", "Văn bản thử nghiệm dở dang có từ khóa đỏthẫm.", "e.txt").pids
     assert b.refresh() is False and b.manifest["generation"] == gen
+    assert b.sentences(e_pids) == {} and set(b.sentences(a.pids)) == set(a.pids)
     assert [x["doc_id"] for x in b.documents()] == ["a"] and b.keyword("đỏthẫm", 5) == {}
     assert set(b.keyword("ổn định", 5)) == set(a.pids)
 
@@ -471,12 +530,15 @@ def test_a_killed_writer_leaves_the_index_as_it_was(make) -> None:
     # The next writer deletes the leftovers and completes.
     w = b.begin(full=False)
     assert raw_count(b, "passages", f"born > {epoch}") == 0 and raw_count(b, "documents", f"born > {epoch}") == 0
+    assert raw_count(b, "sentences", f"born > {epoch}") == 0
     g = records("g", "Văn bản thử nghiệm hoàn tất có từ khóa lụcbảo.", "g.txt")
     w.add(g)
     w.publish({"model": "hash", "dimension": EMB.dimension})
     assert b.refresh() is True
     assert [x["doc_id"] for x in b.documents()] == ["a", "g"] and set(b.keyword("lụcbảo", 5)) == set(g.pids)
     assert_counts(b)
+    assert_sentences(b, a)
+    assert_sentences(b, g)
 
 
 def test_abort_drops_what_was_written(make) -> None:
@@ -486,11 +548,16 @@ def test_abort_drops_what_was_written(make) -> None:
     for full in (False, True):
         w = b.begin(full=full)
         w.delete_file("a.txt")
-        w.add(records("x", "Văn bản thử nghiệm bị hủy có từ khóa cam.", "x.txt"))
+        x = records("x", "Văn bản thử nghiệm bị hủy có từ khóa cam. Câu thử nghiệm thứ hai.", "x.txt")
+        w.add(x)
+        w._flush()
         w.abort()
         w.abort()
         assert b.refresh() is False and [x["doc_id"] for x in b.documents()] == ["a"]
         assert raw_count(b, "passages") == len(a.pids)
+        assert raw_count(b, "sentences") == len(a.sentence_hashes) and b.sentences(x.pids) == {}
+        assert b.cached_vectors(x.sentence_hashes) == {}
+        assert_sentences(b, a)
     with pytest.raises(RuntimeError):
         w.add(a)
 
@@ -527,7 +594,9 @@ def test_update_of_many_files_collects_at_once(make, monkeypatch: pytest.MonkeyP
     second = [records(f"v{i}", f"Văn bản thử nghiệm số {i}, phiên bản sau.", f"v{i}.txt") for i in range(4)]
     publish(b, second, full=False)
     assert raw_count(b, "passages") == 4 and b._live().hidden == []
+    assert raw_count(b, "sentences") == sum(len(r.sentence_hashes) for r in second)
     assert b.passages([second[0].pids[0]])[0]["text"] == second[0].passages[0].text
+    assert_sentences(b, second[0])
 
 
 def test_open_without_an_index(tmp_path: Path, lite: SimpleNamespace) -> None:
@@ -594,4 +663,187 @@ def test_a_writer_killed_after_the_switch_is_finished_by_the_next(make, monkeypa
     assert b._live().hidden == ["b.txt"]
     b.begin(full=False).abort()
     assert not old_set & set(b._client.list_collections()) and raw_count(b, "passages") == 1
+    assert raw_count(b, "sentences") == 1
     assert b.doc_passages("b")[0]["text"] == "Văn bản thử nghiệm thứ hai, sửa lại."
+
+
+# --- sentences ----------------------------------------------------------------------------------
+
+
+def test_sentences_are_stored_and_read_back_exactly(make) -> None:
+    b = make()
+    recs = corpus()
+    old = records("cu", "Văn bản thử nghiệm của một trình gọi cũ. Không có câu nào được lưu.", "cu.txt",
+                  sentences=False)
+    # A passage without sentences among passages with some: the pid is left out, the others read back.
+    gap = records("gap", LAW, "gap.txt", title="Văn bản thử nghiệm có chỗ trống")
+    cut = len(gap.sentences[0])
+    gap.sentence_hashes, gap.sentence_vectors = gap.sentence_hashes[cut:], gap.sentence_vectors[cut:]
+    gap.sentences = [[], *gap.sentences[1:]]
+    publish(b, [*recs, old, gap])
+    assert sum(len(r.sentence_hashes) for r in recs) > 900  # the long document: many rows per query
+
+    for rec in [*recs, gap]:
+        assert_sentences(b, rec)
+    assert b.sentences(old.pids) == {} and b.sentences([]) == {} and b.sentences([12345]) == {}
+    assert gap.pids[0] not in b.sentences(gap.pids)
+    every = [p for r in [*recs, old, gap] for p in r.pids]
+    assert set(b.sentences(every)) == {p for r in [*recs, gap] for p, s in zip(r.pids, r.sentences, strict=True) if s}
+    law = recs[0]
+    pid = law.pids[1]
+    spans, _ = b.sentences([pid])[pid]
+    text = law.passages[1].text
+    assert [text[s:e] for s, e in spans] == [text[s:e] for s, e in law.sentences[1]]
+
+    # The embedding cache finds sentence vectors too (the passages are asked first).
+    h = law.sentence_hashes[2]
+    cache = b.cached_vectors([h, law.embed_hashes[0], "0" * 64])
+    assert set(cache) == {h, law.embed_hashes[0]}
+    np.testing.assert_array_equal(cache[h], law.sentence_vectors[2])
+
+    # Carrying a file over keeps its sentences whole.
+    for rec in (law, recs[2], gap, old):
+        (got,) = b.file_records(rec.doc.path)
+        assert got.sentences == rec.sentences and got.sentence_hashes == rec.sentence_hashes
+        if rec.sentence_vectors is None:
+            assert got.sentence_vectors is None
+        else:
+            np.testing.assert_array_equal(got.sentence_vectors, rec.sentence_vectors)
+
+    # A record whose sentences do not add up is refused before anything is written.
+    bad = records("xau", "Văn bản thử nghiệm lỗi. Câu thứ hai.", "xau.txt")
+    bad.sentence_vectors = bad.sentence_vectors[:1]
+    w = b.begin(full=False)
+    with pytest.raises(ValueError, match="sentence"):
+        w.add(bad)
+    w._flush()
+    assert raw_count(b, "sentences", f"born == {w.epoch}") == 0 and raw_count(b, "passages", f"born == {w.epoch}") == 0
+    w.abort()
+
+
+def test_sentence_scores_are_computed_inside_milvus(make, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sentence_scores` is a filtered search on the sentences collection: no vector is read back, every
+    sentence of every pid comes back (chunks that fill a search's limit are searched again, smaller)."""
+    import indexer.milvus as milvus
+
+    b = make()
+    recs = corpus()
+    old = records("cu", "Văn bản thử nghiệm của một trình gọi cũ. Không có câu nào được lưu.", "cu.txt",
+                  sentences=False)
+    publish(b, [*recs, old])
+    every = [p for r in [*recs, old] for p in r.pids]
+    with_sentences = {p for r in recs for p, s in zip(r.pids, r.sentences, strict=True) if s}
+    assert len(every) > 40 and sum(len(r.sentence_hashes) for r in recs) > 900
+    q = EMB.embed_query("Đoạn thử nghiệm số 7 ghi nhận nội dung")
+
+    # No vector crosses the wire: neither a query nor a scan asks for one.
+    reads: list[list[str]] = []
+    for method in ("query", "query_iterator"):
+        real = getattr(b._client, method)
+
+        def spy(*args, _real=real, **kwargs):
+            reads.append(list(kwargs.get("output_fields") or []))
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(b._client, method, spy)
+    expected = {p: (spans, vecs @ q) for p, (spans, vecs) in b.sentences(every).items()}
+    reads.clear()
+    got = b.sentence_scores(q, [*every, every[0], 12345])  # a duplicate and an unknown pid
+    assert not any("dense" in fields for fields in reads)
+    assert set(got) == set(expected) == with_sentences  # the old caller's pids (no sentences) are left out
+
+    def same(got: dict, expected: dict) -> None:
+        assert set(got) == set(expected)
+        for p, (spans, scores) in expected.items():
+            np.testing.assert_array_equal(got[p][0], spans)
+            assert got[p][1].dtype == np.float32
+            np.testing.assert_allclose(got[p][1], scores, atol=1e-4, rtol=0)
+
+    same(got, expected)
+    assert b.sentence_scores(q, []) == {} and b.sentence_scores(q, old.pids) == {}
+    assert b.sentence_scores(q, [12345]) == {}
+
+    # Chunks whose sentences fill the search limit are split until they fit; a single passage with that
+    # many sentences is scored from its vectors, read by a scan (the only path that reads vectors).
+    big = max(expected, key=lambda p: len(expected[p][0]))
+    monkeypatch.setattr(milvus, "SENTENCE_SEARCH_PIDS", 7)
+    monkeypatch.setattr(milvus, "SENTENCE_SEARCH_LIMIT", len(expected[big][0]))
+    reads.clear()
+    same(b.sentence_scores(q, every), expected)
+    assert reads == [["pid", "born", "k", "start", "end", "dense"]] * sum(
+        len(expected[p][0]) >= len(expected[big][0]) for p in expected)
+
+
+def test_an_update_replaces_sentences(make) -> None:
+    b = make()
+    v1 = records("u", "Câu thử nghiệm thứ nhất. Câu thử nghiệm thứ hai. Câu thử nghiệm thứ ba.", "u.txt")
+    keep = records("k", "Văn bản thử nghiệm giữ nguyên. Nghị quyết số 999-NQ/TEST.", "k.txt")
+    publish(b, [v1, keep])
+    assert [len(s) for s in v1.sentences] == [3]
+    assert_sentences(b, v1)
+
+    v2 = records("u", "Câu thử nghiệm mới duy nhất.", "u.txt")  # the same pid, fewer sentences
+    assert v2.pids == v1.pids
+    publish(b, [v2], full=False)
+    assert_sentences(b, v2)
+    # The replaced rows are still stored (hidden) and never scored.
+    assert raw_count(b, "sentences", "born >= 0") > len(v2.sentence_hashes) + len(keep.sentence_hashes)
+    (scores,) = [s for _, s in b.sentence_scores(QUERY, v1.pids).values()]
+    np.testing.assert_allclose(scores, v2.sentence_vectors @ QUERY, atol=1e-4, rtol=0)
+    assert_sentences(b, keep)
+    assert b.cached_vectors(v1.sentence_hashes) == {}  # the replaced sentences are gone from the cache too
+
+    # Added twice by one writer without delete_file (a retry): the second version only.
+    v3a = records("u", "Câu thử nghiệm lần ba, bản nháp. Còn một câu nháp.", "u.txt")
+    v3b = records("u", "Câu thử nghiệm lần ba, bản cuối. Câu cuối thứ hai. Câu cuối thứ ba.", "u.txt")
+    w = b.begin(full=False)
+    w.add(v3a)
+    w.add(v3b)
+    w.publish({"model": "hash", "dimension": EMB.dimension})
+    b.refresh()
+    assert_counts(b)
+    assert_sentences(b, v3b)
+
+    # An unchanged file carried over into a new epoch keeps its sentences.
+    (carried,) = b.file_records("k.txt")
+    publish(b, [carried], full=False)
+    assert_sentences(b, keep)
+    b.begin(full=False).abort()  # collects the replaced rows
+    assert raw_count(b, "sentences") == len(v3b.sentence_hashes) + len(keep.sentence_hashes)
+
+    w = b.begin(full=False)
+    w.delete_file("u.txt")
+    w.publish({"model": "hash", "dimension": EMB.dimension})
+    b.refresh()
+    assert b.sentences(v1.pids) == {} and b.cached_vectors(v3b.sentence_hashes) == {}
+    assert_sentences(b, keep)
+
+
+def test_a_set_without_sentences_is_read_as_empty_and_refused(make, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A set written before the sentences collection existed (format 1): readable enough to rebuild from
+    (passage vectors), refused by `open` with a clear message, and given the collection by a writer."""
+    import indexer.milvus as milvus
+    from indexer.backend import IndexFormatError
+
+    b = make()
+    a = records("a", "Văn bản thử nghiệm định dạng cũ. Nghị quyết số 999-NQ/TEST.", "a.txt")
+    publish(b, [a])
+    b._client.drop_collection(b._live().names["sentences"])
+    old = MilvusBackend.create(b.index_dir, b.config)
+    try:
+        assert "sentences" not in old._live().names and old.sentences(a.pids) == {}
+        assert old.sentence_scores(QUERY, a.pids) == {}
+        assert set(old.cached_vectors(a.embed_hashes + a.sentence_hashes)) == set(a.embed_hashes)
+        (got,) = old.file_records("a.txt")
+        assert got.sentences == [] and got.sentence_vectors is None and got.pids == a.pids
+        with monkeypatch.context() as m:
+            m.setattr(milvus, "FORMAT_VERSION", 99)
+            with pytest.raises(IndexFormatError, match="rebuild it with python -m indexer update"):
+                MilvusBackend.open(b.index_dir, b.config)
+        w = old.begin(full=False)  # recreates the missing collection in the live set
+        w.add(a)
+        w.publish({"model": "hash", "dimension": EMB.dimension})
+        old.refresh()
+        assert_sentences(old, a)
+    finally:
+        old.close()

@@ -416,7 +416,7 @@ def test_statuses_of_cited_documents(searcher):
 def test_hits_carry_validity_and_the_citation_warns(searcher):
     hits = searcher.search("Văn bản thử nghiệm cũ được lưu giữ trong kho giả định", top_k=3)
     old = next(h for h in hits if h.doc_id == "luat-kho-thu-nghiem-2020.txt")
-    assert list(old.to_dict()) == list(HIT_FIELDS) and HIT_FIELDS[-1] == "validity"
+    assert list(old.to_dict()) == list(HIT_FIELDS) and "validity" in HIT_FIELDS
     assert old.validity == {"status": "repealed", "since": "2024-01-01",
                             "by": [{"key": "991/2023/QH99", "label": "Luật số 991/2023/QH99",
                                     "doc_id": "luat-kho-thu-nghiem-2023.txt"}]}

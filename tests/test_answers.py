@@ -1,0 +1,92 @@
+"""The answering sentence of each hit, and the fusion weight that follows what the keyword side knows."""
+
+import numpy as np
+import pytest
+
+from search_app import answers as A
+from search_app.searcher import COVERAGE_HIGH, COVERAGE_LOW, DENSE_WEIGHT, Searcher
+
+TEXT = ("Văn bản thử nghiệm nêu ba nhiệm vụ. Thứ nhất, xây dựng kho dữ liệu thử nghiệm dùng chung. "
+        "Thứ hai, đào tạo cán bộ thử nghiệm. Thứ ba, báo cáo kết quả hằng năm.")
+
+
+def _spans(text):
+    from indexer.sentences import sentence_spans
+
+    return np.array(sentence_spans(text))
+
+
+def _sims(values):
+    return np.array(values, dtype=np.float32)
+
+
+def test_the_best_sentence_is_marked_and_only_it():
+    spans = _spans(TEXT)
+    assert len(spans) == 4
+    marked = A.answers("kho dữ liệu", [TEXT], [(spans, _sims([0.70, 0.90, 0.72, 0.71]))])
+    assert marked == [[{"start": int(spans[1][0]), "end": int(spans[1][1])}]]
+    assert TEXT[marked[0][0]["start"]:marked[0][0]["end"]] == "Thứ nhất, xây dựng kho dữ liệu thử nghiệm dùng chung."
+
+
+def test_a_neighbour_as_good_as_the_best_is_marked_with_it():
+    spans = _spans(TEXT)
+    marked = A.answers("nhiệm vụ", [TEXT], [(spans, _sims([0.70, 0.90, 0.895, 0.60]))])[0]
+    assert [(m["start"], m["end"]) for m in marked] == [tuple(spans[1]), tuple(spans[2])]
+
+
+def test_weak_evidence_marks_nothing():
+    spans = _spans(TEXT)
+    one = np.array([[0, len(TEXT)]])
+    strong, weak, alone = A.answers(
+        "kho dữ liệu", [TEXT, TEXT, TEXT],
+        [(spans, _sims([0.7, 0.95, 0.7, 0.7])), (spans, _sims([0.6, 0.8, 0.6, 0.6])), (one, _sims([0.99]))])
+    assert strong and not weak  # far below the best sentence of the results
+    assert alone == []  # a one-sentence passage: marking it would mark the whole passage
+    assert A.answers("x", [TEXT], [None]) == [[]]
+
+
+def test_marking_never_covers_most_of_the_passage():
+    text = "Câu ngắn thử nghiệm một. " + "Câu thử nghiệm rất dài nói về kho văn bản giả định " * 6 + "."
+    spans = _spans(text)
+    assert len(spans) == 2
+    assert A.answers("kho văn bản", [text], [(spans, _sims([0.5, 0.9]))]) == [[]]
+
+
+def test_without_a_query_vector_the_words_decide():
+    spans = _spans(TEXT)
+    marked = A.answers("đào tạo cán bộ", [TEXT], [(spans, None)], lexical_only=True)[0]
+    assert [TEXT[m["start"]:m["end"]] for m in marked] == ["Thứ hai, đào tạo cán bộ thử nghiệm."]
+    assert A.answers("ngân sách quốc phòng", [TEXT], [(spans, None)], lexical_only=True) == [[]]
+
+
+def test_dense_weight_follows_coverage():
+    assert Searcher.dense_weight(1.0) == pytest.approx(DENSE_WEIGHT)
+    assert Searcher.dense_weight(COVERAGE_HIGH) == pytest.approx(DENSE_WEIGHT)
+    assert Searcher.dense_weight(0.0) == pytest.approx(1.0)
+    assert Searcher.dense_weight(COVERAGE_LOW) == pytest.approx(1.0)
+    mid = Searcher.dense_weight((COVERAGE_LOW + COVERAGE_HIGH) / 2)
+    assert DENSE_WEIGHT < mid < 1.0
+
+
+def test_english_questions_leave_the_keyword_side_out(hash_index):
+    s = Searcher(hash_index)
+    vi = "trách nhiệm của cơ quan thử nghiệm"
+    en = "What are the responsibilities of the testing agency?"
+    assert s.coverage(vi, s.backend.keyword(vi, 100)) >= COVERAGE_HIGH
+    assert s.coverage(en, s.backend.keyword(en, 100)) <= COVERAGE_LOW
+    assert s.coverage(en, {}) == 0.0
+
+
+def test_search_hits_carry_their_answer_offsets(hash_index):
+    s = Searcher(hash_index)
+    hits = s.search("Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn", top_k=3)
+    top = hits[0]
+    assert top.answer, top.text
+    for a in top.answer:
+        assert 0 <= a["start"] < a["end"] <= len(top.text)
+    assert "Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn" in top.text[top.answer[0]["start"]:]
+    assert sum(a["end"] - a["start"] for a in top.answer) < len(top.text)
+    assert top.to_dict()["answer"] == top.answer
+    # the keyword method marks by the query's words alone
+    kw = s.search("Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn", top_k=1, method="keyword")[0]
+    assert kw.answer and "tách đoạn" in kw.text[kw.answer[0]["start"]:kw.answer[0]["end"]]

@@ -150,8 +150,9 @@ class _Generation:
         doc_of_pid = dict(self.query("SELECT pid, doc_id FROM passages"))
         self.row_doc = np.array([index_of[doc_of_pid[int(p)]] for p in self.row_pid], dtype=np.int32)
         # Sentence vectors (float16: half the memory; the answer finder and the max-sim only rank with
-        # them) in vector-row order; passage row i owns rows sentence_at[i]:sentence_at[i + 1].
-        self.sentence_vectors = np.load(path / "sentences.npy", mmap_mode="r")
+        # them) in vector-row order; passage row i owns rows sentence_at[i]:sentence_at[i + 1]. Read
+        # into memory (100 MB for the 208 laws): a memory map page-faulted on every search.
+        self.sentence_vectors = np.load(path / "sentences.npy")
         self.sentence_spans = np.load(path / "sentence_spans.npy")
         self.sentence_at = np.load(path / "sentence_at.npy")
 
@@ -301,8 +302,23 @@ class EmbeddedBackend:
         return out
 
     def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        q = np.asarray(vector, dtype=np.float32)
-        return {pid: (spans, vecs @ q) for pid, (spans, vecs) in self.sentences(pids).items()}
+        g = self._live
+        ranges = []
+        for pid in pids:
+            row = g.pid_row.get(int(pid))
+            if row is not None and g.sentence_at[row + 1] > g.sentence_at[row]:
+                ranges.append((int(pid), int(g.sentence_at[row]), int(g.sentence_at[row + 1])))
+        if not ranges:
+            return {}
+        # one gather and one product for every sentence of every pid (a query asks for ~100 passages)
+        rows = np.concatenate([np.arange(a, b) for _, a, b in ranges])
+        sims = (g.sentence_vectors[rows].astype(np.float32) @ np.asarray(vector, dtype=np.float32))
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        k = 0
+        for pid, a, b in ranges:
+            out[pid] = (g.sentence_spans[a:b], sims[k : k + b - a])
+            k += b - a
+        return out
 
     def all_passages(self) -> list[dict[str, Any]]:
         return [_row_to_passage(r) for r in self._live.query("SELECT * FROM passages ORDER BY doc_id, ordinal")]

@@ -57,7 +57,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
                 continue
         joined.append([s, e])
     if len(joined) > 1 and _words(text[joined[-1][0]:joined[-1][1]]) < MIN_WORDS:
-        joined[-2][1] = joined.pop()[1]
+        last = joined.pop()
+        joined[-1][1] = last[1]
     spans: list[tuple[int, int]] = []
     for s, e in joined:
         for cs, ce in _clauses(text, s, e):

@@ -322,3 +322,24 @@ def test_the_relation_graph_reads_the_corpus_in_bulk(backend_index, monkeypatch)
     graph = s.relations()
     assert calls == [] and graph.docs and s.search("kiểm thử", top_k=1)[0].validity
     s.close()
+
+
+def test_both_backends_give_the_same_hits_and_answers(synthetic_corpus, tmp_path, milvus_uri):
+    """The sentence match, the adaptive fusion and the answer marking read only the Backend
+    interface: the same corpus gives the same ranking and the same marked sentences on both."""
+    searchers = {}
+    for kind in ("embedded", "milvus"):
+        index = tmp_path / f"same-{kind}"
+        assert _build(synthetic_corpus, index, kind, milvus_uri).ok
+        searchers[kind] = Searcher(index)
+    queries = ["Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn", "kiem thu tu dong",
+               "What are the responsibilities of the testing agency?", "trách nhiệm của cơ quan thử nghiệm"]
+    marked = 0
+    for q in queries:
+        for method in ("hybrid", "dense", "keyword"):
+            a, b = (searchers[k].search(q, top_k=5, method=method) for k in ("embedded", "milvus"))
+            assert [h.pid for h in a] == [h.pid for h in b], (q, method)
+            assert [h.answer for h in a] == [h.answer for h in b], (q, method)
+            assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-3)
+            marked += sum(1 for h in a if h.answer)
+    assert marked  # the comparison covered marked sentences, not only empty ones

@@ -104,6 +104,12 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
     first.wait_for()
     assert "Quy hoạch tỉnh Bắc Kạn thời kỳ 2021-2030" in first.inner_text()
     assert "q=quy+hoach" in page.url or "q=quy%20hoach" in page.url
+    # the answering sentence is marked inside the first passage: a part of it, never all of it
+    answer = first.locator(".answer").first
+    answer.wait_for()
+    said, whole = answer.inner_text().strip(), first.inner_text()
+    assert said and said in whole and len(said) < len(whole)
+    assert answer.locator("mark").count() >= 1  # the query's words stay highlighted inside it
     _shot(page, "1-search")
 
     # 2. its context: the neighbouring passages

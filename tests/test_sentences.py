@@ -87,3 +87,10 @@ def test_sentence_scores_are_the_inner_products_of_the_stored_vectors(hash_index
         assert np.array_equal(spans, stored[pid][0])
         assert np.allclose(sims, stored[pid][1] @ q, atol=1e-5)
     assert backend.sentence_scores(q, []) == {}
+
+
+def test_a_short_last_piece_joins_the_sentence_before_it():
+    assert sentences("Văn bản thử nghiệm có hiệu lực từ ngày ký. Cảm ơn.") == [
+        "Văn bản thử nghiệm có hiệu lực từ ngày ký. Cảm ơn."]
+    assert sentences("Một. Hai.") == ["Một. Hai."]
+    assert sentences("") == [] and sentences("  \n ") == []

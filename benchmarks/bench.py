@@ -182,7 +182,7 @@ def latency(index: Path, queries: list[str], warmup: int = 10, query_model: str 
         backend = open_backend(index)
         embedder = _TimingOnly(backend.manifest["model"], query_model)
         backend.close()
-    s = Searcher(index, embedder=embedder)
+    s = Searcher(index, embedder=embedder, query_cache=0)
     for q in queries[:warmup]:
         s.search(q, 10)
     stages = ("embed", "vector", "keyword", "sentences", "fusion", "hydrate", "answers")

@@ -223,18 +223,18 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--gold-docs needs the documents it is about: --docs PATH")
     out: list[dict[str, Any]] = []
     for gold in args.gold:
-        res = evaluate_gold(Searcher(args.index), gold, methods)
+        res = evaluate_gold(Searcher(args.index, query_cache=0), gold, methods)
         print(format_table(res) + "\n")
         out.append(res)
     for gold in args.gold_docs:
         index_dir, built = docs_index(args.docs, gold, args.cache, args.model)
-        res = evaluate_gold(Searcher(index_dir), gold, methods)
+        res = evaluate_gold(Searcher(index_dir, query_cache=0), gold, methods)
         res["build"] = built
         print(format_table(res) + "\n")
         out.append(res)
     for folder in args.beir:
         index_dir, built = beir_index(folder, args.cache, args.model)
-        res = evaluate_beir(folder, Searcher(index_dir), methods)
+        res = evaluate_beir(folder, Searcher(index_dir, query_cache=0), methods)
         if built:
             res["build"] = built
         print(format_table(res) + "\n")

@@ -92,7 +92,7 @@ def alqac_backends(queries_n: int, vectors_from: Path | None) -> dict[str, Any]:
     queries, _qrels = _read_beir(ALQAC)
     texts = [q["text"] for q in queries][:queries_n]
     for name, ix in (("embedded", embedded), ("milvus", milvus_ix)):
-        s = Searcher(ix)
+        s = Searcher(ix, query_cache=0)
         res = evaluate_beir(ALQAC, s, methods=("hybrid", "dense", "keyword"))
         out[name] = {m: {k: r["scores"][k] for k in ("overall", "[held-out]", "[tune]")}
                      for m, r in res["methods"].items()}
@@ -128,7 +128,7 @@ def latency_only(queries_n: int) -> dict[str, Any]:
     texts = [q["text"] for q in queries][:queries_n]
     out: dict[str, Any] = {}
     for name in ("embedded", "milvus"):
-        s = Searcher(WORK / f"alqac-{name}")
+        s = Searcher(WORK / f"alqac-{name}", query_cache=0)
         out[name] = {m: _latency(s, texts, m) for m in ("hybrid", "dense", "keyword")}
         s.close()
     from indexer import milvus

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ METHODS = ("hybrid", "dense", "keyword")
 DEFAULT_METHOD = "hybrid"
 MAX_QUERY_CHARS = 1000
 CANDIDATES = 100  # per retriever, before fusion
+QUERY_CACHE = 256  # query vectors kept (see Searcher.embed_query)
 NUMBER_DOC_PASSAGES = 3  # passages of the named document put first when a query names a number
 
 # How the two rankings are fused, chosen on the tuning half of ALQAC (README, "Evaluation"):
@@ -110,7 +112,8 @@ def clip_query(query: str) -> tuple[str, bool]:
 
 class Searcher:
     def __init__(self, index_dir: Path | str = DEFAULT_INDEX, model: str | None = None,
-                 embedder: Embedder | None = None, backend: Backend | None = None) -> None:
+                 embedder: Embedder | None = None, backend: Backend | None = None,
+                 query_cache: int = QUERY_CACHE) -> None:
         self.index_dir = Path(index_dir)
         self.backend = backend or open_backend(self.index_dir)
         built_with = self.backend.manifest["model"]
@@ -125,6 +128,11 @@ class Searcher:
             raise ModelMismatch(f"embedder gives {emb.dimension}-d vectors, index holds "
                                 f"{self.backend.manifest['dimension']}-d")
         self._refresh_lock = threading.Lock()
+        # The page runs the search again on every click (an expander, a download): the query's
+        # vector is kept for the last QUERY_CACHE queries instead of embedded again each time.
+        self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._query_cache = query_cache  # 0 in benchmarks: every search pays for its embedding
+        self._query_lock = threading.Lock()
         self._graph: RelationGraph | None = None
         self._graph_lock = threading.Lock()
 
@@ -141,6 +149,21 @@ class Searcher:
         if self._given is not None and canonical_name(self._given.name) == model:
             return self._given
         return get_embedder(model)
+
+    def embed_query(self, query: str) -> np.ndarray:
+        """The query's vector from the published index's model (cached per model and query)."""
+        emb = self._embedder()
+        key = (emb.name, query)
+        with self._query_lock:
+            if key in self._query_vectors:
+                self._query_vectors.move_to_end(key)
+                return self._query_vectors[key]
+        vector = emb.embed_query(query)
+        with self._query_lock:
+            self._query_vectors[key] = vector
+            while len(self._query_vectors) > self._query_cache:
+                self._query_vectors.popitem(last=False)
+        return vector
 
     def refresh(self) -> bool:
         """Switch to a newer published index if there is one. True when it switched."""
@@ -208,7 +231,7 @@ class Searcher:
         qv = None
         if method in ("hybrid", "dense"):
             t = time.perf_counter()
-            qv = self._embedder().embed_query(query)
+            qv = self.embed_query(query)
             timings["embed"] = time.perf_counter() - t
             t = time.perf_counter()
             dense = self.backend.dense(qv, n, filters)

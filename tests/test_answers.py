@@ -90,3 +90,15 @@ def test_search_hits_carry_their_answer_offsets(hash_index):
     # the keyword method marks by the query's words alone
     kw = s.search("Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn", top_k=1, method="keyword")[0]
     assert kw.answer and "tách đoạn" in kw.text[kw.answer[0]["start"]:kw.answer[0]["end"]]
+
+
+def test_a_repeated_query_is_embedded_once(hash_index, monkeypatch):
+    s = Searcher(hash_index)
+    calls = []
+    emb = s._embedder()
+    real = emb.embed_query
+    monkeypatch.setattr(emb, "embed_query", lambda q: calls.append(q) or real(q))
+    first = s.search("kiểm thử tự động", top_k=3)
+    again = s.search("kiểm thử tự động", top_k=3, method="dense")
+    assert calls == ["kiểm thử tự động"]
+    assert first and again and first[0].answer == s.search("kiểm thử tự động", top_k=3)[0].answer

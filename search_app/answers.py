@@ -47,13 +47,18 @@ def lexical_share(terms: set[str], text: str) -> float:
     return len(terms & set(map(fold_token, syllables(text)))) / len(terms)
 
 
-def sentence_scores(query: str, text: str, spans: np.ndarray, similarities: np.ndarray | None) -> np.ndarray:
-    """One score per sentence of `text` (see the module docstring)."""
+def sentence_scores(query: str, text: str, spans: np.ndarray, similarities: np.ndarray | None,
+                    below: float = -np.inf) -> np.ndarray:
+    """One score per sentence of `text` (see the module docstring). Sentences whose similarity is
+    under `below` keep their bare similarity: the word bonus could not make them count."""
     terms = content_terms(query)
-    lex = np.array([lexical_share(terms, text[int(a):int(b)]) for a, b in spans], dtype=np.float32)
     if similarities is None or len(similarities) != len(spans):
-        return lex
-    return np.asarray(similarities, dtype=np.float32) + LEXICAL_WEIGHT * lex
+        return np.array([lexical_share(terms, text[int(a):int(b)]) for a, b in spans], dtype=np.float32)
+    out = np.asarray(similarities, dtype=np.float32).copy()
+    for i, (a, b) in enumerate(spans):
+        if out[i] >= below:
+            out[i] += LEXICAL_WEIGHT * lexical_share(terms, text[int(a):int(b)])
+    return out
 
 
 def choose(text: str, spans: np.ndarray, scores: np.ndarray, floor: float,
@@ -84,12 +89,17 @@ def answers(query: str, texts: Sequence[str], sentences: Sequence[tuple[np.ndarr
             lexical_only: bool = False) -> list[list[dict[str, int]]]:
     """The answer spans of each hit. `sentences[i]` holds (spans, similarities to the query vector)
     of hit i's sentences, or None; `lexical_only` when there is no query vector (similarities None)."""
+    # The word bonus is at most LEXICAL_WEIGHT, so a sentence more than SLACK + PAIR_SLACK +
+    # LEXICAL_WEIGHT below the best similarity can neither be marked nor join a marked neighbour:
+    # its words are not read (the same choice, a millisecond less per search).
+    sims = [float(np.max(x[1])) for x in sentences if x is not None and x[1] is not None and len(x[1])]
+    below = max(sims) - SLACK - PAIR_SLACK - LEXICAL_WEIGHT if sims and not lexical_only else -np.inf
     scored: list[np.ndarray | None] = []
     for text, sent in zip(texts, sentences, strict=True):
         if sent is None or not len(sent[0]):
             scored.append(None)
             continue
-        scored.append(sentence_scores(query, text, sent[0], None if lexical_only else sent[1]))
+        scored.append(sentence_scores(query, text, sent[0], None if lexical_only else sent[1], below))
     tops = [float(s.max()) for s in scored if s is not None and len(s)]
     if not tops:
         return [[] for _ in texts]

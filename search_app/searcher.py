@@ -36,6 +36,7 @@ DEFAULT_METHOD = "hybrid"
 MAX_QUERY_CHARS = 1000
 CANDIDATES = 100  # per retriever, before fusion
 QUERY_CACHE = 256  # query vectors kept (see Searcher.embed_query)
+WORDS_CACHE = 4096  # passages whose folded words are kept (see Searcher.coverage)
 NUMBER_DOC_PASSAGES = 3  # passages of the named document put first when a query names a number
 
 # How the two rankings are fused, chosen on the tuning half of ALQAC (README, "Evaluation"):
@@ -132,6 +133,7 @@ class Searcher:
         # vector is kept for the last QUERY_CACHE queries instead of embedded again each time.
         self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._query_cache = query_cache  # 0 in benchmarks: every search pays for its embedding
+        self._words: OrderedDict[tuple[int, int], frozenset[str]] = OrderedDict()
         self._query_lock = threading.Lock()
         self._graph: RelationGraph | None = None
         self._graph_lock = threading.Lock()
@@ -262,7 +264,7 @@ class Searcher:
             if sent is None or not len(sent[1]):
                 out[pid] = score
                 continue
-            out[pid] = (1 - SENTENCE_WEIGHT) * score + SENTENCE_WEIGHT * float(np.max(sent[1]))
+            out[pid] = (1 - SENTENCE_WEIGHT) * score + SENTENCE_WEIGHT * float(sent[1].max())
         return out
 
     def coverage(self, query: str, keyword: dict[int, float]) -> float:
@@ -274,8 +276,24 @@ class Searcher:
         top = fusion.top(keyword, COVERAGE_PASSAGES)
         seen: set[str] = set()
         for row in self.backend.passages(top):
-            seen.update(map(fold_token, syllables(row["text"])))
+            seen |= self._folded_words(row["pid"], row["text"])
         return len(terms & seen) / len(terms)
+
+    def _folded_words(self, pid: int, text: str) -> frozenset[str]:
+        """The folded words of a passage, kept for the last few thousand passages: the same passages
+        come back at the top of the keyword ranking for many queries."""
+        key = (pid, hash(text))  # an update may give a pid new text
+        with self._query_lock:
+            words = self._words.get(key)
+            if words is not None:
+                self._words.move_to_end(key)
+                return words
+        words = frozenset(map(fold_token, syllables(text)))
+        with self._query_lock:
+            self._words[key] = words
+            while len(self._words) > WORDS_CACHE:
+                self._words.popitem(last=False)
+        return words
 
     @staticmethod
     def dense_weight(coverage: float) -> float:

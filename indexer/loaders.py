@@ -145,11 +145,15 @@ def html_to_document(html: str) -> RawDocument:
     asm = _Assembler()
     buf: list[str] = []
     level: list[int | None] = [None]
+    # A list item's marker ("1. ", "– ") waits for the item's first text: in a loose list the text
+    # sits in a <p> of its own, and a marker flushed alone ("1." on a line) loses the numbering.
+    marker: list[str] = [""]
 
     def flush() -> None:
-        if buf:
-            asm.add(" ".join("".join(buf).split("\n")), heading=level[0])
-            buf.clear()
+        if buf and "".join(buf).strip():
+            asm.add(" ".join((marker[0] + "".join(buf).lstrip()).split("\n")), heading=level[0])
+            marker[0] = ""
+        buf.clear()
         level[0] = None
 
     def walk(node: Any) -> None:
@@ -171,14 +175,16 @@ def html_to_document(html: str) -> RawDocument:
                     if parent is not None and parent.name == "ol":
                         start = int(parent.get("start") or 1) if str(parent.get("start") or "1").isdigit() else 1
                         idx = [c for c in parent.find_all("li", recursive=False)].index(child)
-                        buf.append(f"{start + idx}. ")
+                        marker[0] = f"{start + idx}. "
                     else:
-                        buf.append("– ")
+                        marker[0] = "– "
                 if name in ("td", "th"):
                     buf.append(" ")
                 walk(child)
                 if name not in ("td", "th"):
                     flush()
+                if name == "li":
+                    marker[0] = ""  # an item with no text of its own leaves no marker behind
             else:
                 walk(child)
 

@@ -45,7 +45,8 @@ HEADING_PATTERNS: list[tuple[str, float, re.Pattern[str]]] = [
     ("alpha", 4.5, re.compile(r"^(?P<m>[A-HJ-UWYZ])\s*[-–.]\s+[A-ZĐ]")),
     ("roman", 5, re.compile(r"^(?P<m>[IVX]{1,5})\s*[.\-–]\s*\S")),
     ("arabic", 6, re.compile(r"^(?P<m>\d{1,2})\s*[.\-–](?!\d)\s*\S")),
-    ("subarabic", 6.5, re.compile(r"^(?P<m>\d{1,2}(?:\.\d{1,2})+)\.?\s+\S")),
+    # "1.2. …", "1.2 …" and, in Party documents, "3.2- Ưu tiên …"
+    ("subarabic", 6.5, re.compile(r"^(?P<m>\d{1,2}(?:\.\d{1,2})+)\s*[.\-–]?\s+\S")),
     ("letter", 7, re.compile(r"^(?P<m>[a-zđ])\)\s*\S")),
     ("star", 8, re.compile(r"^\*\s+\S")),
 ]

@@ -163,3 +163,15 @@ def test_oversized_files_and_docx_zip_bombs_are_refused(tmp_path, monkeypatch):
     assert bomb.stat().st_size < 100_000
     with pytest.raises(LoadError, match="zip bomb"):
         load_file(bomb)
+
+
+def test_a_loose_markdown_list_keeps_each_number_on_its_item(tmp_path):
+    from indexer.loaders import load_file
+
+    md = tmp_path / "van-ban-thu-nghiem.md"
+    md.write_text("# Văn bản thử nghiệm\n\nI. MỤC TIÊU THỬ NGHIỆM\n\n1. Nhiệm vụ thử nghiệm thứ nhất.\n\n"
+                  "2. Nhiệm vụ thử nghiệm thứ hai.\n\n   - điểm thử nghiệm a\n", encoding="utf-8")
+    lines = load_file(md)[0].text.split("\n")
+    assert "1. Nhiệm vụ thử nghiệm thứ nhất." in lines and "2. Nhiệm vụ thử nghiệm thứ hai." in lines
+    assert "1." not in lines and "2." not in lines  # no marker left alone on a line
+    assert "– điểm thử nghiệm a" in lines

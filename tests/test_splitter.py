@@ -68,3 +68,15 @@ def test_pdf_pages_are_attached():
     ps = split_document("d", text, pages=[PageSpan(0, cut - 1, 1), PageSpan(cut, len(text), 2)],
                         min_words=1, max_words=10)
     assert [p.page for p in ps] == [1, 2]
+
+
+def test_party_document_sub_numbering_with_a_dash_is_a_heading():
+    text = clean_text(
+        "**3- Triển khai các định hướng thử nghiệm chủ yếu**\n\n"
+        "**3.1- Tăng cường nghiên cứu thử nghiệm**\n\n" + "Nội dung thử nghiệm thứ nhất của văn bản giả định. " * 12 +
+        "\n\n**3.2- Ưu tiên phát triển công nghệ thử nghiệm**\n\n" + "Nội dung thử nghiệm thứ hai về công nghệ. " * 12)
+    ps = split_document("d", text)
+    second = next(p for p in ps if "thứ hai về công nghệ" in p.text)
+    assert second.section[-1] == "3.2- Ưu tiên phát triển công nghệ thử nghiệm"
+    assert second.text.startswith("**3.2- Ưu tiên")  # the heading travels with its content
+    assert all("3.2- Ưu tiên" not in p.text for p in ps if "thứ nhất" in p.text)

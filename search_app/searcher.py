@@ -1,7 +1,9 @@
 """The search core: open an index once, answer `search(query, top_k, filters, method)`.
 
-A search runs in stages: retrievers (dense, keyword) → fusion → (a place for a reranker) →
-document-number boost → hydrate (passage rows, documents, citations). Every stage talks to the
+A search runs in stages: retrievers (dense, keyword) → sentence match (each dense candidate's best
+sentence mixed into its score) → fusion (weights set by how much the keyword side covers the
+query) → (a place for a reranker) → document-number boost → hydrate (passage rows, documents,
+citations) → answers (the answering sentence of each hit, answers.py). Every stage talks to the
 storage backend through `indexer.backend.Backend`, so the same code serves the embedded index
 and Milvus.
 """

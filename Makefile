@@ -54,7 +54,7 @@ test: system-deps
 eval: index
 	$(BIN)/python -m benchmarks.eval --gold $(SHARED)/eval/dev_queries.jsonl --index $(INDEX) \
 		--gold-docs $(SHARED)/eval/dev_resolutions.jsonl --docs $(SHARED)/corpus --docs $(SHARED)/documents \
-		--beir $(SHARED)/datasets/alqac-2023-2025 --model $(MODEL) --json eval/results.json
+		--beir $(SHARED)/datasets/alqac-2023-2025 --unaccented --model $(MODEL) --json eval/results.json
 
 clean:
 	rm -rf $(INDEX) .cache .pytest_cache

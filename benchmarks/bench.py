@@ -185,7 +185,7 @@ def latency(index: Path, queries: list[str], warmup: int = 10, query_model: str 
     s = Searcher(index, embedder=embedder, query_cache=0)
     for q in queries[:warmup]:
         s.search(q, 10)
-    stages = ("embed", "vector", "keyword", "sentences", "fusion", "hydrate", "answers")
+    stages = ("keyword", "coverage", "embed", "vector", "sentences", "fusion", "hydrate", "answers")
     parts: dict[str, list[float]] = {k: [] for k in (*stages, "total")}
     for q in queries:
         t = time.perf_counter()

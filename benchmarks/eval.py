@@ -30,6 +30,7 @@ from typing import Any
 
 from indexer.embedders import DEFAULT_MODEL, canonical_name
 from indexer.pipeline import build
+from indexer.text import fold
 from search_app.searcher import METHODS, Searcher
 
 KS = (1, 5, 10)
@@ -156,8 +157,11 @@ def docs_index(docs: list[Path], gold: Path, cache: Path, model: str) -> tuple[P
 
 
 def evaluate_beir(folder: Path, searcher: Searcher, methods: tuple[str, ...] = METHODS,
-                  depth: int = 50) -> dict[str, Any]:
+                  depth: int = 50, unaccented: bool = False) -> dict[str, Any]:
+    """BEIR scores; `unaccented` types every question without its diacritics (fold), as users often do."""
     queries, qrels = _read_beir(folder)
+    if unaccented:
+        queries = [{**q, "text": fold(q["text"])} for q in queries]
     results: dict[str, Any] = {}
     for method in methods:
         per_query, times, splits = [], [], []
@@ -175,7 +179,8 @@ def evaluate_beir(folder: Path, searcher: Searcher, methods: tuple[str, ...] = M
         scores = _scores(per_query)
         scores.update({k: v for k, v in _scores(splits).items() if k != "overall"})
         results[method] = {"scores": scores, "median_ms": 1000 * statistics.median(times)}
-    return {"dataset": str(folder), "queries": len(queries), "index": searcher.status(), "methods": results}
+    name = f"{folder} (questions without diacritics)" if unaccented else str(folder)
+    return {"dataset": name, "queries": len(queries), "index": searcher.status(), "methods": results}
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -211,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs", type=Path, action="append", default=[],
                    help="files or folders indexed for --gold-docs (repeatable)")
     p.add_argument("--beir", type=Path, action="append", default=[], help="BEIR folder")
+    p.add_argument("--unaccented", action="store_true",
+                   help="also run each BEIR set with its questions typed without diacritics")
     p.add_argument("--cache", type=Path, default=Path(".cache/eval"), help="where BEIR indexes are kept")
     p.add_argument("--model", default=DEFAULT_MODEL, help="embedder for BEIR indexes")
     p.add_argument("--methods", default=",".join(METHODS))
@@ -239,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
             res["build"] = built
         print(format_table(res) + "\n")
         out.append(res)
+        if args.unaccented:
+            res = evaluate_beir(folder, Searcher(index_dir, query_cache=0), methods, unaccented=True)
+            print(format_table(res) + "\n")
+            out.append(res)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")

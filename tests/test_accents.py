@@ -1,0 +1,41 @@
+"""Diacritics put back on a query typed without them, from the passages its keyword side found."""
+
+from search_app import accents
+from search_app.searcher import Searcher, is_unaccented
+
+
+def test_each_syllable_takes_the_form_the_passages_write():
+    texts = ["Quy hoạch tỉnh thử nghiệm thời kỳ 2021-2030 được phê duyệt.",
+             "Văn bản thử nghiệm nói về tình hình, tình cảm và tình nghĩa."]
+    assert accents.restore("quy hoach tinh thu nghiem", texts) == "quy hoạch tỉnh thử nghiệm"
+    # "tinh" alone is most often "tình" here; next to "hinh" it is too
+    assert accents.restore("tinh hinh", texts) == "tình hình"
+
+
+def test_typed_accents_and_unknown_words_stay():
+    texts = ["Văn bản thử nghiệm về kho dữ liệu."]
+    assert accents.restore("kho dữ lieu zyx", texts) == "kho dữ liệu zyx"
+    assert accents.restore("kho du lieu", []) == "kho du lieu"
+    assert accents.restore("", texts) == ""
+
+
+def test_unaccented_queries_are_recognised():
+    assert is_unaccented("quy hoach tinh bac kan") and is_unaccented("What is the plan?")
+    assert not is_unaccented("quy hoạch") and not is_unaccented("đi") and not is_unaccented("2024")
+
+
+def test_an_unaccented_query_is_embedded_with_its_accents_back(hash_index, monkeypatch):
+    s = Searcher(hash_index, query_cache=0)
+    seen = []
+    emb = s._embedder()
+    real = emb.embed_query
+    monkeypatch.setattr(emb, "embed_query", lambda q: seen.append(q) or real(q))
+    hits = s.search("kiem thu tu dong", top_k=3)
+    assert hits and "kiểm thử tự động" in hits[0].text
+    assert seen == ["kiểm thử tự động"]
+    s.search("kiem thu tu dong", top_k=3, method="dense")  # the dense method gets the accents too
+    assert seen[-1] == "kiểm thử tự động"
+    s.search("kiểm thử tự động", top_k=3)  # typed with accents: embedded as typed
+    assert seen[-1] == "kiểm thử tự động"
+    s.search("What are the responsibilities of the testing agency?", top_k=3)  # English: as typed
+    assert seen[-1] == "What are the responsibilities of the testing agency?"

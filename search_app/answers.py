@@ -10,7 +10,9 @@ passage is marked when the evidence is clear enough — no answer is better than
 - its score is within SLACK of the best sentence score among all hits of the query: a hit whose
   best sentence is much weaker than what the results hold elsewhere is shown unmarked;
 - a neighbouring sentence scoring within PAIR_SLACK of the best is marked with it (an answer that
-  spans "…; …" or two short sentences).
+  spans "…; …" or two short sentences);
+- a question ("BBT: … như thế nào?") or a heading of the passage's own section path is never
+  marked: it repeats the query's words, the answer is what follows it.
 
 A search without a query vector (the keyword method) scores by the word share alone and marks
 only a sentence holding at least MIN_LEXICAL of the query's content words.
@@ -85,22 +87,44 @@ def choose(text: str, spans: np.ndarray, scores: np.ndarray, floor: float,
     return [{"start": int(spans[i][0]), "end": int(spans[i][1])} for i in chosen]
 
 
+def _not_answers(text: str, spans: np.ndarray, headings: Sequence[str]) -> np.ndarray:
+    """Sentences that cannot answer: a question ("BBT: … như thế nào?"), or a heading of the
+    passage's own section path ("* Đối với cấp ủy các cấp") — they repeat the question's words,
+    the answer is what follows them."""
+    # (label, cut): a long heading's label is cut after a few words and ends with "…"
+    labels = [(" ".join(h.replace("**", "").rstrip("…").split()), h.rstrip().endswith("…"))
+              for h in headings if h.strip()]
+    out = np.zeros(len(spans), dtype=bool)
+    for i, (a, b) in enumerate(spans):
+        raw = text[int(a):int(b)]
+        sentence = " ".join(raw.replace("**", "").split())
+        # a heading line joined with the content after it (no full stop between) is content
+        alone = "\n" not in raw.strip()
+        out[i] = sentence.endswith("?") or any(
+            lab and sentence.startswith(lab) and alone and (cut or len(sentence) <= len(lab) + 2)
+            for lab, cut in labels)
+    return out
+
+
 def answers(query: str, texts: Sequence[str], sentences: Sequence[tuple[np.ndarray, np.ndarray | None] | None],
-            lexical_only: bool = False) -> list[list[dict[str, int]]]:
+            lexical_only: bool = False, headings: Sequence[Sequence[str]] | None = None) -> list[list[dict[str, int]]]:
     """The answer spans of each hit. `sentences[i]` holds (spans, similarities to the query vector)
-    of hit i's sentences, or None; `lexical_only` when there is no query vector (similarities None)."""
+    of hit i's sentences, or None; `lexical_only` when there is no query vector (similarities None);
+    `headings[i]` the section path of hit i (its heading lines are never the answer)."""
     # The word bonus is at most LEXICAL_WEIGHT, so a sentence more than SLACK + PAIR_SLACK +
     # LEXICAL_WEIGHT below the best similarity can neither be marked nor join a marked neighbour:
     # its words are not read (the same choice, a millisecond less per search).
     sims = [float(np.max(x[1])) for x in sentences if x is not None and x[1] is not None and len(x[1])]
     below = max(sims) - SLACK - PAIR_SLACK - LEXICAL_WEIGHT if sims and not lexical_only else -np.inf
     scored: list[np.ndarray | None] = []
-    for text, sent in zip(texts, sentences, strict=True):
+    for i, (text, sent) in enumerate(zip(texts, sentences, strict=True)):
         if sent is None or not len(sent[0]):
             scored.append(None)
             continue
-        scored.append(sentence_scores(query, text, sent[0], None if lexical_only else sent[1], below))
-    tops = [float(s.max()) for s in scored if s is not None and len(s)]
+        score = sentence_scores(query, text, sent[0], None if lexical_only else sent[1], below)
+        score[_not_answers(text, sent[0], headings[i] if headings else ())] = -np.inf
+        scored.append(score)
+    tops = [float(s.max()) for s in scored if s is not None and len(s) and np.isfinite(s.max())]
     if not tops:
         return [[] for _ in texts]
     floor = MIN_LEXICAL if lexical_only else max(tops) - SLACK

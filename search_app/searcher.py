@@ -420,11 +420,12 @@ class Searcher:
         t = time.perf_counter()
         if qv is not None:
             self._sentences(qv, [h.pid for h in hits], sentences, timings)
-            marked = answers.answers(query, [h.text for h in hits], [sentences.get(h.pid) for h in hits])
+            marked = answers.answers(query, [h.text for h in hits], [sentences.get(h.pid) for h in hits],
+                                     headings=[h.section_path for h in hits])
         else:  # the keyword method has no query vector: the query's words choose
             marked = answers.answers(query, [h.text for h in hits],
                                      [(np.array(sentence_spans(h.text)).reshape(-1, 2), None) for h in hits],
-                                     lexical_only=True)
+                                     lexical_only=True, headings=[h.section_path for h in hits])
         for h, a in zip(hits, marked, strict=True):
             h.answer = a
         timings["answers"] = time.perf_counter() - t

@@ -102,3 +102,17 @@ def test_a_repeated_query_is_embedded_once(hash_index, monkeypatch):
     again = s.search("kiểm thử tự động", top_k=3, method="dense")
     assert calls == ["kiểm thử tự động"]
     assert first and again and first[0].answer == s.search("kiểm thử tự động", top_k=3)[0].answer
+
+
+def test_questions_and_the_passage_headings_are_never_the_answer():
+    text = ("BBT: Các giải pháp thử nghiệm gồm những gì?\n\n* Đối với nhóm thử nghiệm thứ nhất\n\n"
+            "– Thực hiện việc kiểm thử tự động đối với mọi thay đổi của phần mềm giả định.")
+    spans = _spans(text)
+    assert len(spans) == 3
+    heads = ["BBT: Các giải pháp thử nghiệm gồm những gì?", "* Đối với nhóm thử nghiệm thứ nhất"]
+    marked = A.answers("giải pháp đối với nhóm thử nghiệm thứ nhất", [text], [(spans, _sims([0.95, 0.93, 0.80]))],
+                       headings=[heads])[0]
+    assert [text[m["start"]:m["end"]] for m in marked] == [
+        "– Thực hiện việc kiểm thử tự động đối với mọi thay đổi của phần mềm giả định."]
+    lexical = A.answers("giải pháp thử nghiệm", [text], [(spans, None)], lexical_only=True, headings=[heads])[0]
+    assert all(not text[m["start"]:m["end"]].endswith("?") for m in lexical)

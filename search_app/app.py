@@ -220,7 +220,11 @@ def search_view(searcher: Searcher) -> None:
     st.query_params["q"] = query
     if cut:
         st.info(f"Câu hỏi quá dài nên chỉ dùng {len(query)} ký tự đầu.")
-    hits = searcher.search(query, top_k=top_k, filters=filters, method=method)
+    details: dict = {}
+    hits = searcher.search(query, top_k=top_k, filters=filters, method=method, details=details)
+    understood = details.get("dense_query")
+    if hits and understood and understood != query:  # the diacritics were put back: say how it was read
+        st.caption(f"Hiểu câu hỏi là: {code_span(understood)} (dấu thanh lấy từ các đoạn văn tìm được)")
     if not hits:
         st.info("Không tìm thấy đoạn văn nào phù hợp. Hãy thử từ khóa khác hoặc bỏ bớt bộ lọc.")
         return

@@ -243,8 +243,8 @@ class Searcher:
 
     # --- search stages --------------------------------------------------------------------------
 
-    def _retrieve(self, query: str, method: str, n: int, filters: Filters | None,
-                  timings: dict[str, float]) -> tuple[dict[int, float], dict[int, float], np.ndarray | None, float]:
+    def _retrieve(self, query: str, method: str, n: int, filters: Filters | None, timings: dict[str, float],
+                  details: dict[str, Any]) -> tuple[dict[int, float], dict[int, float], np.ndarray | None, float]:
         """Both rankings, the query vector and the keyword side's coverage of the query.
 
         The keyword side runs first: a query typed without diacritics gets them back from the
@@ -268,6 +268,9 @@ class Searcher:
                 dense_query = accents.restore(query, [r["text"] for r in top])
             timings["coverage"] = time.perf_counter() - t
         if method in ("hybrid", "dense"):
+            details["dense_query"] = dense_query
+            if method == "hybrid":
+                details["dense_weight"] = self.dense_weight(coverage, unaccented) if keyword else 1.0
             t = time.perf_counter()
             qv = self.embed_query(dense_query)
             timings["embed"] = time.perf_counter() - t
@@ -397,9 +400,12 @@ class Searcher:
         return hits
 
     def search(self, query: str, top_k: int = 10, filters: Filters | None = None,
-               method: str = DEFAULT_METHOD, timings: dict[str, float] | None = None) -> list[Hit]:
+               method: str = DEFAULT_METHOD, timings: dict[str, float] | None = None,
+               details: dict[str, Any] | None = None) -> list[Hit]:
         """The top_k passages for `query`, each with its answering sentence(s) marked where clear.
-        Pass a dict as `timings` to get each stage's seconds."""
+        Pass a dict as `timings` to get each stage's seconds, and one as `details` to learn how the
+        query was read: `dense_query` (the text embedded: the query, or the query with the
+        diacritics put back) and `dense_weight` (its share in the fusion; hybrid only)."""
         if method not in METHODS:
             raise QueryError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
         query, _ = clip_query(query)
@@ -407,7 +413,8 @@ class Searcher:
             return []
         timings = {} if timings is None else timings
         n = max(CANDIDATES, top_k * 3)
-        dense, keyword, qv, coverage = self._retrieve(query, method, n, filters, timings)
+        details = {} if details is None else details
+        dense, keyword, qv, coverage = self._retrieve(query, method, n, filters, timings, details)
         sentences: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if qv is not None and dense:
             dense = self._sentence_match(dense, self._sentences(qv, list(dense), sentences, timings))

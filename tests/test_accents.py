@@ -39,3 +39,13 @@ def test_an_unaccented_query_is_embedded_with_its_accents_back(hash_index, monke
     assert seen[-1] == "kiểm thử tự động"
     s.search("What are the responsibilities of the testing agency?", top_k=3)  # English: as typed
     assert seen[-1] == "What are the responsibilities of the testing agency?"
+
+
+def test_search_details_tell_how_the_query_was_read(hash_index):
+    s = Searcher(hash_index)
+    details = {}
+    s.search("kiem thu tu dong", top_k=3, details=details)
+    assert details["dense_query"] == "kiểm thử tự động" and 0 < details["dense_weight"] < 1
+    details = {}
+    s.search("What are the responsibilities of the testing agency?", top_k=3, details=details)
+    assert details["dense_query"].startswith("What") and details["dense_weight"] == 1.0

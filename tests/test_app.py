@@ -143,3 +143,12 @@ def test_the_answering_sentence_is_marked_in_the_hit_and_its_context(hash_index,
         import streamlit as st
 
         st.cache_resource.clear()
+
+
+def test_a_query_typed_without_diacritics_says_how_it_was_read(app):
+    app.text_input(key="q").input("kiem thu tu dong").run()
+    assert not app.exception
+    captions = [c.value for c in app.caption]
+    assert any("Hiểu câu hỏi là: `kiểm thử tự động`" in c for c in captions), captions
+    app.text_input(key="q").input("kiểm thử tự động").run()  # typed with accents: nothing to say
+    assert not any("Hiểu câu hỏi là" in c.value for c in app.caption)

@@ -31,16 +31,25 @@ SLACK = 0.06
 PAIR_SLACK = 0.01
 MAX_SHARE = 0.67
 MIN_LEXICAL = 0.5
-# Words that carry no content for matching a sentence (display and answers only; retrieval keeps them).
-_STOP = {fold(w) for w in (
+# Function words of questions: no content for choosing a sentence (retrieval keeps them; the page's
+# highlighting has its own, shorter list of words not worth marking). An accented query word is
+# compared as written ("tự" in "tự động" is content, "từ" is not); an unaccented one folded.
+FUNCTION_WORDS = frozenset((
     "và", "của", "các", "là", "có", "cho", "với", "trong", "những", "này", "để", "đã", "về", "được", "một",
     "nào", "gì", "ra", "sao", "thế", "như", "không", "hay", "hoặc", "thì", "mà", "theo", "từ", "đến", "tại",
     "the", "of", "and", "to", "in", "a", "an", "for", "on", "is", "are", "what", "does", "do", "how", "which",
-    "did", "will", "be", "by", "with", "that", "this", "at", "as", "it")}
+    "did", "will", "be", "by", "with", "that", "this", "at", "as", "it"))
+_FOLDED_FUNCTION_WORDS = frozenset(map(fold, FUNCTION_WORDS))
 
 
 def content_terms(query: str) -> set[str]:
-    return {f for f in map(fold_token, syllables(query)) if f not in _STOP}
+    """The query's content words, folded."""
+    out = set()
+    for word in syllables(query):
+        folded = fold_token(word)
+        if word not in FUNCTION_WORDS and (word != folded or folded not in _FOLDED_FUNCTION_WORDS):
+            out.add(folded)
+    return out
 
 
 def lexical_share(terms: set[str], text: str) -> float:

@@ -10,10 +10,10 @@ and Milvus.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import unicodedata
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ DEFAULT_METHOD = "hybrid"
 MAX_QUERY_CHARS = 1000
 CANDIDATES = 100  # per retriever, before fusion
 QUERY_CACHE = 256  # query vectors kept (see Searcher.embed_query)
-WORDS_CACHE = 4096  # passages whose folded words are kept (see Searcher.coverage)
+WORDS_CACHE = 4096  # passages whose folded words are kept (see folded_words)
 NUMBER_DOC_PASSAGES = 3  # passages of the named document put first when a query names a number
 
 # How the two rankings are fused, chosen on the tuning half of ALQAC (README, "Evaluation"):
@@ -113,6 +113,13 @@ class Hit:
         return {k: d[k] for k in HIT_FIELDS}
 
 
+@functools.lru_cache(maxsize=WORDS_CACHE)
+def folded_words(text: str) -> frozenset[str]:
+    """The folded words of a passage, kept for the last few thousand passages: the same passages
+    come back at the top of the keyword ranking for many queries."""
+    return frozenset(map(fold_token, syllables(text)))
+
+
 def is_unaccented(query: str) -> bool:
     """True when the query has letters and not one diacritic (nor đ): typed without accents. An
     English query is unaccented too; its low coverage sends it to the dense side all the same."""
@@ -147,11 +154,8 @@ class Searcher:
                                 f"{self.backend.manifest['dimension']}-d")
         self._refresh_lock = threading.Lock()
         # The page runs the search again on every click (an expander, a download): the query's
-        # vector is kept for the last QUERY_CACHE queries instead of embedded again each time.
-        self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._query_cache = query_cache  # 0 in benchmarks: every search pays for its embedding
-        self._words: OrderedDict[tuple[int, int], frozenset[str]] = OrderedDict()
-        self._query_lock = threading.Lock()
+        # vector is kept for the last `query_cache` queries (0 in benchmarks: every search pays).
+        self._query_vector = functools.lru_cache(maxsize=query_cache)(self._embed_uncached)
         self._graph: RelationGraph | None = None
         self._graph_lock = threading.Lock()
 
@@ -161,28 +165,20 @@ class Searcher:
     def manifest(self) -> dict[str, Any]:
         return self.backend.manifest
 
-    def _embedder(self) -> Embedder:
-        """The embedder of the published index's model, looked up per search so that a refresh to
-        an index of another model can never pair the new vectors with the old model."""
-        model = self.backend.manifest["model"]
+    def _embedder(self, model: str | None = None) -> Embedder:
+        """The embedder of `model`, by default the published index's, looked up per search so that a
+        refresh to an index of another model can never pair the new vectors with the old model."""
+        model = model or self.backend.manifest["model"]
         if self._given is not None and canonical_name(self._given.name) == model:
             return self._given
         return get_embedder(model)
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's vector from the published index's model (cached per model and query)."""
-        emb = self._embedder()
-        key = (emb.name, query)
-        with self._query_lock:
-            if key in self._query_vectors:
-                self._query_vectors.move_to_end(key)
-                return self._query_vectors[key]
-        vector = emb.embed_query(query)
-        with self._query_lock:
-            self._query_vectors[key] = vector
-            while len(self._query_vectors) > self._query_cache:
-                self._query_vectors.popitem(last=False)
-        return vector
+        return self._query_vector(self.backend.manifest["model"], query)
+
+    def _embed_uncached(self, model: str, query: str) -> np.ndarray:
+        return self._embedder(model).embed_query(query)
 
     def refresh(self) -> bool:
         """Switch to a newer published index if there is one. True when it switched."""
@@ -245,7 +241,8 @@ class Searcher:
 
     def _retrieve(self, query: str, method: str, n: int, filters: Filters | None, timings: dict[str, float],
                   details: dict[str, Any]) -> tuple[dict[int, float], dict[int, float], np.ndarray | None, float]:
-        """Both rankings, the query vector and the keyword side's coverage of the query.
+        """Both rankings, the query vector and the dense side's weight in the fusion (from how much of
+        the query the keyword side covers, and whether it was typed without diacritics).
 
         The keyword side runs first: a query typed without diacritics gets them back from the
         passages it found (accents.py) before it is embedded, since the model cannot read it bare.
@@ -253,7 +250,7 @@ class Searcher:
         dense: dict[int, float] = {}
         keyword: dict[int, float] = {}
         qv = None
-        coverage = 0.0
+        coverage, weight = 0.0, 1.0
         unaccented = is_unaccented(query)
         if method in ("hybrid", "keyword") or (method == "dense" and unaccented):
             t = time.perf_counter()
@@ -270,7 +267,7 @@ class Searcher:
         if method in ("hybrid", "dense"):
             details["dense_query"] = dense_query
             if method == "hybrid":
-                details["dense_weight"] = self.dense_weight(coverage, unaccented) if keyword else 1.0
+                details["dense_weight"] = weight = self.dense_weight(coverage, unaccented) if keyword else 1.0
             t = time.perf_counter()
             qv = self.embed_query(dense_query)
             timings["embed"] = time.perf_counter() - t
@@ -279,7 +276,7 @@ class Searcher:
             timings["vector"] = time.perf_counter() - t
         if method == "dense":
             keyword = {}  # read only to put the accents back
-        return dense, keyword, qv, coverage
+        return dense, keyword, qv, weight
 
     def _sentences(self, qv: np.ndarray, pids: list[int], cache: dict[int, tuple[np.ndarray, np.ndarray]],
                    timings: dict[str, float]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -317,24 +314,8 @@ class Searcher:
             return 0.0
         seen: set[str] = set()
         for row in rows:
-            seen |= self._folded_words(row["pid"], row["text"])
+            seen |= folded_words(row["text"])
         return len(terms & seen) / len(terms)
-
-    def _folded_words(self, pid: int, text: str) -> frozenset[str]:
-        """The folded words of a passage, kept for the last few thousand passages: the same passages
-        come back at the top of the keyword ranking for many queries."""
-        key = (pid, hash(text))  # an update may give a pid new text
-        with self._query_lock:
-            words = self._words.get(key)
-            if words is not None:
-                self._words.move_to_end(key)
-                return words
-        words = frozenset(map(fold_token, syllables(text)))
-        with self._query_lock:
-            self._words[key] = words
-            while len(self._words) > WORDS_CACHE:
-                self._words.popitem(last=False)
-        return words
 
     @staticmethod
     def dense_weight(coverage: float, unaccented: bool = False) -> float:
@@ -343,15 +324,16 @@ class Searcher:
         low = (COVERAGE_HIGH - coverage) / (COVERAGE_HIGH - COVERAGE_LOW)
         return base + (1 - base) * min(1.0, max(0.0, low))
 
-    def _fuse(self, query: str, method: str, dense: dict[int, float], keyword: dict[int, float],
-              coverage: float, timings: dict[str, float]) -> list[tuple[int, float]]:
+    @staticmethod
+    def _fuse(method: str, dense: dict[int, float], keyword: dict[int, float],
+              dense_weight: float, timings: dict[str, float]) -> list[tuple[int, float]]:
         t = time.perf_counter()
         if method == "dense":
             scores = dense
         elif method == "keyword":
             scores = keyword
         else:
-            scores = fusion.weighted(dense, keyword, self.dense_weight(coverage, is_unaccented(query)))
+            scores = fusion.weighted(dense, keyword, dense_weight)
         timings["fusion"] = time.perf_counter() - t
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
@@ -414,11 +396,11 @@ class Searcher:
         timings = {} if timings is None else timings
         n = max(CANDIDATES, top_k * 3)
         details = {} if details is None else details
-        dense, keyword, qv, coverage = self._retrieve(query, method, n, filters, timings, details)
+        dense, keyword, qv, dense_weight = self._retrieve(query, method, n, filters, timings, details)
         sentences: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if qv is not None and dense:
             dense = self._sentence_match(dense, self._sentences(qv, list(dense), sentences, timings))
-        ranked = self._fuse(query, method, dense, keyword, coverage, timings)
+        ranked = self._fuse(method, dense, keyword, dense_weight, timings)
         # A reranker would go here: it sees `ranked` (pid, score) and reorders the head.
         ranked = self._number_first(query, ranked, filters)[:top_k]
         t = time.perf_counter()

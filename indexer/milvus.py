@@ -133,7 +133,8 @@ T = TypeVar("T")
 
 # pymilvus pings every 10 s, also on idle connections; the Lite server accepts a ping only every
 # 5 minutes and answers more with GOAWAY "too_many_pings" (an error line on stderr, then a
-# reconnect). A loopback connection needs no keepalive: ping rarely, and never while idle.
+# reconnect). Ping rarely, and never while idle: a loopback connection needs no keepalive, and a
+# connection to a cluster that died while idle is reopened by pymilvus on the next call.
 LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 600_000, "grpc.keepalive_permit_without_calls": False}
 
 
@@ -646,8 +647,11 @@ class MilvusBackend:
         uri = config.get("uri")
         url = uri or ensure_lite_server(index_dir)
         token = os.environ.get("VNSEARCH_MILVUS_TOKEN", "") if uri else ""
+        # The keepalive settings go to every server: a Milvus Lite server reached by URI (a shared one,
+        # as in the tests) answers pymilvus's default 10 s pings with GOAWAY "too_many_pings" after an
+        # idle spell, and a cluster is as well served by a 10-minute keepalive.
         return MilvusClient(uri=url, token=token, db_name=config.get("db_name", ""),
-                            grpc_options=LITE_GRPC_OPTIONS if uri is None else {}), url
+                            grpc_options=LITE_GRPC_OPTIONS), url
 
     @classmethod
     def open(cls, index_dir: Path | str, config: dict[str, Any]) -> MilvusBackend:

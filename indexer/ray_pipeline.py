@@ -125,8 +125,17 @@ def init_ray(address: str | None, num_cpus: int | None = None) -> None:
     if ray.is_initialized():
         return
     if address in (None, "local"):
-        ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
+        for attempt in range(2):
+            try:
+                ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False,
+                         configure_logging=False)
+                return
+            except Exception as e:
+                # Ray gives its raylet a fixed 30 s to register; on a loaded 2-core machine it
+                # sometimes needs longer. A second start then succeeds.
+                if attempt or "timed out during startup" not in str(e):
+                    raise
+                ray.shutdown()
     else:
         ray.init(address=address, log_to_driver=False, configure_logging=False)
 

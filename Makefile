@@ -35,7 +35,7 @@ index: venv
 # HOST=0.0.0.0 serves other machines too; see "Serving a team" in the README before doing so.
 run: index
 	@bash scripts/system-deps.sh --run
-	VNSEARCH_INDEX=$(INDEX) VNSEARCH_CORPUS=$(CORPUS) $(BIN)/streamlit run search_app/app.py \
+	VNSEARCH_INDEX=$(INDEX) VNSEARCH_CORPUS=$(CORPUS) $(BIN)/streamlit run search_app/page/app.py \
 		--server.address $(HOST) --server.port $(PORT) --server.maxUploadSize 50
 
 # System packages the tests need (chromium, fonts, tesseract + vie model): installed when root, else a

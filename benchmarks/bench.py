@@ -92,8 +92,8 @@ def run_measured(args: list[str]) -> tuple[int, float, float, str]:
 
 
 def indexing(files: list[Path], models: list[str], workdir: Path) -> list[dict[str, Any]]:
-    from indexer.embedded import EmbeddedBackend
-    from indexer.embedders import get_embedder
+    from indexer.embed import get_embedder
+    from indexer.store.embedded import EmbeddedBackend
 
     rows = []
     subset = workdir / "laws-subset"
@@ -114,7 +114,7 @@ def indexing(files: list[Path], models: list[str], workdir: Path) -> list[dict[s
         reader = EmbeddedBackend.open(index)
         docs = {d["doc_id"]: d for d in reader.documents()}
         rows_ = [r for d in docs for r in reader.doc_passages(d)]
-        from indexer.pipeline import embed_text
+        from indexer.embed.cache import embed_text
         from indexer.records import Document, Passage
 
         texts = [embed_text(Document(doc_id=r["doc_id"], title=docs[r["doc_id"]]["title"], text=""),
@@ -134,7 +134,7 @@ def indexing(files: list[Path], models: list[str], workdir: Path) -> list[dict[s
 
 def ceiling(model: str, sample_texts: list[str]) -> dict[str, Any]:
     """Tokens/s of the embedder on one long batch of ~500-token texts: the compute limit."""
-    from indexer.embedders import get_embedder
+    from indexer.embed import get_embedder
 
     emb = get_embedder(model)
     long_text = " ".join(sample_texts)
@@ -158,7 +158,7 @@ class _TimingOnly:
     in minutes with the `hash` embedder instead of hours with e5-small), never the quality."""
 
     def __init__(self, name: str, model: str = "e5-small") -> None:
-        from indexer.embedders import get_embedder
+        from indexer.embed import get_embedder
 
         self._inner = get_embedder(model)
         self.name, self.dimension = name, self._inner.dimension
@@ -174,8 +174,8 @@ class _TimingOnly:
 
 
 def latency(index: Path, queries: list[str], warmup: int = 10, query_model: str | None = None) -> dict[str, Any]:
-    from indexer.backend import open_backend
-    from search_app.searcher import Searcher
+    from indexer.store import open_backend
+    from search_app.core.searcher import Searcher
 
     embedder = None
     if query_model:
@@ -211,7 +211,7 @@ def cold_start(index: Path) -> dict[str, Any]:
     """Load the index in a fresh process (as the app does on start) and answer one query."""
     code = (
         "import time, json; t0 = time.perf_counter()\n"
-        "from search_app.searcher import Searcher\n"
+        "from search_app.core.searcher import Searcher\n"
         f"t1 = time.perf_counter(); s = Searcher({str(index)!r}); t2 = time.perf_counter()\n"
         "s.search('quyền và nghĩa vụ của công dân', 10); t3 = time.perf_counter()\n"
         "print(json.dumps({'import_s': t1 - t0, 'load_s': t2 - t1, 'first_query_s': t3 - t2}))\n"
@@ -248,7 +248,7 @@ SWEEP = {"ivf": ("nprobe", (8, 16, 24, 48, 96)), "hnsw": ("efSearch", (32, 64, 9
 def ann_table(vectors: np.ndarray, queries: np.ndarray, kinds: list[str], label: str) -> list[dict[str, Any]]:
     """Latency and recall@10 against exact search, for each index type and a sweep of its
     search-time parameter (the product's default is one of the swept values)."""
-    from indexer import vectors as vi
+    from indexer.store import vectors as vi
 
     flat, fparams = vi.build(vectors, "flat")
     exact_ids = [vi.search(flat, fparams, q, 10)[1][0] for q in queries]
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     full_index = args.laws_index
     if args.full and not (full_index / "CURRENT").exists():
         print(f"Indexing all laws into {full_index} …", file=sys.stderr)
-        from indexer.pipeline import build
+        from indexer.pipeline.build import build
 
         build([args.laws], full_index, model="e5-small", progress=True, incremental=True)
     latency_indexes = [Path(r["index"]) for r in result["indexing"] if r.get("model") == "e5-small" and "index" in r]
@@ -368,8 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     result["cold_start"] = [cold_start(ix) for ix in latency_indexes]
 
     print("Measuring vector search at scale …", file=sys.stderr)
-    from indexer.embedded import EmbeddedBackend
-    from indexer.embedders import get_embedder
+    from indexer.embed import get_embedder
+    from indexer.store.embedded import EmbeddedBackend
 
     base_index = full_index if (full_index / "CURRENT").exists() else latency_indexes[0]
     reader = EmbeddedBackend.open(base_index)

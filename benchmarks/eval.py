@@ -28,10 +28,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from indexer.embedders import DEFAULT_MODEL, canonical_name
-from indexer.pipeline import build
-from indexer.text import fold
-from search_app.searcher import METHODS, Searcher
+from indexer.embed import DEFAULT_MODEL, canonical_name
+from indexer.pipeline.build import build
+from indexer.text.normalise import fold
+from search_app.core.searcher import METHODS, Searcher
 
 KS = (1, 5, 10)
 

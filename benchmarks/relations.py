@@ -22,8 +22,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from indexer.backend import open_backend
-from search_app.relations import STATUSES, RelationGraph
+from indexer.store import open_backend
+from search_app.core.relations import STATUSES, RelationGraph
 
 SAMPLE = Path(__file__).with_name("relations_sample.jsonl")
 # Relations per type in the sample (50 in all) and statuses per status (30 in all).

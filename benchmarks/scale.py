@@ -77,7 +77,7 @@ def _timed_build(args: list[str]) -> dict[str, Any]:
 
 
 def alqac_backends(queries_n: int, vectors_from: Path | None) -> dict[str, Any]:
-    from search_app.searcher import Searcher
+    from search_app.core.searcher import Searcher
 
     split = WORK / "alqac-split"
     files = split_alqac(ALQAC, split)
@@ -114,7 +114,7 @@ def alqac_backends(queries_n: int, vectors_from: Path | None) -> dict[str, Any]:
         target.write_text(original, encoding="utf-8")
         for _name, ix in (("embedded", embedded), ("milvus", milvus_ix)):
             _timed_build(["update", str(split), "--index", str(ix)])
-    from indexer import milvus
+    from indexer.store import milvus
 
     milvus.stop_lite_server(milvus_ix)
     return out
@@ -122,7 +122,7 @@ def alqac_backends(queries_n: int, vectors_from: Path | None) -> dict[str, Any]:
 
 def latency_only(queries_n: int) -> dict[str, Any]:
     """Query latency on the two ALQAC indexes an earlier `alqac` run left in .cache/scale."""
-    from search_app.searcher import Searcher
+    from search_app.core.searcher import Searcher
 
     queries, _qrels = _read_beir(ALQAC)
     texts = [q["text"] for q in queries][:queries_n]
@@ -131,7 +131,7 @@ def latency_only(queries_n: int) -> dict[str, Any]:
         s = Searcher(WORK / f"alqac-{name}", query_cache=0)
         out[name] = {m: _latency(s, texts, m) for m in ("hybrid", "dense", "keyword")}
         s.close()
-    from indexer import milvus
+    from indexer.store import milvus
 
     milvus.stop_lite_server(WORK / "alqac-milvus")
     return out

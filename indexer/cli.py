@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .backend import BACKENDS, DEFAULT_INDEX, IndexFormatError, IndexNotFound, open_backend, read_config
-from .embedders import DEFAULT_MODEL
-from .pipeline import DEFAULT_CORPUS, build
-from .vectors import FLAT_MAX, KINDS
+from indexer.embed import DEFAULT_MODEL
+from indexer.pipeline.build import build
+from indexer.pipeline.stages import DEFAULT_CORPUS
+from indexer.store import BACKENDS, open_backend
+from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound, read_config
+from indexer.store.vectors import FLAT_MAX, KINDS
 
 
 def _published(index: Path) -> dict[str, Any] | None:
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _milvus_lite(args: argparse.Namespace) -> int:
-    from . import milvus
+    from indexer.store import milvus
 
     if read_config(args.index).get("backend") != "milvus" or read_config(args.index).get("uri"):
         print(f"error: {args.index} is not an index kept in Milvus Lite", file=sys.stderr)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import numpy as np
+
+from indexer.text.references import Reference
 
 SECTION_SEPARATOR = " › "
 
@@ -57,3 +62,69 @@ class Passage:
     @property
     def section_label(self) -> str:
         return section_label(self.section)
+
+
+def passage_id(doc_id: str, ordinal: int) -> int:
+    """A stable id for passage `ordinal` of `doc_id`: the same on every backend and every rebuild."""
+    digest = hashlib.blake2b(f"{doc_id}\x00{ordinal}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1  # 63 bits: a positive signed int64 (Milvus INT64, SQLite)
+
+
+def doc_year(date: str | None) -> int | None:
+    """The year of an ISO date, parsed in one place for filters on every backend."""
+    return int(date[:4]) if date and date[:4].isdigit() else None
+
+
+@dataclass
+class Filters:
+    """What a user restricts a search to; each backend translates it (mask or filter expression)."""
+
+    doc_types: set[str] | None = None
+    issuers: set[str] | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    doc_ids: set[str] | None = None
+    # Documents to leave out: "Chỉ văn bản còn hiệu lực" passes the repealed ones (search_app/core/relations.py).
+    exclude_doc_ids: set[str] | None = None
+
+    def active(self) -> bool:
+        return any(v not in (None, set()) for v in asdict(self).values())
+
+    def accepts(self, doc: dict[str, Any]) -> bool:
+        if self.doc_types and doc.get("doc_type") not in self.doc_types:
+            return False
+        if self.issuers and doc.get("issuer") not in self.issuers:
+            return False
+        if self.doc_ids and doc.get("doc_id") not in self.doc_ids:
+            return False
+        if self.exclude_doc_ids and doc.get("doc_id") in self.exclude_doc_ids:
+            return False
+        if self.year_from is not None or self.year_to is not None:
+            year = doc_year(doc.get("date"))
+            if year is None:
+                return False
+            if self.year_from is not None and year < self.year_from:
+                return False
+            if self.year_to is not None and year > self.year_to:
+                return False
+        return True
+
+
+@dataclass
+class DocumentRecords:
+    """One document and everything derived from it, as the pipeline hands it to a Writer."""
+
+    doc: Document
+    passages: list[Passage]
+    pids: list[int]
+    embed_texts: list[str]  # what the model saw (title + section + text); also the keyword text
+    embed_hashes: list[str]
+    vectors: np.ndarray  # (len(passages), dim), L2-normalised float32
+    refs: list[list[Reference]]  # references found in each passage (own keys removed)
+    keys: list[tuple[str, str]] = field(default_factory=list)  # (key, label) the document is cited by
+    # The sentences of each passage as (start, end) offsets into the passage text (indexer/text/sentences.py),
+    # and one vector per sentence, flattened in passage order: the answer finder and the finer semantic
+    # match read them. `sentence_hashes` key the embedding cache like `embed_hashes`.
+    sentences: list[list[tuple[int, int]]] = field(default_factory=list)
+    sentence_hashes: list[str] = field(default_factory=list)
+    sentence_vectors: np.ndarray | None = None  # (sum of len(sentences[i]), dim), L2-normalised float32

@@ -1,6 +1,6 @@
 import signal
 
-from .cli import main
+from search_app.cli import main
 
 # Piping into `head` should end quietly, not with a BrokenPipeError traceback.
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)

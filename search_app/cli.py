@@ -7,10 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from indexer.backend import DEFAULT_INDEX, IndexFormatError, IndexNotFound
-
-from .relations import STATUS_LABELS
-from .searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
+from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
+from search_app.core.relations import STATUS_LABELS
+from search_app.core.searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
 
 
 def _filters(args: argparse.Namespace, searcher: Searcher | None = None) -> Filters | None:

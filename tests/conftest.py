@@ -99,7 +99,7 @@ def synthetic_corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def hash_index(synthetic_corpus: Path, tmp_path: Path) -> Path:
-    from indexer.pipeline import build
+    from indexer.pipeline.build import build
 
     index = tmp_path / "index"
     report = build([synthetic_corpus], index, model="hash", progress=False)

@@ -1,7 +1,7 @@
 """Diacritics put back on a query typed without them, from the passages its keyword side found."""
 
-from search_app import accents
-from search_app.searcher import Searcher, is_unaccented
+from search_app.core import accents
+from search_app.core.searcher import Searcher, is_unaccented
 
 
 def test_each_syllable_takes_the_form_the_passages_write():

@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from search_app import export
-from search_app.highlight import answer_spans, highlight, split_answer
-from search_app.searcher import HIT_FIELDS, Hit
+from search_app.core.searcher import HIT_FIELDS, Hit
+from search_app.page import export
+from search_app.page.render import answer_spans, highlight, split_answer
 
 FIRST = "Văn bản thử nghiệm số 999-NQ/TEST quy định việc kiểm thử."
 SECOND = "Câu trả lời thử nghiệm: kiểm thử tự động mỗi ngày."

@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from search_app import answers as A
-from search_app.searcher import COVERAGE_HIGH, COVERAGE_LOW, DENSE_WEIGHT, Searcher
+from search_app.core import answers as A
+from search_app.core.searcher import COVERAGE_HIGH, COVERAGE_LOW, DENSE_WEIGHT, Searcher
 
 TEXT = ("Văn bản thử nghiệm nêu ba nhiệm vụ. Thứ nhất, xây dựng kho dữ liệu thử nghiệm dùng chung. "
         "Thứ hai, đào tạo cán bộ thử nghiệm. Thứ ba, báo cáo kết quả hằng năm.")
 
 
 def _spans(text):
-    from indexer.sentences import sentence_spans
+    from indexer.text.sentences import sentence_spans
 
     return np.array(sentence_spans(text))
 

@@ -2,13 +2,13 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-APP = str(ROOT / "search_app" / "app.py")
+APP = str(ROOT / "search_app" / "page" / "app.py")
 
 
 @pytest.fixture
 def app(hash_index, monkeypatch):
     monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
-    import search_app.app  # noqa: F401  (module import for cache clearing below)
+    import search_app.page.app  # noqa: F401  (module import for cache clearing below)
 
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
@@ -89,7 +89,7 @@ def test_markup_in_titles_metadata_and_queries_renders_as_text(tmp_path, monkeyp
 
     from conftest import write
 
-    from indexer.pipeline import build
+    from indexer.pipeline.build import build
 
     corpus = tmp_path / "c"
     write(corpus / "x.txt", "Văn bản thử nghiệm về mã độc trong tiêu đề và siêu dữ liệu.")
@@ -113,7 +113,7 @@ def test_markup_in_titles_metadata_and_queries_renders_as_text(tmp_path, monkeyp
 
 def test_the_answering_sentence_is_marked_in_the_hit_and_its_context(hash_index, monkeypatch):
     # The answer is set here rather than by the search core, so that this checks the page alone.
-    from search_app.searcher import Searcher
+    from search_app.core.searcher import Searcher
 
     search = Searcher.search
 

@@ -19,16 +19,18 @@ import numpy as np
 import pytest
 from conftest import ROOT, write
 
-from indexer.backend import Filters, open_backend, read_config
-from indexer.pipeline import build
-from search_app.searcher import HIT_FIELDS, Searcher
+from indexer.pipeline.build import build
+from indexer.records import Filters
+from indexer.store import open_backend
+from indexer.store.base import read_config
+from search_app.core.searcher import HIT_FIELDS, Searcher
 
 BACKENDS = ["embedded", "milvus"]
 
 
 @pytest.fixture(scope="session")
 def milvus_uri(tmp_path_factory) -> str:
-    from indexer import milvus
+    from indexer.store import milvus
 
     home = tmp_path_factory.mktemp("milvus-server")
     uri = milvus.ensure_lite_server(home)
@@ -129,7 +131,7 @@ def test_app_serves_the_index(backend_index, monkeypatch):
 
     _kind, index = backend_index
     monkeypatch.setenv("VNSEARCH_INDEX", str(index))
-    at = AppTest.from_file(str(ROOT / "search_app" / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "search_app" / "page" / "app.py"), default_timeout=60)
     at.run()
     at.text_input(key="q").input("kiem thu tu dong").run()
     assert not at.exception
@@ -172,7 +174,7 @@ def test_ray_pipeline_builds_the_same_index_as_the_local_loop(kind, synthetic_co
 
 
 def _embed_hashes(backend, doc_ids: list[str]) -> list[str]:
-    from indexer.pipeline import embed_hash, embed_text
+    from indexer.embed.cache import embed_hash, embed_text
     from indexer.records import Document, Passage
 
     out = []

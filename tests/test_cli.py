@@ -4,7 +4,7 @@ import sys
 
 from conftest import ROOT
 
-from search_app.searcher import HIT_FIELDS
+from search_app.core.searcher import HIT_FIELDS
 
 
 def run(*args, check=True):

@@ -1,6 +1,6 @@
 import pytest
 
-from indexer.docnumbers import find_numbers, number_key, parse_number
+from indexer.text.docnumbers import find_numbers, number_key, parse_number
 
 
 @pytest.mark.parametrize("text,key,shape", [

@@ -6,8 +6,8 @@ import pytest
 from conftest import ROOT
 
 from benchmarks.eval import evaluate_gold
-from indexer.pipeline import build
-from search_app.searcher import Searcher
+from indexer.pipeline.build import build
+from search_app.core.searcher import Searcher
 
 pytestmark = pytest.mark.slow
 

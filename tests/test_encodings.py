@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from indexer.legacy_encodings import encode_legacy, to_unicode
+from indexer.text.encodings import encode_legacy, to_unicode
 
 SENTENCE = (
     "Văn bản thử nghiệm: Đảng bộ tỉnh thử nghiệm họp về quy hoạch, kiểm tra việc thực hiện nghị quyết "
@@ -150,8 +150,8 @@ def test_unknown_encoding_is_rejected() -> None:
 
 
 def test_legacy_files_are_converted_and_the_summary_says_so(tmp_path):
-    from indexer.embedded import EmbeddedBackend
-    from indexer.pipeline import build
+    from indexer.pipeline.build import build
+    from indexer.store.embedded import EmbeddedBackend
 
     text = "Văn bản thử nghiệm: tại đây Đảng bộ tỉnh thử nghiệm họp về quy hoạch và kiểm tra việc thực hiện."
     corpus = tmp_path / "c"

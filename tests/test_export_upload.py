@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from search_app import export
-from search_app.searcher import HIT_FIELDS, Searcher
-from search_app.uploads import UploadError, check_content, safe_name, save_upload
+from search_app.core.searcher import HIT_FIELDS, Searcher
+from search_app.page import export
+from search_app.page.uploads import UploadError, check_content, safe_name, save_upload
 
 
 def test_exports_carry_text_and_citation(hash_index):

@@ -1,4 +1,4 @@
-from search_app.fusion import top, weighted
+from search_app.core.fusion import top, weighted
 
 
 def test_weighted_fusion_normalises_each_list():

@@ -1,13 +1,13 @@
 import pytest
 from conftest import write
 
-from indexer.embedded import EmbeddedBackend, current_generation, read_manifest
-from indexer.pipeline import build
-from search_app.searcher import Filters, ModelMismatch, Searcher
+from indexer.pipeline.build import build
+from indexer.store.embedded import EmbeddedBackend, current_generation
+from search_app.core.searcher import Filters, ModelMismatch, Searcher
 
 
 def test_round_trip_documents_passages_and_manifest(hash_index):
-    m = read_manifest(hash_index)
+    m = EmbeddedBackend.open(hash_index).manifest
     assert m["model"] == "hash" and m["dimension"] == 384
     assert m["documents"] == 3 and m["passages"] > 3
     assert set(m["files"]) == {"luat-thu-nghiem.txt", "phong-van-thu-nghiem.txt", "xss.html"}

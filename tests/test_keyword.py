@@ -1,4 +1,4 @@
-from indexer.keyword import KeywordIndex, exact_tokens, folded_tokens
+from indexer.store.keyword import KeywordIndex, exact_tokens, folded_tokens
 
 PASSAGES = [
     "Văn bản thử nghiệm về quỹ đất của tỉnh.",

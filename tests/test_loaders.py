@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from conftest import write
 
-from indexer.loaders import LoadError, load_file
+from indexer.load import LoadError, load_file
 
 
 def _pdf(path: Path, font: Path, pages: list[str], password: str | None = None) -> Path:
@@ -133,7 +133,7 @@ def test_pdf_without_text_layer(tmp_path):
 
 
 def test_split_syllables_from_pdf_extraction_are_repaired_only_where_safe():
-    from indexer.loaders import repair_split_syllables
+    from indexer.load.pdf import repair_split_syllables
 
     assert repair_split_syllables("ĐIỀ U 5. HOÀ N THIỆ N QUYẾ T ĐỊNH") == "ĐIỀU 5. HOÀN THIỆN QUYẾT ĐỊNH"
     assert repair_split_syllables("Điề u khoản muố n") == "Điều khoản muốn"
@@ -150,13 +150,13 @@ def test_pdf_loader_applies_the_repair(tmp_path, font_path):
 def test_oversized_files_and_docx_zip_bombs_are_refused(tmp_path, monkeypatch):
     import zipfile
 
-    import indexer.loaders as loaders
+    from indexer.load import base, docx
 
-    monkeypatch.setattr(loaders, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(base, "MAX_FILE_BYTES", 1000)
     with pytest.raises(LoadError, match="over the"):
         load_file(write(tmp_path / "big.txt", "Văn bản thử nghiệm. " * 200))
-    monkeypatch.setattr(loaders, "MAX_FILE_BYTES", 50 * 1024 * 1024)
-    monkeypatch.setattr(loaders, "_DOCX_MAX_UNCOMPRESSED", 10 * 1024 * 1024)
+    monkeypatch.setattr(base, "MAX_FILE_BYTES", 50 * 1024 * 1024)
+    monkeypatch.setattr(docx, "_DOCX_MAX_UNCOMPRESSED", 10 * 1024 * 1024)
     bomb = tmp_path / "bomb.docx"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("word/document.xml", b"\0" * (20 * 1024 * 1024))  # compresses to a few KB
@@ -166,7 +166,7 @@ def test_oversized_files_and_docx_zip_bombs_are_refused(tmp_path, monkeypatch):
 
 
 def test_a_loose_markdown_list_keeps_each_number_on_its_item(tmp_path):
-    from indexer.loaders import load_file
+    from indexer.load import load_file
 
     md = tmp_path / "van-ban-thu-nghiem.md"
     md.write_text("# Văn bản thử nghiệm\n\nI. MỤC TIÊU THỬ NGHIỆM\n\n1. Nhiệm vụ thử nghiệm thứ nhất.\n\n"

@@ -2,8 +2,8 @@ import json
 
 from conftest import LAW_FIXTURE, write
 
-from indexer import metadata
-from indexer.text import clean_text
+from indexer.load import metadata
+from indexer.text.normalise import clean_text
 
 
 def test_header_detection_of_a_law():

@@ -29,22 +29,16 @@ import pytest
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from indexer.backend import DocumentRecords, Filters, open_backend, passage_id  # noqa: E402
-from indexer.docnumbers import number_key  # noqa: E402
-from indexer.embedders import HashEmbedder  # noqa: E402
-from indexer.keyword import KeywordIndex  # noqa: E402
-from indexer.milvus import (  # noqa: E402
-    LITE_STATE,
-    MilvusBackend,
-    ensure_lite_server,
-    filter_expr,
-    keyword_field,
-    lit,
-    stop_lite_server,
-)
-from indexer.records import Document, PageSpan  # noqa: E402
-from indexer.references import find_references  # noqa: E402
-from indexer.splitter import split_document  # noqa: E402
+from indexer.embed.hashing import HashEmbedder  # noqa: E402
+from indexer.records import Document, DocumentRecords, Filters, PageSpan, passage_id  # noqa: E402
+from indexer.split import split_document  # noqa: E402
+from indexer.store import open_backend  # noqa: E402
+from indexer.store.keyword import KeywordIndex  # noqa: E402
+from indexer.store.milvus import MilvusBackend, ensure_lite_server, stop_lite_server  # noqa: E402
+from indexer.store.milvus.common import LITE_STATE  # noqa: E402
+from indexer.store.milvus.expressions import filter_expr, keyword_field, lit  # noqa: E402
+from indexer.text.docnumbers import number_key  # noqa: E402
+from indexer.text.references import find_references  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EMB = HashEmbedder(64)
@@ -65,7 +59,7 @@ _SENTENCE = re.compile(r"[^.!?;\n]*\w[^.!?;\n]*[.!?;]?")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """A simple stand-in for indexer/sentences.py: pieces ending at . ! ? ; or a line break, trimmed."""
+    """A simple stand-in for indexer/text/sentences.py: pieces ending at . ! ? ; or a line break, trimmed."""
     out = []
     for m in _SENTENCE.finditer(text):
         s, e = m.span()
@@ -225,7 +219,7 @@ def test_two_processes_share_a_lite_index(lite: SimpleNamespace) -> None:
         publish(backend, corpus()[:2])
         script = textwrap.dedent(f"""
             import json
-            from indexer.backend import open_backend
+            from indexer.store import open_backend
             b = open_backend({str(lite.dir)!r})
             print(json.dumps({{"url": b.url, "docs": [d["doc_id"] for d in b.documents()],
                                "hit": list(b.keyword("quy hoach vung thu nghiem", 1)),
@@ -500,7 +494,7 @@ def test_a_killed_writer_leaves_the_index_as_it_was(make) -> None:
         import json, os, signal, sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_milvus_backend import records
-        from indexer.milvus import MilvusBackend
+        from indexer.store.milvus import MilvusBackend
         config = json.loads(open({str(b.index_dir / 'backend.json')!r}).read())
         backend = MilvusBackend.create({str(b.index_dir)!r}, config)
         w = backend.begin(full=False)
@@ -585,9 +579,9 @@ def test_full_rebuild_switches_collection_sets(make) -> None:
 
 def test_update_of_many_files_collects_at_once(make, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past HIDDEN_GC_NOW replaced files the old rows go at publish, so readers' filters stay short."""
-    import indexer.milvus as milvus
+    import indexer.store.milvus as milvus
 
-    monkeypatch.setattr(milvus, "HIDDEN_GC_NOW", 2)
+    monkeypatch.setattr(milvus.writer, "HIDDEN_GC_NOW", 2)
     b = make()
     first = [records(f"v{i}", f"Văn bản thử nghiệm số {i}, phiên bản đầu.", f"v{i}.txt") for i in range(4)]
     publish(b, first)
@@ -600,7 +594,7 @@ def test_update_of_many_files_collects_at_once(make, monkeypatch: pytest.MonkeyP
 
 
 def test_open_without_an_index(tmp_path: Path, lite: SimpleNamespace) -> None:
-    from indexer.backend import IndexNotFound
+    from indexer.store.base import IndexNotFound
 
     with pytest.raises(IndexNotFound):
         MilvusBackend.open(tmp_path / "none", {"backend": "milvus", "uri": None, "prefix": "vn_none"})
@@ -649,7 +643,7 @@ def test_a_garbage_collection_cut_short_is_harmless(make) -> None:
 def test_a_writer_killed_after_the_switch_is_finished_by_the_next(make, monkeypatch: pytest.MonkeyPatch) -> None:
     """Killed right after the pointer switch (no garbage collection): the new version is whole, the
     next writer drops the old collection set and the replaced rows."""
-    import indexer.milvus as milvus
+    import indexer.store.milvus as milvus
 
     b = make()
     publish(b, [records("a", "Văn bản thử nghiệm thứ nhất.", "a.txt")])
@@ -724,7 +718,7 @@ def test_sentences_are_stored_and_read_back_exactly(make) -> None:
 def test_sentence_scores_are_computed_inside_milvus(make, monkeypatch: pytest.MonkeyPatch) -> None:
     """`sentence_scores` is a filtered search on the sentences collection: no vector is read back, every
     sentence of every pid comes back (chunks that fill a search's limit are searched again, smaller)."""
-    import indexer.milvus as milvus
+    import indexer.store.milvus as milvus
 
     b = make()
     recs = corpus()
@@ -766,8 +760,8 @@ def test_sentence_scores_are_computed_inside_milvus(make, monkeypatch: pytest.Mo
     # Chunks whose sentences fill the search limit are split until they fit; a single passage with that
     # many sentences is scored from its vectors, read by a scan (the only path that reads vectors).
     big = max(expected, key=lambda p: len(expected[p][0]))
-    monkeypatch.setattr(milvus, "SENTENCE_SEARCH_PIDS", 7)
-    monkeypatch.setattr(milvus, "SENTENCE_SEARCH_LIMIT", len(expected[big][0]))
+    monkeypatch.setattr(milvus.reader, "SENTENCE_SEARCH_PIDS", 7)
+    monkeypatch.setattr(milvus.reader, "SENTENCE_SEARCH_LIMIT", len(expected[big][0]))
     reads.clear()
     same(b.sentence_scores(q, every), expected)
     assert reads == [["pid", "born", "k", "start", "end", "dense"]] * sum(
@@ -822,8 +816,8 @@ def test_an_update_replaces_sentences(make) -> None:
 def test_a_set_without_sentences_is_read_as_empty_and_refused(make, monkeypatch: pytest.MonkeyPatch) -> None:
     """A set written before the sentences collection existed (format 1): readable enough to rebuild from
     (passage vectors), refused by `open` with a clear message, and given the collection by a writer."""
-    import indexer.milvus as milvus
-    from indexer.backend import IndexFormatError
+    import indexer.store.milvus as milvus
+    from indexer.store.base import IndexFormatError
 
     b = make()
     a = records("a", "Văn bản thử nghiệm định dạng cũ. Nghị quyết số 999-NQ/TEST.", "a.txt")
@@ -837,7 +831,7 @@ def test_a_set_without_sentences_is_read_as_empty_and_refused(make, monkeypatch:
         (got,) = old.file_records("a.txt")
         assert got.sentences == [] and got.sentence_vectors is None and got.pids == a.pids
         with monkeypatch.context() as m:
-            m.setattr(milvus, "FORMAT_VERSION", 99)
+            m.setattr(milvus.reader, "FORMAT_VERSION", 99)
             with pytest.raises(IndexFormatError, match="rebuild it with python -m indexer update"):
                 MilvusBackend.open(b.index_dir, b.config)
         w = old.begin(full=False)  # recreates the missing collection in the live set

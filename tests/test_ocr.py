@@ -20,10 +20,9 @@ import pytest
 from conftest import FONT_CANDIDATES, write
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from indexer import ocr
-from indexer.loaders import LoadError, load_file
-from search_app.citation import OCR_NOTE, format_citation
-from search_app.originals import file_hash, original_file
+from indexer.load import LoadError, load_file, ocr
+from search_app.core.citation import OCR_NOTE, format_citation
+from search_app.page.originals import file_hash, original_file
 
 try:
     ENGINE: str | None = ocr.engine()
@@ -174,7 +173,7 @@ def test_character_accuracy_and_speed(scan):
 
 @pytest.fixture(scope="module")
 def scan_index(scan, tmp_path_factory):
-    from indexer.pipeline import build
+    from indexer.pipeline.build import build
 
     path, _doc, _seconds = scan
     index = tmp_path_factory.mktemp("scan-index") / "index"
@@ -184,7 +183,7 @@ def scan_index(scan, tmp_path_factory):
 
 @needs_tesseract
 def test_build_and_search_cite_the_scanned_page_as_recognised(scan_index):
-    from search_app.searcher import Searcher
+    from search_app.core.searcher import Searcher
 
     index, report = scan_index
     assert report.documents == 1 and not report.skipped
@@ -206,7 +205,7 @@ def test_page_warns_about_ocr_and_offers_the_original_at_its_page(scan_index, mo
 
     index, _report = scan_index
     monkeypatch.setenv("VNSEARCH_INDEX", str(index))
-    at = AppTest.from_file(str(ROOT / "search_app" / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "search_app" / "page" / "app.py"), default_timeout=60)
     try:
         at.run()
         at.text_input(key="q").input("kiểm thử nhận dạng").run()
@@ -240,7 +239,7 @@ def test_a_page_with_nothing_to_read_is_still_refused_with_a_reason(tmp_path):
 
 
 def test_missing_tesseract_skips_the_file_with_the_install_command(tmp_path, monkeypatch):
-    from indexer.pipeline import build
+    from indexer.pipeline.build import build
 
     monkeypatch.setattr(ocr.shutil, "which", lambda *_a, **_k: None)
     corpus = tmp_path / "corpus"
@@ -299,7 +298,7 @@ def test_citation_of_an_ocr_page_says_it_was_recognised_automatically():
 
 
 def _doc_for(path: Path, rel: str) -> dict:
-    from indexer.pipeline import file_hash as index_hash
+    from indexer.pipeline.stages import file_hash as index_hash
 
     return {"doc_id": rel, "path": rel, "file_hash": index_hash(path)}
 

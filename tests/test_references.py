@@ -7,9 +7,9 @@ import sys
 import pytest
 from conftest import ROOT
 
-from indexer.pipeline import build
-from indexer.references import find_references, reference_key
-from indexer.text import clean_text
+from indexer.pipeline.build import build
+from indexer.text.normalise import clean_text
+from indexer.text.references import find_references, reference_key
 
 
 def _sentence_with(path, needle: str) -> str:

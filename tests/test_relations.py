@@ -1,7 +1,7 @@
 """Typed relations, effective dates, validity, identity cards and official citations (issue #10).
 
 Three layers:
-- sentences: `indexer.relations` on visibly synthetic text ("Văn bản thử nghiệm", numbers such as
+- sentences: `indexer.text.relations` on visibly synthetic text ("Văn bản thử nghiệm", numbers such as
   991/2023/QH99 and 998-NQ/TEST), one fixture per relation type and per trap (amending laws listed
   inside a repeal, exceptions, quoted text, licences that expire, a law named without its number);
 - an index of synthetic documents (`relations_index`, parametrised by backend: both by
@@ -26,16 +26,16 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, write
 
-from indexer.backend import Filters
-from indexer.docnumbers import number_key
-from indexer.metadata import detect_header
-from indexer.pipeline import build
-from indexer.references import find_references
-from indexer.relations import analyse_document, effective_date, mention_identity, sentences
-from indexer.text import clean_text
-from search_app.citation import format_citation
-from search_app.relations import chain_dot, dot_escape
-from search_app.searcher import HIT_FIELDS, Searcher
+from indexer.load.metadata import detect_header
+from indexer.pipeline.build import build
+from indexer.records import Filters
+from indexer.text.docnumbers import number_key
+from indexer.text.normalise import clean_text
+from indexer.text.references import find_references
+from indexer.text.relations import analyse_document, effective_date, mention_identity, sentences
+from search_app.core.citation import format_citation
+from search_app.core.relations import chain_dot, dot_escape
+from search_app.core.searcher import HIT_FIELDS, Searcher
 
 BACKENDS = os.environ.get("VNSEARCH_RELATION_BACKENDS", "embedded,milvus").split(",")
 LAWS = "datasets/vietnamese-laws"
@@ -360,7 +360,7 @@ def relations_index(request, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp(f"relations-{request.param}")
     uri = None
     if request.param == "milvus":
-        from indexer import milvus
+        from indexer.store import milvus
 
         home = tmp_path_factory.mktemp("milvus-relations")
         uri = milvus.ensure_lite_server(home)
@@ -518,7 +518,7 @@ def app_at(relations_index, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("VNSEARCH_INDEX", str(relations_index))
-    yield lambda: AppTest.from_file(str(ROOT / "search_app" / "app.py"), default_timeout=60)
+    yield lambda: AppTest.from_file(str(ROOT / "search_app" / "page" / "app.py"), default_timeout=60)
     import streamlit as st
 
     st.cache_resource.clear()

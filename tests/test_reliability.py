@@ -14,10 +14,10 @@ from conftest import LAW_FIXTURE, ROOT, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.embedded import current_generation
-from indexer.loaders import LOADERS, LoadError, load_file
-from indexer.pipeline import build
-from search_app.searcher import Searcher
+from indexer.load import LOADERS, LoadError, load_file
+from indexer.pipeline.build import build
+from indexer.store.embedded import current_generation
+from search_app.core.searcher import Searcher
 
 
 def _big_corpus(folder, n: int = 400):

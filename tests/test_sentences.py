@@ -6,11 +6,11 @@ import re
 import numpy as np
 from conftest import INTERVIEW_FIXTURE, LAW_FIXTURE, write
 
-from indexer.backend import open_backend
-from indexer.pipeline import build
-from indexer.sentences import sentence_spans, sentences
-from indexer.splitter import split_document
-from indexer.text import clean_text
+from indexer.pipeline.build import build
+from indexer.split import split_document
+from indexer.store import open_backend
+from indexer.text.normalise import clean_text
+from indexer.text.sentences import sentence_spans, sentences
 
 
 def test_spans_are_trimmed_in_order_and_cover_every_word():

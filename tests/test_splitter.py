@@ -2,8 +2,8 @@ import re
 
 from conftest import INTERVIEW_FIXTURE, LAW_FIXTURE
 
-from indexer.splitter import split_document
-from indexer.text import clean_text, word_count
+from indexer.split import split_document
+from indexer.text.normalise import clean_text, word_count
 
 
 def _split(text, **kw):

@@ -1,6 +1,6 @@
 import unicodedata
 
-from indexer.text import clean_text, fold, syllables
+from indexer.text.normalise import clean_text, fold, syllables
 
 
 def test_clean_removes_web_crumbs_but_keeps_sentences():
@@ -29,7 +29,7 @@ def test_syllables_keep_one_letter_words():
 
 
 def test_highlight_escapes_then_marks():
-    from search_app.highlight import highlight
+    from search_app.page.render import highlight
 
     html = highlight("Quy hoạch tỉnh <b>Bắc Kạn</b> và tinh thần", "quy hoach tinh bac kan")
     assert "<b>" not in html and "&#60;b&#62;" in html

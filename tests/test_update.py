@@ -2,10 +2,10 @@
 
 from conftest import write
 
-import indexer.pipeline as pipeline
-from indexer.embedded import EmbeddedBackend, current_generation
-from indexer.pipeline import build
-from search_app.searcher import Searcher
+import indexer.pipeline.stages as pipeline
+from indexer.pipeline.build import build
+from indexer.store.embedded import EmbeddedBackend, current_generation
+from search_app.core.searcher import Searcher
 
 
 def _update(corpus, index):
@@ -57,7 +57,7 @@ def test_an_index_of_an_older_format_is_refused_then_rebuilt_without_re_embeddin
 
     import pytest
 
-    from indexer.backend import IndexFormatError
+    from indexer.store.base import IndexFormatError
 
     manifest = current_generation(hash_index) / "manifest.json"
     m = json.loads(manifest.read_text())

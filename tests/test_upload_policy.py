@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from search_app.uploads import (
+from search_app.page.uploads import (
     AUDIT_NAME,
     UploadError,
     UploadPolicy,
@@ -18,7 +18,7 @@ from search_app.uploads import (
     upload_policy,
 )
 
-APP = str(ROOT / "search_app" / "app.py")
+APP = str(ROOT / "search_app" / "page" / "app.py")
 FIELDS = {"time", "client_name", "stored_name", "sha256", "size", "documents", "passages", "embedded", "user", "ip",
           "result"}
 SAMPLE = "Văn bản tải lên thử nghiệm\n\nĐoạn thử nghiệm về chương trình qxzvw trong kho giả định.".encode()
@@ -89,7 +89,7 @@ def test_accepted_and_logged_when_on(synthetic_corpus, hash_index, monkeypatch):
 
 
 def test_the_default_log_inside_the_corpus_is_never_indexed(synthetic_corpus, hash_index, tmp_path):
-    from indexer.pipeline import build
+    from indexer.pipeline.build import build
 
     _upload(synthetic_corpus, hash_index, policy=UploadPolicy(True))
     assert audit_log_path(synthetic_corpus, {}) == synthetic_corpus / AUDIT_NAME
@@ -143,7 +143,7 @@ def test_an_unwritable_log_refuses_the_upload(synthetic_corpus, hash_index, tmp_
 
 
 def test_an_indexing_crash_is_logged_as_error_and_leaves_no_file(synthetic_corpus, hash_index, monkeypatch):
-    import search_app.uploads as uploads
+    import search_app.page.uploads as uploads
 
     def boom(*a, **k):
         raise RuntimeError("disk full")

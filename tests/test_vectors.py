@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from indexer import vectors as vi
+from indexer.store import vectors as vi
 
 
 def _clustered(n: int, dim: int = 64, seed: int = 0) -> np.ndarray:
@@ -49,10 +49,10 @@ def test_filtered_search_only_returns_allowed_ids_and_is_exact_for_small_sets(ki
 
 
 def test_index_type_is_recorded_and_used_by_the_searcher(synthetic_corpus, tmp_path):
-    from indexer.embedded import read_manifest
-    from indexer.pipeline import build
-    from search_app.searcher import Searcher
+    from indexer.pipeline.build import build
+    from indexer.store.embedded import EmbeddedBackend
+    from search_app.core.searcher import Searcher
 
     build([synthetic_corpus], tmp_path / "ix", model="hash", progress=False, index_type="hnsw")
-    assert read_manifest(tmp_path / "ix")["vector_index"]["type"] == "hnsw"
+    assert EmbeddedBackend.open(tmp_path / "ix").manifest["vector_index"]["type"] == "hnsw"
     assert Searcher(tmp_path / "ix").search("kiểm thử tự động", top_k=1, method="dense")

@@ -1,0 +1,129 @@
+"""Embeddings keyed by content hash (model + the exact text the model saw), as simonw/llm keys them:
+an update re-embeds only passages and sentences whose text changed; vectors come from the previous
+index (or another index built with the same model, `--vectors-from`) when the hash is known."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from indexer.embed.base import Embedder
+from indexer.pipeline.report import BuildReport
+from indexer.records import Document, DocumentRecords, Passage
+from indexer.store.base import Backend
+
+EMBED_BATCH = 32
+def embed_text(doc: Document, passage: Passage, context: bool = True) -> str:
+    """What the model sees: title and section path in front give a passage its context."""
+    if not context:
+        return passage.text
+    head = [doc.title] if doc.title else []
+    if passage.section:
+        head.append(passage.section_label)
+    return "\n".join([*head, passage.text])
+
+
+def embed_hash(model: str, text: str) -> str:
+    return hashlib.sha256(f"{model}\x00{text}".encode()).hexdigest()
+
+
+def embed_all(
+    embedder: Embedder,
+    texts: list[str],
+    progress: bool = True,
+    batch_size: int = EMBED_BATCH,
+    on_batch: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Embed in batches, shortest first: similar lengths batch with less padding."""
+    out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    if not texts:
+        return out
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(texts), desc="Embedding", unit="passage", file=sys.stderr)
+    for s in range(0, len(order), batch_size):
+        idx = order[s : s + batch_size]
+        out[idx] = embedder.embed_passages([texts[i] for i in idx])
+        if bar:
+            bar.update(len(idx))
+        if on_batch:
+            on_batch(len(idx))
+    if bar:
+        bar.close()
+    return out
+
+def sentence_texts(rec: DocumentRecords) -> list[str]:
+    """The texts behind `rec.sentence_hashes`, in the same order."""
+    return [p.text[a:b] for p, sp in zip(rec.passages, rec.sentences, strict=True) for a, b in sp]
+
+
+def fill_vectors(records: list[DocumentRecords], caches: list[Backend], embedder: Embedder,
+                 on_batch: Callable[[int], None] | None = None) -> tuple[list[int], list[int]]:
+    """Give every passage and sentence of `records` its vector: cached ones first, the model for the rest
+    (identical texts, such as repeated boilerplate, embedded once).
+
+    Returns how many passages, and how many sentences, of each record were embedded (not found in
+    a cache).
+    """
+    hashes: list[str] = []
+    texts: list[str] = []
+    for r in records:
+        hashes += r.embed_hashes + r.sentence_hashes
+        texts += r.embed_texts + sentence_texts(r)
+    cache: dict[str, np.ndarray] = {}
+    for source in caches:
+        wanted = sorted(set(hashes) - set(cache))
+        if wanted:
+            cache.update(source.cached_vectors(wanted))
+    unique: dict[str, int] = {}
+    for i, h in enumerate(hashes):
+        if h not in cache:
+            unique.setdefault(h, i)
+    if unique:
+        made = embed_all(embedder, [texts[i] for i in unique.values()], progress=False, on_batch=on_batch)
+        cache = {**cache, **dict(zip(unique, made, strict=True))}
+    dim = embedder.dimension
+    per_record: list[int] = []
+    sentences: list[int] = []
+    for r in records:
+        per_record.append(sum(1 for h in r.embed_hashes if h in unique))
+        sentences.append(sum(1 for h in r.sentence_hashes if h in unique))
+        r.vectors = np.stack([cache[h] for h in r.embed_hashes]).astype(np.float32) if r.embed_hashes \
+            else np.zeros((0, dim), dtype=np.float32)
+        r.sentence_vectors = np.stack([cache[h] for h in r.sentence_hashes]).astype(np.float32) \
+            if r.sentence_hashes else np.zeros((0, dim), dtype=np.float32)
+    return per_record, sentences
+
+class Embedding:
+    """The embedding step: cached vectors first, the model for the rest, in length-sorted batches."""
+
+    def __init__(self, caches: list[Backend], embedder: Embedder, progress: bool, report: BuildReport) -> None:
+        self.caches, self.embedder, self.report = caches, embedder, report
+        self.bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc="Embedding", unit="text", file=sys.stderr)
+
+    def __call__(self, records: list[DocumentRecords]) -> list[DocumentRecords]:
+        t = time.perf_counter()
+        per_record, sentences = fill_vectors(records, self.caches, self.embedder,
+                                             on_batch=self.bar.update if self.bar is not None else None)
+        embedded = sum(per_record)
+        if embedded or any(sentences):
+            self.report.embed_seconds += time.perf_counter() - t
+        self.report.embedded += embedded
+        self.report.reused += sum(len(r.passages) for r in records) - embedded
+        self.report.sentences_embedded += sum(sentences)
+        return records
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,227 @@
+"""load → split → embed → store: plan what changed, run the stages (locally or on Ray), write, publish."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from indexer.embed import canonical_name, get_embedder
+from indexer.embed.base import Embedder
+from indexer.embed.cache import Embedding
+from indexer.pipeline.report import BuildReport
+from indexer.pipeline.stages import (
+    DEFAULT_CORPUS,
+    _records,
+    collect_files,
+    file_hash,
+    prepare_file,
+    rename_document,
+    windows,
+)
+from indexer.records import DocumentRecords
+from indexer.store import create_backend, open_backend
+from indexer.store.base import DEFAULT_INDEX, Backend, IndexFormatError, Writer
+from indexer.store.locks import writer_lock
+
+
+@dataclass
+class Plan:
+    """What a build has to do, decided before anything is read."""
+
+    to_read: list[tuple[Path, str, str]]  # (file, relative name, content hash)
+    full: bool  # start from an empty index
+    carried: dict[str, str] = field(default_factory=dict)  # unchanged files kept as indexed: name → hash
+    removed: list[str] = field(default_factory=list)  # files of the published index that are gone
+
+
+def plan(paths: list[Path], backend: Backend, model_name: str, context: bool, incremental: bool,
+         report: BuildReport) -> Plan:
+    files, pre_skipped = collect_files(paths)
+    report.skipped.extend(pre_skipped)
+    prev = backend.manifest
+    readable = bool(prev) and getattr(backend, "readable", True)
+    same_setup = (readable and prev.get("model") == model_name and prev.get("embed_context", True) == context)
+    prev_files: dict[str, str] = prev.get("files", {}) if same_setup else {}
+    hashed: list[tuple[Path, str, str]] = []
+    for path, rel in files:
+        try:
+            hashed.append((path, rel, file_hash(path)))
+        except OSError as e:
+            report.skipped.append((rel, f"cannot read: {e.strerror or e}"))
+    # Of identical files, the one already indexed keeps its place (and its document id).
+    first: dict[str, str] = {}
+    for _p, rel, fh in hashed:
+        if prev_files.get(rel) == fh:
+            first.setdefault(fh, rel)
+    for _p, rel, fh in hashed:
+        first.setdefault(fh, rel)
+    unique = []
+    for item in hashed:
+        if first[item[2]] != item[1]:
+            report.duplicates.append((item[1], first[item[2]]))
+        else:
+            unique.append(item)
+    current = {rel for _p, rel, _h in unique}
+    removed = sorted(set(prev.get("files", {})) - current) if prev else []
+    if not (incremental and same_setup):
+        return Plan(to_read=unique, full=True, removed=removed)
+    carried = {rel: fh for _p, rel, fh in unique if prev_files.get(rel) == fh}
+    return Plan(to_read=[x for x in unique if x[1] not in carried], full=False, carried=carried,
+                removed=sorted(set(prev_files) - current))
+
+
+def build(
+    paths: list[Path] | None = None,
+    index_dir: Path = DEFAULT_INDEX,
+    model: str | None = None,
+    progress: bool = True,
+    embedder: Embedder | None = None,
+    context: bool = True,
+    incremental: bool = False,
+    index_type: str = "auto",
+    backend: str | None = None,
+    milvus_uri: str | None = None,
+    ray: str | None = None,
+    ray_actors: int | None = None,
+    vectors_from: Path | None = None,
+) -> BuildReport:
+    """Index every supported file under `paths` and publish the result in `index_dir`.
+
+    Passages whose embedded text is unchanged always reuse their stored vectors. With
+    `incremental`, files whose content hash is unchanged are not even re-read, files that
+    vanished are deleted, and when nothing changed nothing is written. With `ray` ("local",
+    "auto" or a cluster address) loading, splitting and embedding run as a Ray Data pipeline.
+    `vectors_from` names another index of the same model whose stored vectors are reused (moving
+    an index to another backend without re-embedding). Nothing becomes visible to searches before
+    the whole change is published.
+    """
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir)
+    paths = [Path(p) for p in (paths or [DEFAULT_CORPUS])]
+    embedder = embedder or get_embedder(model)
+    model_name = canonical_name(embedder.name)
+    report = BuildReport(index_dir=index_dir, model=model_name)
+    # One writer at a time on every backend, held from planning to publishing: a second `make index`
+    # or an upload from the page waits, then plans against what this one published (issue: lost updates).
+    lock = writer_lock(index_dir)
+    try:
+        store = create_backend(index_dir, backend, milvus_uri)
+    except BaseException:
+        lock.release()
+        raise
+    try:
+        work = plan(paths, store, model_name, context, incremental, report)
+        report.unchanged = sorted(work.carried)
+        report.removed = work.removed
+        if not work.full and not work.to_read and not work.removed:
+            report.up_to_date = bool(work.carried)
+            report.files_indexed = sorted(work.carried)
+            report.file_hashes = dict(work.carried)
+            report.documents = int(store.manifest.get("documents", 0))
+            report.passages = report.reused = int(store.manifest.get("passages", 0))
+            report.seconds = time.perf_counter() - t0
+            return report
+        caches = [store] + ([_vector_source(Path(vectors_from), model_name)] if vectors_from else [])
+        prepared = _prepared_stream(work, caches, model_name, context, embedder, progress, report, ray, ray_actors)
+        writer = store.begin(full=work.full)
+        try:
+            written = _write(writer, prepared, store, work, report)
+            report.files_indexed = sorted(set(report.files_indexed) | set(work.carried))
+            report.file_hashes.update(work.carried)
+            if written == 0 and not work.carried:
+                writer.abort()
+                report.seconds = time.perf_counter() - t0
+                return report
+            for rel in work.removed:
+                writer.delete_file(rel)
+            report.seconds = time.perf_counter() - t0
+            writer.publish(_manifest(report, embedder, context, paths, index_type))
+        except BaseException:
+            writer.abort()
+            raise
+        store.refresh()
+        report.documents = int(store.manifest.get("documents", 0))
+        report.passages = int(store.manifest.get("passages", 0))
+        report.seconds = time.perf_counter() - t0
+        return report
+    finally:
+        store.close()
+        lock.release()
+
+
+def _manifest(report: BuildReport, embedder: Embedder, context: bool, paths: list[Path],
+              index_type: str) -> dict[str, Any]:
+    return {
+        "model": report.model,
+        "dimension": embedder.dimension,
+        "embed_context": context,
+        "files": report.file_hashes,
+        "sources": [str(p) for p in paths],
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": round(report.seconds, 2),
+        "index_type": index_type,
+        "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
+        "duplicates": [{"file": f, "same_as": o} for f, o in report.duplicates],
+    }
+
+
+def _vector_source(index_dir: Path, model_name: str) -> Backend:
+    source = open_backend(index_dir)
+    if source.manifest.get("model") != model_name:
+        source.close()
+        raise IndexFormatError(f"{index_dir} was built with {source.manifest.get('model')!r}, not {model_name!r}: "
+                               "its vectors cannot be reused")
+    return source
+
+
+def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, context: bool, embedder: Embedder,
+                     progress: bool, report: BuildReport, ray: str | None,
+                     ray_actors: int | None) -> Iterator[list[DocumentRecords]]:
+    """Windows of documents with their vectors, from the local loop or from Ray Data."""
+    if ray is not None:
+        from indexer.pipeline.ray_executor import ray_stream
+
+        yield from ray_stream(work.to_read, model_name, context, caches, report, address=ray, actors=ray_actors)
+        return
+    embed = Embedding(caches, embedder, progress, report)
+    try:
+        files = (prepare_file(path, rel, fh, model_name, context) for path, rel, fh in work.to_read)
+        for window in windows(_records(files, report)):
+            yield embed(window)
+    finally:
+        embed.close()
+
+
+def _write(writer: Writer, windows: Iterable[list[DocumentRecords]], store: Backend, work: Plan,
+           report: BuildReport) -> int:
+    """Hand every document to the writer; returns how many were written.
+
+    A changed file is deleted (its previous version) only when its new version is at hand, so a
+    file that no longer loads keeps its previous version in the index.
+    """
+    taken: set[str] = set()
+    if not work.full:
+        taken = {d["doc_id"] for d in store.documents() if d.get("path") in work.carried}
+    replaced: set[str] = set()
+    written = 0
+    for window in windows:
+        for rec in window:
+            rel = rec.doc.path
+            if not work.full and rel not in replaced:
+                writer.delete_file(rel)
+                replaced.add(rel)
+            if rec.doc.doc_id in taken:
+                rename_document(rec, f"{rel}#{rec.doc.doc_id}")
+            taken.add(rec.doc.doc_id)
+            writer.add(rec)
+            written += 1
+    if not work.full:
+        prev_files = store.manifest.get("files", {})
+        for rel, _why in report.skipped:
+            if rel in prev_files and rel not in replaced and rel not in work.removed:
+                work.carried[rel] = prev_files[rel]
+                report.notes.append(f"{rel}: could not be read again; its previous version stays in the index")
+    return written

@@ -1,0 +1,197 @@
+"""Bulk indexing as a Ray Data pipeline: load → split → embed on a Ray cluster, write from the driver.
+
+    files ─ from_items ─▶ flat_map(prepare)  ─▶ map_batches(Embed, ActorPoolStrategy) ─▶ driver ─▶ Writer
+            (one row     (tasks, num_cpus=0:   (a pool of embedding actors, each with   (one writer: Milvus
+             per file)    I/O-bound, and on     the model loaded once; the embedding     Lite locks its data
+                          2 cores they stall    cache is consulted first)                folder, and the
+                          the pool otherwise)                                            embedded store is a
+                                                                                         local SQLite file)
+
+The rows that travel are pickled pieces of `DocumentRecords` (at most 32 passages each, so that a
+long law is spread over every actor; the driver joins the pieces again) and one status row per
+file (notes, or why it was skipped), so the driver's report is the same as the local build's. Memory
+is bounded by Ray's streaming executor (blocks in flight), not by the corpus. Order is preserved,
+so a Ray build and a local build of the same files produce the same index.
+
+Offline use: RAY_USAGE_STATS_ENABLED=0 and RAY_AUTH_MODE=disabled are set before Ray starts (2.60
+otherwise writes an auth token); Ray still probes cloud metadata addresses with 1 s timeouts when
+it starts, which is harmless offline. Joining a cluster (`--ray auto` or `--ray ray://HOST:10001`)
+needs this project installed on every node (`pip install '.[scale]'`), and the files to index
+readable at the same path on every node (a shared folder).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.embed.cache import fill_vectors
+from indexer.pipeline.report import BuildReport
+from indexer.pipeline.stages import WINDOW, prepare_file, record_file, windows
+from indexer.records import DocumentRecords
+from indexer.store.base import Backend
+
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+PIECE = 32  # passages per row: a long law is spread over every actor, not left to one
+PIECES_PER_CALL = 4  # rows per actor call: 4–128 passages, enough for full embedding batches
+
+
+def _pieces(rec: DocumentRecords) -> list[DocumentRecords]:
+    """A document cut into rows of at most PIECE passages (the document itself rides on the first)."""
+    out = []
+    first_sentence = [0]
+    for sp in rec.sentences:
+        first_sentence.append(first_sentence[-1] + len(sp))
+    for s in range(0, len(rec.passages), PIECE):
+        e = min(s + PIECE, len(rec.passages))
+        out.append(DocumentRecords(
+            doc=rec.doc if s == 0 else None, passages=rec.passages[s:e], pids=rec.pids[s:e],
+            embed_texts=rec.embed_texts[s:e], embed_hashes=rec.embed_hashes[s:e],
+            vectors=rec.vectors, refs=rec.refs[s:e], keys=rec.keys if s == 0 else [],
+            sentences=rec.sentences[s:e] if rec.sentences else [],
+            sentence_hashes=rec.sentence_hashes[first_sentence[s]:first_sentence[e]] if rec.sentences else []))
+    return out
+
+
+def _join(pieces: list[DocumentRecords]) -> DocumentRecords:
+    first = pieces[0]
+    svecs = [x.sentence_vectors for x in pieces if x.sentence_vectors is not None]
+    return DocumentRecords(
+        doc=first.doc, passages=[p for x in pieces for p in x.passages], pids=[p for x in pieces for p in x.pids],
+        embed_texts=[t for x in pieces for t in x.embed_texts],
+        embed_hashes=[h for x in pieces for h in x.embed_hashes],
+        vectors=np.concatenate([x.vectors for x in pieces]), refs=[r for x in pieces for r in x.refs], keys=first.keys,
+        sentences=[sp for x in pieces for sp in x.sentences],
+        sentence_hashes=[h for x in pieces for h in x.sentence_hashes],
+        sentence_vectors=np.concatenate(svecs) if svecs else None)
+
+
+def _prepare(row: dict[str, Any], model: str, context: bool) -> list[dict[str, Any]]:
+    prep = prepare_file(Path(row["path"]), row["rel"], row["fhash"], model, context)
+    docs, prep.records = prep.records, []
+    out = [{"kind": "file", "payload": pickle.dumps(prep)}]
+    for d, rec in enumerate(docs):
+        pieces = _pieces(rec)
+        out += [{"kind": "doc", "payload": pickle.dumps((row["rel"], d, i, len(pieces), piece))}
+                for i, piece in enumerate(pieces)]
+    return out
+
+
+class Embed:
+    """An embedding actor: loads the model once, reuses cached vectors, embeds the rest."""
+
+    def __init__(self, model: str, sources: list[tuple[str, dict[str, Any]]]) -> None:
+        from indexer.embed import get_embedder
+
+        self.embedder = get_embedder(model)
+        self.caches = [c for d, config in sources if (c := _open_cache(Path(d), config)) is not None]
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
+        kinds = list(batch["kind"])
+        payloads = list(batch["payload"])
+        rows = {i: pickle.loads(payloads[i]) for i, k in enumerate(kinds) if k == "doc"}
+        docs = [(i, row[-1]) for i, row in rows.items()]
+        per_record, sentences = fill_vectors([r for _i, r in docs], self.caches, self.embedder)
+        embedded = np.zeros(len(kinds), dtype=np.int64)
+        embedded_sentences = np.zeros(len(kinds), dtype=np.int64)
+        for (i, rec), n, ns in zip(docs, per_record, sentences, strict=True):
+            embedded[i], embedded_sentences[i] = n, ns
+            payloads[i] = pickle.dumps((*rows[i][:-1], rec))
+        return {"kind": np.array(kinds, dtype=object), "payload": np.array(payloads, dtype=object),
+                "embedded": embedded, "embedded_sentences": embedded_sentences}
+
+
+def _open_cache(index_dir: Path, config: dict[str, Any]) -> Backend | None:
+    """The published index, read-only, for its embedding cache; None where it cannot be reached
+    (a fresh index, or a worker node that does not see the index folder)."""
+    from indexer.store import open_backend
+
+    try:
+        if config.get("backend") == "milvus":
+            from indexer.store.milvus import MilvusBackend
+
+            return MilvusBackend.open(index_dir, config)
+        return open_backend(index_dir)
+    except Exception:  # noqa: BLE001 - no cache only costs re-embedding
+        return None
+
+
+def init_ray(address: str | None, num_cpus: int | None = None) -> None:
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address in (None, "local"):
+        for attempt in range(2):
+            try:
+                ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False,
+                         configure_logging=False)
+                return
+            except Exception as e:
+                # Ray gives its raylet a fixed 30 s to register; on a loaded 2-core machine it
+                # sometimes needs longer. A second start then succeeds.
+                if attempt or "timed out during startup" not in str(e):
+                    raise
+                ray.shutdown()
+    else:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+
+
+def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, caches: list[Backend],
+               report: BuildReport, address: str | None = "local", actors: int | None = None,
+               window: int = WINDOW) -> Iterator[list[DocumentRecords]]:
+    """Windows of documents with vectors, computed by Ray Data; the caller writes them."""
+    if not to_read:
+        return
+    import ray
+
+    from indexer.store.base import read_config
+
+    init_ray(address)
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True  # the same index as a local build, whatever the timing
+    ctx.enable_progress_bars = False
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    actors = actors or max(1, cpus // 2)
+    # The embedding cache: the actors read the published indexes themselves (no round trip via the driver).
+    sources = [(str(c.index_dir.resolve()), read_config(c.index_dir)) for c in caches if c.manifest]
+    items = [{"path": str(p.resolve()), "rel": rel, "fhash": fh} for p, rel, fh in to_read]
+    ds = ray.data.from_items(items, override_num_blocks=min(len(items), 4 * cpus))
+    ds = ds.flat_map(_prepare, fn_kwargs={"model": model, "context": context}, num_cpus=0)
+    per_actor = max(1, cpus // actors)
+    # Each actor's model runs OpenMP with as many threads as the cores it was given: left alone,
+    # every actor would start one thread per core of the node, and actors would fight for cores
+    # (spinning OpenMP threads make oversubscription very costly).
+    threads = {k: str(per_actor) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    ds = ds.map_batches(Embed, fn_constructor_kwargs={"model": model, "sources": sources},
+                        batch_size=PIECES_PER_CALL, batch_format="numpy",
+                        compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=per_actor,
+                        runtime_env={"env_vars": threads})
+    yield from windows(_documents(ds, report), window)
+
+
+def _documents(ds: Any, report: BuildReport) -> Iterator[DocumentRecords]:
+    """Whole documents with their vectors, as their last piece arrives; file outcomes into the report."""
+    parts: dict[tuple[str, int], list[tuple[int, DocumentRecords]]] = {}  # pieces until a document is whole
+    for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        for kind, payload, embedded, sentences in zip(batch["kind"], batch["payload"], batch["embedded"],
+                                                      batch["embedded_sentences"], strict=True):
+            obj = pickle.loads(payload)
+            if kind == "file":
+                record_file(report, obj)
+                continue
+            rel, d, i, count, piece = obj
+            report.embedded += int(embedded)
+            report.reused += len(piece.passages) - int(embedded)
+            report.sentences_embedded += int(sentences)
+            got = parts.setdefault((rel, d), [])
+            got.append((i, piece))
+            if len(got) == count:
+                del parts[(rel, d)]
+                yield _join([p for _i, p in sorted(got, key=lambda x: x[0])])

@@ -1,0 +1,67 @@
+"""The build report: what was indexed, skipped, carried over and why, in words a user can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class BuildReport:
+    index_dir: Path
+    model: str
+    files_indexed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    notes: list[str] = field(default_factory=list)
+    file_hashes: dict[str, str] = field(default_factory=dict)  # file → sha256 of what was indexed
+    unchanged: list[str] = field(default_factory=list)  # files taken as they were from the previous index
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, identical file indexed instead)
+    removed: list[str] = field(default_factory=list)  # files of the previous index that are gone
+    up_to_date: bool = False
+    documents: int = 0
+    passages: int = 0
+    embedded: int = 0
+    reused: int = 0
+    sentences_embedded: int = 0  # sentence vectors computed (the rest came from the cache)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.documents > 0
+
+    def summary(self) -> str:
+        lines = [
+            f"Files indexed: {len(self.files_indexed)}   documents: {self.documents}   "
+            f"passages: {self.passages} (embedded {self.embedded}, reused {self.reused}; "
+            f"{self.sentences_embedded} sentences embedded)",
+            f"Model: {self.model}   index: {self.index_dir}   time: {self.seconds:.1f} s",
+        ]
+        if self.up_to_date:
+            lines.insert(0, "Index is up to date: no file was added, changed or removed.")
+        if self.unchanged or self.removed:
+            lines.append(f"Unchanged files: {len(self.unchanged)}   removed files: {len(self.removed)}")
+            lines += [f"  - removed {f}" for f in self.removed]
+        if self.duplicates:
+            lines.append(f"Duplicates indexed once: {len(self.duplicates)}")
+            lines += [f"  - {f}: same content as {o}" for f, o in self.duplicates]
+        if self.skipped:
+            lines.append(f"Files skipped: {len(self.skipped)}")
+            lines += [f"  - {f}: {why}" for f, why in self.skipped]
+        if self.notes:
+            lines.append("Notes:")
+            lines += [f"  - {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": str(self.index_dir), "model": self.model, "files_indexed": self.files_indexed,
+            "skipped": [{"file": f, "reason": r} for f, r in self.skipped], "notes": self.notes,
+            "documents": self.documents, "passages": self.passages, "embedded": self.embedded,
+            "reused": self.reused, "sentences_embedded": self.sentences_embedded, "seconds": round(self.seconds, 2),
+            "embed_seconds": round(self.embed_seconds, 2),
+            "up_to_date": self.up_to_date,
+            "unchanged": self.unchanged, "removed": self.removed,
+            "duplicates": [{"file": f, "same_as": o} for f, o in self.duplicates],
+        }

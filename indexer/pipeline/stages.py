@@ -1,0 +1,179 @@
+"""The stages every executor runs per file: collect, hash, load, split, reference, records; and the
+windowing that bounds memory. The local executor (`build.py`) and the Ray one (`ray_executor.py`)
+share them, so both produce the same records."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from indexer.embed.cache import embed_hash, embed_text
+from indexer.load import LoadError, is_supported, load_file, metadata
+from indexer.pipeline.report import BuildReport
+from indexer.records import Document, DocumentRecords, Passage, passage_id
+from indexer.split import split_document
+from indexer.text.docnumbers import number_key
+from indexer.text.references import find_references
+from indexer.text.sentences import sentence_spans
+
+WINDOW = 512  # passages embedded and written together: bounds the build's memory
+DEFAULT_CORPUS = Path("corpus")
+def collect_files(paths: Iterable[Path]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
+    """(file, document id) pairs to index, and (file, reason) pairs skipped before loading."""
+    found: list[tuple[Path, str]] = []
+    skipped: list[tuple[str, str]] = []
+    for root in paths:
+        root = Path(root)
+        if root.is_file():
+            candidates = [(root, root.name)]
+        elif root.is_dir():
+            candidates = [
+                (p, p.relative_to(root).as_posix())
+                for p in sorted(root.rglob("*"))
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+            ]
+        else:
+            skipped.append((str(root), "no such file or folder"))
+            continue
+        for path, rel in candidates:
+            if path.name.endswith(metadata.SIDECAR_SUFFIX) or path.name.lower() in ("readme.md", "readme.txt"):
+                continue
+            if not is_supported(path):
+                skipped.append((str(path), f"unsupported file type {path.suffix or '(none)'!r}"))
+                continue
+            found.append((path, rel))
+    return found, skipped
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256(path.read_bytes())
+    side = path.with_name(path.name + metadata.SIDECAR_SUFFIX)
+    if side.exists():  # editing the sidecar must count as a change of the document
+        h.update(side.read_bytes())
+    return h.hexdigest()
+
+def load_one(path: Path, rel: str, fhash: str) -> tuple[list[tuple[Document, dict[int, int]]], list[str]]:
+    """Documents (with their declared headings) read from one file, and notes about it.
+
+    Raises LoadError / MetadataError / OSError with a reason when the file cannot be indexed.
+    """
+    produced = []
+    notes: list[str] = []
+    for raw in load_file(path):
+        meta = metadata.resolve(path, raw.text, explicit=raw.explicit, hints=raw.hints)
+        doc_id = raw.doc_id if raw.doc_id is not None else rel
+        extra = {k: v for k, v in meta.items() if k not in metadata.CORE_FIELDS}
+        doc = Document(
+            doc_id=doc_id, title=str(meta.get("title") or rel), text=raw.text,
+            source=str(meta.get("source") or rel), doc_number=meta.get("doc_number"),
+            doc_type=meta.get("doc_type"), issuer=meta.get("issuer"), date=meta.get("date"),
+            extra=extra, pages=raw.pages, file_hash=fhash, path=rel,
+        )
+        produced.append((doc, raw.headings))
+        notes.extend(f"{rel}: {n}" for n in raw.notes)
+    return produced, notes
+
+def document_keys(doc: Document) -> list[tuple[str, str]]:
+    """(key, label) pairs a citation can use for `doc`: its number, and its name if it is a named one."""
+    keys: list[tuple[str, str]] = []
+    if doc.doc_number:
+        keys.append((number_key(doc.doc_number), doc.doc_number))
+    named = [r for r in find_references(doc.title or "") if r.kind == "named"]
+    if named and named[0].start == 0:
+        keys.append((named[0].key, named[0].label))
+    return keys
+
+
+def document_records(doc: Document, passages: list[Passage], model: str, context: bool) -> DocumentRecords:
+    """Everything derived from one document except its vectors (filled in by the embedding step)."""
+    keys = document_keys(doc)
+    own = {k for k, _ in keys}
+    texts = [embed_text(doc, p, context) for p in passages]
+    spans = [sentence_spans(p.text) for p in passages]
+    # A sentence is embedded alone, without the title: on the development questions a title in front
+    # pulled every sentence of a document towards the same point and lost English questions.
+    sentence_hashes = [embed_hash(model, p.text[a:b]) for p, sp in zip(passages, spans, strict=True) for a, b in sp]
+    return DocumentRecords(
+        doc=doc, passages=passages, pids=[passage_id(doc.doc_id, p.ordinal) for p in passages],
+        embed_texts=texts, embed_hashes=[embed_hash(model, t) for t in texts],
+        vectors=np.zeros((0, 0), dtype=np.float32),
+        refs=[[r for r in find_references(p.text) if r.key not in own] for p in passages], keys=keys,
+        sentences=spans, sentence_hashes=sentence_hashes)
+
+@dataclass
+class Prepared:
+    """What became of one file: its documents (without vectors), notes, or why it was skipped."""
+
+    rel: str
+    fhash: str
+    records: list[DocumentRecords] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+
+def prepare_file(path: Path, rel: str, fhash: str, model: str, context: bool = True) -> Prepared:
+    """load → split → references for one file. Never raises for a bad file: it reports why."""
+    out = Prepared(rel, fhash)
+    try:
+        loaded, out.notes = load_one(path, rel, fhash)
+    except (LoadError, metadata.MetadataError) as e:
+        out.skipped = str(e)
+        return out
+    except OSError as e:
+        out.skipped = f"cannot read: {e.strerror or e}"
+        return out
+    seen: set[str] = set()
+    for doc, headings in loaded:
+        if doc.doc_id in seen:
+            doc.doc_id = f"{rel}#{doc.doc_id}"
+        ps = split_document(doc.doc_id, doc.text, headings, doc.pages)
+        if not ps:
+            out.notes.append(f"{rel}: document {doc.doc_id!r} has no text to index")
+            continue
+        seen.add(doc.doc_id)
+        out.records.append(document_records(doc, ps, model, context))
+    if not out.records:
+        out.skipped = "no passages could be made from the text"
+    return out
+
+
+def rename_document(rec: DocumentRecords, doc_id: str) -> None:
+    """Give a document another id (ids must be unique across files); vectors stay valid."""
+    rec.doc.doc_id = doc_id
+    for p in rec.passages:
+        p.doc_id = doc_id
+    rec.pids = [passage_id(doc_id, p.ordinal) for p in rec.passages]
+
+def windows(records: Iterable[DocumentRecords], size: int = WINDOW) -> Iterator[list[DocumentRecords]]:
+    """Group documents into windows of about `size` passages: memory is bounded by the window."""
+    window: list[DocumentRecords] = []
+    n = 0
+    for rec in records:
+        window.append(rec)
+        n += len(rec.passages)
+        if n >= size:
+            yield window
+            window, n = [], 0
+    if window:
+        yield window
+
+
+def record_file(report: BuildReport, prep: Prepared) -> bool:
+    """Put one file's outcome into the report; True when it has documents to index."""
+    report.notes.extend(prep.notes)
+    if prep.skipped is not None:
+        report.skipped.append((prep.rel, prep.skipped))
+        return False
+    report.files_indexed.append(prep.rel)
+    report.file_hashes[prep.rel] = prep.fhash
+    return True
+
+
+def _records(prepared: Iterable[Prepared], report: BuildReport) -> Iterator[DocumentRecords]:
+    for prep in prepared:
+        if record_file(report, prep):
+            yield from prep.records

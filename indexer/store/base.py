@@ -1,0 +1,137 @@
+"""The storage seam: one interface between the pipeline / Searcher and wherever the index lives.
+
+Two backends implement it (txtai's factory pattern: the index folder's config picks one):
+
+- ``embedded`` (default): FAISS + SQLite + bm25s generations in the index folder (`store/embedded.py`);
+- ``milvus``: collections in a Milvus server, Milvus Lite or a cluster (`store/milvus/`).
+
+Read side (the Searcher):  ``dense`` / ``keyword`` retrieval with backend-neutral `Filters`
+(a mask for the embedded backend, a filter expression for Milvus), then ``passages`` /
+``documents`` / ``neighbours`` / references to hydrate hits, ``refresh`` to pick up a newer
+published version, ``manifest`` for status.
+
+Write side (the pipeline): ``begin`` opens a `Writer`; the pipeline deletes the records of the
+files that changed or vanished and adds the new ones document by document, then ``publish``
+makes the whole change visible at once. Until then readers keep seeing the previous version,
+and a writer that dies leaves that previous version intact.
+
+Passage ids (`pid`) are stable: a 63-bit hash of (doc_id, ordinal), never a row position.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from indexer.records import DocumentRecords, Filters
+
+CONFIG_FILE = "backend.json"
+DEFAULT_INDEX = Path("index")
+
+
+class IndexNotFound(FileNotFoundError):
+    pass
+
+
+class IndexFormatError(ValueError):
+    pass
+
+
+class Writer(Protocol):
+    def delete_file(self, path: str) -> None:
+        """Remove every document (and its passages and references) indexed from file `path`."""
+
+    def add(self, records: DocumentRecords) -> None:
+        """Add one document with its passages, vectors and references."""
+
+    def publish(self, manifest: dict[str, Any]) -> None:
+        """Make everything written visible at once, with this manifest. Idempotent."""
+
+    def abort(self) -> None:
+        """Drop what was written; the published version stays as it was."""
+
+
+class Backend(Protocol):
+    kind: str
+    index_dir: Path
+
+    # --- life cycle -------------------------------------------------------------------------
+    @property
+    def manifest(self) -> dict[str, Any]: ...
+
+    def refresh(self) -> bool:
+        """Switch to a newer published version if there is one. True when it switched."""
+
+    def close(self) -> None: ...
+
+    # --- retrieval --------------------------------------------------------------------------
+    def dense(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> dict[int, float]:
+        """pid → inner product of the n nearest passages (inside the filter)."""
+
+    def keyword(self, query: str, n: int, filters: Filters | None = None) -> dict[int, float]:
+        """pid → BM25 score of the n best passages with a positive score (inside the filter)."""
+
+    # --- hydration --------------------------------------------------------------------------
+    def sentences(self, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """pid → (spans, vectors) of its sentences: spans an int (k, 2) array of offsets into the
+        passage text, vectors a float32 (k, dim) array; pids without stored sentences are left out."""
+        ...
+
+    def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """pid → (spans, scores) of its sentences in order: spans as in `sentences`, scores float32 (k,)
+        inner products with `vector`, computed where the vectors are (no vector leaves a remote store)."""
+        ...
+
+    def passages(self, pids: list[int]) -> list[dict[str, Any]]:
+        """Passage rows in the order of `pids` (pid, doc_id, ordinal, start, end, section, page, text)."""
+
+    def doc_passages(self, doc_id: str) -> list[dict[str, Any]]: ...
+
+    def all_passages(self) -> list[dict[str, Any]]:
+        """Every passage row, in no particular order (for whole-corpus analyses: one scan)."""
+
+    def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]: ...
+
+    def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None: ...
+
+    def documents(self, doc_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """The metadata (no text) of every document, or of those in `doc_ids`, by doc_id."""
+
+    # --- references -------------------------------------------------------------------------
+    def pids_citing(self, key: str) -> list[int]: ...
+
+    def refs_of(self, pids: list[int]) -> dict[int, list[dict[str, Any]]]: ...
+
+    def key_label(self, key: str) -> str | None: ...
+
+    def docs_with_key(self, key: str) -> list[str]: ...
+
+    def reference_counts(self) -> list[dict[str, Any]]: ...
+
+    # --- write side -------------------------------------------------------------------------
+    def file_records(self, path: str) -> list[DocumentRecords]:
+        """The documents indexed from `path`, with vectors, to carry an unchanged file over."""
+
+    def cached_vectors(self, embed_hashes: list[str]) -> dict[str, np.ndarray]:
+        """embed hash → stored vector for the hashes already embedded (the embedding cache)."""
+
+    def begin(self, full: bool) -> Writer:
+        """A writer; `full` starts from an empty index, otherwise from the published one."""
+
+
+def read_config(index_dir: Path) -> dict[str, Any]:
+    path = Path(index_dir) / CONFIG_FILE
+    if not path.exists():
+        return {"backend": "embedded"}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_config(index_dir: Path, config: dict[str, Any]) -> None:
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    tmp = index_dir / f".{CONFIG_FILE}.tmp"
+    tmp.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(index_dir / CONFIG_FILE)

@@ -1,0 +1,60 @@
+"""Constants and errors shared by the Milvus backend's modules."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TypeVar
+
+log = logging.getLogger(__name__)
+
+
+class _NoSessionTsWarning(logging.Filter):
+    """Milvus Lite has no MVCC timestamps, so every query iterator warns that it fell back to a
+    client-side one; harmless (Lite reads are always current), and noise in every log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "mvccTs" not in record.getMessage()
+
+
+logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_NoSessionTsWarning())
+
+FORMAT_VERSION = 2  # 2: the sentences collection (a format-1 set has none: rebuild)
+LITE_DIR = "milvus"
+LITE_STATE = "milvus-lite.json"
+LITE_LOG = "milvus-lite.log"
+LITE_LOCK = ".milvus-lite.lock"
+LITE_START_TIMEOUT = float(os.environ.get("VNSEARCH_MILVUS_LITE_TIMEOUT", "90"))
+
+MAX_VARCHAR = 65_535  # bytes, Milvus's limit for one VARCHAR value
+TEXT_CHUNK_CHARS = 16_000  # ≤ 4 bytes a character: a chunk always fits a VARCHAR
+FILTER_MAX = 4_096  # filter fields (doc_type, issuer) are clipped to this many bytes
+INSERT_BATCH = 256  # rows per insert call
+IN_CHUNK = 500  # values per `x in [...]` expression
+PATH_CHUNK = 100  # paths per garbage-collection delete
+FLUSH_EVERY = 5_000  # passages: a writer seals what it wrote this often (see `_flush`)
+HIDDEN_GC_NOW = 128  # more replaced files than this: collect garbage at publish, keep filters short
+QUERY_WINDOW = 16_384  # Milvus's largest limit (offset + limit) for one query or search
+SENTENCE_SEARCH_PIDS = 200  # pids per sentence-scoring search (~8 sentences each: far below the window)
+SENTENCE_SEARCH_LIMIT = QUERY_WINDOW  # hits asked of one sentence-scoring search (all of its pids' rows)
+BM25_K1, BM25_B = 1.2, 0.75  # the embedded backend's bm25s parameters
+DUMMY = [1.0, 0.0]
+CONSISTENCY = "Strong"  # a reader that saw the pointer must see every row written before it
+POINTER_ID = 0
+KINDS = ("passages", "documents", "texts", "refs", "keys", "sentences")
+OPTIONAL_KINDS = ("sentences",)  # absent from a set written by an older format (read as empty)
+
+T = TypeVar("T")
+
+
+# pymilvus pings every 10 s, also on idle connections; the Lite server accepts a ping only every
+# 5 minutes and answers more with GOAWAY "too_many_pings" (an error line on stderr, then a
+# reconnect). Ping rarely, and never while idle: a loopback connection needs no keepalive, and a
+# connection to a cluster that died while idle is reopened by pymilvus on the next call.
+LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 600_000, "grpc.keepalive_permit_without_calls": False}
+
+
+class LiteServerError(RuntimeError):
+    """The Milvus Lite server could not be started or reached."""
+
+

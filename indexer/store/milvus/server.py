@@ -1,0 +1,213 @@
+"""The local Milvus server process that the page and the indexer share (one per index folder)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from indexer.store.locks import held
+from indexer.store.milvus.common import (
+    LITE_DIR,
+    LITE_LOCK,
+    LITE_LOG,
+    LITE_START_TIMEOUT,
+    LITE_STATE,
+    LiteServerError,
+    log,
+)
+
+# --- the Milvus Lite server ---------------------------------------------------------------------
+
+_STARTED: dict[str, subprocess.Popen] = {}  # servers this process spawned, reaped by stop_lite_server
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    status = Path(f"/proc/{pid}/status")
+    with contextlib.suppress(OSError):
+        for line in status.read_text().splitlines():
+            if line.startswith("State:"):
+                return "Z" not in line.split()[1]  # a zombie has exited
+    return True
+
+
+def _is_lite_server(pid: int, data_dir: Path) -> bool:
+    """Whether `pid` is a live milvus-lite server for `data_dir` (not a recycled pid)."""
+    if not _pid_alive(pid):
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.exists():  # not Linux: trust the pid and the answer check
+        return True
+    try:
+        args = cmdline.read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(b"milvus" in a for a in args) and str(data_dir).encode() in args
+
+
+def _answers(url: str, timeout: float) -> bool:
+    """Whether a Milvus server answers at `url` (a real RPC, not only an open port)."""
+    import grpc
+    from pymilvus.grpc_gen import milvus_pb2, milvus_pb2_grpc
+
+    target = url.split("://", 1)[-1]
+    try:
+        with grpc.insecure_channel(target) as channel:
+            stub = milvus_pb2_grpc.MilvusServiceStub(channel)
+            stub.ShowCollections(milvus_pb2.ShowCollectionsRequest(), timeout=timeout)
+        return True
+    except grpc.RpcError:
+        return False
+
+
+def _read_lite_state(index_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((index_dir / LITE_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _live_server(index_dir: Path, timeout: float) -> str | None:
+    info = _read_lite_state(index_dir)
+    if not info:
+        return None
+    data_dir = index_dir / LITE_DIR
+    if not _is_lite_server(int(info.get("pid", -1)), data_dir):
+        return None
+    url = str(info["url"])
+    deadline = time.monotonic() + timeout
+    while True:  # a live server that is busy (a long flush) gets a moment to answer
+        if _answers(url, 2.0):
+            return url
+        if time.monotonic() > deadline or not _is_lite_server(int(info["pid"]), data_dir):
+            return None
+        time.sleep(0.2)
+
+
+def running_lite_server(index_dir: Path | str) -> str | None:
+    """The URL of the Milvus Lite server of ``index_dir`` if one is running and answers, else None."""
+    return _live_server(Path(index_dir), timeout=2.0)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def ensure_lite_server(index_dir: Path | str, timeout: float = LITE_START_TIMEOUT) -> str:
+    """The URL of the Milvus Lite server holding ``index_dir/milvus``, started if none answers.
+
+    Reuses the server recorded in ``milvus-lite.json`` when it is alive and answers; otherwise
+    starts ``milvus-lite server`` detached on a free port, waits until it answers and records its
+    pid and port. Concurrent starters (the page and the indexer) are serialised by a lock file.
+    """
+    index_dir = Path(index_dir).resolve()
+    index_dir.mkdir(parents=True, exist_ok=True)
+    url = _live_server(index_dir, timeout=5.0)
+    if url:
+        return url
+    with held(index_dir / LITE_LOCK, timeout, "starting Milvus Lite"):
+        url = _live_server(index_dir, timeout=timeout)  # another process may have started it meanwhile
+        if url:
+            return url
+        return _start_lite_server(index_dir, timeout)
+
+
+def _start_lite_server(index_dir: Path, timeout: float) -> str:
+    data_dir = index_dir / LITE_DIR
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = index_dir / LITE_LOG
+    for attempt in range(3):  # a free port can be taken between probing and binding
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        t0 = time.monotonic()
+        with open(log_path, "ab") as logf:
+            logf.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting on port {port}\n".encode())
+            logf.flush()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data_dir),
+                 "--host", "127.0.0.1", "--port", str(port)],
+                stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                start_new_session=True, close_fds=True)  # outlives this process: other processes share it
+        while True:
+            rc = proc.poll()
+            if rc is not None:
+                tail = _log_tail(log_path)
+                if "in use" in tail.lower() and attempt < 2:
+                    break
+                raise LiteServerError(f"Milvus Lite server for {data_dir} exited with code {rc}; "
+                                      f"{log_path} ends with:\n{tail}")
+            if _answers(url, 1.0):
+                seconds = time.monotonic() - t0
+                _STARTED[str(index_dir)] = proc
+                state = {"pid": proc.pid, "port": port, "url": url, "data_dir": str(data_dir),
+                         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "start_seconds": round(seconds, 2)}
+                tmp = index_dir / f".{LITE_STATE}.{secrets.token_hex(3)}"
+                tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
+                tmp.replace(index_dir / LITE_STATE)
+                log.info("Milvus Lite server for %s answers on %s after %.2f s", data_dir, url, seconds)
+                return url
+            if time.monotonic() - t0 > timeout:
+                proc.kill()
+                proc.wait()
+                raise LiteServerError(f"Milvus Lite server for {data_dir} did not answer within {timeout:.0f} s; "
+                                      f"{log_path} ends with:\n{_log_tail(log_path)}")
+            time.sleep(0.05)
+    raise LiteServerError(f"could not find a free port for Milvus Lite; see {log_path}")
+
+
+def stop_lite_server(index_dir: Path | str, timeout: float = 30.0) -> bool:
+    """Stop the Milvus Lite server of `index_dir`. True when one was running."""
+    index_dir = Path(index_dir).resolve()
+    if not index_dir.exists():
+        return False
+    with held(index_dir / LITE_LOCK, timeout, "stopping Milvus Lite"):
+        info = _read_lite_state(index_dir)
+        if not info:
+            return False
+        pid = int(info.get("pid", -1))
+        stopped = False
+        if _is_lite_server(pid, index_dir / LITE_DIR):
+            # SIGINT first: the server closes its database (flushes the memtable, releases its lock).
+            for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+                deadline = time.monotonic() + wait
+                proc = _STARTED.get(str(index_dir))
+                while time.monotonic() < deadline:
+                    if proc is not None and proc.pid == pid:
+                        if proc.poll() is not None:
+                            break
+                    elif not _pid_alive(pid):
+                        break
+                    time.sleep(0.05)
+                else:
+                    continue
+                break
+            stopped = True
+        _STARTED.pop(str(index_dir), None)
+        with contextlib.suppress(OSError):
+            (index_dir / LITE_STATE).unlink()
+        return stopped

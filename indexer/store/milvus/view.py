@@ -1,0 +1,63 @@
+"""The published pointer and the visibility rule (MVCC by epoch) every read applies."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from indexer.store.milvus.common import (
+    FORMAT_VERSION,
+)
+from indexer.store.milvus.expressions import (
+    _and,
+    lit_list,
+)
+
+# --- the pointer --------------------------------------------------------------------------------
+
+
+@dataclass
+class Pointer:
+    epoch: int = 0  # the published epoch (0: nothing published)
+    set: str | None = None  # the live collection set, e.g. "s3"
+    claimed: int = 0  # the last epoch a writer claimed
+    generation: str = ""
+    manifest_chunks: int = 0
+    hidden_chunks: int = 0
+    dim: int | None = None
+    vector_index: str = "flat"
+    format: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: str) -> Pointer:
+        d = json.loads(data)
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class _View:
+    """One published version as a reader sees it; immutable, swapped whole on refresh."""
+
+    pointer: Pointer
+    manifest: dict[str, Any]
+    hidden: list[str]
+    names: dict[str, str]
+    vis: str
+    cache: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def where(self, *exprs: str) -> str:
+        return _and(self.vis, *exprs)
+
+
+def visibility(epoch: int, hidden: list[str]) -> str:
+    """The rows of epoch `epoch`: written by it or before, minus the replaced files' older rows."""
+    expr = f"born <= {int(epoch)}"
+    if hidden:
+        expr += f" and not (path in {lit_list(hidden)} and born < {int(epoch)})"
+    return expr

@@ -1,0 +1,135 @@
+"""Vietnamese document numbers ("số hiệu văn bản") in their three shapes.
+
+- Party documents:      57-NQ/TW, 01-CT/TU, 35-QĐ/TW
+- individual documents: 1288/QĐ-TTg, 03/NQ-CP, 04/TTr-BKHCN-BTTTT
+- legal documents:      68/2020/QH14, 30/2020/NĐ-CP, 01/2021/TT-BTC
+
+`number_key` maps every spelling of one number to one key: case, Đ/D, spaces around the
+separators and a leading "số" do not matter, so "so 1288/qd-ttg" finds "1288/QĐ-TTg".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from indexer.text.normalise import fold
+
+_CODE = r"[A-ZĐa-zđ][A-ZĐa-zđ]{0,9}\d{0,2}"
+_SEP = r"\s*[-–]\s*"
+_SLASH = r"\s*/\s*"
+
+# Order matters: the legal shape (with a year) must be tried before the individual shape.
+_PATTERNS = [
+    ("legal", rf"\d{{1,4}}{_SLASH}(?:19|20)\d\d{_SLASH}{_CODE}(?:{_SEP}{_CODE})*"),
+    ("party", rf"\d{{1,4}}{_SEP}{_CODE}{_SLASH}{_CODE}(?:{_SLASH}{_CODE})*"),
+    ("individual", rf"\d{{1,5}}{_SLASH}{_CODE}(?:{_SEP}{_CODE})+"),
+]
+NUMBER_RE = re.compile(
+    r"(?<![\w/.-])(?:[Ss][ốố]\s*:?\s*|[Ss]o\s+)?(?P<num>"
+    + "|".join(f"(?:{p})" for _, p in _PATTERNS)
+    + r")(?![\w/])"
+)
+
+# The code part must contain at least one known document-type or issuer code; this keeps
+# dates ("10/02/2022"), ratios and ranges ("2021-2030") out.
+_KNOWN_CODES = {
+    "NQ", "QD", "CT", "KL", "QC", "HD", "TB", "BC", "KH", "CV", "TT", "ND", "L", "PL", "TTR",
+    "TW", "TU", "HU", "DU", "BCT", "BBT", "CP", "TTG", "QH", "UBTVQH", "BCD", "UBND", "HDND",
+    "BTC", "BNV", "BCA", "BQP", "BKHCN", "BTTTT", "BGDDT", "BYT", "BTP", "NHNN", "VPCP",
+    "LCT", "HDNN", "SL", "CTN", "TTLT", "BKHDT", "BLDTBXH", "BTNMT", "BXD", "BGTVT", "BNNPTNT",
+    "BVHTTDL", "TANDTC", "VKSNDTC", "KTNN", "MTTQ", "TLD", "BTGTW", "BTCTW", "UBKTTW",
+    "TEST",
+}
+
+
+@dataclass(frozen=True)
+class NumberMatch:
+    text: str  # as written in the source
+    key: str  # normalised, for matching
+    shape: str  # party | individual | legal
+    start: int
+    end: int
+
+
+def number_key(number: str) -> str:
+    """Canonical key: upper-case ASCII, Đ→D, no spaces, '–' as '-', no "số" prefix."""
+    s = fold(number).upper()
+    s = re.sub(r"^SO\s*:?\s*", "", s.strip())
+    s = s.replace("–", "-")
+    return re.sub(r"\s+", "", s)
+
+
+def _shape(key: str) -> str:
+    if re.fullmatch(r"\d+/\d{4}/.+", key):
+        return "legal"
+    if re.match(r"\d+-", key):
+        return "party"
+    return "individual"
+
+
+def _plausible(key: str) -> bool:
+    parts = re.split(r"[-/]", key)
+    codes = [re.sub(r"\d+$", "", p) for p in parts[1:] if not p.isdigit()]
+    return any(c in _KNOWN_CODES for c in codes)
+
+
+def find_numbers(text: str) -> list[NumberMatch]:
+    out = []
+    for m in NUMBER_RE.finditer(text):
+        raw = m.group("num")
+        key = number_key(raw)
+        if not _plausible(key):
+            continue
+        out.append(NumberMatch(re.sub(r"\s+", "", raw), key, _shape(key), m.start("num"), m.end("num")))
+    return out
+
+
+def parse_number(query: str) -> str | None:
+    """The key of the first document number in `query`, or None."""
+    found = find_numbers(query)
+    if found:
+        return found[0].key
+    # A bare query like "qd-ttg 1288" is not worth guessing at; only well-formed numbers count.
+    return None
+
+
+_TYPE_BY_CODE = {
+    "NQ": "Nghị quyết",
+    "QD": "Quyết định",
+    "CT": "Chỉ thị",
+    "KL": "Kết luận",
+    "QC": "Quy chế",
+    "HD": "Hướng dẫn",
+    "TB": "Thông báo",
+    "BC": "Báo cáo",
+    "KH": "Kế hoạch",
+    "TT": "Thông tư",
+    "ND": "Nghị định",
+    "TTLT": "Thông tư liên tịch",
+}
+
+_ISSUER_BY_CODE = {
+    "CP": "Chính phủ",
+    "TTG": "Thủ tướng Chính phủ",
+    "QH": "Quốc hội",
+    "UBTVQH": "Ủy ban Thường vụ Quốc hội",
+    "BCT": "Bộ Chính trị",
+    "BBT": "Ban Bí thư",
+}
+
+
+def type_from_number(key: str) -> str | None:
+    parts = [re.sub(r"\d+$", "", p) for p in re.split(r"[-/]", key)[1:]]
+    for p in parts:
+        if p in _TYPE_BY_CODE:
+            return _TYPE_BY_CODE[p]
+    return None
+
+
+def issuer_from_number(key: str) -> str | None:
+    parts = [re.sub(r"\d+$", "", p) for p in re.split(r"[-/]", key)[1:]]
+    for p in reversed(parts):
+        if p in _ISSUER_BY_CODE:
+            return _ISSUER_BY_CODE[p]
+    return None

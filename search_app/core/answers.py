@@ -1,0 +1,141 @@
+"""The answering sentence of a hit, chosen extractively from the passage's own sentences.
+
+Every sentence of a passage has a stored vector (indexer/text/sentences.py splits, the indexer embeds).
+A sentence's score is its similarity to the query vector plus a small bonus for the share of the
+query's content words it contains (a name or a number the model blurs). The best sentence of a
+passage is marked when the evidence is clear enough — no answer is better than a wrong one:
+
+- the passage has at least two sentences, and the sentence is at most MAX_SHARE of the passage
+  (marking nearly all of it tells the reader nothing);
+- its score is within SLACK of the best sentence score among all hits of the query: a hit whose
+  best sentence is much weaker than what the results hold elsewhere is shown unmarked;
+- a neighbouring sentence scoring within PAIR_SLACK of the best is marked with it (an answer that
+  spans "…; …" or two short sentences);
+- a question ("BBT: … như thế nào?") or a heading of the passage's own section path is never
+  marked: it repeats the query's words, the answer is what follows it.
+
+A search without a query vector (the keyword method) scores by the word share alone and marks
+only a sentence holding at least MIN_LEXICAL of the query's content words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from indexer.text.normalise import fold, fold_token, syllables
+
+LEXICAL_WEIGHT = 0.05  # word share 1.0 is worth about what separates a good sentence from a fair one
+SLACK = 0.06
+PAIR_SLACK = 0.01
+MAX_SHARE = 0.67
+MIN_LEXICAL = 0.5
+# Function words of questions: no content for choosing a sentence (retrieval keeps them; the page's
+# highlighting has its own, shorter list of words not worth marking). An accented query word is
+# compared as written ("tự" in "tự động" is content, "từ" is not); an unaccented one folded.
+FUNCTION_WORDS = frozenset((
+    "và", "của", "các", "là", "có", "cho", "với", "trong", "những", "này", "để", "đã", "về", "được", "một",
+    "nào", "gì", "ra", "sao", "thế", "như", "không", "hay", "hoặc", "thì", "mà", "theo", "từ", "đến", "tại",
+    "the", "of", "and", "to", "in", "a", "an", "for", "on", "is", "are", "what", "does", "do", "how", "which",
+    "did", "will", "be", "by", "with", "that", "this", "at", "as", "it"))
+_FOLDED_FUNCTION_WORDS = frozenset(map(fold, FUNCTION_WORDS))
+
+
+def content_terms(query: str) -> set[str]:
+    """The query's content words, folded."""
+    out = set()
+    for word in syllables(query):
+        folded = fold_token(word)
+        if word not in FUNCTION_WORDS and (word != folded or folded not in _FOLDED_FUNCTION_WORDS):
+            out.add(folded)
+    return out
+
+
+def lexical_share(terms: set[str], text: str) -> float:
+    if not terms:
+        return 0.0
+    return len(terms & set(map(fold_token, syllables(text)))) / len(terms)
+
+
+def sentence_scores(query: str, text: str, spans: np.ndarray, similarities: np.ndarray | None,
+                    below: float = -np.inf) -> np.ndarray:
+    """One score per sentence of `text` (see the module docstring). Sentences whose similarity is
+    under `below` keep their bare similarity: the word bonus could not make them count."""
+    terms = content_terms(query)
+    if similarities is None or len(similarities) != len(spans):
+        return np.array([lexical_share(terms, text[int(a):int(b)]) for a, b in spans], dtype=np.float32)
+    out = np.asarray(similarities, dtype=np.float32).copy()
+    for i, (a, b) in enumerate(spans):
+        if out[i] >= below:
+            out[i] += LEXICAL_WEIGHT * lexical_share(terms, text[int(a):int(b)])
+    return out
+
+
+def choose(text: str, spans: np.ndarray, scores: np.ndarray, floor: float,
+           lexical_only: bool = False) -> list[dict[str, int]]:
+    """The marked sentence(s) of one passage: [{"start", "end"}], possibly empty."""
+    if len(spans) < 2 or not len(text.strip()):
+        return []
+    best = int(np.argmax(scores))
+    if scores[best] < floor:
+        return []
+    chosen = [best]
+    if not lexical_only:
+        for nb in (best - 1, best + 1):
+            if 0 <= nb < len(spans) and scores[nb] >= scores[best] - PAIR_SLACK:
+                chosen.append(nb)
+    chosen.sort()
+    marked = sum(int(spans[i][1]) - int(spans[i][0]) for i in chosen)
+    if marked > MAX_SHARE * len(text):
+        if len(chosen) == 1:
+            return []
+        chosen = [best]
+        if int(spans[best][1]) - int(spans[best][0]) > MAX_SHARE * len(text):
+            return []
+    return [{"start": int(spans[i][0]), "end": int(spans[i][1])} for i in chosen]
+
+
+def _not_answers(text: str, spans: np.ndarray, headings: Sequence[str]) -> np.ndarray:
+    """Sentences that cannot answer: a question ("BBT: … như thế nào?"), or a heading of the
+    passage's own section path ("* Đối với cấp ủy các cấp") — they repeat the question's words,
+    the answer is what follows them."""
+    # (label, cut): a long heading's label is cut after a few words and ends with "…"
+    labels = [(" ".join(h.replace("**", "").rstrip("…").split()), h.rstrip().endswith("…"))
+              for h in headings if h.strip()]
+    out = np.zeros(len(spans), dtype=bool)
+    for i, (a, b) in enumerate(spans):
+        raw = text[int(a):int(b)]
+        sentence = " ".join(raw.replace("**", "").split())
+        # a heading line joined with the content after it (no full stop between) is content
+        alone = "\n" not in raw.strip()
+        out[i] = sentence.endswith("?") or any(
+            lab and sentence.startswith(lab) and alone and (cut or len(sentence) <= len(lab) + 2)
+            for lab, cut in labels)
+    return out
+
+
+def answers(query: str, texts: Sequence[str], sentences: Sequence[tuple[np.ndarray, np.ndarray | None] | None],
+            lexical_only: bool = False, headings: Sequence[Sequence[str]] | None = None) -> list[list[dict[str, int]]]:
+    """The answer spans of each hit. `sentences[i]` holds (spans, similarities to the query vector)
+    of hit i's sentences, or None; `lexical_only` when there is no query vector (similarities None);
+    `headings[i]` the section path of hit i (its heading lines are never the answer)."""
+    # The word bonus is at most LEXICAL_WEIGHT, so a sentence more than SLACK + PAIR_SLACK +
+    # LEXICAL_WEIGHT below the best similarity can neither be marked nor join a marked neighbour:
+    # its words are not read (the same choice, a millisecond less per search).
+    sims = [float(np.max(x[1])) for x in sentences if x is not None and x[1] is not None and len(x[1])]
+    below = max(sims) - SLACK - PAIR_SLACK - LEXICAL_WEIGHT if sims and not lexical_only else -np.inf
+    scored: list[np.ndarray | None] = []
+    for i, (text, sent) in enumerate(zip(texts, sentences, strict=True)):
+        if sent is None or not len(sent[0]):
+            scored.append(None)
+            continue
+        score = sentence_scores(query, text, sent[0], None if lexical_only else sent[1], below)
+        score[_not_answers(text, sent[0], headings[i] if headings else ())] = -np.inf
+        scored.append(score)
+    tops = [float(s.max()) for s in scored if s is not None and len(s) and np.isfinite(s.max())]
+    if not tops:
+        return [[] for _ in texts]
+    floor = MIN_LEXICAL if lexical_only else max(tops) - SLACK
+    return [[] if s is None or sent is None else choose(text, sent[0], s, floor, lexical_only)
+            for text, sent, s in zip(texts, sentences, scored, strict=True)]

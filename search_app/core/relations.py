@@ -1,0 +1,496 @@
+"""The relation graph of one published index: typed relations, effective dates, validity, identity.
+
+Built from the `Backend` read methods only — every passage (`all_passages`, one scan), their
+stored references (`refs_of`), `documents` and `reference_counts` — so it is the same on every
+storage backend and needs no storage field. It is computed once per published generation
+(`manifest["generation"]`) for the whole index, because the status of one document depends on
+sentences anywhere in the corpus; on the 208 laws that is 1.3 s on 2 shared cores (reading the
+31,214 passages is 0.6 s of it; `benchmarks/relations.py` measures it), paid once per generation by
+the first request that needs it and cached by the Searcher.
+
+Validity is "theo các văn bản trong kho": what the indexed texts say, nothing more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from indexer.store.base import Backend
+from indexer.text.docnumbers import issuer_from_number, number_key, type_from_number
+from indexer.text.normalise import fold
+from indexer.text.relations import (
+    EFFECTIVE,
+    RELATION_TYPES,
+    STATUS_TYPES,
+    analyse_document,
+    effective_date,
+    mention_identity,
+    own_subject,
+)
+from search_app.core.citation import vn_date
+
+STATUSES = ("repealed", "partly_repealed", "amended", "in_force", "unknown")
+STATUS_LABELS = {
+    "repealed": "Hết hiệu lực",
+    "partly_repealed": "Hết hiệu lực một phần",
+    "amended": "Còn hiệu lực, đã được sửa đổi, bổ sung",
+    "in_force": "Còn hiệu lực",
+    "unknown": "Chưa rõ hiệu lực",
+}
+TYPE_LABELS = {
+    "basis": "Căn cứ",
+    "implements": "Thực hiện, triển khai",
+    "guides": "Hướng dẫn, quy định chi tiết",
+    "amends": "Sửa đổi, bổ sung",
+    "replaces": "Thay thế",
+    "repeals": "Bãi bỏ, làm hết hiệu lực",
+    "repeals_part": "Bãi bỏ một phần",
+    "cites": "Dẫn chiếu",
+}
+# The same relation seen from the other end ("văn bản bị sửa đổi bởi …").
+TYPE_LABELS_IN = {
+    "basis": "Là căn cứ của",
+    "implements": "Được thực hiện, triển khai bởi",
+    "guides": "Được hướng dẫn, quy định chi tiết bởi",
+    "amends": "Được sửa đổi, bổ sung bởi",
+    "replaces": "Bị thay thế bởi",
+    "repeals": "Bị bãi bỏ, hết hiệu lực bởi",
+    "repeals_part": "Bị bãi bỏ một phần bởi",
+    "cites": "Được dẫn chiếu bởi",
+}
+SOURCE_NOTE = "theo các văn bản trong kho"
+MAX_EVIDENCE = 10
+_IDENTITY_FIELDS = ("doc_type", "date", "issuer", "subject")
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A typed relation: `source` acts on `target`, as the sentence in passage `pid` says."""
+
+    type: str
+    source_key: str | None  # None: the acting document has no number (an article, an interview)
+    source_label: str
+    source_doc: str | None  # the acting document's doc_id when it is indexed
+    target_key: str
+    target_label: str
+    pid: int
+    evidence_doc: str  # the document whose sentence says it (the source, or a third text)
+    sentence: str
+    when: str | None  # ISO date the change takes effect, when known
+    exceptions: tuple[str, ...]
+
+
+def _today() -> str:
+    return dt.date.today().isoformat()
+
+
+class RelationGraph:
+    """Everything the index's texts say about how its documents relate and whether they apply."""
+
+    def __init__(self, backend: Backend) -> None:
+        t0 = time.perf_counter()
+        self.generation = backend.manifest.get("generation")
+        self.docs: dict[str, dict[str, Any]] = {d["doc_id"]: d for d in backend.documents()}
+        self.labels: dict[str, str] = {}
+        self.key_docs: dict[str, list[str]] = defaultdict(list)
+        self.doc_keys: dict[str, list[str]] = defaultdict(list)
+        for item in backend.reference_counts():
+            self.labels[item["key"]] = item["label"]
+            for d in item["doc_ids"]:
+                self.key_docs[item["key"]].append(d)
+                self.doc_keys[d].append(item["key"])
+        # "Luật số: 62/2006/QH 11" in a header reads as 62/2006/QH: the cited 62/2006/QH11 is that document.
+        for key in list(self.labels):
+            if not self.key_docs.get(key) and (m := re.fullmatch(r"(\d+/\d{4}/[A-Z]+)\d+", key)) \
+                    and self.key_docs.get(m.group(1)):
+                self.key_docs[key] = list(self.key_docs[m.group(1)])
+                for d in self.key_docs[key]:
+                    self.doc_keys[d].append(key)
+        self.effective: dict[str, tuple[str | None, int, str]] = {}
+        self.subjects: dict[str, tuple[str, int, str]] = {}
+        self.first_pid: dict[str, int] = {}
+        self.ordinals: dict[int, tuple[str, int]] = {}
+        self.mentions: dict[str, list[tuple[str, int, dict[str, str]]]] = defaultdict(list)
+        raw: list[tuple[str, Any]] = []
+        # Two bulk reads, not two per document: on Milvus a query per document cost 87 s for 2,249 articles.
+        by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for p in backend.all_passages():
+            by_doc[p["doc_id"]].append(p)
+        all_refs = backend.refs_of([p["pid"] for ps in by_doc.values() for p in ps])
+        for doc_id in sorted(self.docs):
+            passages = sorted(by_doc.get(doc_id, []), key=lambda p: p["ordinal"])
+            if not passages:
+                continue
+            refs = {p["pid"]: all_refs.get(p["pid"], []) for p in passages}
+            self._read_document(self.docs[doc_id], passages, refs)
+            raw.extend((doc_id, r) for r in analyse_document(passages, refs))
+        self.edges: list[Edge] = []
+        self.counts: Counter[tuple[str, str | None, str]] = Counter()
+        self._into: dict[str, list[Edge]] = defaultdict(list)
+        self._out_key: dict[str, list[Edge]] = defaultdict(list)
+        self._out_doc: dict[str, list[Edge]] = defaultdict(list)
+        for doc_id, rel in raw:
+            self._add(doc_id, rel)
+        self._excluded: dict[str, set[str]] = {}
+        self.build_seconds = time.perf_counter() - t0
+
+    # --- building -------------------------------------------------------------------------------
+
+    def primary_key(self, doc_id: str) -> str | None:
+        """The key a document is cited by: its number's, else its name's."""
+        doc = self.docs.get(doc_id) or {}
+        if doc.get("doc_number"):
+            return number_key(doc["doc_number"])
+        keys = self.doc_keys.get(doc_id)
+        return keys[0] if keys else None
+
+    def _read_document(self, doc: dict[str, Any], passages: list[dict[str, Any]],
+                       refs: dict[int, list[dict[str, Any]]]) -> None:
+        doc_id = doc["doc_id"]
+        self.first_pid[doc_id] = passages[0]["pid"]
+        for p in passages:
+            self.ordinals[p["pid"]] = (doc_id, p["ordinal"])
+            if doc_id not in self.effective and "hiệu lực" in p["text"]:
+                date, span = effective_date(p["text"], doc.get("date"))
+                if span:
+                    self.effective[doc_id] = (date, p["pid"], p["text"][span[0] : span[1]])
+            for r in refs.get(p["pid"], []):
+                if r["kind"] == "number":
+                    ident = mention_identity(p["text"], r["start"], r["end"], r["key"])
+                    if ident:
+                        self.mentions[r["key"]].append((doc_id, p["pid"], ident))
+        head = "\n".join(p["text"] for p in passages[:2])
+        subject, where = own_subject(doc, head)
+        if subject:
+            self.subjects[doc_id] = (subject, passages[0]["pid"], where)
+
+    def _add(self, doc_id: str, rel: Any) -> None:
+        if rel.subject:  # a third text's statement: "X đã được sửa đổi, bổ sung theo Luật số Y"
+            source_key, source_label = rel.subject, rel.subject_label or rel.subject
+            docs = self.key_docs.get(source_key)
+            source_doc = docs[0] if docs else None
+        else:
+            source_key, source_doc = self.primary_key(doc_id), doc_id
+            doc = self.docs[doc_id]
+            source_label = doc.get("doc_number") or doc.get("title") or doc_id
+        if source_key == rel.key or (source_doc is not None and source_doc in self.key_docs.get(rel.key, [])):
+            return  # a document does not act on itself
+        ident = (rel.type, source_key or f"doc:{source_doc}", rel.key)
+        self.counts[ident] += 1
+        if self.counts[ident] > 1:
+            return  # one edge per (type, source, target); the first sentence is its evidence
+        when = rel.when
+        if when == EFFECTIVE or (when is None and rel.type in STATUS_TYPES):
+            when = self.effective.get(source_doc, (None,))[0] if source_doc else None
+        edge = Edge(rel.type, source_key, source_label, source_doc, rel.key, self.labels.get(rel.key, rel.label),
+                    rel.pid, doc_id, rel.sentence, when, rel.exceptions)
+        self.edges.append(edge)
+        self._into[rel.key].append(edge)
+        if source_key:
+            self._out_key[source_key].append(edge)
+        if source_doc:
+            self._out_doc[source_doc].append(edge)
+
+    # --- questions ------------------------------------------------------------------------------
+
+    def label(self, key: str) -> str:
+        return self.labels.get(key, key)
+
+    def keys_of(self, doc_id: str) -> list[str]:
+        return list(self.doc_keys.get(doc_id, []))
+
+    def edges_into(self, keys: list[str]) -> list[Edge]:
+        return [e for k in keys for e in self._into.get(k, [])]
+
+    def edges_out(self, keys: list[str], doc_ids: list[str]) -> list[Edge]:
+        seen: set[int] = set()
+        out = []
+        for e in [*(e for k in keys for e in self._out_key.get(k, [])),
+                  *(e for d in doc_ids for e in self._out_doc.get(d, []))]:
+            if id(e) not in seen:
+                seen.add(id(e))
+                out.append(e)
+        return out
+
+    def _actor(self, e: Edge) -> dict[str, Any]:
+        label = self._doc_label(e.source_doc) if e.source_doc else self.display_label(e.source_key or "")
+        return {"key": e.source_key, "label": label, "doc_id": e.source_doc}
+
+    def display_label(self, key: str) -> str:
+        """How a key reads in a list: "Luật số 59/2020/QH14", "Nghị quyết số 11-NQ/TW", "Điều lệ Đảng"."""
+        docs = self.key_docs.get(key)
+        if docs:
+            return self._doc_label(docs[0])
+        label = self.label(key)
+        if "/" in key:
+            doc_type = Counter(m[2]["doc_type"] for m in self.mentions.get(key, []) if m[2].get("doc_type"))
+            t = max(doc_type, key=doc_type.get) if doc_type else type_from_number(key)
+            if t:
+                return f"{t} số {label}"
+        return label
+
+    def _doc_label(self, doc_id: str) -> str:
+        doc = self.docs.get(doc_id) or {}
+        if doc.get("doc_number"):
+            return f"{doc.get('doc_type') or 'Văn bản'} số {doc['doc_number']}"
+        return doc.get("title") or doc_id
+
+    def _evidence(self, edges: list[Edge]) -> list[dict[str, Any]]:
+        out, seen = [], set()
+        for e in edges:
+            if e.pid in seen:
+                continue
+            seen.add(e.pid)
+            item = {"doc_id": e.evidence_doc, "pid": e.pid, "ordinal": self.ordinals.get(e.pid, (None, None))[1],
+                    "text": e.sentence}
+            if e.exceptions:
+                item["exceptions"] = list(e.exceptions)
+            out.append(item)
+        return out[:MAX_EVIDENCE]
+
+    def validity(self, key: str | None = None, doc_id: str | None = None, today: str | None = None) -> dict[str, Any]:
+        """The status of a key (indexed or only cited) or of an indexed document, as of `today`:
+        {status, since, by, evidence, exceptions?, until?, source}."""
+        today = today or _today()
+        keys = ([key] if key else []) + (self.keys_of(doc_id) if doc_id else [])
+        keys = list(dict.fromkeys(keys))
+        indexed = doc_id is not None or any(self.key_docs.get(k) for k in keys)
+        own_doc = doc_id or next((self.key_docs[k][0] for k in keys if self.key_docs.get(k)), None)
+        into = [e for e in self.edges_into(keys) if e.type in STATUS_TYPES]
+
+        def current(types: tuple[str, ...]) -> list[Edge]:
+            return [e for e in into if e.type in types and (e.when is None or e.when <= today)]
+
+        out: dict[str, Any] = {}
+        for status, types in (("repealed", ("repeals", "replaces")), ("partly_repealed", ("repeals_part",)),
+                              ("amended", ("amends",))):
+            edges = current(types)
+            if edges:
+                dates = sorted(e.when for e in edges if e.when)
+                by = list({(a["key"], a["doc_id"]): a for a in map(self._actor, edges)}.values())
+                out = {"status": status, "since": dates[0] if dates else None, "by": by,
+                       "evidence": self._evidence(edges)}
+                if status == "repealed":
+                    exceptions = [x for e in edges for x in e.exceptions]
+                    if exceptions:
+                        out["exceptions"] = exceptions
+                    out["replaced"] = any(self._replacement(e, keys, own_doc) for e in edges)
+                break
+        if not out:
+            eff = self.effective.get(own_doc) if own_doc else None
+            out = {"status": "in_force" if indexed else "unknown", "since": eff[0] if eff else None, "by": [],
+                   "evidence": ([{"doc_id": own_doc, "pid": eff[1], "ordinal": self.ordinals.get(eff[1], (0, 0))[1],
+                                  "text": eff[2]}] if eff else [])}
+        future = [e for e in into if e.type in ("repeals", "replaces") and e.when and e.when > today]
+        if future and out["status"] != "repealed":
+            out["until"] = min(e.when for e in future if e.when)  # a repeal the corpus schedules
+        out["source"] = SOURCE_NOTE
+        return out
+
+    def _replacement(self, e: Edge, keys: list[str], own_doc: str | None) -> bool:
+        """A repeal by a new version of the same document (same subject) is a replacement."""
+        if e.type == "replaces":
+            return True
+        if not e.source_doc or e.source_doc not in self.subjects:
+            return False
+        mine = self.subjects.get(own_doc)[0] if own_doc and own_doc in self.subjects else None
+        if mine is None:
+            ident = self.identity(keys[0]) if keys else {}
+            mine = ident.get("subject")
+        return bool(mine) and fold(mine).lower() == fold(self.subjects[e.source_doc][0]).lower()
+
+    def short_validity(self, doc_id: str) -> dict[str, Any]:
+        v = self.validity(doc_id=doc_id)
+        return {"status": v["status"], "since": v["since"], "by": v["by"]}
+
+    def citation_note(self, doc_id: str) -> str | None:
+        """The warning a citation of this document ends with, or None while it is in force."""
+        v = self.validity(doc_id=doc_id)
+        if v["status"] not in ("repealed", "partly_repealed"):
+            return None
+        what = "đã hết hiệu lực" if v["status"] == "repealed" else "đã hết hiệu lực một phần"
+        if v["since"]:
+            what += f" từ {vn_date(v['since'])}"
+        by = ", ".join(a["label"] for a in v["by"])
+        if by:
+            what += f", thay thế bởi {by}" if v.get("replaced") else f" theo {by}"
+        if v.get("exceptions"):
+            what += "; có quy định ngoại lệ, xem văn bản đó"
+        return f"({what})"
+
+    def excluded_doc_ids(self, today: str | None = None) -> set[str]:
+        """Indexed documents no longer in force (for "Chỉ văn bản còn hiệu lực"); partly repealed ones
+        stay, their other provisions still apply. Memoised per day: every filtered search asks."""
+        today = today or _today()
+        if today not in self._excluded:
+            self._excluded[today] = {d for d in self.docs
+                                     if self.validity(doc_id=d, today=today)["status"] == "repealed"}
+        return set(self._excluded[today])
+
+    def subject(self, doc_id: str) -> str | None:
+        s = self.subjects.get(doc_id)
+        return s[0] if s else None
+
+    def identity(self, key: str) -> dict[str, Any]:
+        """Type, number, date, issuer, subject of `key`: from the document's own metadata and header
+        when it is indexed, else assembled from the sentences that cite it; each field with its source."""
+        docs = self.key_docs.get(key)
+        if docs:
+            doc = self.docs[docs[0]]
+            pid = self.first_pid.get(docs[0])
+            out: dict[str, Any] = {"doc_type": doc.get("doc_type"), "number": doc.get("doc_number"),
+                                   "date": doc.get("date"), "issuer": doc.get("issuer"),
+                                   "subject": self.subject(docs[0]), "indexed": True}
+            out["sources"] = [{"doc_id": docs[0], "pid": pid}]
+            out["field_sources"] = {f: {"doc_id": docs[0], "pid": pid, "from": "metadata"}
+                                    for f in ("doc_type", "number", "date", "issuer") if out.get(f)}
+            if out["subject"]:
+                subject_pid = self.subjects[docs[0]][1]
+                out["field_sources"]["subject"] = {"doc_id": docs[0], "pid": subject_pid,
+                                                   "from": self.subjects[docs[0]][2]}
+            return out
+        mentions = self.mentions.get(key, [])
+        out = {"doc_type": None, "number": self.labels.get(key) if key in self.labels and "/" in key else None,
+               "date": None, "issuer": None, "subject": None, "indexed": False}
+        field_sources: dict[str, dict[str, Any]] = {}
+        for f in _IDENTITY_FIELDS:
+            values = Counter(m[2][f] for m in mentions if m[2].get(f))
+            if not values:
+                continue
+            # the value most citing sentences agree on; on a tie the longest (a fuller subject)
+            best = max(values, key=lambda v: (values[v], len(v)))
+            src = next(m for m in mentions if m[2].get(f) == best)
+            out[f] = best
+            field_sources[f] = {"doc_id": src[0], "pid": src[1], "from": "citing sentence"}
+        if not out["doc_type"] and (t := type_from_number(key)):
+            out["doc_type"] = t
+            field_sources["doc_type"] = {"doc_id": None, "pid": None, "from": "number"}
+        if not out["issuer"] and (i := issuer_from_number(key)):
+            out["issuer"] = i
+            field_sources["issuer"] = {"doc_id": None, "pid": None, "from": "number"}
+        if out["number"]:
+            src = mentions[0] if mentions else None
+            field_sources["number"] = {"doc_id": src[0] if src else None, "pid": src[1] if src else None,
+                                       "from": "citing sentence"}
+        out["sources"] = list({(s["doc_id"], s["pid"]): {"doc_id": s["doc_id"], "pid": s["pid"]}
+                               for s in field_sources.values() if s.get("doc_id")}.values())
+        out["field_sources"] = field_sources
+        return out
+
+    def relations(self, key: str) -> list[dict[str, Any]]:
+        """Every typed relation of `key`, both directions: {type, direction, key, label, doc_id, pid, …}."""
+        docs = self.key_docs.get(key, [])
+        out: list[dict[str, Any]] = []
+        for e in self.edges_out([key], docs):
+            out.append({"type": e.type, "direction": "out", "key": e.target_key,
+                        "label": self.display_label(e.target_key),
+                        "doc_id": (self.key_docs.get(e.target_key) or [None])[0], "pid": e.pid,
+                        "evidence_doc_id": e.evidence_doc, "sentence": e.sentence, "when": e.when})
+        for e in self.edges_into([key]):
+            out.append({"type": e.type, "direction": "in", "key": e.source_key,
+                        "label": self._actor(e)["label"],
+                        "doc_id": e.source_doc, "pid": e.pid, "evidence_doc_id": e.evidence_doc,
+                        "sentence": e.sentence, "when": e.when})
+        order = {t: i for i, t in enumerate(RELATION_TYPES)}
+        out.sort(key=lambda r: (order[r["type"]], r["direction"], r["label"] or ""))
+        return out
+
+    def stats(self, today: str | None = None) -> dict[str, Any]:
+        """Relations by type and indexed documents by status (for measurements)."""
+        by_type = Counter(e.type for e in self.edges)
+        statuses = Counter(self.validity(doc_id=d, today=today)["status"] for d in self.docs)
+        return {"relations": {t: by_type.get(t, 0) for t in RELATION_TYPES},
+                "documents": {s: statuses.get(s, 0) for s in STATUSES}, "seconds": round(self.build_seconds, 2)}
+
+    # --- the implementation chain -------------------------------------------------------------
+
+    def chain(self, key: str, depth: int = 3, limit: int = 40) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Nodes and edges of the graph around `key`: what implements, guides, is based on or cites it,
+        down `depth` levels (at most `limit` nodes), and what it itself implements or is based on."""
+        # the implementation chain: what acts on the text's content, not on its validity (amendments and
+        # repeals are in the relations list and in every node's colour)
+        down = ("implements", "guides", "basis", "cites")
+        nodes: dict[str, dict[str, Any]] = {}
+        edges: list[dict[str, Any]] = []
+
+        def node(node_key: str | None, doc_id: str | None, label: str) -> str:
+            nid = node_key or f"doc:{doc_id}"
+            if nid in nodes:
+                return nid
+            if node_key:
+                docs = self.key_docs.get(node_key, [])
+                doc = self.docs.get(docs[0]) if docs else None
+                title = (doc or {}).get("title") or self.identity(node_key).get("subject") or ""
+                status = self.validity(node_key)["status"]
+            else:
+                doc = self.docs.get(doc_id or "")
+                title, status = (doc or {}).get("title") or "", "in_force"
+            nodes[nid] = {"id": nid, "key": node_key, "label": label, "title": title,
+                          "doc_id": (doc or {}).get("doc_id"), "indexed": doc is not None, "status": status}
+            return nid
+
+        root = node(key, None, self.display_label(key))
+        frontier = [(key, root)]
+        seen = {root}
+        for _ in range(depth):
+            nxt = []
+            for k, nid in frontier:
+                if k is None:
+                    continue
+                for e in sorted((e for e in self.edges_into([k]) if e.type in down), key=lambda e: down.index(e.type)):
+                    if len(nodes) >= limit:
+                        break
+                    src = node(e.source_key, e.source_doc, self._actor(e)["label"])
+                    edges.append({"from": nid, "to": src, "type": e.type})
+                    if src not in seen:
+                        seen.add(src)
+                        nxt.append((e.source_key, src))
+            frontier = nxt
+        for e in self.edges_out([key], self.key_docs.get(key, [])):
+            if e.type in ("implements", "guides", "basis") and len(nodes) < limit:
+                up = node(e.target_key, None, self.display_label(e.target_key))
+                edges.append({"from": up, "to": root, "type": e.type})
+        # one arrow per pair of documents, the strongest relation: implements > guides > basis > cites
+        best: dict[tuple[str, str], dict[str, Any]] = {}
+        for x in edges:
+            pair = (x["from"], x["to"])
+            if pair not in best or down.index(x["type"]) < down.index(best[pair]["type"]):
+                best[pair] = x
+        return list(nodes.values()), list(best.values())
+
+
+def dot_escape(text: str) -> str:
+    """Text safe inside a DOT double-quoted string: backslashes and quotes escaped (so no "\\N"-style
+    escape sequence of the text is interpreted), line breaks as spaces."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ")
+
+
+_STATUS_COLORS = {"repealed": "#f8d7da", "partly_repealed": "#fff3cd", "amended": "#e2f0fb",
+                  "in_force": "#d4edda", "unknown": "#eeeeee"}
+
+
+def chain_dot(graph: RelationGraph, key: str) -> str:
+    """The implementation chain of `key` as Graphviz DOT; every text from a document is DOT-escaped."""
+    nodes, edges = graph.chain(key)
+    lines = ["digraph chain {",
+             '  rankdir=TB; node [shape=box, fontname="sans-serif", fontsize=10]; '
+             'edge [fontsize=9, fontname="sans-serif"];']
+    ids = {n["id"]: f"n{i}" for i, n in enumerate(nodes)}
+    for n in nodes:
+        title = n["title"][:70] + ("…" if len(n["title"]) > 70 else "")
+        label = dot_escape(n["label"]) + (f"\\n{dot_escape(title)}" if title and title != n["label"] else "")
+        style = "rounded,filled" if n["indexed"] else "rounded,filled,dashed"
+        width = ", penwidth=2" if n["key"] == key else ""
+        lines.append(f'  {ids[n["id"]]} [label="{label}", style="{style}", '
+                     f'fillcolor="{_STATUS_COLORS[n["status"]]}"{width}];')
+    for e in edges:
+        style = "solid" if e["type"] in ("implements", "guides", "basis") else "dashed"
+        lines.append(f'  {ids[e["from"]]} -> {ids[e["to"]]} [label="{dot_escape(TYPE_LABELS[e["type"]])}", '
+                     f"style={style}];")
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,467 @@
+"""The search core: open an index once, answer `search(query, top_k, filters, method)`.
+
+A search runs in stages: retrievers (dense, keyword) → sentence match (each dense candidate's best
+sentence mixed into its score) → fusion (weights set by how much the keyword side covers the
+query) → (a place for a reranker) → document-number boost → hydrate (passage rows, documents,
+citations) → answers (the answering sentence of each hit, answers.py). Every stage talks to the
+storage backend through `indexer.store.base.Backend`, so the same code serves the embedded index
+and Milvus.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.embed import canonical_name, get_embedder
+from indexer.embed.base import Embedder
+from indexer.records import Filters, section_label
+from indexer.store import open_backend
+from indexer.store.base import DEFAULT_INDEX, Backend, IndexNotFound
+from indexer.text.docnumbers import find_numbers
+from indexer.text.normalise import fold, fold_token, syllables
+from indexer.text.references import reference_key
+from indexer.text.sentences import sentence_spans
+from search_app.core import accents, answers, fusion
+from search_app.core.citation import format_citation
+from search_app.core.relations import RelationGraph
+
+__all__ = ["Filters", "Hit", "Searcher", "ModelMismatch", "QueryError", "IndexNotFound", "clip_query"]
+
+METHODS = ("hybrid", "dense", "keyword")
+DEFAULT_METHOD = "hybrid"
+MAX_QUERY_CHARS = 1000
+CANDIDATES = 100  # per retriever, before fusion
+QUERY_CACHE = 256  # query vectors kept (see Searcher.embed_query)
+WORDS_CACHE = 4096  # passages whose folded words are kept (see folded_words)
+NUMBER_DOC_PASSAGES = 3  # passages of the named document put first when a query names a number
+
+# How the two rankings are fused, chosen on the tuning half of ALQAC (README, "Evaluation"):
+# a convex combination of per-query min-max normalised scores beat reciprocal-rank fusion
+# (MRR@10 0.894 vs 0.869 at best): RRF throws away how far ahead the first BM25 hit is, which on
+# legal questions is the strongest signal. Min-max per query also side-steps the narrow band of
+# E5 similarities. With passage vectors alone 0.3/0.7 was best; once the dense side also matches
+# single sentences (SENTENCE_WEIGHT) it carries more, and 0.5/0.5 is best (tuning half MRR@10
+# 0.900 at 0.3, 0.915 at 0.5, 0.917 at 0.6 — which lost 0.025 on the development questions).
+DENSE_WEIGHT = 0.5
+# The dense weight rises to 1 for a query the keyword side has nothing to say about: an English
+# question, or one in words the corpus does not use. The signal is the share of the query's
+# (folded) words found in the keyword side's own top passages: at or above COVERAGE_HIGH the tuned
+# weight holds, at or below COVERAGE_LOW the keyword ranking is noise and is left out, linear in
+# between. On the development questions English queries cover 0.07–0.29, Vietnamese ones (with or
+# without diacritics) 0.80–1.0; a fixed weight put English Hit@5 at 0.30.
+COVERAGE_LOW, COVERAGE_HIGH = 0.3, 0.6
+COVERAGE_PASSAGES = 10
+# A Vietnamese query typed without diacritics ("quy hoach tinh") is read badly by the embedding
+# model: ALQAC's questions with their diacritics stripped score dense MRR@10 0.06 (0.88 with them).
+# The keyword side, folded, finds the passages all the same; the query gets its accents back from
+# them (accents.py) before it is embedded: dense 0.06 → 0.84. Its fusion weight starts from
+# UNACCENTED_DENSE_WEIGHT (tuning half, hybrid MRR@10: 0.873 at 0.1, 0.891 at 0.3, 0.888 at 0.5;
+# without the accents put back the best was 0.861, at 0.1).
+UNACCENTED_DENSE_WEIGHT = 0.3
+# Finer semantic matching: a passage's dense score is the mean of its own similarity and that of its
+# best sentence, so a question matching one sentence of a long passage is not diluted by the rest
+# (dense MRR@10: ALQAC 0.812 → 0.883; development questions 0.62 → 0.70, English Hit@5 0.60 → 0.90;
+# weights 0.3 and 0.7 were each worse on both).
+SENTENCE_WEIGHT = 0.5
+
+
+class ModelMismatch(ValueError):
+    pass
+
+
+class QueryError(ValueError):
+    pass
+
+
+HIT_FIELDS = ("rank", "score", "doc_id", "title", "doc_number", "doc_type", "date", "section", "page",
+              "text", "start", "end", "citation", "validity", "answer")
+
+
+@dataclass
+class Hit:
+    rank: int
+    score: float
+    doc_id: str
+    title: str
+    doc_number: str | None
+    doc_type: str | None
+    date: str | None
+    section: str
+    page: int | None
+    text: str
+    start: int
+    end: int
+    citation: str
+    validity: dict[str, Any] = field(default_factory=dict)  # {status, since, by}, see core/relations.py
+    # The sentence(s) of `text` that answer the query: [{"start", "end"}] offsets into `text`, in
+    # text order; empty when no sentence answers clearly enough (see core/answers.py).
+    answer: list[dict[str, int]] = field(default_factory=list)
+    # Not part of the JSON contract; used by the page for context and navigation.
+    ordinal: int = field(default=0, repr=False)
+    section_path: list[str] = field(default_factory=list, repr=False)
+    pid: int = field(default=-1, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {k: d[k] for k in HIT_FIELDS}
+
+
+@functools.lru_cache(maxsize=WORDS_CACHE)
+def folded_words(text: str) -> frozenset[str]:
+    """The folded words of a passage, kept for the last few thousand passages: the same passages
+    come back at the top of the keyword ranking for many queries."""
+    return frozenset(map(fold_token, syllables(text)))
+
+
+def is_unaccented(query: str) -> bool:
+    """True when the query has letters and not one diacritic (nor đ): typed without accents. An
+    English query is unaccented too; its low coverage sends it to the dense side all the same."""
+    lowered = query.casefold()
+    return any(c.isalpha() for c in lowered) and fold(lowered) == unicodedata.normalize("NFC", lowered)
+
+
+def clip_query(query: str) -> tuple[str, bool]:
+    """The query cut to MAX_QUERY_CHARS, and whether it was cut."""
+    query = " ".join((query or "").split())
+    if len(query) > MAX_QUERY_CHARS:
+        return query[:MAX_QUERY_CHARS], True
+    return query, False
+
+
+class Searcher:
+    def __init__(self, index_dir: Path | str = DEFAULT_INDEX, model: str | None = None,
+                 embedder: Embedder | None = None, backend: Backend | None = None,
+                 query_cache: int = QUERY_CACHE) -> None:
+        self.index_dir = Path(index_dir)
+        self.backend = backend or open_backend(self.index_dir)
+        built_with = self.backend.manifest["model"]
+        if model is not None and canonical_name(model) != built_with:
+            raise ModelMismatch(
+                f"the index in {self.index_dir} was built with {built_with!r}; searching it with "
+                f"{canonical_name(model)!r} would compare incompatible vectors. Search without --model, "
+                f"or rebuild the index with --model {model}.")
+        self._given = embedder
+        emb = self._embedder()
+        if emb.dimension != int(self.backend.manifest["dimension"]):
+            raise ModelMismatch(f"embedder gives {emb.dimension}-d vectors, index holds "
+                                f"{self.backend.manifest['dimension']}-d")
+        self._refresh_lock = threading.Lock()
+        # The page runs the search again on every click (an expander, a download): the query's
+        # vector is kept for the last `query_cache` queries (0 in benchmarks: every search pays).
+        self._query_vector = functools.lru_cache(maxsize=query_cache)(self._embed_uncached)
+        self._graph: RelationGraph | None = None
+        self._graph_lock = threading.Lock()
+
+    # --- index life cycle ----------------------------------------------------------------------
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.backend.manifest
+
+    def _embedder(self, model: str | None = None) -> Embedder:
+        """The embedder of `model`, by default the published index's, looked up per search so that a
+        refresh to an index of another model can never pair the new vectors with the old model."""
+        model = model or self.backend.manifest["model"]
+        if self._given is not None and canonical_name(self._given.name) == model:
+            return self._given
+        return get_embedder(model)
+
+    def embed_query(self, query: str) -> np.ndarray:
+        """The query's vector from the published index's model (cached per model and query)."""
+        return self._query_vector(self.backend.manifest["model"], query)
+
+    def _embed_uncached(self, model: str, query: str) -> np.ndarray:
+        return self._embedder(model).embed_query(query)
+
+    def refresh(self) -> bool:
+        """Switch to a newer published index if there is one. True when it switched."""
+        with self._refresh_lock:
+            return self.backend.refresh()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def relations(self) -> RelationGraph:
+        """The relation graph (typed relations, validity, identity) of the published index, computed
+        once per generation: the first request after an update pays for it (1.3 s for the 208 laws)."""
+        with self._graph_lock:
+            for attempt in range(3):
+                gen = self.backend.manifest.get("generation")
+                if self._graph is not None and self._graph.generation == gen:
+                    break
+                try:
+                    graph = RelationGraph(self.backend)
+                except Exception:
+                    # The index switched while it was being read (a retired generation closes under
+                    # a long read): read the new one; a failure on an unchanged index is a real error.
+                    if attempt == 2 or self.backend.manifest.get("generation") == gen:
+                        raise
+                    continue
+                self._graph = graph
+                if self.backend.manifest.get("generation") == gen:
+                    break  # else an update was published meanwhile: build again from the new one
+            assert self._graph is not None
+            return self._graph
+
+    def in_force(self, filters: Filters | None = None) -> Filters:
+        """`filters` narrowed to documents still in force ("Chỉ văn bản còn hiệu lực")."""
+        out = replace(filters) if filters is not None else Filters()
+        repealed = self.relations().excluded_doc_ids()
+        out.exclude_doc_ids = (set(out.exclude_doc_ids or ()) | repealed) or None
+        return out
+
+    def status(self) -> dict[str, Any]:
+        m = self.backend.manifest
+        return {"documents": m["documents"], "passages": m["passages"], "model": m["model"],
+                "built_at": m["built_at"], "generation": m["generation"], "index": str(self.index_dir),
+                "backend": m.get("backend", "embedded")}
+
+    # --- lookup ---------------------------------------------------------------------------------
+
+    def documents(self) -> list[dict[str, Any]]:
+        return self.backend.documents()
+
+    def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None:
+        return self.backend.document(doc_id, with_text=with_text)
+
+    def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
+        return self.backend.neighbours(doc_id, ordinal, radius)
+
+    def doc_passages(self, doc_id: str) -> list[dict[str, Any]]:
+        return self.backend.doc_passages(doc_id)
+
+    # --- search stages --------------------------------------------------------------------------
+
+    def _retrieve(self, query: str, method: str, n: int, filters: Filters | None, timings: dict[str, float],
+                  details: dict[str, Any]) -> tuple[dict[int, float], dict[int, float], np.ndarray | None, float]:
+        """Both rankings, the query vector and the dense side's weight in the fusion (from how much of
+        the query the keyword side covers, and whether it was typed without diacritics).
+
+        The keyword side runs first: a query typed without diacritics gets them back from the
+        passages it found (accents.py) before it is embedded, since the model cannot read it bare.
+        """
+        dense: dict[int, float] = {}
+        keyword: dict[int, float] = {}
+        qv = None
+        coverage, weight = 0.0, 1.0
+        unaccented = is_unaccented(query)
+        if method in ("hybrid", "keyword") or (method == "dense" and unaccented):
+            t = time.perf_counter()
+            keyword = self.backend.keyword(query, n, filters)
+            timings["keyword"] = time.perf_counter() - t
+        dense_query = query
+        if method in ("hybrid", "dense") and keyword:
+            t = time.perf_counter()
+            top = self.backend.passages(fusion.top(keyword, COVERAGE_PASSAGES))
+            coverage = self._coverage(query, top)
+            if unaccented and coverage >= COVERAGE_HIGH:  # Vietnamese typed bare, not English
+                dense_query = accents.restore(query, [r["text"] for r in top])
+            timings["coverage"] = time.perf_counter() - t
+        if method in ("hybrid", "dense"):
+            details["dense_query"] = dense_query
+            if method == "hybrid":
+                details["dense_weight"] = weight = self.dense_weight(coverage, unaccented) if keyword else 1.0
+            t = time.perf_counter()
+            qv = self.embed_query(dense_query)
+            timings["embed"] = time.perf_counter() - t
+            t = time.perf_counter()
+            dense = self.backend.dense(qv, n, filters)
+            timings["vector"] = time.perf_counter() - t
+        if method == "dense":
+            keyword = {}  # read only to put the accents back
+        return dense, keyword, qv, weight
+
+    def _sentences(self, qv: np.ndarray, pids: list[int], cache: dict[int, tuple[np.ndarray, np.ndarray]],
+                   timings: dict[str, float]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Sentence spans and their similarities to the query vector for `pids`, read once per search."""
+        missing = [p for p in pids if p not in cache]
+        if missing:
+            t = time.perf_counter()
+            cache.update(self.backend.sentence_scores(qv, missing))
+            timings["sentences"] = timings.get("sentences", 0.0) + time.perf_counter() - t
+        return cache
+
+    @staticmethod
+    def _sentence_match(dense: dict[int, float],
+                        sentences: dict[int, tuple[np.ndarray, np.ndarray]]) -> dict[int, float]:
+        """Dense scores with each passage's best sentence mixed in (SENTENCE_WEIGHT)."""
+        out = {}
+        for pid, score in dense.items():
+            sent = sentences.get(pid)
+            if sent is None or not len(sent[1]):
+                out[pid] = score
+                continue
+            out[pid] = (1 - SENTENCE_WEIGHT) * score + SENTENCE_WEIGHT * float(sent[1].max())
+        return out
+
+    def coverage(self, query: str, keyword: dict[int, float]) -> float:
+        """Share of the query's folded words found in the keyword side's top passages (0 when the
+        keyword side found nothing): how much the keyword ranking has to go on."""
+        if not keyword:
+            return 0.0
+        return self._coverage(query, self.backend.passages(fusion.top(keyword, COVERAGE_PASSAGES)))
+
+    def _coverage(self, query: str, rows: list[dict[str, Any]]) -> float:
+        terms = {fold_token(t) for t in syllables(query)}
+        if not terms or not rows:
+            return 0.0
+        seen: set[str] = set()
+        for row in rows:
+            seen |= folded_words(row["text"])
+        return len(terms & seen) / len(terms)
+
+    @staticmethod
+    def dense_weight(coverage: float, unaccented: bool = False) -> float:
+        """The dense side's share in the fusion for a query with this coverage (see COVERAGE_LOW)."""
+        base = UNACCENTED_DENSE_WEIGHT if unaccented else DENSE_WEIGHT
+        low = (COVERAGE_HIGH - coverage) / (COVERAGE_HIGH - COVERAGE_LOW)
+        return base + (1 - base) * min(1.0, max(0.0, low))
+
+    @staticmethod
+    def _fuse(method: str, dense: dict[int, float], keyword: dict[int, float],
+              dense_weight: float, timings: dict[str, float]) -> list[tuple[int, float]]:
+        t = time.perf_counter()
+        if method == "dense":
+            scores = dense
+        elif method == "keyword":
+            scores = keyword
+        else:
+            scores = fusion.weighted(dense, keyword, dense_weight)
+        timings["fusion"] = time.perf_counter() - t
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def _number_first(self, query: str, ranked: list[tuple[int, float]],
+                      filters: Filters | None) -> list[tuple[int, float]]:
+        """A query naming a document number: that document, then the passages citing it, first."""
+        keys = [m.key for m in find_numbers(query)]
+        if not keys:
+            return ranked
+        order = {pid: i for i, (pid, _) in enumerate(ranked)}
+        score = dict(ranked)
+        first: list[int] = []
+        for key in keys:
+            own_docs = [d for d in self.backend.docs_with_key(key)
+                        if filters is None or not filters.active() or self._accepts(filters, d)]
+            if own_docs:
+                ranked_rows = {r["pid"]: r["doc_id"] for r in self.backend.passages([p for p, _ in ranked])}
+                mine = [pid for pid, _ in ranked if ranked_rows.get(pid) in own_docs]
+                if not mine:  # the document matched nothing else in the query: show its opening
+                    mine = [r["pid"] for d in own_docs for r in self.backend.doc_passages(d)]
+                first.extend(mine[:NUMBER_DOC_PASSAGES])
+            cites = self.backend.pids_citing(key)
+            if filters is not None and filters.active():
+                cites = [r["pid"] for r in self.backend.passages(cites) if self._accepts(filters, r["doc_id"])]
+            first.extend(sorted(cites, key=lambda p: order.get(p, len(order))))
+        first = list(dict.fromkeys(first))
+        taken = set(first)
+        top_score = ranked[0][1] if ranked else 1.0
+        return [(p, score.get(p, top_score)) for p in first] + [(p, s) for p, s in ranked if p not in taken]
+
+    def _accepts(self, filters: Filters, doc_id: str) -> bool:
+        doc = self.backend.document(doc_id)
+        return doc is not None and filters.accepts(doc)
+
+    def _hydrate(self, ranked: list[tuple[int, float]], rank_from: int = 1) -> list[Hit]:
+        rows = {r["pid"]: r for r in self.backend.passages([p for p, _ in ranked])}
+        docs = {d["doc_id"]: d for d in self.backend.documents(sorted({r["doc_id"] for r in rows.values()}))}
+        graph = self.relations() if ranked else None
+        hits: list[Hit] = []
+        for pid, score in ranked:
+            row = rows.get(pid)
+            doc = docs.get(row["doc_id"]) if row is not None else None
+            if row is None or doc is None:
+                continue  # gone in an update published during this search
+            hits.append(self._hit(doc, row, rank_from + len(hits), score, graph))
+        return hits
+
+    def search(self, query: str, top_k: int = 10, filters: Filters | None = None,
+               method: str = DEFAULT_METHOD, timings: dict[str, float] | None = None,
+               details: dict[str, Any] | None = None) -> list[Hit]:
+        """The top_k passages for `query`, each with its answering sentence(s) marked where clear.
+        Pass a dict as `timings` to get each stage's seconds, and one as `details` to learn how the
+        query was read: `dense_query` (the text embedded: the query, or the query with the
+        diacritics put back) and `dense_weight` (its share in the fusion; hybrid only)."""
+        if method not in METHODS:
+            raise QueryError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        query, _ = clip_query(query)
+        if not query or top_k <= 0:
+            return []
+        timings = {} if timings is None else timings
+        n = max(CANDIDATES, top_k * 3)
+        details = {} if details is None else details
+        dense, keyword, qv, dense_weight = self._retrieve(query, method, n, filters, timings, details)
+        sentences: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        if qv is not None and dense:
+            dense = self._sentence_match(dense, self._sentences(qv, list(dense), sentences, timings))
+        ranked = self._fuse(method, dense, keyword, dense_weight, timings)
+        # A reranker would go here: it sees `ranked` (pid, score) and reorders the head.
+        ranked = self._number_first(query, ranked, filters)[:top_k]
+        t = time.perf_counter()
+        hits = self._hydrate(ranked)
+        timings["hydrate"] = time.perf_counter() - t
+        t = time.perf_counter()
+        if qv is not None:
+            self._sentences(qv, [h.pid for h in hits], sentences, timings)
+            marked = answers.answers(query, [h.text for h in hits], [sentences.get(h.pid) for h in hits],
+                                     headings=[h.section_path for h in hits])
+        else:  # the keyword method has no query vector: the query's words choose
+            marked = answers.answers(query, [h.text for h in hits],
+                                     [(np.array(sentence_spans(h.text)).reshape(-1, 2), None) for h in hits],
+                                     lexical_only=True, headings=[h.section_path for h in hits])
+        for h, a in zip(hits, marked, strict=True):
+            h.answer = a
+        timings["answers"] = time.perf_counter() - t
+        return hits
+
+    @staticmethod
+    def _hit(doc: dict[str, Any], row: dict[str, Any], rank: int, score: float,
+             graph: RelationGraph | None = None) -> Hit:
+        doc_id = row["doc_id"]
+        citation = format_citation(doc, row["section"], row["page"],
+                                   subject=graph.subject(doc_id) if graph else None,
+                                   note=graph.citation_note(doc_id) if graph else None)
+        return Hit(
+            rank=rank, score=round(float(score), 6), doc_id=doc_id, title=doc["title"],
+            doc_number=doc.get("doc_number"), doc_type=doc.get("doc_type"), date=doc.get("date"),
+            section=section_label(row["section"]), page=row["page"], text=row["text"], start=row["start"],
+            end=row["end"], citation=citation, validity=graph.short_validity(doc_id) if graph else {},
+            ordinal=row["ordinal"], section_path=row["section"], pid=row["pid"],
+        )
+
+    # --- references -----------------------------------------------------------------------------
+
+    def cited_in(self, hits: list[Hit]) -> dict[int, list[dict[str, Any]]]:
+        """pid → the references found in that hit's passage (key, label, kind, offsets)."""
+        return self.backend.refs_of([h.pid for h in hits])
+
+    def references(self, query: str) -> dict[str, Any]:
+        """What `query` (a number such as "57-NQ/TW" or a name such as "Điều lệ Đảng") refers to:
+        its reference key, the document if it is indexed, every passage citing it (in document order),
+        and what the corpus says about it: validity, typed relations both ways, identity card."""
+        key = reference_key(query) or query.strip()
+        doc_ids = self.backend.docs_with_key(key)
+        rows = self.backend.passages(self.backend.pids_citing(key))
+        rows.sort(key=lambda r: (r["doc_id"], r["ordinal"]))
+        documents = [self.document(d) for d in doc_ids]
+        ranked = [(r["pid"], 1.0) for r in rows]
+        graph = self.relations()
+        return {
+            "key": key,
+            "label": self.backend.key_label(key) or query.strip(),
+            "document": documents[0] if documents else None,
+            "cited_by": self._hydrate(ranked),
+            "validity": graph.validity(key, doc_id=doc_ids[0] if doc_ids else None),
+            "relations": graph.relations(key),
+            "identity": graph.identity(key),
+        }
+
+    def reference_list(self) -> list[dict[str, Any]]:
+        return self.backend.reference_counts()

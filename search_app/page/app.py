@@ -1,0 +1,335 @@
+"""Streamlit page: `streamlit run search_app/page/app.py`. Builds the page; searching is the Searcher's job.
+
+Views, selected by the URL so that any of them can be bookmarked and shared:
+- ``?q=…``                 search (the default);
+- ``?ref=KEY``             "Văn bản dẫn chiếu": a reference key (number or name), the document it
+                           names (or what the corpus says about it), its validity, its relations
+                           by type in both directions, the implementation chain, every citing passage;
+- ``?doc=DOC_ID&p=N``      the whole document, passage N marked and scrolled into view.
+
+One name per concept, as in the CLI: ``doc`` is always a document id (``--doc``, ``Filters.doc_ids``),
+``ref`` always a reference key (``refs KEY``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from indexer.records import doc_year, section_label
+from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
+from search_app.core.citation import OCR_NOTE, vn_date
+from search_app.core.relations import STATUS_LABELS
+from search_app.core.searcher import Filters, Hit, Searcher, clip_query
+from search_app.page import export
+from search_app.page.document_view import document_html
+from search_app.page.originals import original_file
+from search_app.page.relations_view import render as render_relations
+from search_app.page.render import answer_spans, code_span, escape, escape_block, highlight
+from search_app.page.uploads import ALLOWED, UploadError, add_and_index, upload_policy
+
+INDEX_DIR = Path(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_INDEX)))
+CORPUS_DIR = Path(os.environ.get("VNSEARCH_CORPUS", "corpus"))
+METHOD_LABELS = {"hybrid": "Kết hợp (ngữ nghĩa + từ khóa)", "dense": "Ngữ nghĩa", "keyword": "Từ khóa"}
+
+CSS = """
+<style>
+.hit-title {font-size: 1.1rem; font-weight: 600; margin-top: .4rem;}
+.hit-meta {color: #666; font-size: .85rem; margin-bottom: .3rem;}
+.hit-text {line-height: 1.55; padding: .5rem .8rem; border-left: 3px solid #c0392b; background: #fafafa;}
+.hit-text mark, .ctx mark {background: #ffe58a; padding: 0 .1rem;}
+/* the answering sentence: a tint and underline light enough that the <mark>s inside stay visible */
+.answer {background: #e8f1fb; border-bottom: 2px solid #2f6fb0; box-decoration-break: clone;
+  -webkit-box-decoration-break: clone;}
+.answer-hint {color: #2f6fb0; font-size: .8rem;}
+.ctx {color: #555; font-size: .92rem; line-height: 1.5; margin: .3rem 0;}
+.ctx-current {border-left: 3px solid #c0392b; padding-left: .5rem;}
+.badge {display: inline-block; font-size: .8rem; padding: .05rem .5rem; border-radius: .6rem; margin: .1rem 0;}
+.badge-repealed {background: #f8d7da; color: #842029;}
+.badge-partly_repealed {background: #fff3cd; color: #664d03;}
+.badge-amended {background: #e2f0fb; color: #084298;}
+.badge-in_force {background: #d1e7dd; color: #0f5132;}
+.badge-unknown {background: #eee; color: #555;}
+.evidence {color: #555; font-size: .85rem; border-left: 2px solid #ccc; padding-left: .5rem; margin: .2rem 0;}
+</style>
+"""
+
+
+@st.cache_resource(show_spinner="Đang nạp chỉ mục…")
+def get_searcher(index_dir: str) -> Searcher:
+    return Searcher(index_dir)
+
+
+def _go(**params: str) -> None:
+    """Switch view by rewriting the URL's query string, then rerun."""
+    st.query_params.clear()
+    st.query_params.update({k: v for k, v in params.items() if v})
+    st.rerun()
+
+
+def _status(searcher: Searcher) -> None:
+    status = searcher.status()
+    st.sidebar.header("Chỉ mục")
+    st.sidebar.markdown(
+        f"- Văn bản: **{status['documents']}**\n- Đoạn văn: **{status['passages']}**\n"
+        f"- Mô hình: `{status['model']}`\n- Lập lúc: {escape(status['built_at'])}"
+    )
+
+
+def _upload(searcher: Searcher) -> None:
+    policy = upload_policy()
+    if not policy.enabled:  # a shared page: no form unless the operator opened it (add_and_index checks too)
+        st.sidebar.caption("Thêm văn bản vào kho: đang tắt (người quản trị bật bằng `VNSEARCH_UPLOADS=1`).")
+        return
+    with st.sidebar.expander("Thêm văn bản vào kho"):
+        f = st.file_uploader("Tệp PDF, DOCX, TXT, MD, HTML (tối đa 50 MB)", type=[e.lstrip(".") for e in ALLOWED],
+                             key="upload")
+        token = st.text_input("Mã tải lên", type="password", key="upload_token") if policy.needs_token else None
+        if f is not None and st.button("Thêm và lập chỉ mục", key="upload_go"):
+            # the size limit is checked (and the refusal logged) by add_and_index
+            ctx = st.context
+            try:
+                with st.spinner("Đang lập chỉ mục…"):
+                    path, report = add_and_index(f.name, f.getvalue(), CORPUS_DIR, INDEX_DIR,
+                                                 searcher.manifest.get("sources", [str(CORPUS_DIR)]),
+                                                 searcher.manifest["model"], token=token, policy=policy,
+                                                 # set by the reverse proxy (README, "Serving a team")
+                                                 user=ctx.headers.get("X-Remote-User"),
+                                                 ip=getattr(ctx, "ip_address", None))
+            except UploadError as e:
+                st.error(str(e))
+                return
+            searcher.refresh()
+            st.success(f"Đã thêm {escape(path.name)}: {report.documents} văn bản, {report.passages} đoạn "
+                       f"({report.embedded} đoạn mới được mã hóa).")
+
+
+def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
+    st.sidebar.header("Tìm kiếm")
+    method = st.sidebar.radio("Phương thức", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="method")
+    top_k = st.sidebar.slider("Số kết quả", 1, 50, 10, key="top_k")
+    docs = searcher.documents()
+    st.sidebar.header("Lọc")
+    types = sorted({d["doc_type"] for d in docs if d.get("doc_type")})
+    issuers = sorted({d["issuer"] for d in docs if d.get("issuer")})
+    years = sorted({y for d in docs if (y := doc_year(d.get("date"))) is not None})
+    titles = {d["doc_id"]: d["title"] for d in docs}
+    chosen_types = st.sidebar.multiselect("Loại văn bản", types, key="f_types", placeholder="Tất cả")
+    chosen_issuers = st.sidebar.multiselect("Cơ quan ban hành", issuers, key="f_issuers", placeholder="Tất cả")
+    year_range = None
+    if len(years) > 1:
+        year_range = st.sidebar.slider("Năm ban hành", years[0], years[-1], (years[0], years[-1]), key="f_years")
+    chosen_docs = st.sidebar.multiselect("Chỉ trong các văn bản", sorted(titles, key=titles.get),
+                                         format_func=lambda d: titles[d][:80], key="f_docs", placeholder="Tất cả")
+    in_force = st.sidebar.checkbox("Chỉ văn bản còn hiệu lực", key="f_in_force",
+                                   help="Bỏ qua văn bản mà các văn bản trong kho cho biết đã hết hiệu lực.")
+    filters = Filters(
+        doc_types=set(chosen_types) or None,
+        issuers=set(chosen_issuers) or None,
+        year_from=year_range[0] if year_range and year_range[0] != years[0] else None,
+        year_to=year_range[1] if year_range and year_range[1] != years[-1] else None,
+        doc_ids=set(chosen_docs) or None,
+    )
+    if in_force:
+        filters = searcher.in_force(filters)
+    return filters, method, top_k
+
+
+def validity_badge(validity: dict, numbered: bool = True) -> str:
+    """HTML for a validity badge; every text in it is escaped. `numbered`: the document has a number
+    (for an article or an interview "còn hiệu lực" means only that nothing in the corpus repeals it)."""
+    status = validity.get("status")
+    status = status if status in STATUS_LABELS else "unknown"  # a fixed word: safe as a class name
+    label = STATUS_LABELS[status] if numbered or status != "in_force" else "Không có văn bản nào trong kho bãi bỏ"
+    if validity.get("since") and status != "in_force":
+        label += f" từ {vn_date(validity['since'])}"
+    by = ", ".join(a["label"] for a in validity.get("by") or [])
+    if by:
+        label += f" — {by}"
+    return (f'<span class="badge badge-{status}" title="{escape("Theo các văn bản trong kho")}">'
+            f"{escape(label)}</span>")
+
+
+def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
+    st.markdown(f'<div class="hit-title">{hit.rank}. {escape(hit.title)}</div>', unsafe_allow_html=True)
+    meta = [f"Mục: {escape(hit.section)}" if hit.section else "", f"Trang {hit.page}" if hit.page else "",
+            f"Điểm: {hit.score:.4f}" if show_score else ""]
+    st.markdown(f'<div class="hit-meta">{" · ".join(m for m in meta if m)}</div>', unsafe_allow_html=True)
+    if hit.validity:
+        st.markdown(validity_badge(hit.validity, bool(hit.doc_number)), unsafe_allow_html=True)
+    st.markdown(f'<div class="hit-text">{highlight(hit.text, query, hit.answer)}</div>', unsafe_allow_html=True)
+    if answer_spans(hit.text, hit.answer):  # say in words, not only in colour, what the underline means
+        st.markdown(f'<div class="answer-hint">{escape("Phần gạch chân là câu trả lời cho câu hỏi.")}</div>',
+                    unsafe_allow_html=True)
+    st.caption("Trích dẫn (bấm biểu tượng sao chép ở góc phải)")
+    st.code(hit.citation, language=None, wrap_lines=True)
+    if OCR_NOTE in hit.citation:  # the citation carries the marker for OCR'd pages (citation.is_ocr_page)
+        st.warning("Đoạn này được nhận dạng tự động (OCR) từ bản quét nên có thể sai chữ; "
+                   "cần đối chiếu bản gốc trước khi trích dẫn.")
+
+
+def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict]) -> None:
+    with st.container(border=True):
+        _passage_box(hit, query)
+        with st.expander("Ngữ cảnh: đoạn trước và sau"):
+            for p in searcher.neighbours(hit.doc_id, hit.ordinal, radius=1):
+                current = p["ordinal"] == hit.ordinal
+                # the offsets are into hit.text: mark them only on the very same text
+                answer = hit.answer if p["text"] == hit.text else None
+                body = highlight(p["text"], query, answer) if current else escape_block(p["text"])
+                label = escape(section_label(p["section"]))
+                st.markdown(
+                    f'<div class="ctx{" ctx-current" if current else ""}"><small>{label}</small><br>{body}</div>',
+                    unsafe_allow_html=True,
+                )
+        cols = st.columns([1, 4])
+        if cols[0].button("Xem toàn văn", key=f"read-{hit.pid}"):
+            _go(doc=hit.doc_id, p=str(hit.ordinal), q=query)
+        doc = searcher.document(hit.doc_id) if hit.page else None  # only PDF passages have pages
+        if doc and str(doc.get("path", "")).lower().endswith(".pdf") and (
+                orig := original_file(searcher.manifest.get("sources", []), doc)):
+            cols[0].download_button(f"Tải bản gốc (PDF, trang {hit.page})", data=orig.read_bytes,  # read on click
+                                    file_name=orig.name, mime="application/pdf", key=f"orig-{hit.pid}",
+                                    help=f"Mở tệp rồi chuyển tới trang {hit.page}")
+        if refs:
+            with cols[1]:
+                st.caption("Văn bản được dẫn chiếu:")
+                seen: set[str] = set()
+                for r in refs:
+                    if r["key"] in seen:
+                        continue
+                    seen.add(r["key"])
+                    if st.button(r["label"], key=f"ref-{hit.pid}-{r['key']}"):
+                        _go(ref=r["key"], q=query)
+
+
+def search_view(searcher: Searcher) -> None:
+    filters, method, top_k = _filters(searcher)
+    initial = st.query_params.get("q", "")
+    query = st.text_input("Câu hỏi hoặc từ khóa (có thể gõ không dấu)", value=initial, key="q",
+                          placeholder="Ví dụ: nghi quyet 11 ve trung du mien nui")
+    query, cut = clip_query(query)
+    if st.button("Văn bản dẫn chiếu →", key="to_refs"):
+        _go(ref="*", q=query)
+    if not query:
+        st.query_params.clear()
+        return
+    st.query_params["q"] = query
+    if cut:
+        st.info(f"Câu hỏi quá dài nên chỉ dùng {len(query)} ký tự đầu.")
+    details: dict = {}
+    hits = searcher.search(query, top_k=top_k, filters=filters, method=method, details=details)
+    understood = details.get("dense_query")
+    if hits and understood and understood != query:  # the diacritics were put back: say how it was read
+        st.caption(f"Hiểu câu hỏi là: {code_span(understood)} (dấu thanh lấy từ các đoạn văn tìm được)")
+    if not hits:
+        st.info("Không tìm thấy đoạn văn nào phù hợp. Hãy thử từ khóa khác hoặc bỏ bớt bộ lọc.")
+        return
+    cols = st.columns([3, 1, 1, 1])
+    cols[0].caption(f"{len(hits)} kết quả")
+    cols[1].download_button("Tải Markdown", export.to_markdown(query, hits), "ket-qua.md", "text/markdown",
+                            key="dl_md")
+    cols[2].download_button("Tải CSV", export.to_csv(hits), "ket-qua.csv", "text/csv", key="dl_csv")
+    cols[3].download_button("Tải JSON", export.to_json(query, hits), "ket-qua.json", "application/json",
+                            key="dl_json")
+    refs = searcher.cited_in(hits)
+    for hit in hits:
+        _render_hit(searcher, hit, query, refs.get(hit.pid, []))
+
+
+def refs_view(searcher: Searcher, key: str) -> None:
+    st.subheader("Văn bản dẫn chiếu")
+    if st.button("← Quay lại tìm kiếm", key="back"):
+        _go(q=st.query_params.get("q", ""))
+    items = searcher.reference_list()
+    if not items:
+        st.info("Chưa có văn bản nào được dẫn chiếu trong kho.")
+        return
+    keys = [it["key"] for it in items]
+    labels = {it["key"]: f"{it['label']} — được dẫn {it['citing_passages']} lần"
+              + ("" if it["doc_ids"] else " (chưa có trong kho)") for it in items}
+    index = keys.index(key) if key in keys else None
+    chosen = st.selectbox("Chọn văn bản (gõ để tìm)", keys, index=index, format_func=labels.get, key="ref_pick",
+                          placeholder="Số hiệu hoặc tên văn bản…")
+    if chosen is None:
+        return
+    if chosen != key:
+        _go(ref=chosen, q=st.query_params.get("q", ""))
+    res = searcher.references(chosen)
+    doc = res["document"]
+    if doc:
+        st.markdown(f"### {escape(doc['title'])}")
+        rows = [("Số hiệu", doc.get("doc_number")), ("Loại văn bản", doc.get("doc_type")),
+                ("Cơ quan ban hành", doc.get("issuer")), ("Ngày", doc.get("date")), ("Nguồn", doc.get("source"))]
+        st.markdown("\n".join(f"- **{k}:** {escape(str(v))}" for k, v in rows if v))
+        passages = searcher.doc_passages(doc["doc_id"])
+        with st.expander(f"Mục lục và toàn văn ({len(passages)} đoạn)"):
+            components.html(document_html(doc, passages), height=600, scrolling=True)
+        if st.button("Mở toàn văn", key="open_doc"):
+            _go(doc=doc["doc_id"], q=st.query_params.get("q", ""))
+    else:
+        st.warning(
+            f"{escape(res['label'])}: **chưa có trong kho**. Để thêm, đặt tệp văn bản vào thư mục "
+            f"{code_span(str(CORPUS_DIR) + '/')} rồi chạy `make index`, "
+            "hoặc dùng mục “Thêm văn bản vào kho” ở thanh bên."
+        )
+    render_relations(searcher, res, _go, st.query_params.get("q", ""))
+    cited = res["cited_by"]
+    st.markdown(f"#### Được dẫn chiếu trong {len(cited)} đoạn văn")
+    by_doc: dict[str, list[Hit]] = {}
+    for h in cited:
+        by_doc.setdefault(h.doc_id, []).append(h)
+    for group in by_doc.values():
+        st.markdown(f"**{escape(group[0].title)}** — {len(group)} đoạn")
+        for h in group:
+            with st.container(border=True):
+                _passage_box(h, res["label"], show_score=False)
+
+
+def reader_view(searcher: Searcher, doc_id: str, ordinal: str | None) -> None:
+    if st.button("← Quay lại", key="back_read"):
+        _go(q=st.query_params.get("q", ""))
+    doc = searcher.document(doc_id)
+    if doc is None:
+        st.warning("Không có văn bản này trong kho.")
+        return
+    graph = searcher.relations()
+    st.markdown(validity_badge(graph.short_validity(doc_id), bool(doc.get("doc_number"))), unsafe_allow_html=True)
+    if note := graph.citation_note(doc_id):
+        st.warning(f"Văn bản này {escape(note.strip('()'))} ({escape('theo các văn bản trong kho')}).")
+    passages = searcher.doc_passages(doc_id)
+    hit = int(ordinal) if ordinal and ordinal.isdigit() else None
+    components.html(document_html(doc, passages, hit, st.query_params.get("q", "")), height=750, scrolling=True)
+
+
+def main() -> None:
+    st.set_page_config(page_title="Tra cứu văn bản chính trị", page_icon="📚", layout="wide")
+    st.markdown(CSS, unsafe_allow_html=True)
+    st.title("Tra cứu văn bản chính trị")
+    try:
+        searcher = get_searcher(str(INDEX_DIR))
+    except IndexFormatError as e:
+        st.warning(f"Chỉ mục được lập bởi phiên bản cũ, cần lập lại: `make index`. ({escape(str(e))})")
+        return
+    except IndexNotFound:
+        st.warning(
+            f"Chưa có chỉ mục trong thư mục {code_span(str(INDEX_DIR))}. Hãy lập chỉ mục trước: "
+            "`make index` (hoặc `python -m indexer build corpus/`), rồi tải lại trang."
+        )
+        return
+    searcher.refresh()  # a newer index published by the indexer is picked up without restart
+    _status(searcher)
+    _upload(searcher)
+    params = st.query_params
+    if "ref" in params:
+        refs_view(searcher, params["ref"])
+    elif "doc" in params:
+        reader_view(searcher, params["doc"], params.get("p"))
+    else:
+        search_view(searcher)
+
+
+main()

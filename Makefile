@@ -10,7 +10,7 @@ CORPUS  ?= corpus
 MODEL   ?= e5-small
 SHARED  ?= ../shared
 
-.PHONY: system-deps venv index run test lint eval bench clean
+.PHONY: system-deps venv index run test test-fast lint eval bench clean
 
 $(STAMP): pyproject.toml
 	@# a clear message instead of a venv error (or a wrong Python) when 3.11 is absent
@@ -50,6 +50,10 @@ lint: venv
 test: system-deps
 	@$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -q
+
+# The inner loop: everything but the tests marked slow (real model, servers, subprocesses, OCR, browser).
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not slow"
 
 eval: index
 	$(BIN)/python -m benchmarks.eval --gold $(SHARED)/eval/dev_queries.jsonl --index $(INDEX) \

@@ -28,7 +28,7 @@ def _published(index: Path) -> dict[str, Any] | None:
         backend.close()
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m indexer", description="Build and inspect the search index.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -69,36 +69,45 @@ def main(argv: list[str] | None = None) -> int:
     m = sub.add_parser("milvus-lite", help="start or stop the Milvus Lite server that a milvus index folder uses")
     m.add_argument("action", choices=("start", "stop", "status"))
     m.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.command in ("build", "update"):
-        incremental = args.command == "update"
-        try:
-            previous = _published(args.index) if incremental else None
-        except (IndexFormatError, OSError, ValueError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        paths = args.paths or ([Path(p) for p in previous["sources"]] if previous else [DEFAULT_CORPUS])
-        model = args.model or (previous["model"] if previous else DEFAULT_MODEL)
-        try:
-            report = build(paths, args.index, model=model, progress=not args.quiet, context=not args.no_context,
-                           incremental=incremental, index_type=args.index_type, backend=args.backend,
-                           milvus_uri=args.milvus_uri, ray=args.ray, ray_actors=args.ray_actors,
-                           vectors_from=args.vectors_from)
-        except (IndexFormatError, IndexNotFound) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
-        if not report.ok:
-            reason = "no file could be indexed" if report.skipped else "no supported files were found"
-            print(f"error: {reason} under {', '.join(map(str, paths))}; the previous index (if any) is unchanged.",
-                  file=sys.stderr)
-            return 1
-        return 0
-
+        return _build(args)
     if args.command == "milvus-lite":
         return _milvus_lite(args)
+    return _status(args)
 
+
+def _build(args: argparse.Namespace) -> int:
+    incremental = args.command == "update"
+    try:
+        previous = _published(args.index) if incremental else None
+    except (IndexFormatError, OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    paths = args.paths or ([Path(p) for p in previous["sources"]] if previous else [DEFAULT_CORPUS])
+    model = args.model or (previous["model"] if previous else DEFAULT_MODEL)
+    try:
+        report = build(paths, args.index, model=model, progress=not args.quiet, context=not args.no_context,
+                       incremental=incremental, index_type=args.index_type, backend=args.backend,
+                       milvus_uri=args.milvus_uri, ray=args.ray, ray_actors=args.ray_actors,
+                       vectors_from=args.vectors_from)
+    except (IndexFormatError, IndexNotFound) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
+    if not report.ok:
+        reason = "no file could be indexed" if report.skipped else "no supported files were found"
+        print(f"error: {reason} under {', '.join(map(str, paths))}; the previous index (if any) is unchanged.",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
     manifest = _published(args.index)
     if manifest is None:
         print(f"No index in {args.index}. Build one with: python -m indexer build [PATH ...] --index {args.index}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -128,3 +128,55 @@ class DocumentRecords:
     sentences: list[list[tuple[int, int]]] = field(default_factory=list)
     sentence_hashes: list[str] = field(default_factory=list)
     sentence_vectors: np.ndarray | None = None  # (sum of len(sentences[i]), dim), L2-normalised float32
+
+
+# --- rows as the backends return them -------------------------------------------------------------
+# Typed dicts rather than dataclasses: both backends build them straight from their storage rows, and
+# every reader (search core, page, API) reads them by key; the types document and check the contract.
+
+
+class PassageRow(TypedDict):
+    pid: int
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    section: list[str]
+    page: int | None
+    text: str
+    path: str
+
+
+class DocumentRow(TypedDict, total=False):
+    doc_id: str
+    title: str
+    source: str
+    doc_number: str | None
+    doc_type: str | None
+    issuer: str | None
+    date: str | None
+    extra: dict[str, Any]
+    pages: list[dict[str, int]]
+    file_hash: str
+    path: str
+    text: str  # only when asked for (`with_text`)
+
+
+class Manifest(TypedDict, total=False):
+    """What a published index says about itself (manifest.json / the Milvus state collection)."""
+
+    model: str
+    dimension: int
+    embed_context: bool
+    files: dict[str, str]  # file → sha256 of what was indexed
+    sources: list[str]
+    built_at: str
+    build_seconds: float
+    index_type: str
+    skipped: list[dict[str, str]]
+    duplicates: list[dict[str, str]]
+    documents: int
+    passages: int
+    generation: str
+    format_version: int
+    vector_index: dict[str, Any]

@@ -72,9 +72,12 @@ def test_english_questions_leave_the_keyword_side_out(hash_index):
     s = Searcher(hash_index)
     vi = "trách nhiệm của cơ quan thử nghiệm"
     en = "What are the responsibilities of the testing agency?"
-    assert s.coverage(vi, s.backend.keyword(vi, 100)) >= COVERAGE_HIGH
-    assert s.coverage(en, s.backend.keyword(en, 100)) <= COVERAGE_LOW
-    assert s.coverage(en, {}) == 0.0
+    read: dict = {}
+    s.search(vi, details=read)
+    assert read["coverage"] >= COVERAGE_HIGH and read["dense_weight"] == DENSE_WEIGHT
+    read = {}
+    s.search(en, details=read)
+    assert read.get("coverage", 0.0) <= COVERAGE_LOW and read["dense_weight"] == 1.0
 
 
 def test_search_hits_carry_their_answer_offsets(hash_index):

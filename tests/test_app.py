@@ -1,5 +1,5 @@
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from streamlit.testing.v1 import AppTest
 
 APP = str(ROOT / "search_app" / "page" / "app.py")
@@ -87,7 +87,7 @@ def test_downloads_are_offered_for_results(app):
 def test_markup_in_titles_metadata_and_queries_renders_as_text(tmp_path, monkeypatch):
     import json
 
-    from conftest import write
+    from helpers import write
 
     from indexer.pipeline.build import build
 

@@ -6,7 +6,6 @@ a Milvus cluster); each index folder gets its own collections on it.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -17,15 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, write
+from helpers import BACKEND_PARAMS, ROOT, unpublished_write, write
 
 from indexer.pipeline.build import build
 from indexer.records import Filters
 from indexer.store import open_backend
 from indexer.store.base import read_config
 from search_app.core.searcher import HIT_FIELDS, Searcher
-
-BACKENDS = ["embedded", "milvus"]
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +40,7 @@ def _build(corpus: Path, index: Path, backend: str, uri: str | None, **kw):
                  milvus_uri=uri if backend == "milvus" else None, **kw)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BACKEND_PARAMS)
 def backend_index(request, synthetic_corpus, tmp_path) -> tuple[str, Path]:
     uri = request.getfixturevalue("milvus_uri") if request.param == "milvus" else None
     index = tmp_path / f"index-{request.param}"
@@ -145,7 +142,9 @@ def test_app_serves_the_index(backend_index, monkeypatch):
     st.cache_resource.clear()
 
 
-@pytest.mark.parametrize("kind", BACKENDS)
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", BACKEND_PARAMS)
 def test_ray_pipeline_builds_the_same_index_as_the_local_loop(kind, synthetic_corpus, tmp_path, request):
     uri = request.getfixturevalue("milvus_uri") if kind == "milvus" else None
     for i in range(6):
@@ -186,6 +185,8 @@ def _embed_hashes(backend, doc_ids: list[str]) -> list[str]:
     return out
 
 
+@pytest.mark.milvus
+@pytest.mark.slow
 def test_milvus_searches_during_updates_never_fail(synthetic_corpus, tmp_path, milvus_uri):
     index = tmp_path / "ix"
     _build(synthetic_corpus, index, "milvus", milvus_uri)
@@ -228,7 +229,8 @@ def _versioned_corpus(folder: Path, n: int, version: str) -> None:
         write(folder / f"vb-{i:03d}.txt", f"Văn bản thử nghiệm {i}\n\n{paras}\n")
 
 
-@pytest.mark.parametrize("kind", BACKENDS)
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", BACKEND_PARAMS)
 def test_update_killed_part_way_leaves_every_file_wholly_old_or_new(kind, tmp_path, request):
     """SIGKILL during `indexer update`: each file answers wholly as before or wholly as after."""
     uri = request.getfixturevalue("milvus_uri") if kind == "milvus" else None
@@ -243,6 +245,7 @@ def test_update_killed_part_way_leaves_every_file_wholly_old_or_new(kind, tmp_pa
     duration = time.perf_counter() - start
     assert full.returncode == 0, full.stderr.decode()[-2000:]
     states = []
+    mid_write = 0
     for version, fraction in (("mới2", 0.3), ("mới3", 0.6), ("mới4", 0.85)):
         _versioned_corpus(corpus, n, version)
         before = {f"vb-{i:03d}.txt" for i in range(n)}
@@ -251,6 +254,7 @@ def test_update_killed_part_way_leaves_every_file_wholly_old_or_new(kind, tmp_pa
         time.sleep(duration * fraction)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        mid_write += unpublished_write(index)
         s = Searcher(index)
         seen = set()
         for doc_id in sorted(before):
@@ -268,9 +272,11 @@ def test_update_killed_part_way_leaves_every_file_wholly_old_or_new(kind, tmp_pa
         texts = [p["text"] for p in s.doc_passages(f"vb-{i:03d}.txt")]
         assert all("phiên bản mới4 " in t for t in texts if "phiên bản" in t)
     assert s.status()["documents"] == n
-    print("versions seen after each kill:", json.dumps(states, ensure_ascii=False))
+    assert mid_write >= 1, f"no kill landed mid-write (versions seen after each kill: {states})"
 
 
+@pytest.mark.milvus
+@pytest.mark.slow
 def test_milvus_lite_index_runs_its_own_server_shared_by_processes(synthetic_corpus, tmp_path):
     """Without a URI the index lives in Milvus Lite next to it; every process uses one server."""
     index = tmp_path / "lite"
@@ -326,6 +332,8 @@ def test_the_relation_graph_reads_the_corpus_in_bulk(backend_index, monkeypatch)
     s.close()
 
 
+@pytest.mark.milvus
+@pytest.mark.slow
 def test_both_backends_give_the_same_hits_and_answers(synthetic_corpus, tmp_path, milvus_uri):
     """The sentence match, the adaptive fusion and the answer marking read only the Backend
     interface: the same corpus gives the same ranking and the same marked sentences on both."""

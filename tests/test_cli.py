@@ -2,7 +2,8 @@ import json
 import subprocess
 import sys
 
-from conftest import ROOT
+import pytest
+from helpers import ROOT
 
 from search_app.core.searcher import HIT_FIELDS
 
@@ -12,6 +13,7 @@ def run(*args, check=True):
                           timeout=120)
 
 
+@pytest.mark.slow
 def test_build_status_search_json_contract(synthetic_corpus, tmp_path):
     index = tmp_path / "ix"
     out = run("indexer", "build", str(synthetic_corpus), "--index", str(index), "--model", "hash", "--quiet")
@@ -25,6 +27,7 @@ def test_build_status_search_json_contract(synthetic_corpus, tmp_path):
     assert hits[0]["rank"] == 1 and hits[0]["doc_id"] == "phong-van-thu-nghiem.txt"
 
 
+@pytest.mark.slow
 def test_batch_mode_prints_one_line_per_query(hash_index, tmp_path):
     q = tmp_path / "q.jsonl"
     q.write_text('{"id": "a", "query": "kiểm thử"}\n{"id": "b", "query": "Điều 3 trách nhiệm"}\n', encoding="utf-8")
@@ -34,6 +37,7 @@ def test_batch_mode_prints_one_line_per_query(hash_index, tmp_path):
     assert all(len(x["results"]) == 3 and set(x["results"][0]) == set(HIT_FIELDS) for x in lines)
 
 
+@pytest.mark.slow
 def test_nothing_indexable_exits_non_zero_with_reason(tmp_path):
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "empty.txt").write_text("")
@@ -43,6 +47,7 @@ def test_nothing_indexable_exits_non_zero_with_reason(tmp_path):
     assert "empty file" in res.stdout and "no file could be indexed" in res.stderr
 
 
+@pytest.mark.slow
 def test_search_without_index_says_how_to_build(tmp_path):
     res = run("search_app", "search", "x", "--index", str(tmp_path / "none"), check=False)
     assert res.returncode == 2 and "python -m indexer build" in res.stderr

@@ -1,6 +1,6 @@
 import pytest
 
-from indexer.text.docnumbers import find_numbers, number_key, parse_number
+from indexer.text.docnumbers import find_numbers, number_key
 
 
 @pytest.mark.parametrize("text,key,shape", [
@@ -25,8 +25,3 @@ def test_so_prefix_case_and_d_variants_share_one_key():
 
 def test_dates_ranges_and_plain_numbers_are_not_document_numbers():
     assert find_numbers("ngày 10/02/2099, giai đoạn 2021-2030, năm 2024-2025, tỷ lệ 3/4") == []
-
-
-def test_parse_number_from_query():
-    assert parse_number("nghị quyết 999-nq/test về vùng thử nghiệm") == "999-NQ/TEST"
-    assert parse_number("không có số hiệu") is None

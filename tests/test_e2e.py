@@ -3,13 +3,13 @@
 import json
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 from benchmarks.eval import evaluate_gold
 from indexer.pipeline.build import build
 from search_app.core.searcher import Searcher
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 
 @pytest.fixture(scope="module")

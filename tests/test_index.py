@@ -1,5 +1,5 @@
 import pytest
-from conftest import write
+from helpers import write
 
 from indexer.pipeline.build import build
 from indexer.store.embedded import EmbeddedBackend, current_generation

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write
+from helpers import write
 
 from indexer.load import LoadError, load_file
 
@@ -59,6 +59,7 @@ def test_html_drops_scripts_navigation_and_markup(tmp_path):
     assert "Menu" not in doc.text and "var x" not in doc.text and "Bản quyền" not in doc.text
 
 
+@pytest.mark.slow
 def test_pdf_two_pages_keep_page_numbers(tmp_path, font_path):
     p = _pdf(tmp_path / "a.pdf", font_path, [
         "Văn bản thử nghiệm trang một. Điều 1. Quy định về kho thử nghiệm.",
@@ -121,6 +122,7 @@ def test_bad_input_raises_load_error_with_reason(tmp_path, name, data, reason):
         load_file(write(tmp_path / name, data))
 
 
+@pytest.mark.slow
 def test_pdf_without_text_layer(tmp_path):
     from fpdf import FPDF
 

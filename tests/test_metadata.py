@@ -1,6 +1,6 @@
 import json
 
-from conftest import LAW_FIXTURE, write
+from helpers import LAW_FIXTURE, write
 
 from indexer.load import metadata
 from indexer.text.normalise import clean_text

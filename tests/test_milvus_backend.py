@@ -26,6 +26,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+pytestmark = [pytest.mark.milvus, pytest.mark.slow]
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 

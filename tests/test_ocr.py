@@ -17,12 +17,14 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import FONT_CANDIDATES, write
+from helpers import FONT_CANDIDATES, write
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from indexer.load import LoadError, load_file, ocr
 from search_app.core.citation import OCR_NOTE, format_citation
 from search_app.page.originals import file_hash, original_file
+
+pytestmark = [pytest.mark.ocr, pytest.mark.slow]
 
 try:
     ENGINE: str | None = ocr.engine()
@@ -200,7 +202,7 @@ def test_build_and_search_cite_the_scanned_page_as_recognised(scan_index):
 @needs_tesseract
 def test_page_warns_about_ocr_and_offers_the_original_at_its_page(scan_index, monkeypatch):
     import streamlit as st
-    from conftest import ROOT
+    from helpers import ROOT
     from streamlit.testing.v1 import AppTest
 
     index, _report = scan_index

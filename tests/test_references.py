@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT, shared_dir
 
 from indexer.pipeline.build import build
 from indexer.text.normalise import clean_text
@@ -47,11 +47,9 @@ def test_reference_key_from_a_query():
 
 @pytest.fixture(scope="module")
 def full_index(tmp_path_factory):
-    shared_dir = ROOT.parent / "shared"
-    if not (shared_dir / "documents").exists():
-        pytest.skip("../shared is absent; these checks read the real resolutions from it")
+    shared = shared_dir()
     index = tmp_path_factory.mktemp("refs") / "index"
-    report = build([ROOT / "corpus", shared_dir / "documents"], index, model="hash", progress=False)
+    report = build([ROOT / "corpus", shared / "documents"], index, model="hash", progress=False)
     assert report.documents == 4, report.summary()
     return index
 
@@ -62,6 +60,7 @@ def _refs(index, *args):
     return json.loads(out.stdout)
 
 
+@pytest.mark.slow
 def test_refs_57_returns_the_resolution_and_the_government_passages(full_index):
     res = _refs(full_index, "57-NQ/TW")
     assert res["key"] == "57-NQ/TW"
@@ -73,6 +72,7 @@ def test_refs_57_returns_the_resolution_and_the_government_passages(full_index):
     assert citing[0]["citation"].startswith("Nghị quyết số 03/NQ-CP ngày 09/01/2025 của Chính phủ")
 
 
+@pytest.mark.slow
 def test_refs_11_is_cited_by_the_interview_but_not_indexed(full_index):
     res = _refs(full_index, "11-NQ/TW")
     assert res["document"] is None
@@ -80,6 +80,7 @@ def test_refs_11_is_cited_by_the_interview_but_not_indexed(full_index):
     assert "Nghị quyết số 11-NQ/TW ngày 10/02/2022" in res["cited_by"][0]["text"]
 
 
+@pytest.mark.slow
 def test_refs_list_counts_indexed_and_missing_documents(full_index):
     items = {it["key"]: it for it in _refs(full_index, "--list")}
     assert items["57-NQ/TW"]["doc_ids"] == ["nghi-quyet-57-NQ-TW-2024.md"]

@@ -24,20 +24,22 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, write
+from helpers import BACKEND_PARAMS, ROOT, shared_dir, write
 
 from indexer.load.metadata import detect_header
 from indexer.pipeline.build import build
 from indexer.records import Filters
 from indexer.text.docnumbers import number_key
+from indexer.text.identity import mention_identity
 from indexer.text.normalise import clean_text
 from indexer.text.references import find_references
-from indexer.text.relations import analyse_document, effective_date, mention_identity, sentences
+from indexer.text.relations import analyse_document, effective_date, sentences
 from search_app.core.citation import format_citation
 from search_app.core.relations import chain_dot, dot_escape
 from search_app.core.searcher import HIT_FIELDS, Searcher
 
-BACKENDS = os.environ.get("VNSEARCH_RELATION_BACKENDS", "embedded,milvus").split(",")
+BACKENDS = [p for p in BACKEND_PARAMS
+            if getattr(p, "values", (p,))[0] in os.environ.get("VNSEARCH_RELATION_BACKENDS", "embedded,milvus")]
 LAWS = "datasets/vietnamese-laws"
 
 # --- the synthetic corpus: every relation type, visibly made up -------------------------------
@@ -493,6 +495,7 @@ def test_graph_is_computed_once_per_generation(searcher):
     assert searcher.relations().generation == searcher.manifest["generation"]
 
 
+@pytest.mark.slow
 def test_refs_json_has_validity_relations_and_identity(relations_index):
     out = subprocess.run([sys.executable, "-m", "search_app", "refs", "990/2020/QH99", "--index", str(relations_index),
                           "--json"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
@@ -581,6 +584,7 @@ def _law(shared: Path, name: str):
     return analyse(text, own=number_key(own) if own else None), text
 
 
+@pytest.mark.slow
 def test_real_law_repeals_the_law_it_replaces(shared):
     rels, text = _law(shared, "Luat-Doanh-nghiep-so-59-2020-QH14-427301.txt")
     assert ("repeals", "68/2014/QH13", None) in typed(rels)
@@ -590,6 +594,7 @@ def test_real_law_repeals_the_law_it_replaces(shared):
     assert {k for t, k, _ in typed(rels, ("repeals", "replaces"))} == {"68/2014/QH13"}
 
 
+@pytest.mark.slow
 def test_real_amending_laws_listed_in_a_repeal_stay_in_force(shared):
     rels, _ = _law(shared, "Luat-68-2020-QH14-cu-tru-435315.txt")
     assert ("repeals", "81/2006/QH11", None) in typed(rels)
@@ -602,6 +607,7 @@ def test_real_amending_laws_listed_in_a_repeal_stay_in_force(shared):
     assert not any(r.key in ("61/2010/QH12", "42/2019/QH14") and r.type in ("repeals", "repeals_part") for r in rels)
 
 
+@pytest.mark.slow
 def test_real_lists_and_partial_repeals(shared):
     rels, _ = _law(shared, "Luat-Quan-ly-ngoai-thuong-2017-322219.txt")
     assert {("repeals", "42/2002/PL-UBTVQH10", None), ("repeals", "20/2004/PL-UBTVQH11", None),
@@ -621,6 +627,7 @@ HELD_OUT = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "relation"), HELD_OUT, ids=[n for n, _ in HELD_OUT])
 def test_held_out_real_amendments(shared, name, relation):
     rels, _ = _law(shared, name)
@@ -629,7 +636,7 @@ def test_held_out_real_amendments(shared, name, relation):
 
 @pytest.fixture(scope="module")
 def real_pair_index(tmp_path_factory) -> Path:
-    shared = ROOT.parent / "shared"
+    shared = shared_dir()
     if not (shared / LAWS).exists():
         pytest.skip(f"../shared is absent ({shared}); this test reads the real laws from it")
     corpus = tmp_path_factory.mktemp("pair") / "laws"
@@ -641,6 +648,7 @@ def real_pair_index(tmp_path_factory) -> Path:
     return index
 
 
+@pytest.mark.slow
 def test_real_pair_status_and_citation(real_pair_index):
     s = Searcher(real_pair_index)
     g = s.relations()
@@ -655,7 +663,7 @@ def test_real_pair_status_and_citation(real_pair_index):
 
 @pytest.fixture(scope="module")
 def documents_index(tmp_path_factory) -> Path:
-    shared = ROOT.parent / "shared"
+    shared = shared_dir()
     if not (shared / "documents").exists():
         pytest.skip(f"../shared is absent ({shared}); this test reads the real resolutions from it")
     index = tmp_path_factory.mktemp("docs") / "index"
@@ -663,6 +671,7 @@ def documents_index(tmp_path_factory) -> Path:
     return index
 
 
+@pytest.mark.slow
 def test_real_government_programme_implements_the_resolution(documents_index):
     s = Searcher(documents_index)
     rels = s.relations().relations("57-NQ/TW")
@@ -677,6 +686,7 @@ def test_real_government_programme_implements_the_resolution(documents_index):
                                    "khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số quốc gia")
 
 
+@pytest.mark.slow
 def test_real_identity_of_documents_the_corpus_does_not_hold(documents_index):
     g = Searcher(documents_index).relations()
     nq11 = g.identity("11-NQ/TW")
@@ -690,6 +700,7 @@ def test_real_identity_of_documents_the_corpus_does_not_hold(documents_index):
     assert g.validity("11-NQ/TW")["status"] == "unknown"
 
 
+@pytest.mark.slow
 def test_real_interview_citation_has_no_list_marker(documents_index):
     s = Searcher(documents_index)
     hit = s.search("Đối với cấp ủy các cấp", top_k=10)

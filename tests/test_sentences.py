@@ -4,7 +4,7 @@ sentence vectors of an index."""
 import re
 
 import numpy as np
-from conftest import INTERVIEW_FIXTURE, LAW_FIXTURE, write
+from helpers import INTERVIEW_FIXTURE, LAW_FIXTURE, write
 
 from indexer.pipeline.build import build
 from indexer.split import split_document

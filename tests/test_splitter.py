@@ -1,6 +1,6 @@
 import re
 
-from conftest import INTERVIEW_FIXTURE, LAW_FIXTURE
+from helpers import INTERVIEW_FIXTURE, LAW_FIXTURE
 
 from indexer.split import split_document
 from indexer.text.normalise import clean_text, word_count

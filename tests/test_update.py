@@ -1,6 +1,6 @@
 """Incremental updates: only new or changed files are read and embedded; deletions and duplicates."""
 
-from conftest import write
+from helpers import write
 
 import indexer.pipeline.stages as pipeline
 from indexer.pipeline.build import build

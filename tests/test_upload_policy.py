@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from streamlit.testing.v1 import AppTest
 
 from search_app.page.uploads import (

@@ -20,7 +20,7 @@ def test_choice_by_size_and_override():
         vi.choose(10, "annoy")
 
 
-@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+@pytest.mark.parametrize("kind", ["ivf", pytest.param("hnsw", marks=pytest.mark.slow)])
 def test_approximate_indexes_agree_with_exact_search(kind):
     x = _clustered(8000)
     q = _clustered(50, seed=1)
@@ -35,7 +35,7 @@ def test_approximate_indexes_agree_with_exact_search(kind):
     assert np.mean(recall) >= 0.9
 
 
-@pytest.mark.parametrize("kind", ["flat", "ivf", "hnsw"])
+@pytest.mark.parametrize("kind", ["flat", "ivf", pytest.param("hnsw", marks=pytest.mark.slow)])
 def test_filtered_search_only_returns_allowed_ids_and_is_exact_for_small_sets(kind):
     x = _clustered(3000)
     index, params = vi.build(x, kind)

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from indexer.text.dates import iso_date
 from indexer.text.docnumbers import find_numbers, issuer_from_number, number_key, type_from_number
 from indexer.text.normalise import nfc
 
@@ -63,13 +64,6 @@ _HEADER_CHARS = 2500
 
 class MetadataError(ValueError):
     pass
-
-
-def iso_date(day: int | str, month: int | str, year: int | str) -> str | None:
-    d, m, y = int(day), int(month), int(year)
-    if 1 <= d <= 31 and 1 <= m <= 12 and 1900 <= y <= 2100:
-        return f"{y:04d}-{m:02d}-{d:02d}"
-    return None
 
 
 def parse_date(value: str | None) -> str | None:

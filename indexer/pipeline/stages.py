@@ -50,10 +50,14 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[tuple[Path, str]], list[t
 
 
 def file_hash(path: Path) -> str:
-    h = hashlib.sha256(path.read_bytes())
+    """sha256 of the file's bytes, then its `.meta.json` sidecar's if there is one (editing the
+    sidecar is a change of the document), read in chunks: a large file is never held in memory."""
+    h = hashlib.sha256()
     side = path.with_name(path.name + metadata.SIDECAR_SUFFIX)
-    if side.exists():  # editing the sidecar must count as a change of the document
-        h.update(side.read_bytes())
+    for p in (path, side) if side.exists() else (path,):
+        with p.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
     return h.hexdigest()
 
 def load_one(path: Path, rel: str, fhash: str) -> tuple[list[tuple[Document, dict[int, int]]], list[str]]:

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from indexer.records import DocumentRecords, Filters
+from indexer.records import DocumentRecords, DocumentRow, Filters, Manifest, PassageRow
 
 CONFIG_FILE = "backend.json"
 DEFAULT_INDEX = Path("index")
@@ -60,7 +60,11 @@ class Backend(Protocol):
 
     # --- life cycle -------------------------------------------------------------------------
     @property
-    def manifest(self) -> dict[str, Any]: ...
+    def manifest(self) -> Manifest: ...
+
+    @property
+    def readable(self) -> bool:
+        """A published index of this code's format is there (an older one is rebuilt, not read)."""
 
     def refresh(self) -> bool:
         """Switch to a newer published version if there is one. True when it switched."""
@@ -85,19 +89,19 @@ class Backend(Protocol):
         inner products with `vector`, computed where the vectors are (no vector leaves a remote store)."""
         ...
 
-    def passages(self, pids: list[int]) -> list[dict[str, Any]]:
+    def passages(self, pids: list[int]) -> list[PassageRow]:
         """Passage rows in the order of `pids` (pid, doc_id, ordinal, start, end, section, page, text)."""
 
-    def doc_passages(self, doc_id: str) -> list[dict[str, Any]]: ...
+    def doc_passages(self, doc_id: str) -> list[PassageRow]: ...
 
-    def all_passages(self) -> list[dict[str, Any]]:
+    def all_passages(self) -> list[PassageRow]:
         """Every passage row, in no particular order (for whole-corpus analyses: one scan)."""
 
-    def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]: ...
+    def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[PassageRow]: ...
 
-    def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None: ...
+    def document(self, doc_id: str, with_text: bool = False) -> DocumentRow | None: ...
 
-    def documents(self, doc_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    def documents(self, doc_ids: list[str] | None = None) -> list[DocumentRow]:
         """The metadata (no text) of every document, or of those in `doc_ids`, by doc_id."""
 
     # --- references -------------------------------------------------------------------------
@@ -112,9 +116,6 @@ class Backend(Protocol):
     def reference_counts(self) -> list[dict[str, Any]]: ...
 
     # --- write side -------------------------------------------------------------------------
-    def file_records(self, path: str) -> list[DocumentRecords]:
-        """The documents indexed from `path`, with vectors, to carry an unchanged file over."""
-
     def cached_vectors(self, embed_hashes: list[str]) -> dict[str, np.ndarray]:
         """embed hash → stored vector for the hashes already embedded (the embedding cache)."""
 

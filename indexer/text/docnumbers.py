@@ -85,15 +85,6 @@ def find_numbers(text: str) -> list[NumberMatch]:
     return out
 
 
-def parse_number(query: str) -> str | None:
-    """The key of the first document number in `query`, or None."""
-    found = find_numbers(query)
-    if found:
-        return found[0].key
-    # A bare query like "qd-ttg 1288" is not worth guessing at; only well-formed numbers count.
-    return None
-
-
 _TYPE_BY_CODE = {
     "NQ": "Nghị quyết",
     "QD": "Quyết định",

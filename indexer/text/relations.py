@@ -13,8 +13,8 @@ module reads the sentence around each reference and says *how* it is cited:
 - ``repeals_part`` "Bãi bỏ khoản 3 Điều 28 … của Luật … số …", "Điều 5 của Luật … hết hiệu lực …"
 - ``cites``        anything else
 
-It also reads a document's effective date ("Luật này có hiệu lực thi hành từ ngày …") and what a
-citing sentence says about a cited document (type, date, issuer, subject: its identity card).
+It also reads a document's effective date ("Luật này có hiệu lực thi hành từ ngày …"); what a
+citing sentence says about a cited document (its identity card) is `identity.py`.
 
 Everything here is a pure function of passage texts and the references stored with them, so both
 storage backends get the same answer. Precision comes first: a wrong "hết hiệu lực" is worse than
@@ -31,8 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.load.metadata import iso_date
-from indexer.text.docnumbers import find_numbers, number_key, type_from_number
+from indexer.text.dates import DATE_NUM, DATE_WORDS, match_date
+from indexer.text.sentences import sentence_spans
 
 RELATION_TYPES = ("basis", "implements", "guides", "amends", "replaces", "repeals", "repeals_part", "cites")
 # Types that change whether the target is in force; they need a precise target (see the module doc).
@@ -40,10 +40,10 @@ STATUS_TYPES = frozenset({"amends", "replaces", "repeals", "repeals_part"})
 EFFECTIVE = "effective"  # `Relation.when`: the acting document's own effective date
 QUOTE_LIMIT = 6000  # characters; an amended article quoted in full is shorter than that
 
-_DOC = (r"(?:Bộ luật|Luật|Pháp lệnh|Nghị quyết liên tịch|Nghị quyết|Nghị định|Quyết định|Thông tư liên tịch"
+DOC = (r"(?:Bộ luật|Luật|Pháp lệnh|Nghị quyết liên tịch|Nghị quyết|Nghị định|Quyết định|Thông tư liên tịch"
         r"|Thông tư|Chỉ thị|Kết luận|Quy định|Quy chế|Hướng dẫn|Thông báo|Kế hoạch|Chương trình|Đề án"
         r"|Chiến lược|Sắc lệnh|Lệnh|Hiến pháp|Công văn|Tờ trình|Văn bản)")
-_DOC_RE = re.compile(rf"\b{_DOC}\b")
+DOC_RE = re.compile(rf"\b{DOC}\b")
 # The parts of a document a sentence may act on instead of the whole.
 _PART = (r"(?:Điều|điều|Khoản|khoản|Điểm|điểm|Chương|chương|Mục|mục|Phần|phần|Tiết|tiết|tiểu mục|Phụ lục|phụ lục"
          r"|Danh mục|danh mục|[Qq]uy định tại|[Qq]uy định về|[Cc]ác quy định|[Nn]ội dung)")
@@ -51,15 +51,13 @@ _PART_RE = re.compile(rf"\b{_PART}\b")
 _MARKER = re.compile(r"^\s*(?:[-–+•*]\s+|(?:\(?\d{1,3}[.)]|\d{1,3}-\s|[IVXLC]{1,6}[.)]|\(?[a-zđ]\))"
                      r"\s*(?:\d{1,3}[.)]\s*)*|Điều\s+\d+[a-zđ]?\.\s*)?")
 _ITEM = re.compile(r"^\s*(?:\(?[a-zđ]\)|[-–+•]\s|\d{1,3}\))")
-_THIS = rf"{_DOC}\s+này"
-_DATE_WORDS = r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+(?:năm|ngày)\s+(\d{4})"
-_DATE_NUM = r"ngày\s+(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})"
+_THIS = rf"{DOC}\s+này"
 _QUOTES = re.compile(r"“[^”]*”|\"[^\"\n]*\"|‘[^’]*’")
 
 # "Luật này có hiệu lực (thi hành) (kể) từ ngày 01 tháng 01 năm 2021" / "… kể từ ngày ký (ban hành)"
 _EFFECTIVE_RE = re.compile(
     rf"(?<!của\s)\b{_THIS}\s+(?:đã\s+)?có\s+hiệu\s+lực(?:\s+thi\s+hành)?\s+(?:kể\s+)?từ\s+"
-    rf"(?:{_DATE_WORDS}|{_DATE_NUM}|(?P<signed>ngày\s+(?:ký|ban\s+hành|thông\s+qua))|năm\s+ngân\s+sách\s+(?P<budget>\d{{4}}))")
+    rf"(?:{DATE_WORDS}|{DATE_NUM}|(?P<signed>ngày\s+(?:ký|ban\s+hành|thông\s+qua))|năm\s+ngân\s+sách\s+(?P<budget>\d{{4}}))")
 
 # "(đã) được sửa đổi, bổ sung (một số điều) theo …": what follows lists the amending laws, which stay
 # in force when the law they amended is repealed.
@@ -67,11 +65,11 @@ _TAIL_RE = re.compile(r"(?:đã\s+)?được\s+sửa\s+đổi,?\s*(?:bổ\s+sung
                       r"\s+(?:theo|bởi|tại)\s+")
 _TAIL_TYPES = r"(?:Bộ luật|Luật|Pháp lệnh|Nghị quyết|Nghị định|Lệnh)"
 _TAIL_FIRST = re.compile(rf"^(?:{_TAIL_TYPES}\s+)?(?:sửa đổi,?\s*bổ sung[^;:]{{0,150}}?\s+)?(?:số\s*:?\s*)?$")
-_TAIL_NEXT = re.compile(rf"^\s*(?:(?:{_DATE_WORDS}|{_DATE_NUM})\s*)?(?:,\s*(?:và\s+)?|và\s+)(?:{_TAIL_TYPES}\s+)?"
+_TAIL_NEXT = re.compile(rf"^\s*(?:(?:{DATE_WORDS}|{DATE_NUM})\s*)?(?:,\s*(?:và\s+)?|và\s+)(?:{_TAIL_TYPES}\s+)?"
                         r"(?:sửa đổi,?\s*bổ sung[^;:]{0,150}?\s+)?(?:số\s*:?\s*)?$")
 # "…, Nghị quyết số 19/2008/QH12 của Quốc hội về thí điểm …" after an amending list starts a new subject.
-_NEW_SUBJECT = re.compile(rf"^\s*(?:,?\s*(?:{_DATE_WORDS}|{_DATE_NUM}))?\s*,?\s*của\s+[^,;]{{2,60}}?\s+về\s")
-_CARRIER_GAP = re.compile(rf"^[\s,]*(?:(?:{_DATE_WORDS}|{_DATE_NUM}|năm\s+\d{{4}})[\s,]*)?"
+_NEW_SUBJECT = re.compile(rf"^\s*(?:,?\s*(?:{DATE_WORDS}|{DATE_NUM}))?\s*,?\s*của\s+[^,;]{{2,60}}?\s+về\s")
+_CARRIER_GAP = re.compile(rf"^[\s,]*(?:(?:{DATE_WORDS}|{DATE_NUM}|năm\s+\d{{4}})[\s,]*)?"
                           r"(?:của\s+(?:Quốc hội|Chính phủ|Ủy ban thường vụ Quốc hội|Uỷ ban thường vụ Quốc hội)"
                           r"(?:\s+khóa\s+[IVXLC]+)?[\s,]*)?$", re.IGNORECASE)
 
@@ -82,56 +80,35 @@ _REPEAL_LEAD = re.compile(r"^(?:Bãi\s+bỏ|Hủy\s+bỏ|Huỷ\s+bỏ)\s")
 _HEAD_ACT = re.compile(r"^(?:(?:luật|bộ luật|pháp lệnh|nghị quyết|nghị định|quyết định|thông tư)\s+)?"
                        r"(?P<verb>sửa đổi|quy định chi tiết|hướng dẫn)\b", re.IGNORECASE)
 _THIS_ACT = re.compile(rf"^{_THIS}\s+(?P<verb>quy\s+định\s+chi\s+tiết|hướng\s+dẫn|sửa\s+đổi|bổ\s+sung)\b")
-_REPLACE = re.compile(rf"^{_THIS}\b[^;]*?\bthay\s+thế\s+(?=(?:các\s+)?{_DOC}\b)")
+_REPLACE = re.compile(rf"^{_THIS}\b[^;]*?\bthay\s+thế\s+(?=(?:các\s+)?{DOC}\b)")
 # "… hết hiệu lực (thi hành) kể từ ngày …" — the time anchor keeps out "giấy phép hết hiệu lực khi …".
 _EXPIRE = re.compile(r"\b(?:đều\s+)?hết\s+hiệu\s+lực(?:\s+thi\s+hành)?"
                      r"(?=\s+(?:kể\s+)?từ\s+(?:ngày|khi)\b|\s*(?:[.;:]|,\s*trừ\b|$))"
                      r"|\b(?:bị|được)\s+bãi\s+bỏ(?=\s+(?:kể\s+)?từ\s+ngày\b|\s*(?:[.;]|$))")
 _CONDITIONAL = re.compile(r"\b(?:nếu|khi|thì|Trường hợp|trường hợp)\b")
 _EXCEPT = re.compile(r",?\s*\btrừ\b")
-_WHEN_DATE = re.compile(rf"(?:kể\s+)?từ\s+(?:{_DATE_WORDS}|{_DATE_NUM})")
+_WHEN_DATE = re.compile(rf"(?:kể\s+)?từ\s+(?:{DATE_WORDS}|{DATE_NUM})")
 _WHEN_THIS = re.compile(rf"(?:kể\s+)?từ\s+(?:ngày|khi)\s+{_THIS}\s+có\s+hiệu\s+lực")
 _IMPLEMENT = re.compile(
     r"(?P<about>\bvề\s+(?:việc\s+)?)?(?:tiếp\s+tục\s+)?"
     r"\b(?:thực\s+hiện|triển\s+khai(?:\s+thực\s+hiện|\s+thi\s+hành)?|quán\s+triệt(?:,?\s+triển\s+khai)?(?:\s+thực\s+hiện)?"
     r"|cụ\s+thể\s+ho[áa]|thể\s+chế\s+ho[áa]|hiện\s+thực\s+ho[áa])"
-    rf"\s+(?:có\s+hiệu\s+quả\s+|tốt\s+|thắng\s+lợi\s+|nghiêm\s+túc\s+|đầy\s+đủ\s+)?(?:các\s+)?(?:{_DOC}\s+)?(?:số\s*)?$")
+    rf"\s+(?:có\s+hiệu\s+quả\s+|tốt\s+|thắng\s+lợi\s+|nghiêm\s+túc\s+|đầy\s+đủ\s+)?(?:các\s+)?(?:{DOC}\s+)?(?:số\s*)?$")
 # "việc thực hiện", "sau 10 năm thực hiện", "kết quả thực hiện": the text reviews the implementation.
 _REVIEW = re.compile(r"(?:việc|năm|kết\s+quả|tình\s+hình|quá\s+trình|sơ\s+kết|tổng\s+kết|đánh\s+giá)\s+"
                      r"(?:tiếp\s+tục\s+)?$")
 # A sentence that names document A, then says what A does to document B:
 # "Kết luận số 69-KL/TW ngày 11/01/2024 của Bộ Chính trị về tiếp tục thực hiện Nghị quyết số 20-NQ/TW".
 _THIRD_PARTY = re.compile(
-    rf"^\s*,?\s*(?:\(?\s*(?:{_DATE_WORDS}|{_DATE_NUM})\s*\)?\s*,?\s*)?(?:của\s+[^,;()]{{2,80}}?\s+)?(?:về\s+(?:việc\s+)?)?"
+    rf"^\s*,?\s*(?:\(?\s*(?:{DATE_WORDS}|{DATE_NUM})\s*\)?\s*,?\s*)?(?:của\s+[^,;()]{{2,80}}?\s+)?(?:về\s+(?:việc\s+)?)?"
     r"(?:tiếp\s+tục\s+)?(?P<verb>thực\s+hiện|triển\s+khai(?:\s+thực\s+hiện)?|hướng\s+dẫn(?:\s+thi\s+hành|\s+thực\s+hiện)?"
     r"|quy\s+định\s+chi\s+tiết(?:\s+thi\s+hành)?(?:\s+một\s+số\s+điều(?:\s+và\s+biện\s+pháp\s+thi\s+hành)?)?(?:\s+của)?)"
-    rf"\s+(?:{_DOC}\s+)?(?:số\s*)?$")
+    rf"\s+(?:{DOC}\s+)?(?:số\s*)?$")
 
-# --- identity of a cited document: what the sentence around the number says -----------------
-_ID_DATE = re.compile(rf"^\s*,?\s*\(?\s*(?:ban\s+hành\s+)?(?:{_DATE_WORDS}|{_DATE_NUM})\s*\)?")
-_BODY = (r"Bộ Chính trị|Ban Bí thư(?: Trung ương Đảng)?|Ban Chấp hành Trung ương(?: Đảng)?(?: (?:khóa|khoá) [IVXLC]+)?"
-         r"|Hội nghị (?:lần thứ [\wà-ỹ]+ )?(?:Ban Chấp hành )?Trung ương(?: Đảng)?(?: lần thứ [\wà-ỹ]+)?"
-         r"(?: (?:khóa|khoá) [IVXLC]+)?|Thủ tướng Chính phủ|Chính phủ|Quốc hội(?: (?:khóa|khoá) [IVXLC]+)?"
-         r"|Ủy ban [Tt]hường vụ Quốc hội|Uỷ ban [Tt]hường vụ Quốc hội|Chủ tịch nước|Hội đồng Nhà nước"
-         r"|(?:Ủy|Uỷ) ban nhân dân [^,;()]{2,40}?|Hội đồng nhân dân [^,;()]{2,40}?|Tỉnh ủy [^,;()]{2,30}?"
-         r"|Ban [A-ZĐ][^,;()]{2,50}?|Bộ trưởng [^,;()]{2,50}?|Bộ [A-ZĐ][^,;()]{2,50}?"
-         r"|(?:Thành|Huyện|Đảng) ủy [^,;()]{2,30}?")
-_ID_ISSUER = re.compile(rf"^\s*,?\s*của\s+(?P<body>{_BODY})(?=\s+(?:về|ban\s+hành|phê\s+duyệt|quy\s+định|hướng\s+dẫn)\s"
-                        r"|\s*[,;.():]|\s*$)")
-# A subject (trích yếu) ends at punctuation, at "và" before a new capitalised item, at the next
-# document, or where the sentence's own verb starts ("… về X đã được phổ biến").
-_SUBJECT_END = (rf"(?=\n|\s*(?:[;:()]|\.(?:\s|$)|\s+và\s+(?=[A-ZĐ])|,\s*{_DOC}\b|,\s*ngày\s|$)"
-                r"|\s+(?:đã|đang|sẽ|vừa|là)\s)")
-_ID_SUBJECT = re.compile(rf"^\s*,?\s*(?:về\s+(?:việc\s+)?(?P<about>[^\n]{{3,300}}?)"
-                         rf"|(?P<act>(?:ban\s+hành|phê\s+duyệt)\s[^\n]{{3,300}}?)){_SUBJECT_END}")
-_ID_PLAN = re.compile(r"(?:^|[,;:]\s+|\s+và\s+)"
-                      r"(?P<plan>(?:Quy hoạch|Chiến lược|Chương trình|Kế hoạch|Đề án|Quy chế|Điều lệ)"
-                      rf"\s[^;:()\n]{{3,200}}?)\s+(?:tại|ban\s+hành\s+kèm\s+theo)\s+{_DOC}\s+số\s*:?\s*$")
-_ID_TYPE = re.compile(rf"\b(?P<type>{_DOC})(?P<name>(?:\s+[^\s;:.]+){{0,15}}?)\s+số\s*:?\s*$")
-_AMENDING_OF = re.compile(rf"{_DOC}\s+(?:sửa\s+đổi,?\s*bổ\s+sung|bãi\s+bỏ|quy\s+định\s+chi\s+tiết|hướng\s+dẫn)"
-                          rf"[^;:.]{{0,80}}?(?:\bcủa|\d)\s+(?:(?:các\s+)?{_DOC}\b[^;:.]{{0,80}}?\s+và\s+)?$")
+AMENDING_OF = re.compile(rf"{DOC}\s+(?:sửa\s+đổi,?\s*bổ\s+sung|bãi\s+bỏ|quy\s+định\s+chi\s+tiết|hướng\s+dẫn)"
+                          rf"[^;:.]{{0,80}}?(?:\bcủa|\d)\s+(?:(?:các\s+)?{DOC}\b[^;:.]{{0,80}}?\s+và\s+)?$")
 # Conjuncts in a list of repealed things: "Điều 10 và điểm a khoản 2 Điều 43 của Luật …".
-_CONJUNCT = re.compile(rf"(?:,|;|\s+và)\s+(?=(?:các\s+|những\s+)?(?:{_DOC}|{_PART})\b)")
+_CONJUNCT = re.compile(rf"(?:,|;|\s+và)\s+(?=(?:các\s+|những\s+)?(?:{DOC}|{_PART})\b)")
 
 
 @dataclass(frozen=True)
@@ -175,35 +152,15 @@ class _ListContext:
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence: lines, split again at '. ' before a capital letter, never after
-    a bare list marker ("1. Luật này …" stays one sentence)."""
+    """(start, end) of each whole sentence, line by line (a header line is a unit of its own), by the
+    one splitter (text/sentences.py) without cutting enumerations into clauses: a repeal list is read
+    as one sentence."""
     out: list[tuple[int, int]] = []
     pos = 0
     for line in text.split("\n"):
-        start = pos
+        out.extend((pos + s, pos + e) for s, e in sentence_spans(line, clauses=False))
         pos += len(line) + 1
-        if not line.strip():
-            continue
-        cut = start
-        for m in re.finditer(r"(?<=[.!?])\s+(?=\S)", line):
-            if not (line[m.end()].isupper() or line[m.end()] in "“\"("):
-                continue
-            piece = text[cut : start + m.start()]
-            if re.fullmatch(r"\s*(?:\d{1,3}|[IVXLC]{1,6}|[a-zđ])\.", piece):
-                continue
-            out.append((cut, start + m.start()))
-            cut = start + m.end()
-        out.append((cut, start + len(line)))
-    return [(s, e) for s, e in out if text[s:e].strip()]
-
-
-def _date(m: re.Match[str]) -> str | None:
-    """The first complete (day, month, year) triple among the match's groups, as an ISO date."""
-    g = m.groups()
-    for i in range(0, len(g) - 2, 3):
-        if g[i] and g[i + 1] and g[i + 2]:
-            return iso_date(g[i], g[i + 1], g[i + 2])
-    return None
+    return out
 
 
 def effective_date(text: str, issued: str | None = None) -> tuple[str | None, tuple[int, int] | None]:
@@ -220,7 +177,7 @@ def effective_date(text: str, issued: str | None = None) -> tuple[str | None, tu
         return issued, m.span()
     if m.group("budget"):
         return f"{int(m.group('budget')):04d}-01-01", m.span()
-    return _date(m), m.span()
+    return match_date(m), m.span()
 
 
 def _lead(s: str) -> int:
@@ -263,11 +220,11 @@ def _tails(s: str, refs: list[_Mention]) -> tuple[set[int], list[tuple[int, int]
 
 def _when(after: str) -> str:
     if m := _WHEN_DATE.search(after):
-        return _date(m) or EFFECTIVE
+        return match_date(m) or EFFECTIVE
     return EFFECTIVE
 
 
-_WHOLE_HEAD = re.compile(rf"^[\s,;]*(?:(?:{_DATE_WORDS}|{_DATE_NUM}|năm\s+\d{{4}})[\s,;]*)?(?:(?:và|cùng)\s+)?$")
+_WHOLE_HEAD = re.compile(rf"^[\s,;]*(?:(?:{DATE_WORDS}|{DATE_NUM}|năm\s+\d{{4}})[\s,;]*)?(?:(?:và|cùng)\s+)?$")
 
 
 def _extent(segment: str) -> str | None:
@@ -275,13 +232,13 @@ def _extent(segment: str) -> str | None:
     ("repeals_part": "khoản 3 Điều 28 của Luật …", "Mục 1 Chương VI Luật …", "các quy định về … tại
     Pháp lệnh …"), or something we cannot read (None). `segment` runs from the previous reference
     (or the start of the object) to the number."""
-    types = list(_DOC_RE.finditer(segment))
+    types = list(DOC_RE.finditer(segment))
     if not types:
         return None
     owner = types[-1]
     # "Luật sửa đổi, bổ sung Điều 170 của Luật doanh nghiệp số 37/2013/QH13": the number is the
     # amending law's, whose type stands before "sửa đổi".
-    if (outer := _AMENDING_OF.search(segment[: owner.start()])) and (o := _DOC_RE.match(segment, outer.start())):
+    if (outer := AMENDING_OF.search(segment[: owner.start()])) and (o := DOC_RE.match(segment, outer.start())):
         owner = o
     head = _CONJUNCT.split(segment[: owner.end()])[-1][: -len(owner.group(0))]
     if _PART_RE.search(head):
@@ -466,7 +423,7 @@ class DocumentAnalyser:
                     and i not in named_dup]
         if _CONDITIONAL.search(span):
             return
-        list_lead = re.match(rf"\s*(?:Các|Những|các|những)\s+(?:{_DOC}|{_PART}|luật|pháp lệnh|nghị quyết|"
+        list_lead = re.match(rf"\s*(?:Các|Những|các|những)\s+(?:{DOC}|{_PART}|luật|pháp lệnh|nghị quyết|"
                              r"nghị định|văn bản)[^,;]*?\s+sau\s+đây\s*$", span)
         if not subjects:
             if list_lead and s.rstrip().endswith(":"):
@@ -475,7 +432,7 @@ class DocumentAnalyser:
             return
         first = refs[subjects[0]]
         head = s[span_start : first.start].strip()
-        if not re.match(rf"(?:(?:Các|Những|các|những)\s+)?(?:{_DOC}|{_PART})\b", head):
+        if not re.match(rf"(?:(?:Các|Những|các|những)\s+)?(?:{DOC}|{_PART})\b", head):
             return  # the subject is not a document or a part of one: not a repeal sentence we can read
         produced: list[int] = []
         for i in subjects:
@@ -541,76 +498,3 @@ def analyse_document(passages: list[dict[str, Any]], refs: dict[int, list[dict[s
             preamble = False
         an.passage(p["pid"], p["text"], refs.get(p["pid"], []), preamble=preamble, head=i == 0)
     return an.relations
-
-
-# --- identity ----------------------------------------------------------------------------------
-
-
-def mention_identity(text: str, start: int, end: int, key: str) -> dict[str, str]:
-    """What the text around one mention of document `key` (at text[start:end]) says about it:
-    doc_type, name (a law's name: "Doanh nghiệp"), date (ISO), issuer, subject."""
-    out: dict[str, str] = {}
-    before = text[max(0, start - 250) : start]
-    types = [m for m in _DOC_RE.finditer(before)]
-    for t in reversed(types):
-        m = _ID_TYPE.match(before, t.start())
-        if not m or re.search(r"\d/", m.group("name")):
-            continue
-        outer = _AMENDING_OF.search(before[: t.start()])
-        if outer:
-            # "Luật sửa đổi, bổ sung Điều 170 của Luật doanh nghiệp số 37/2013/QH13": 37/2013/QH13 is the
-            # amending law, whose own type stands before "sửa đổi".
-            o = _DOC_RE.match(before, outer.start())
-            if o:
-                out["doc_type"] = o.group(0)
-                out["subject"] = before[o.end() : start].strip()
-                out["subject"] = re.sub(r"\s+số\s*:?\s*$", "", out["subject"])
-                break
-        out["doc_type"] = m.group("type")
-        name = m.group("name").strip(" ,")
-        if name and out["doc_type"] in ("Luật", "Bộ luật", "Pháp lệnh", "Hiến pháp") and name[:1].isupper():
-            out["name"] = name
-        break
-    if "doc_type" not in out and (t := type_from_number(key)):
-        out["doc_type"] = t
-    rest = text[end : end + 400]
-    if m := _ID_DATE.match(rest):
-        if d := _date(m):
-            out["date"] = d
-        rest = rest[m.end() :]
-    if m := _ID_ISSUER.match(rest):
-        out["issuer"] = m.group("body").strip()
-        rest = rest[m.end() :]
-    if m := _ID_SUBJECT.match(rest):
-        subject = (m.group("about") or m.group("act") or "").strip(" ,")
-        if len(subject.split()) >= 2:
-            out["subject"] = subject
-    elif "subject" not in out and (m := _ID_PLAN.search(before)):
-        out["subject"] = m.group("plan").strip(" ,")
-    if "subject" not in out and out.get("name"):
-        out["subject"] = out["name"]
-    return out
-
-
-def own_subject(doc: dict[str, Any], head_text: str) -> tuple[str | None, str]:
-    """A document's subject (trích yếu) from its title, else from its header: "Nghị quyết số 57-NQ/TW
-    (ngày 22/12/2024) của Bộ Chính trị về đột phá …" → "đột phá …". Returns (subject, where)."""
-    title = (doc.get("title") or "").strip()
-    dtype = doc.get("doc_type") or ""
-    if dtype and title.lower().startswith(dtype.lower() + " "):
-        rest = title[len(dtype) + 1 :].strip()
-        if re.match(r"(?i)của\b", rest):
-            # "Luật của Quốc hội … số 24/2000/QH10 ngày … về kinh doanh bảo hiểm": a header run into the
-            # title; the subject follows the date's "về".
-            if m := re.search(r"\d{4}\s+về\s+(?:việc\s+)?(.{3,})$", rest):
-                return m.group(1).strip(), "title"
-        elif rest and not re.match(r"(?i)số\b", rest):  # "Nghị quyết số 57-NQ/TW" names no subject
-            return re.sub(r"^(?:về|Về)\s+(?:việc\s+)?", "", rest), "title"
-    own = number_key(doc["doc_number"]) if doc.get("doc_number") else None
-    if own:
-        for n in find_numbers(head_text):
-            if n.key == own:
-                ident = mention_identity(head_text, n.start, n.end, own)
-                if ident.get("subject"):
-                    return ident["subject"], "header"
-    return None, ""

@@ -38,9 +38,10 @@ def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str, clauses: bool = True) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of `text`, trimmed of surrounding whitespace, in order,
-    covering every word of `text`."""
+    covering every word of `text`. With `clauses`, a long "…; …" enumeration is cut into its clauses
+    (what answers a question); without, it stays one sentence (what a relation is read from)."""
     pieces: list[tuple[int, int]] = []
     for b in sentencex.get_sentence_boundaries("vi", text):
         pieces.append((int(b["start_index"]), int(b["end_index"])))
@@ -61,7 +62,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         joined[-1][1] = last[1]
     spans: list[tuple[int, int]] = []
     for s, e in joined:
-        for cs, ce in _clauses(text, s, e):
+        for cs, ce in (_clauses(text, s, e) if clauses else [(s, e)]):
             while cs < ce and text[cs].isspace():
                 cs += 1
             while ce > cs and text[ce - 1].isspace():

@@ -31,9 +31,9 @@ SLACK = 0.06
 PAIR_SLACK = 0.01
 MAX_SHARE = 0.67
 MIN_LEXICAL = 0.5
-# Function words of questions: no content for choosing a sentence (retrieval keeps them; the page's
-# highlighting has its own, shorter list of words not worth marking). An accented query word is
-# compared as written ("tự" in "tự động" is content, "từ" is not); an unaccented one folded.
+# Function words of questions: no content for choosing a sentence, nor worth marking on the page
+# (retrieval keeps them). Here an accented query word is compared as written ("tự" in "tự động" is
+# content, "từ" is not) and an unaccented one folded; the page compares as written only (render.py).
 FUNCTION_WORDS = frozenset((
     "và", "của", "các", "là", "có", "cho", "với", "trong", "những", "này", "để", "đã", "về", "được", "một",
     "nào", "gì", "ra", "sao", "thế", "như", "không", "hay", "hoặc", "thì", "mà", "theo", "từ", "đến", "tại",

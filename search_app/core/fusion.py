@@ -19,13 +19,16 @@ def weighted(
 ) -> dict[int, float]:
     """Convex combination of min-max normalised scores over the union of candidates.
 
-    A candidate missing from one list gets that list's minimum, i.e. 0 after normalisation.
+    A candidate missing from one list gets that list's minimum (its weakest candidate's score),
+    i.e. 0 after normalisation, on both sides alike: each list is stretched over its own range.
     """
     pids = sorted(set(dense) | set(keyword))
     if not pids:
         return {}
-    d = np.array([dense.get(p, min(dense.values()) if dense else 0.0) for p in pids], dtype=np.float64)
-    kw = np.array([keyword.get(p, 0.0) for p in pids], dtype=np.float64)
+    d_floor = min(dense.values()) if dense else 0.0
+    k_floor = min(keyword.values()) if keyword else 0.0
+    d = np.array([dense.get(p, d_floor) for p in pids], dtype=np.float64)
+    kw = np.array([keyword.get(p, k_floor) for p in pids], dtype=np.float64)
     fused = dense_weight * minmax(d) + (1 - dense_weight) * minmax(kw)
     return dict(zip(pids, fused.tolist(), strict=True))
 

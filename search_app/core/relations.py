@@ -22,16 +22,9 @@ from typing import Any
 
 from indexer.store.base import Backend
 from indexer.text.docnumbers import issuer_from_number, number_key, type_from_number
+from indexer.text.identity import mention_identity, own_subject
 from indexer.text.normalise import fold
-from indexer.text.relations import (
-    EFFECTIVE,
-    RELATION_TYPES,
-    STATUS_TYPES,
-    analyse_document,
-    effective_date,
-    mention_identity,
-    own_subject,
-)
+from indexer.text.relations import EFFECTIVE, RELATION_TYPES, STATUS_TYPES, analyse_document, effective_date
 from search_app.core.citation import vn_date
 
 STATUSES = ("repealed", "partly_repealed", "amended", "in_force", "unknown")

@@ -240,8 +240,16 @@ class Searcher:
 
     # --- search stages --------------------------------------------------------------------------
 
+    def _rows(self, pids: list[int], cache: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+        """Passage rows for `pids` in order, each read from the backend at most once per search."""
+        missing = [p for p in pids if p not in cache]
+        if missing:
+            cache.update((r["pid"], r) for r in self.backend.passages(missing))
+        return [cache[p] for p in pids if p in cache]
+
     def _retrieve(self, query: str, method: str, n: int, filters: Filters | None, timings: dict[str, float],
-                  details: dict[str, Any]) -> tuple[dict[int, float], dict[int, float], np.ndarray | None, float]:
+                  details: dict[str, Any], rows: dict[int, dict[str, Any]],
+                  ) -> tuple[dict[int, float], dict[int, float], np.ndarray | None, float]:
         """Both rankings, the query vector and the dense side's weight in the fusion (from how much of
         the query the keyword side covers, and whether it was typed without diacritics).
 
@@ -260,8 +268,8 @@ class Searcher:
         dense_query = query
         if method in ("hybrid", "dense") and keyword:
             t = time.perf_counter()
-            top = self.backend.passages(fusion.top(keyword, COVERAGE_PASSAGES))
-            coverage = self._coverage(query, top)
+            top = self._rows(fusion.top(keyword, COVERAGE_PASSAGES), rows)
+            details["coverage"] = coverage = self._coverage(query, top)
             if unaccented and coverage >= COVERAGE_HIGH:  # Vietnamese typed bare, not English
                 dense_query = accents.restore(query, [r["text"] for r in top])
             timings["coverage"] = time.perf_counter() - t
@@ -302,13 +310,6 @@ class Searcher:
             out[pid] = (1 - SENTENCE_WEIGHT) * score + SENTENCE_WEIGHT * float(sent[1].max())
         return out
 
-    def coverage(self, query: str, keyword: dict[int, float]) -> float:
-        """Share of the query's folded words found in the keyword side's top passages (0 when the
-        keyword side found nothing): how much the keyword ranking has to go on."""
-        if not keyword:
-            return 0.0
-        return self._coverage(query, self.backend.passages(fusion.top(keyword, COVERAGE_PASSAGES)))
-
     def _coverage(self, query: str, rows: list[dict[str, Any]]) -> float:
         terms = {fold_token(t) for t in syllables(query)}
         if not terms or not rows:
@@ -338,8 +339,8 @@ class Searcher:
         timings["fusion"] = time.perf_counter() - t
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
-    def _number_first(self, query: str, ranked: list[tuple[int, float]],
-                      filters: Filters | None) -> list[tuple[int, float]]:
+    def _number_first(self, query: str, ranked: list[tuple[int, float]], filters: Filters | None,
+                      rows: dict[int, dict[str, Any]]) -> list[tuple[int, float]]:
         """A query naming a document number: that document, then the passages citing it, first."""
         keys = [m.key for m in find_numbers(query)]
         if not keys:
@@ -348,29 +349,34 @@ class Searcher:
         score = dict(ranked)
         first: list[int] = []
         for key in keys:
-            own_docs = [d for d in self.backend.docs_with_key(key)
-                        if filters is None or not filters.active() or self._accepts(filters, d)]
+            own_docs = self._accepted(filters, self.backend.docs_with_key(key))
             if own_docs:
-                ranked_rows = {r["pid"]: r["doc_id"] for r in self.backend.passages([p for p, _ in ranked])}
+                ranked_rows = {r["pid"]: r["doc_id"] for r in self._rows([p for p, _ in ranked], rows)}
                 mine = [pid for pid, _ in ranked if ranked_rows.get(pid) in own_docs]
                 if not mine:  # the document matched nothing else in the query: show its opening
                     mine = [r["pid"] for d in own_docs for r in self.backend.doc_passages(d)]
                 first.extend(mine[:NUMBER_DOC_PASSAGES])
             cites = self.backend.pids_citing(key)
             if filters is not None and filters.active():
-                cites = [r["pid"] for r in self.backend.passages(cites) if self._accepts(filters, r["doc_id"])]
+                citing = self._rows(cites, rows)
+                ok = self._accepted(filters, [r["doc_id"] for r in citing])
+                cites = [r["pid"] for r in citing if r["doc_id"] in ok]
             first.extend(sorted(cites, key=lambda p: order.get(p, len(order))))
         first = list(dict.fromkeys(first))
         taken = set(first)
         top_score = ranked[0][1] if ranked else 1.0
         return [(p, score.get(p, top_score)) for p in first] + [(p, s) for p, s in ranked if p not in taken]
 
-    def _accepts(self, filters: Filters, doc_id: str) -> bool:
-        doc = self.backend.document(doc_id)
-        return doc is not None and filters.accepts(doc)
+    def _accepted(self, filters: Filters | None, doc_ids: list[str]) -> list[str]:
+        """The documents of `doc_ids` that `filters` lets through, read in one call."""
+        if filters is None or not filters.active():
+            return list(dict.fromkeys(doc_ids))
+        docs = {d["doc_id"]: d for d in self.backend.documents(sorted(set(doc_ids)))}
+        return [d for d in dict.fromkeys(doc_ids) if d in docs and filters.accepts(docs[d])]
 
-    def _hydrate(self, ranked: list[tuple[int, float]], rank_from: int = 1) -> list[Hit]:
-        rows = {r["pid"]: r for r in self.backend.passages([p for p, _ in ranked])}
+    def _hydrate(self, ranked: list[tuple[int, float]], rank_from: int = 1,
+                 cache: dict[int, dict[str, Any]] | None = None) -> list[Hit]:
+        rows = {r["pid"]: r for r in self._rows([p for p, _ in ranked], {} if cache is None else cache)}
         docs = {d["doc_id"]: d for d in self.backend.documents(sorted({r["doc_id"] for r in rows.values()}))}
         graph = self.relations() if ranked else None
         hits: list[Hit] = []
@@ -397,15 +403,16 @@ class Searcher:
         timings = {} if timings is None else timings
         n = max(CANDIDATES, top_k * 3)
         details = {} if details is None else details
-        dense, keyword, qv, dense_weight = self._retrieve(query, method, n, filters, timings, details)
+        rows: dict[int, dict[str, Any]] = {}  # passage rows read during this search, by pid
+        dense, keyword, qv, dense_weight = self._retrieve(query, method, n, filters, timings, details, rows)
         sentences: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if qv is not None and dense:
             dense = self._sentence_match(dense, self._sentences(qv, list(dense), sentences, timings))
         ranked = self._fuse(method, dense, keyword, dense_weight, timings)
         # A reranker would go here: it sees `ranked` (pid, score) and reorders the head.
-        ranked = self._number_first(query, ranked, filters)[:top_k]
+        ranked = self._number_first(query, ranked, filters, rows)[:top_k]
         t = time.perf_counter()
-        hits = self._hydrate(ranked)
+        hits = self._hydrate(ranked, cache=rows)
         timings["hydrate"] = time.perf_counter() - t
         t = time.perf_counter()
         if qv is not None:

@@ -9,28 +9,13 @@ replaced since indexing would not hold the page the citation names.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from indexer.load.metadata import SIDECAR_SUFFIX
-
-
-def file_hash(path: Path) -> str:
-    """sha256 of the file's bytes, then its `.meta.json` sidecar's if there is one.
-
-    The same rule as `indexer.pipeline.build.file_hash` (tests hold the two together), read in chunks
-    so a 50 MB PDF is not held twice in memory.
-    """
-    h = hashlib.sha256()
-    side = path.with_name(path.name + SIDECAR_SUFFIX)
-    for p in (path, side) if side.exists() else (path,):
-        with p.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                h.update(chunk)
-    return h.hexdigest()
+from indexer.pipeline.stages import file_hash
 
 
 @lru_cache(maxsize=256)

@@ -13,13 +13,11 @@ import re
 from collections.abc import Iterable, Mapping
 
 from indexer.text.normalise import fold, syllables
+from search_app.core.answers import FUNCTION_WORDS
 
 # Every character that HTML or Streamlit's Markdown would interpret, as a numeric entity.
 _SPECIAL = {c: f"&#{ord(c)};" for c in "&<>\"'`*_[]()#~\\$:|!{}+-=^"}
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Words too common to be worth marking (display only; retrieval keeps them).
-_NO_MARK = {fold(w) for w in ("và", "của", "các", "là", "có", "cho", "với", "trong", "the", "of", "and", "to", "in",
-                              "a", "an", "for", "on", "is", "are", "được", "những", "này", "để", "đã", "về")}
 
 
 def escape(text: str) -> str:
@@ -32,7 +30,11 @@ def escape_block(text: str) -> str:
 
 
 def query_terms(query: str) -> set[str]:
-    return {fold(t) for t in syllables(query) if fold(t) not in _NO_MARK and (len(t) > 1 or t.isdigit())}
+    """The folded words worth marking: the query's words but the function words as written (the
+    answer finder's list) and one-letter words other than numbers. Unlike the answer finder, an
+    unaccented "tu" is kept — it may be "tự": marking a word too many costs less than missing one."""
+    return {fold(t) for t in syllables(query)
+            if t.casefold() not in FUNCTION_WORDS and (len(t) > 1 or t.isdigit())}
 
 
 def _marks(words: list[str], query: str) -> list[bool]:

@@ -84,7 +84,7 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _row_to_passage(row: sqlite3.Row) -> dict[str, Any]:
+def row_to_passage(row: sqlite3.Row) -> dict[str, Any]:
     d = dict(row)
     d["section"] = json.loads(d["section"])
     d.pop("head", None)
@@ -92,7 +92,7 @@ def _row_to_passage(row: sqlite3.Row) -> dict[str, Any]:
     return d
 
 
-def _row_to_document(row: sqlite3.Row, with_text: bool) -> dict[str, Any]:
+def row_to_document(row: sqlite3.Row, with_text: bool) -> dict[str, Any]:
     d = dict(row)
     d["extra"] = json.loads(d["extra"] or "{}")
     d["pages"] = json.loads(d["pages"] or "[]")
@@ -125,7 +125,7 @@ class Generation:
         self.pid_row = {int(p): i for i, p in enumerate(self.row_pid)}
         self.keyword = KeywordIndex.load(path) if (path / "bm25.json").exists() else None
         cols = "doc_id, title, doc_number, doc_type, issuer, date, source, file_hash, extra, pages, path"
-        self.docs = {r["doc_id"]: _row_to_document(r, False)
+        self.docs = {r["doc_id"]: row_to_document(r, False)
                      for r in self.query(f"SELECT {cols} FROM documents ORDER BY doc_id")}
         self.doc_order = sorted(self.docs)
         index_of = {d: i for i, d in enumerate(self.doc_order)}

@@ -9,16 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from indexer.records import DocumentRecords, Filters
+from indexer.records import Filters
 from indexer.store import vectors as vector_index
 from indexer.store.base import IndexFormatError, IndexNotFound
 from indexer.store.embedded.generation import (
     DB,
     FORMAT_VERSION,
     Generation,
-    _row_to_document,
-    _row_to_passage,
     current_generation,
+    row_to_document,
+    row_to_passage,
 )
 from indexer.store.embedded.writer import EmbeddedWriter, _format2_vectors
 
@@ -132,12 +132,12 @@ class EmbeddedBackend:
         if not pids:
             return []
         marks = ",".join("?" * len(pids))
-        rows = {r["pid"]: _row_to_passage(r) for r in
+        rows = {r["pid"]: row_to_passage(r) for r in
                 self._live.query(f"SELECT * FROM passages WHERE pid IN ({marks})", tuple(int(p) for p in pids))}
         return [rows[p] for p in pids if p in rows]
 
     def doc_passages(self, doc_id: str) -> list[dict[str, Any]]:
-        return [_row_to_passage(r) for r in
+        return [row_to_passage(r) for r in
                 self._live.query("SELECT * FROM passages WHERE doc_id=? ORDER BY ordinal", (doc_id,))]
 
     def sentences(self, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -175,16 +175,18 @@ class EmbeddedBackend:
         return out
 
     def all_passages(self) -> list[dict[str, Any]]:
-        return [_row_to_passage(r) for r in self._live.query("SELECT * FROM passages ORDER BY doc_id, ordinal")]
+        return [row_to_passage(r) for r in self._live.query("SELECT * FROM passages ORDER BY doc_id, ordinal")]
 
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
-        return [_row_to_passage(r) for r in self._live.query(
+        return [row_to_passage(r) for r in self._live.query(
             "SELECT * FROM passages WHERE doc_id=? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",
             (doc_id, ordinal - radius, ordinal + radius))]
 
     def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None:
+        if not with_text:  # the metadata of every document is in memory; only the text is on disk
+            return self._live.docs.get(doc_id)
         rows = self._live.query("SELECT * FROM documents WHERE doc_id=?", (doc_id,))
-        return _row_to_document(rows[0], with_text) if rows else None
+        return row_to_document(rows[0], with_text) if rows else None
 
     def documents(self, doc_ids: list[str] | None = None) -> list[dict[str, Any]]:
         docs = self._live.docs
@@ -233,9 +235,6 @@ class EmbeddedBackend:
         return sorted(out.values(), key=lambda x: (-x["citing_passages"], x["key"]))
 
     # --- write side -----------------------------------------------------------------------------
-
-    def file_records(self, path: str) -> list[DocumentRecords]:
-        raise NotImplementedError("the embedded backend carries unchanged files over by copying its database")
 
     def cached_vectors(self, embed_hashes: list[str]) -> dict[str, np.ndarray]:
         g = self._gen

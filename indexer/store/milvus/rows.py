@@ -260,6 +260,8 @@ class MilvusRows:
     # --- write side -----------------------------------------------------------------------------
 
     def file_records(self, path: str) -> list[DocumentRecords]:
+        # Not part of the Backend interface: a Milvus-only read-back of what a file stored, with its
+        # vectors, that tests use to check a round trip through the collections.
         """The documents indexed from `path`, rebuilt whole (vectors, embedded texts, references, keys)."""
 
         def run(v: _View) -> list[DocumentRecords]:

@@ -1,0 +1,103 @@
+"""What tests share besides fixtures: paths, the synthetic documents, small helpers.
+
+Fixtures live in conftest.py; tests import these names from here (`from helpers import write`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("VNSEARCH_SHARED", ROOT.parent / "shared"))
+FONT_CANDIDATES = [
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    Path("/usr/share/fonts/TTF/DejaVuSans.ttf"),
+]
+
+# Visibly synthetic documents: fictional numbers and bodies, no real text.
+LAW_FIXTURE = """QUỐC HỘI THỬ NGHIỆM
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+Luật số: 999/2099/QH99
+Hà Nội, ngày 05 tháng 06 năm 2099
+LUẬT
+THỬ NGHIỆM TRA CỨU
+Chương I
+NHỮNG QUY ĐỊNH CHUNG
+Điều 1. Phạm vi điều chỉnh
+Văn bản thử nghiệm này quy định về việc tra cứu văn bản thử nghiệm trong kho dữ liệu giả định.
+Điều 2. Giải thích từ ngữ
+Trong văn bản thử nghiệm này, các từ ngữ dưới đây được hiểu như sau:
+1. Kho thử nghiệm là nơi lưu giữ các văn bản giả định phục vụ kiểm thử phần mềm.
+2. Đoạn thử nghiệm là một phần của văn bản giả định.
+a) Đoạn ngắn là đoạn có ít chữ.
+b) Đoạn dài là đoạn có nhiều chữ.
+Chương II
+TRÁCH NHIỆM
+Điều 3. Trách nhiệm của cơ quan thử nghiệm
+Cơ quan thử nghiệm có trách nhiệm thực hiện Nghị quyết số 999-NQ/TEST và Quyết định số 9999/QĐ-TEST.
+"""
+
+INTERVIEW_FIXTURE = """Văn bản thử nghiệm: phỏng vấn giả định
+
+Ban biên tập thử nghiệm phỏng vấn một nhân vật giả định về kho văn bản thử nghiệm.
+
+BBT: Xin cho biết mục đích của kho văn bản thử nghiệm là gì?
+
+Nhân vật giả định: Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn. Mỗi câu hỏi phải đi cùng câu trả lời của nó.
+
+BBT: Các giải pháp thử nghiệm gồm những gì?
+
+Nhân vật giả định:
+
+* Đối với nhóm thử nghiệm thứ nhất
+
+– Thực hiện việc kiểm thử tự động đối với mọi thay đổi của phần mềm giả định.
+
+– Ghi nhận kết quả kiểm thử vào sổ thử nghiệm theo Nghị quyết số 999-NQ/TEST.
+
+* Đối với nhóm thử nghiệm thứ hai
+
+– Rà soát các lỗi còn tồn tại và báo cáo định kỳ về ban thử nghiệm.
+
+BBT: Xin cảm ơn!
+"""
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def shared_dir() -> Path:
+    """../shared (or VNSEARCH_SHARED), or a skip with the reason when it is absent."""
+    if not (SHARED / "README.md").exists():
+        pytest.skip(f"../shared is absent ({SHARED}); this test reads the real documents from it")
+    return SHARED
+
+
+# The two backends, for parametrised tests: the Milvus one starts a server, hence slow.
+BACKEND_PARAMS = ["embedded", pytest.param("milvus", marks=[pytest.mark.milvus, pytest.mark.slow])]
+
+
+def unpublished_write(index: Path) -> bool:
+    """True when a writer of `index` began writing and never published: what a kill mid-write leaves
+    (embedded: its temporary generation folder; Milvus: an epoch claimed in the pointer but not published)."""
+    from indexer.store import open_backend
+    from indexer.store.base import read_config
+
+    if read_config(index).get("backend") == "milvus":
+        backend = open_backend(index)
+        try:
+            ptr = backend._pointer()
+        finally:
+            backend.close()
+        return ptr is not None and ptr.claimed > ptr.epoch
+    return any(index.glob(".tmp-gen-*"))

@@ -182,7 +182,7 @@ def feed_xml(item: dict[str, Any]) -> bytes:
         fe.id(f"urn:vnsearch:follow:{item['id']}:passage:{e['pid']}")
         fe.title(e["citation"])
         fe.updated(e["found_at"])
-        fe.summary(e["text"][:1000])
+        fe.content(e["text"][:2000], type="text")
     return fg.atom_str(pretty=True)
 
 

@@ -129,3 +129,27 @@ def test_follow_of_57_nq_tw_on_the_real_files_reports_a_new_citing_file_once(sha
     assert build([docs, extra], index, model="hash", progress=False, incremental=True).ok
     assert [e["doc_id"] for e in follow.check(s, index)["follows"][0]["new"]] == ["ke-hoach-thu-nghiem.txt"]
     assert follow.check(s, index)["follows"][0]["new"] == []
+
+
+def test_page_shows_what_is_new_per_follow_escaped_and_marks_it_seen(corpus_index, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    from test_app import APP
+
+    corpus, index = corpus_index
+    follow.add(index, "999-NQ/TEST")
+    follow.add(index, "<b>máy chủ</b> thử nghiệm của kho giả định được mua sắm thế nào?")
+    _add_citing(corpus)
+    _update(corpus, index)
+    monkeypatch.setenv("VNSEARCH_INDEX", str(index))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    side = "\n".join(m.value for m in at.sidebar.markdown)
+    assert "**999&#45;NQ/TEST**: 1 đoạn mới" in side and "997/KH&#45;TEST" in side
+    assert "<b>máy chủ</b>" not in side and "&#60;b&#62;máy chủ&#60;/b&#62;" in side
+    at.button(key="follow_seen").click().run()
+    side = "\n".join(m.value for m in at.sidebar.markdown)
+    assert "**999&#45;NQ/TEST**: 0 đoạn mới" in side
+    import streamlit as st
+
+    st.cache_resource.clear()

@@ -129,3 +129,68 @@ def test_real_programme_maps_to_57_nq_tw(shared: Path, tmp_path: Path):
     end = next(i for i, ln in enumerate(lines) if ln.startswith("### 4."))
     draft = write(tmp_path / "du-thao.md", "\n".join(lines[:start] + lines[end:]))
     assert implementation_map(s, "57-NQ/TW", draft=draft)["uncovered"] == ["III.3"]
+
+
+# --- the page and its exports ----------------------------------------------------------------------
+
+@pytest.fixture
+def page_index(tmp_path: Path) -> Path:
+    corpus = resolution_corpus(tmp_path)
+    # the programme leaves task 3 out, and one of its items carries markup that must show as text
+    write(corpus / "chuong-trinh-thu-nghiem.txt",
+          programme(tasks=(1, 2)).replace("cấp chứng chỉ kiểm thử viên.", "cấp chứng chỉ <script>alert(1)</script>."))
+    index = tmp_path / "index"
+    assert build([corpus], index, model="hash", progress=False).ok
+    return index
+
+
+def test_page_table_marks_uncovered_tasks_cites_every_cell_and_escapes(page_index: Path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    from test_app import APP
+
+    monkeypatch.setenv("VNSEARCH_INDEX", str(page_index))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["ref"] = KEY
+    at.run()
+    assert not at.exception
+    table = next(m.value for m in at.markdown if 'class="impl-table"' in m.value)
+    assert "<script" not in table and "&#60;script&#62;alert&#40;1&#41;&#60;/script&#62;" in table
+    assert table.count('class="impl-uncovered"') == 1 and "Chưa có văn bản triển khai" in table
+    assert table.count('class="impl-cite"') == 4 and "mục II.2.b" in table  # one citation per item
+    assert any("II.3" in w.value for w in at.warning)
+    assert {b.label for b in at.get("download_button")} >= {"Tải DOCX", "Tải XLSX", "Tải CSV"}
+    import streamlit as st
+
+    st.cache_resource.clear()
+
+
+def test_exports_hold_the_same_rows(page_index: Path):
+    import io
+
+    import docx
+    import openpyxl
+
+    from search_app.core.implementation_table import rows, to_csv, to_docx, to_xlsx
+
+    out = implementation_map(Searcher(page_index), KEY)
+    header, body = rows(out)
+    assert header == ["Nhiệm vụ", "Nghị quyết số 999/NQ-TEST"] and body[2][1] == "Chưa có văn bản triển khai"
+    assert "<script>alert(1)</script>" in body[1][1]  # data, as the document says it, in a file
+    table = docx.Document(io.BytesIO(to_docx(out))).tables[0]
+    assert [[c.text for c in r.cells] for r in table.rows] == [header, *body]
+    ws = openpyxl.load_workbook(io.BytesIO(to_xlsx(out))).active
+    assert [[c.value for c in r] for r in ws.iter_rows()] == [header, *body]
+    assert to_csv(out).splitlines()[0] == "Nhiệm vụ,Nghị quyết số 999/NQ-TEST"
+
+
+def test_an_uploaded_draft_is_checked_and_never_indexed(page_index: Path):
+    from search_app.page.implementation_view import draft_map
+    from search_app.uploads import UploadError
+
+    s = Searcher(page_index)
+    gen = s.status()["generation"]
+    out = draft_map(s, KEY, "../../du thao.txt", programme(tasks=(2, 3)).encode())
+    assert out["uncovered"] == ["II.1"] and out["by"] == ["(dự thảo) du-thao.txt"]
+    with pytest.raises(UploadError):
+        draft_map(s, KEY, "du-thao.txt", b"%PDF-1.4 not text")
+    assert Searcher(page_index).status()["generation"] == gen

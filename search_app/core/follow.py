@@ -141,6 +141,18 @@ def _entry(hit: Any, generation: Any, at: str) -> dict[str, Any]:
             "citation": hit.citation, "generation": generation, "found_at": at}
 
 
+def _unseen(searcher: Any, item: dict[str, Any]) -> list[Any]:
+    seen = set(item.get("seen", []))
+    return [h for h in current(searcher, item) if h.pid not in seen]
+
+
+def pending(searcher: Any, index_dir: Path | str) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Every follow with what is new for it now, without marking anything seen (for the page)."""
+    generation = searcher.manifest.get("generation")
+    at = _now()
+    return [(item, [_entry(h, generation, at) for h in _unseen(searcher, item)]) for item in load(index_dir)["follows"]]
+
+
 def check(searcher: Any, index_dir: Path | str, atom_dir: Path | None = None) -> dict[str, Any]:
     """What is new for every follow since its last check; marks it seen. Returns
     {"generation", "follows": [{id, kind, target, new: [entries]}]}; writes Atom feeds to `atom_dir`."""
@@ -153,10 +165,9 @@ def check(searcher: Any, index_dir: Path | str, atom_dir: Path | None = None) ->
         for item in data["follows"]:
             new: list[dict[str, Any]] = []
             if item.get("generation") != generation or item.get("checked_at") is None:
-                seen = set(item.get("seen", []))
-                hits = [h for h in current(searcher, item) if h.pid not in seen]
+                hits = _unseen(searcher, item)
                 new = [_entry(h, generation, at) for h in hits]
-                item["seen"] = sorted(seen | {h.pid for h in hits})
+                item["seen"] = sorted(set(item.get("seen", [])) | {h.pid for h in hits})
             item["generation"], item["checked_at"], item["last_new"] = generation, at, new
             item["recent"] = (new + item.get("recent", []))[:MAX_RECENT]
             report.append({"id": item["id"], "kind": item["kind"], "target": item["target"], "new": new})

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from search_app.core.implementation import implementation_map
-from search_app.searcher import Searcher
+from search_app.core.searcher import Searcher
 
 RESOLUTION, IMPLEMENTER = "57-NQ/TW", "03/NQ-CP"
 FLOORS = {"structure": 0.85, "meaning": 0.6, "meaning_bare_tasks": 0.6}

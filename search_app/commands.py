@@ -8,11 +8,10 @@ import json
 import sys
 from pathlib import Path
 
-from indexer.backend import DEFAULT_INDEX, IndexFormatError, IndexNotFound
-
-from .core import follow
-from .core.implementation import MapError, implementation_map
-from .searcher import ModelMismatch, Searcher
+from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
+from search_app.core import follow
+from search_app.core.implementation import MapError, implementation_map
+from search_app.core.searcher import ModelMismatch, Searcher
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

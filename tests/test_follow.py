@@ -10,10 +10,10 @@ import pytest
 from conftest import write
 from implementation_fixtures import resolution_corpus
 
-from indexer.pipeline import build
+from indexer.pipeline.build import build
 from search_app.cli import main
 from search_app.core import follow
-from search_app.searcher import Searcher
+from search_app.core.searcher import Searcher
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CITING = ("Văn bản thử nghiệm mới\nKế hoạch thử nghiệm triển khai thực hiện Nghị quyết số 999-NQ/TEST "

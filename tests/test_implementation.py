@@ -9,10 +9,10 @@ import pytest
 from conftest import write
 from implementation_fixtures import RESOLUTION, programme, resolution_corpus
 
-from indexer.pipeline import build
+from indexer.pipeline.build import build
 from search_app.cli import main
 from search_app.core.implementation import MapError, implementation_map, section_number, segments
-from search_app.searcher import HIT_FIELDS, Searcher
+from search_app.core.searcher import HIT_FIELDS, Searcher
 
 KEY = "999-NQ/TEST"
 PROGRAMME_DOC = "chuong-trinh-thu-nghiem.txt"
@@ -107,7 +107,7 @@ def test_map_on_milvus_matches_embedded(tmp_path: Path, map_index: Path):
                pytest.approx([h["score"] for t in want["tasks"] for h in t["items"]], abs=1e-3)
     finally:
         s.close()
-        from indexer import milvus
+        from indexer.store import milvus
 
         milvus.stop_lite_server(index)
 
@@ -185,7 +185,7 @@ def test_exports_hold_the_same_rows(page_index: Path):
 
 def test_an_uploaded_draft_is_checked_and_never_indexed(page_index: Path):
     from search_app.page.implementation_view import draft_map
-    from search_app.uploads import UploadError
+    from search_app.page.uploads import UploadError
 
     s = Searcher(page_index)
     gen = s.status()["generation"]

@@ -26,7 +26,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from indexer.references import reference_key
+from indexer.text.references import reference_key
 
 QUESTION_TOP_K = 10
 MAX_RECENT = 50  # new passages kept per follow for the page and the feed
@@ -108,7 +108,7 @@ def add(index_dir: Path | str, target: str, searcher: Any = None) -> dict[str, A
                             "generation": None, "seen": [], "recent": [], "last_new": []}
     if searcher is None:
         try:
-            from ..searcher import Searcher
+            from search_app.core.searcher import Searcher
 
             searcher = Searcher(index_dir)
         except Exception:  # noqa: BLE001 — no index yet: the first check reports everything

@@ -41,14 +41,13 @@ from typing import Any
 
 import numpy as np
 
-from indexer.docnumbers import find_numbers, number_key
 from indexer.records import section_label
-from indexer.references import reference_key
-from indexer.sentences import sentence_spans
-from indexer.splitter import DECLARED_RANK, classify_heading, heading_marker
-from indexer.text import fold
-
-from ..citation import format_citation, section_name
+from indexer.split import DECLARED_RANK, classify_heading, heading_marker
+from indexer.text.docnumbers import find_numbers, number_key
+from indexer.text.normalise import fold
+from indexer.text.references import reference_key
+from indexer.text.sentences import sentence_spans
+from search_app.core.citation import format_citation, section_name
 
 IMPLEMENTING_TYPES = ("implements", "guides", "basis")
 TASK_PART = re.compile(r"\b(?:nhiem vu|giai phap)\b")
@@ -386,10 +385,10 @@ def _doc_key(doc: dict[str, Any]) -> str | None:
 def load_draft(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A file that is not in the corpus, read and split as the indexer would, indexing nothing:
     (its document metadata, its passage rows). Raises MapError with the reason it cannot be read."""
-    from indexer.loaders import LoadError
-    from indexer.metadata import MetadataError
-    from indexer.pipeline import load_one
-    from indexer.splitter import split_document
+    from indexer.load.base import LoadError
+    from indexer.load.metadata import MetadataError
+    from indexer.pipeline.stages import load_one
+    from indexer.split import split_document
 
     path = Path(path)
     try:

@@ -24,9 +24,8 @@ from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.relations import STATUS_LABELS
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
-from search_app.page import export
+from search_app.page import export, follow_view
 from search_app.page.document_view import document_html
-from search_app.page import follow_view
 from search_app.page.originals import original_file
 from search_app.page.relations_view import render as render_relations
 from search_app.page.render import answer_spans, code_span, escape, escape_block, highlight

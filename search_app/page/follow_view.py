@@ -7,9 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..core import follow
-from ..highlight import escape
-from ..searcher import Searcher
+from search_app.core import follow
+from search_app.core.searcher import Searcher
+from search_app.page.render import escape
 
 SHOWN = 5  # new passages listed per follow; the rest are counted
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import streamlit as st
 
-from ..core import follow
-from ..core.implementation import MapError, implementation_map, implementers
-from ..core.implementation_table import UNASSIGNED, UNCOVERED, doc_label, item_text, to_csv, to_docx, to_xlsx
-from ..highlight import escape
-from ..searcher import Searcher
-from ..uploads import ALLOWED, UploadError, check_content, safe_name
+from search_app.core import follow
+from search_app.core.implementation import MapError, implementation_map, implementers
+from search_app.core.implementation_table import UNASSIGNED, UNCOVERED, doc_label, item_text, to_csv, to_docx, to_xlsx
+from search_app.core.searcher import Searcher
+from search_app.page.render import escape
+from search_app.page.uploads import ALLOWED, UploadError, check_content, safe_name
 
 CSS = """<style>
 .impl-table {border-collapse: collapse; width: 100%; font-size: .9rem;}

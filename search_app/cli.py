@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
+from search_app import commands
 from search_app.core.relations import STATUS_LABELS
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
 
@@ -114,9 +115,15 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     r.add_argument("--json", action="store_true")
 
+    commands.add_parsers(sub)  # map, follow (search_app/commands.py)
+
     args = parser.parse_args(argv)
     if args.command == "refs":
         return _refs(args, parser)
+    if args.command == "map":
+        return commands.run_map(args)
+    if args.command == "follow":
+        return commands.run_follow(args)
     if (args.query is None) == (args.queries is None):
         parser.error("give either a QUERY or --queries FILE")
     try:

@@ -24,7 +24,7 @@ from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.relations import STATUS_LABELS
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
-from search_app.page import export
+from search_app.page import export, follow_view
 from search_app.page.document_view import document_html
 from search_app.page.originals import original_file
 from search_app.page.relations_view import render as render_relations
@@ -323,6 +323,7 @@ def main() -> None:
     searcher.refresh()  # a newer index published by the indexer is picked up without restart
     _status(searcher)
     _upload(searcher)
+    follow_view.sidebar(searcher, INDEX_DIR)  # "Theo dõi": what is new since the last check
     params = st.query_params
     if "ref" in params:
         refs_view(searcher, params["ref"])

@@ -15,6 +15,7 @@ import streamlit as st
 from search_app.core.citation import vn_date
 from search_app.core.relations import RELATION_TYPES, STATUS_LABELS, TYPE_LABELS, TYPE_LABELS_IN, chain_dot
 from search_app.core.searcher import Searcher
+from search_app.page import implementation_view
 from search_app.page.render import escape
 
 MAX_PER_GROUP = 25  # a law cited by a hundred others lists the first 25 and says how many more
@@ -108,3 +109,4 @@ def render(searcher: Searcher, res: dict[str, Any], go: Callable[..., None], que
     identity_block(res)
     relations_block(res, go, query)
     chain_block(searcher, res["key"])
+    implementation_view.render(searcher, res["key"])  # "Bảng đối chiếu triển khai" (issue 21)

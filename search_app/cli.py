@@ -9,8 +9,8 @@ from pathlib import Path
 
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from search_app import commands
-from search_app.core.relations import STATUS_LABELS
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
+from search_app.labels import STATUS_LABELS
 
 
 def _filters(args: argparse.Namespace, searcher: Searcher | None = None) -> Filters | None:

@@ -35,8 +35,8 @@ from indexer.text.normalise import clean_text
 from indexer.text.references import find_references
 from indexer.text.relations import analyse_document, effective_date, sentences
 from search_app.core.citation import format_citation
-from search_app.core.relations import chain_dot, dot_escape
 from search_app.core.searcher import HIT_FIELDS, Searcher
+from search_app.page.chain_graph import chain_dot, dot_escape
 
 BACKENDS = [p for p in BACKEND_PARAMS
             if getattr(p, "values", (p,))[0] in os.environ.get("VNSEARCH_RELATION_BACKENDS", "embedded,milvus")]

@@ -28,34 +28,6 @@ from indexer.text.relations import EFFECTIVE, RELATION_TYPES, STATUS_TYPES, anal
 from search_app.core.citation import vn_date
 
 STATUSES = ("repealed", "partly_repealed", "amended", "in_force", "unknown")
-STATUS_LABELS = {
-    "repealed": "Hết hiệu lực",
-    "partly_repealed": "Hết hiệu lực một phần",
-    "amended": "Còn hiệu lực, đã được sửa đổi, bổ sung",
-    "in_force": "Còn hiệu lực",
-    "unknown": "Chưa rõ hiệu lực",
-}
-TYPE_LABELS = {
-    "basis": "Căn cứ",
-    "implements": "Thực hiện, triển khai",
-    "guides": "Hướng dẫn, quy định chi tiết",
-    "amends": "Sửa đổi, bổ sung",
-    "replaces": "Thay thế",
-    "repeals": "Bãi bỏ, làm hết hiệu lực",
-    "repeals_part": "Bãi bỏ một phần",
-    "cites": "Dẫn chiếu",
-}
-# The same relation seen from the other end ("văn bản bị sửa đổi bởi …").
-TYPE_LABELS_IN = {
-    "basis": "Là căn cứ của",
-    "implements": "Được thực hiện, triển khai bởi",
-    "guides": "Được hướng dẫn, quy định chi tiết bởi",
-    "amends": "Được sửa đổi, bổ sung bởi",
-    "replaces": "Bị thay thế bởi",
-    "repeals": "Bị bãi bỏ, hết hiệu lực bởi",
-    "repeals_part": "Bị bãi bỏ một phần bởi",
-    "cites": "Được dẫn chiếu bởi",
-}
 SOURCE_NOTE = "theo các văn bản trong kho"
 MAX_EVIDENCE = 10
 _IDENTITY_FIELDS = ("doc_type", "date", "issuer", "subject")
@@ -455,35 +427,3 @@ class RelationGraph:
             if pair not in best or down.index(x["type"]) < down.index(best[pair]["type"]):
                 best[pair] = x
         return list(nodes.values()), list(best.values())
-
-
-def dot_escape(text: str) -> str:
-    """Text safe inside a DOT double-quoted string: backslashes and quotes escaped (so no "\\N"-style
-    escape sequence of the text is interpreted), line breaks as spaces."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ")
-
-
-_STATUS_COLORS = {"repealed": "#f8d7da", "partly_repealed": "#fff3cd", "amended": "#e2f0fb",
-                  "in_force": "#d4edda", "unknown": "#eeeeee"}
-
-
-def chain_dot(graph: RelationGraph, key: str) -> str:
-    """The implementation chain of `key` as Graphviz DOT; every text from a document is DOT-escaped."""
-    nodes, edges = graph.chain(key)
-    lines = ["digraph chain {",
-             '  rankdir=TB; node [shape=box, fontname="sans-serif", fontsize=10]; '
-             'edge [fontsize=9, fontname="sans-serif"];']
-    ids = {n["id"]: f"n{i}" for i, n in enumerate(nodes)}
-    for n in nodes:
-        title = n["title"][:70] + ("…" if len(n["title"]) > 70 else "")
-        label = dot_escape(n["label"]) + (f"\\n{dot_escape(title)}" if title and title != n["label"] else "")
-        style = "rounded,filled" if n["indexed"] else "rounded,filled,dashed"
-        width = ", penwidth=2" if n["key"] == key else ""
-        lines.append(f'  {ids[n["id"]]} [label="{label}", style="{style}", '
-                     f'fillcolor="{_STATUS_COLORS[n["status"]]}"{width}];')
-    for e in edges:
-        style = "solid" if e["type"] in ("implements", "guides", "basis") else "dashed"
-        lines.append(f'  {ids[e["from"]]} -> {ids[e["to"]]} [label="{dot_escape(TYPE_LABELS[e["type"]])}", '
-                     f"style={style}];")
-    lines.append("}")
-    return "\n".join(lines)

@@ -22,8 +22,8 @@ import streamlit.components.v1 as components
 from indexer.records import doc_year, section_label
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from search_app.core.citation import OCR_NOTE, vn_date
-from search_app.core.relations import STATUS_LABELS
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
+from search_app.labels import STATUS_LABELS
 from search_app.page import export, follow_view
 from search_app.page.document_view import document_html
 from search_app.page.originals import original_file

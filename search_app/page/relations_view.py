@@ -13,9 +13,11 @@ from typing import Any
 import streamlit as st
 
 from search_app.core.citation import vn_date
-from search_app.core.relations import RELATION_TYPES, STATUS_LABELS, TYPE_LABELS, TYPE_LABELS_IN, chain_dot
+from search_app.core.relations import RELATION_TYPES
 from search_app.core.searcher import Searcher
+from search_app.labels import STATUS_LABELS, TYPE_LABELS, TYPE_LABELS_IN
 from search_app.page import implementation_view
+from search_app.page.chain_graph import chain_dot
 from search_app.page.render import escape
 
 MAX_PER_GROUP = 25  # a law cited by a hundred others lists the first 25 and says how many more

@@ -8,7 +8,7 @@ exactly gets both contributions and ranks above a passage matching only once fol
 unaccented query still finds its passage through the folded field. One-syllable words stay
 (they carry meaning in Vietnamese: "ở", "ý"), and no English stop-word list is applied.
 Both fields also hold syllable bigrams ("quy_hoạch"): Vietnamese words are mostly two syllables,
-and on the ALQAC development split bigrams raised keyword MRR@10 from 0.81 to 0.87 (README).
+and on ALQAC's tuning half they raised keyword MRR@10 (docs/evaluation.md).
 Document numbers (57-NQ/TW, 1288/QĐ-TTg) become one extra token each, in canonical form, so a
 number in a query matches the number in a passage whatever its spelling.
 """

@@ -1,10 +1,9 @@
 """The vector index: exact while it is fast enough, approximate beyond, chosen by size.
 
-Measured on the 2-core machine (`make bench`, README "Speed and scale"): exact inner-product
-search costs about 0.14 ms per thousand 384-d vectors per query, so up to FLAT_MAX vectors a flat
-index answers within ~15 ms and needs no training or tuning. Above that an IVF index (inverted
-lists over k-means cells) is used: it builds in about a minute for a million vectors where HNSW
-needs several, and with the nprobe below it keeps recall@10 ≥ 0.95 against exact search.
+Exact inner-product search grows linearly with the vectors; up to FLAT_MAX it stays fast enough and
+needs no training or tuning. Above that an IVF index (inverted lists over k-means cells) is used: it
+builds much faster than HNSW for a million vectors, and with the nprobe below it keeps recall@10 high
+against exact search (figures: docs/benchmarks.md).
 HNSW stays available (`--index-type hnsw`) for those who prefer its latency profile.
 """
 
@@ -30,8 +29,7 @@ def _threads(n: int | None) -> None:
     """FAISS's OpenMP threads: all cores to build, one to answer a single query.
 
     One query is too small to split, and threads left spinning after a search steal the cores
-    the query embedder (its own OpenMP runtime) needs next: measured on the 208-law index, the
-    median query went from 28.6 ms to 20.3 ms (vector p95 13.3 → 1.9 ms) once searches ran single-threaded.
+    the query embedder (its own OpenMP runtime) needs next (the figures: docs/benchmarks.md).
     """
     faiss.omp_set_num_threads(n or os.cpu_count() or 1)
 

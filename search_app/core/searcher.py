@@ -43,33 +43,24 @@ QUERY_CACHE = 256  # query vectors kept (see Searcher.embed_query)
 WORDS_CACHE = 4096  # passages whose folded words are kept (see folded_words)
 NUMBER_DOC_PASSAGES = 3  # passages of the named document put first when a query names a number
 
-# How the two rankings are fused, chosen on the tuning half of ALQAC (README, "Evaluation"):
-# a convex combination of per-query min-max normalised scores beat reciprocal-rank fusion
-# (MRR@10 0.894 vs 0.869 at best): RRF throws away how far ahead the first BM25 hit is, which on
-# legal questions is the strongest signal. Min-max per query also side-steps the narrow band of
-# E5 similarities. With passage vectors alone 0.3/0.7 was best; once the dense side also matches
-# single sentences (SENTENCE_WEIGHT) it carries more, and 0.5/0.5 is best (tuning half MRR@10
-# 0.900 at 0.3, 0.915 at 0.5, 0.917 at 0.6 — which lost 0.025 on the development questions).
+# Every weight below was chosen on the tuning half of ALQAC and checked on the development questions;
+# the figures behind each choice are in docs/evaluation.md ("Tuned parameters").
+# Fusion is a convex combination of per-query min-max normalised scores, not reciprocal-rank fusion:
+# RRF throws away how far ahead the first BM25 hit is, on legal questions the strongest signal, and
+# min-max per query side-steps the narrow band of E5 similarities.
 DENSE_WEIGHT = 0.5
-# The dense weight rises to 1 for a query the keyword side has nothing to say about: an English
-# question, or one in words the corpus does not use. The signal is the share of the query's
-# (folded) words found in the keyword side's own top passages: at or above COVERAGE_HIGH the tuned
-# weight holds, at or below COVERAGE_LOW the keyword ranking is noise and is left out, linear in
-# between. On the development questions English queries cover 0.07–0.29, Vietnamese ones (with or
-# without diacritics) 0.80–1.0; a fixed weight put English Hit@5 at 0.30.
+# The dense weight rises to 1 for a query the keyword side has nothing to say about (an English
+# question, words the corpus does not use). The signal is the share of the query's folded words found
+# in the keyword side's own top passages: at or above COVERAGE_HIGH the tuned weight holds, at or below
+# COVERAGE_LOW the keyword ranking is noise and is left out, linear in between.
 COVERAGE_LOW, COVERAGE_HIGH = 0.3, 0.6
 COVERAGE_PASSAGES = 10
-# A Vietnamese query typed without diacritics ("quy hoach tinh") is read badly by the embedding
-# model: ALQAC's questions with their diacritics stripped score dense MRR@10 0.06 (0.88 with them).
-# The keyword side, folded, finds the passages all the same; the query gets its accents back from
-# them (accents.py) before it is embedded: dense 0.06 → 0.84. Its fusion weight starts from
-# UNACCENTED_DENSE_WEIGHT (tuning half, hybrid MRR@10: 0.873 at 0.1, 0.891 at 0.3, 0.888 at 0.5;
-# without the accents put back the best was 0.861, at 0.1).
+# A Vietnamese query typed without diacritics is read badly by the embedding model; the keyword side,
+# folded, finds the passages all the same, the query gets its accents back from them (accents.py)
+# before it is embedded, and its fusion weight starts from here.
 UNACCENTED_DENSE_WEIGHT = 0.3
 # Finer semantic matching: a passage's dense score is the mean of its own similarity and that of its
-# best sentence, so a question matching one sentence of a long passage is not diluted by the rest
-# (dense MRR@10: ALQAC 0.812 → 0.883; development questions 0.62 → 0.70, English Hit@5 0.60 → 0.90;
-# weights 0.3 and 0.7 were each worse on both).
+# best sentence, so a question matching one sentence of a long passage is not diluted by the rest.
 SENTENCE_WEIGHT = 0.5
 
 

@@ -33,7 +33,8 @@ from indexer.text.docnumbers import number_key
 from indexer.text.identity import mention_identity
 from indexer.text.normalise import clean_text
 from indexer.text.references import find_references
-from indexer.text.relations import analyse_document, effective_date, sentences
+from indexer.text.relations import analyse_document, effective_date
+from indexer.text.sentences import line_sentence_spans as sentences
 from search_app.core.citation import format_citation
 from search_app.core.searcher import HIT_FIELDS, Searcher
 from search_app.page.chain_graph import chain_dot, dot_escape

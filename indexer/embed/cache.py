@@ -34,29 +34,20 @@ def embed_hash(model: str, text: str) -> str:
 def embed_all(
     embedder: Embedder,
     texts: list[str],
-    progress: bool = True,
     batch_size: int = EMBED_BATCH,
     on_batch: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Embed in batches, shortest first: similar lengths batch with less padding."""
+    """Embed in batches, shortest first: similar lengths batch with less padding. `on_batch` is told
+    how many texts each batch embedded (the caller's progress display)."""
     out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     if not texts:
         return out
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(texts), desc="Embedding", unit="passage", file=sys.stderr)
     for s in range(0, len(order), batch_size):
         idx = order[s : s + batch_size]
         out[idx] = embedder.embed_passages([texts[i] for i in idx])
-        if bar:
-            bar.update(len(idx))
         if on_batch:
             on_batch(len(idx))
-    if bar:
-        bar.close()
     return out
 
 def sentence_texts(rec: DocumentRecords) -> list[str]:
@@ -87,7 +78,7 @@ def fill_vectors(records: list[DocumentRecords], caches: list[Backend], embedder
         if h not in cache:
             unique.setdefault(h, i)
     if unique:
-        made = embed_all(embedder, [texts[i] for i in unique.values()], progress=False, on_batch=on_batch)
+        made = embed_all(embedder, [texts[i] for i in unique.values()], on_batch=on_batch)
         cache = {**cache, **dict(zip(unique, made, strict=True))}
     dim = embedder.dimension
     per_record: list[int] = []

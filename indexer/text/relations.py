@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.text.dates import DATE_NUM, DATE_WORDS, match_date
-from indexer.text.sentences import sentence_spans
+from indexer.text.sentences import line_sentence_spans
 
 RELATION_TYPES = ("basis", "implements", "guides", "amends", "replaces", "repeals", "repeals_part", "cites")
 # Types that change whether the target is in force; they need a precise target (see the module doc).
@@ -149,18 +149,6 @@ class _ListContext:
     lead: str
     when: str | None
     exceptions: list[str]
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each whole sentence, line by line (a header line is a unit of its own), by the
-    one splitter (text/sentences.py) without cutting enumerations into clauses: a repeal list is read
-    as one sentence."""
-    out: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        out.extend((pos + s, pos + e) for s, e in sentence_spans(line, clauses=False))
-        pos += len(line) + 1
-    return out
 
 
 def effective_date(text: str, issued: str | None = None) -> tuple[str | None, tuple[int, int] | None]:
@@ -296,7 +284,7 @@ class DocumentAnalyser:
         if not refs and self._list is None and "sau đây" not in text:
             return  # nothing to read here (the common case: most passages cite nothing)
         refs = [r for r in refs if not any(a <= r["start"] < b for a, b in quoted)]
-        for s_start, s_end in sentences(text):
+        for s_start, s_end in line_sentence_spans(text):
             if any(a <= s_start and s_end <= b for a, b in quoted):
                 continue
             s = text[s_start:s_end]

@@ -74,3 +74,15 @@ def sentence_spans(text: str, clauses: bool = True) -> list[tuple[int, int]]:
 
 def sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def line_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each whole sentence, line by line (a header line is a unit of its own, however
+    short), enumerations uncut: what a relation is read from (text/relations.py) — a repeal list is
+    one sentence."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        out.extend((pos + s, pos + e) for s, e in sentence_spans(line, clauses=False))
+        pos += len(line) + 1
+    return out

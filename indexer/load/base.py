@@ -6,6 +6,9 @@ the pipeline turns that into a "skipped: reason" line and goes on with the other
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,8 @@ from indexer.text.encodings import to_unicode
 from indexer.text.normalise import clean_text
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MIB = 1024 * 1024
+CHUNK = 1 << 20  # reads and hashes go by 1 MiB: memory never holds more than the file itself
 
 
 class LoadError(Exception):
@@ -84,13 +89,55 @@ def decode_text(data: bytes, notes: list[str] | None = None) -> str:
     return text
 
 
-def read_bytes(path: Path) -> bytes:
-    size = path.stat().st_size
+def size_problem(size: int) -> str | None:
+    """Why a file of `size` bytes is not read, or None. Limits are said in MiB, as they are counted."""
     if size == 0:
-        raise LoadError("empty file")
+        return "empty file"
     if size > MAX_FILE_BYTES:
-        raise LoadError(f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 10**6} MB limit")
-    return path.read_bytes()
+        return f"file is {size / MIB:.0f} MiB, over the {MAX_FILE_BYTES // MIB} MiB limit"
+    return None
+
+
+def open_document(path: Path) -> int:
+    """A file descriptor on `path` opened for reading, or LoadError.
+
+    O_NOFOLLOW: a file swapped for a symlink after the folder was listed is not followed out of it;
+    O_NONBLOCK: a FIFO put in the corpus cannot hang the build; then only a regular file is kept.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise LoadError("symbolic link: not followed (it could lead outside the indexed folder)") from e
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise LoadError("not a regular file (a device, FIFO or socket): not read")
+    return fd
+
+
+def read_fd(fd: int, limit: int) -> bytes:
+    """Up to `limit` bytes from `fd`; LoadError if there are more (the file grew after the check)."""
+    parts: list[bytes] = []
+    total = 0
+    while chunk := os.read(fd, min(CHUNK, limit + 1 - total)):
+        parts.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise LoadError(f"file is over the {limit // MIB} MiB limit")
+    return b"".join(parts)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a document file: the size is checked on the opened file before anything is read."""
+    fd = open_document(path)
+    try:
+        if why := size_problem(os.fstat(fd).st_size):
+            raise LoadError(why)
+        return read_fd(fd, MAX_FILE_BYTES)
+    finally:
+        os.close(fd)
 
 
 def require_text(text: str) -> str:

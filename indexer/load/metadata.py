@@ -8,15 +8,18 @@ date (``dd/mm/yyyy`` or ``yyyy-mm-dd``), source, and free extra fields such as i
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
+from indexer.load.base import LoadError, open_document, read_fd
 from indexer.text.dates import iso_date
 from indexer.text.docnumbers import find_numbers, issuer_from_number, number_key, type_from_number
 from indexer.text.normalise import nfc
 
 SIDECAR_SUFFIX = ".meta.json"
+MAX_SIDECAR_BYTES = 1024 * 1024
 CORE_FIELDS = ("title", "doc_number", "doc_type", "issuer", "date", "source")
 
 DOC_TYPES = {
@@ -84,8 +87,15 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     side = path.with_name(path.name + SIDECAR_SUFFIX)
     if not side.exists():
         return {}
-    try:
-        data = json.loads(side.read_text(encoding="utf-8"))
+    try:  # opened as a document is: never through a symlink, never over its size limit
+        fd = open_document(side)
+        try:
+            raw = read_fd(fd, MAX_SIDECAR_BYTES)
+        finally:
+            os.close(fd)
+        data = json.loads(raw.decode("utf-8"))
+    except LoadError as e:
+        raise MetadataError(f"sidecar {side.name}: {e}") from e
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise MetadataError(f"sidecar {side.name} is not valid UTF-8 JSON: {e}") from e
     if not isinstance(data, dict):

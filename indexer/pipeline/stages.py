@@ -4,7 +4,10 @@ share them, so both produce the same records."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +16,7 @@ import numpy as np
 
 from indexer.embed.cache import embed_hash, embed_text
 from indexer.load import LoadError, is_supported, load_file, metadata
+from indexer.load.base import CHUNK, MAX_FILE_BYTES, MIB, open_document, size_problem
 from indexer.pipeline.report import BuildReport
 from indexer.records import Document, DocumentRecords, Passage, passage_id
 from indexer.split import split_document
@@ -22,42 +26,97 @@ from indexer.text.sentences import sentence_spans
 
 WINDOW = 512  # passages embedded and written together: bounds the build's memory
 DEFAULT_CORPUS = Path("corpus")
+README_NAMES = ("readme.md", "readme.txt")
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, str, str | None]]:
+    """(path, name relative to root, reason not to read it or None) for every entry under `root`.
+
+    Nothing is followed out of the folder: symlinks (to files or folders) are reported, not read, and
+    a hidden folder is reported once without being entered.
+    """
+    for here, dirs, files in os.walk(root, followlinks=False):
+        base = Path(here)
+        for d in sorted(dirs):
+            path = base / d
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                yield path, rel, "symbolic link to a folder: not followed (it could lead outside the indexed folder)"
+            elif d.startswith("."):
+                yield path, rel, "hidden folder (name starts with a dot): not indexed"
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (base / d).is_symlink())
+        for f in sorted(files):
+            path = base / f
+            yield path, path.relative_to(root).as_posix(), None
+
+
+def _entry_problem(path: Path) -> str | None:
+    """Why a listed entry is not read (checked on lstat: nothing is opened yet), or None."""
+    try:
+        st = path.lstat()
+    except OSError as e:
+        return f"cannot read: {e.strerror or e}"
+    if stat.S_ISLNK(st.st_mode):
+        return "symbolic link: not followed (it could lead outside the indexed folder)"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (a device, FIFO or socket): not read"
+    return size_problem(st.st_size) if st.st_size > MAX_FILE_BYTES else None
+
+
 def collect_files(paths: Iterable[Path]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
     """(file, document id) pairs to index, and (file, reason) pairs skipped before loading."""
     found: list[tuple[Path, str]] = []
     skipped: list[tuple[str, str]] = []
     for root in paths:
         root = Path(root)
-        if root.is_file():
-            candidates = [(root, root.name)]
+        if root.is_file():  # a file named on the command line is read even through a link: it was chosen
+            entries = [(root.resolve() if root.is_symlink() else root, root.name, None)]
         elif root.is_dir():
-            candidates = [
-                (p, p.relative_to(root).as_posix())
-                for p in sorted(root.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-            ]
+            entries = list(_walk(root))
         else:
             skipped.append((str(root), "no such file or folder"))
             continue
-        for path, rel in candidates:
-            if path.name.endswith(metadata.SIDECAR_SUFFIX) or path.name.lower() in ("readme.md", "readme.txt"):
-                continue
-            if not is_supported(path):
-                skipped.append((str(path), f"unsupported file type {path.suffix or '(none)'!r}"))
+        for path, rel, why in entries:
+            name = path.name
+            if why is None and name.endswith(metadata.SIDECAR_SUFFIX):
+                continue  # read with its document
+            single = root.is_file()
+            if why is None and not single:
+                why = _entry_problem(path)
+            if why is None and name.startswith("."):
+                why = "hidden file (name starts with a dot): not indexed"
+            if why is None and name.lower() in README_NAMES:
+                why = "README: taken as a description of the folder, not a document (rename the file to index it)"
+            if why is None and not is_supported(path):
+                why = f"unsupported file type {path.suffix or '(none)'!r}"
+            if why is not None:
+                skipped.append((str(root) if single else rel, why))
                 continue
             found.append((path, rel))
     return found, skipped
 
 
 def file_hash(path: Path) -> str:
-    """sha256 of the file's bytes, then its `.meta.json` sidecar's if there is one (editing the
-    sidecar is a change of the document), read in chunks: a large file is never held in memory."""
+    """sha256 of the file's bytes, then its `.meta.json` sidecar's if there is one (editing the sidecar is
+    a change of the document), streamed by 1 MiB through the same checks as loading, never over the limit."""
     h = hashlib.sha256()
     side = path.with_name(path.name + metadata.SIDECAR_SUFFIX)
-    for p in (path, side) if side.exists() else (path,):
-        with p.open("rb") as f:
-            while chunk := f.read(1 << 20):
+    for p, limit in ((path, MAX_FILE_BYTES), (side, metadata.MAX_SIDECAR_BYTES)):
+        if p is side and not side.exists():
+            break  # editing the sidecar must count as a change of the document
+        try:
+            fd = open_document(p)
+        except LoadError as e:
+            raise OSError(errno.EPERM, f"{p.name}: {e}") from e
+        try:
+            total = 0
+            while chunk := os.read(fd, CHUNK):
+                total += len(chunk)
+                if total > limit:
+                    raise OSError(errno.EFBIG, f"{p.name} is over the {limit // MIB} MiB limit")
                 h.update(chunk)
+        finally:
+            os.close(fd)
     return h.hexdigest()
 
 def load_one(path: Path, rel: str, fhash: str) -> tuple[list[tuple[Document, dict[int, int]]], list[str]]:

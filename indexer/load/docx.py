@@ -17,6 +17,33 @@ from indexer.load.base import (
 )
 
 _DOCX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+_READ = 64 * 1024  # small reads: zipfile inflates at most about this much per call
+
+
+def check_expansion(data: bytes, budget: int | None = None) -> None:
+    """LoadError unless every member inflates, CRC intact, within `budget` bytes in all.
+
+    What is counted is what is actually decompressed, read in small pieces: the sizes an archive
+    declares can lie, and zipfile's one-shot read() inflates a whole member before cutting it to
+    its declared size (a 150 KB file took 262 MiB so).
+    """
+    budget = _DOCX_MAX_UNCOMPRESSED if budget is None else budget
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            declared = sum(i.file_size for i in zf.infolist())
+            if declared > budget:
+                raise LoadError(f"DOCX expands to {declared / 2**20:.0f} MiB: refused as a possible zip bomb")
+            for info in zf.infolist():
+                with zf.open(info) as member:
+                    while chunk := member.read(_READ):
+                        total += len(chunk)
+                        if total > budget:
+                            raise LoadError(f"DOCX inflates to more than {budget // 2**20} MiB: refused as a "
+                                            "possible zip bomb")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as e:
+        # a size that lies shows up as a CRC error once exactly the declared bytes were read
+        raise LoadError(f"not a readable DOCX file ({type(e).__name__}: {e})") from e
 
 
 def load_docx(path: Path) -> list[RawDocument]:
@@ -24,11 +51,8 @@ def load_docx(path: Path) -> list[RawDocument]:
     from docx.table import Table
 
     data = read_bytes(path)
+    check_expansion(data)  # then python-docx reads members whose sizes are known to be true
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            total = sum(i.file_size for i in zf.infolist())
-            if total > _DOCX_MAX_UNCOMPRESSED:
-                raise LoadError(f"DOCX expands to {total / 1e6:.0f} MB: refused as a possible zip bomb")
         document = docx.Document(io.BytesIO(data))
     except LoadError:
         raise

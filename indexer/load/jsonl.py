@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from indexer.load import metadata
 from indexer.load.base import (
     LoadError,
     RawDocument,
@@ -42,6 +43,7 @@ def load_jsonl(path: Path) -> list[RawDocument]:
             continue
         seen.add(doc_id)
         explicit = {k: v for k, v in obj.items() if k not in ("id", "_id", "text") and v is not None}
+        explicit = metadata.clean_fields(explicit, notes, f"line {lineno}")
         docs.append(RawDocument(clean_text(body), explicit=explicit, doc_id=doc_id))
     if not docs:
         raise LoadError("no valid documents in the JSONL file" + (f" ({notes[0]})" if notes else ""))

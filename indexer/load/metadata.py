@@ -69,6 +69,23 @@ class MetadataError(ValueError):
     pass
 
 
+def clean_fields(meta: dict[str, Any], notes: list[str] | None, where: str) -> dict[str, Any]:
+    """`meta` without core fields whose value is not text, each dropped with a note naming `where`.
+
+    One bad value (a sidecar's `"date": 2024`, a JSONL line's `"doc_type": {...}`) costs that field,
+    not the file and not the build.
+    """
+    out: dict[str, Any] = {}
+    for k, v in meta.items():
+        if k in CORE_FIELDS and v is not None and not isinstance(v, str):
+            if notes is not None:
+                notes.append(f"{where}: \"{k}\" must be text, not {type(v).__name__} ({json.dumps(v)[:40]}); "
+                             "field ignored")
+            continue
+        out[k] = v
+    return out
+
+
 def parse_date(value: str | None) -> str | None:
     """'01/04/2024', '2024-04-01' or 'ngày 1 tháng 4 năm 2024' → '2024-04-01'."""
     if not value:
@@ -83,7 +100,7 @@ def parse_date(value: str | None) -> str | None:
     return None
 
 
-def read_sidecar(path: Path) -> dict[str, Any]:
+def read_sidecar(path: Path, notes: list[str] | None = None) -> dict[str, Any]:
     side = path.with_name(path.name + SIDECAR_SUFFIX)
     if not side.exists():
         return {}
@@ -100,9 +117,10 @@ def read_sidecar(path: Path) -> dict[str, Any]:
         raise MetadataError(f"sidecar {side.name} is not valid UTF-8 JSON: {e}") from e
     if not isinstance(data, dict):
         raise MetadataError(f"sidecar {side.name} must hold a JSON object")
+    data = clean_fields(data, notes, f"sidecar {side.name}")
     data = {k: nfc(v) if isinstance(v, str) else v for k, v in data.items()}
-    if "date" in data:
-        data["date"] = parse_date(str(data["date"])) or data["date"]
+    if data.get("date"):
+        data["date"] = parse_date(data["date"]) or data["date"]
     return data
 
 
@@ -208,11 +226,14 @@ def resolve(
     text: str,
     explicit: dict[str, Any] | None = None,
     hints: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
     """Merge metadata sources field by field: sidecar, explicit (e.g. a JSONL line), the header,
-    format hints (an HTML <title>, a Markdown heading), the file name."""
+    format hints (an HTML <title>, a Markdown heading), the file name. A value that is not
+    usable is noted in `notes` and ignored."""
     hints = hints or {}
-    sidecar = read_sidecar(path) if path is not None else {}
+    sidecar = read_sidecar(path, notes) if path is not None else {}
+    explicit = clean_fields(explicit or {}, notes, "metadata")
     header = detect_header(text, title_hint=hints.get("title"))
     fname = from_filename(path) if path is not None else {}
     merged: dict[str, Any] = {}

@@ -126,8 +126,12 @@ def load_one(path: Path, rel: str, fhash: str) -> tuple[list[tuple[Document, dic
     """
     produced = []
     notes: list[str] = []
+    seen_notes: set[str] = set()
     for raw in load_file(path):
-        meta = metadata.resolve(path, raw.text, explicit=raw.explicit, hints=raw.hints)
+        meta_notes: list[str] = []
+        meta = metadata.resolve(path, raw.text, explicit=raw.explicit, hints=raw.hints, notes=meta_notes)
+        notes.extend(f"{rel}: {n}" for n in meta_notes if n not in seen_notes)
+        seen_notes.update(meta_notes)  # a sidecar's note once per file, not once per document
         doc_id = raw.doc_id if raw.doc_id is not None else rel
         extra = {k: v for k, v in meta.items() if k not in metadata.CORE_FIELDS}
         doc = Document(
@@ -188,6 +192,9 @@ def prepare_file(path: Path, rel: str, fhash: str, model: str, context: bool = T
         return out
     except OSError as e:
         out.skipped = f"cannot read: {e.strerror or e}"
+        return out
+    except Exception as e:  # noqa: BLE001 - one file a loader cannot handle must not abort the whole build
+        out.skipped = f"could not be read ({type(e).__name__}: {e}); please report this file"
         return out
     seen: set[str] = set()
     for doc, headings in loaded:

@@ -15,10 +15,23 @@ from indexer.load.base import (
 from indexer.text.normalise import clean_text
 
 
+def _blank_nul_lines(data: bytes, notes: list[str]) -> bytes:
+    """`data` with each line holding a NUL byte emptied (and noted): one such line is binary garbage,
+    not a reason to refuse the whole file. UTF-16 (NULs everywhere) is left to decode_text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" not in data:
+        return data
+    lines = data.split(b"\n")
+    for i, line in enumerate(lines):
+        if b"\x00" in line:
+            notes.append(f"line {i + 1}: NUL bytes (binary data), skipped")
+            lines[i] = b""  # kept as an empty line, so later line numbers stay true
+    return b"\n".join(lines)
+
+
 def load_jsonl(path: Path) -> list[RawDocument]:
     """One document per line: {"id", "title"?, "text", ...metadata}. Bad lines are noted, not fatal."""
     notes: list[str] = []
-    text = decode_text(read_bytes(path), notes)
+    text = decode_text(_blank_nul_lines(read_bytes(path), notes), notes)
     docs: list[RawDocument] = []
     seen: set[str] = set()
     for lineno, line in enumerate(text.split("\n"), start=1):

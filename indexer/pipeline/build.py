@@ -15,10 +15,10 @@ from indexer.pipeline.report import BuildReport
 from indexer.pipeline.stages import (
     DEFAULT_CORPUS,
     _records,
+    claim_id,
     collect_files,
     file_hash,
     prepare_file,
-    rename_document,
     windows,
 )
 from indexer.records import DocumentRecords
@@ -205,6 +205,7 @@ def _write(writer: Writer, windows: Iterable[list[DocumentRecords]], store: Back
     taken: set[str] = set()
     if not work.full:
         taken = {d["doc_id"] for d in store.documents() if d.get("path") in work.carried}
+    file_ids = {rel for _p, rel, _h in work.to_read} | set(work.carried)
     replaced: set[str] = set()
     written = 0
     for window in windows:
@@ -213,8 +214,7 @@ def _write(writer: Writer, windows: Iterable[list[DocumentRecords]], store: Back
             if not work.full and rel not in replaced:
                 writer.delete_file(rel)
                 replaced.add(rel)
-            if rec.doc.doc_id in taken:
-                rename_document(rec, f"{rel}#{rec.doc.doc_id}")
+            claim_id(rec, file_ids, taken, report)
             taken.add(rec.doc.doc_id)
             writer.add(rec)
             written += 1

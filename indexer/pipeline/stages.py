@@ -218,6 +218,22 @@ def rename_document(rec: DocumentRecords, doc_id: str) -> None:
         p.doc_id = doc_id
     rec.pids = [passage_id(doc_id, p.ordinal) for p in rec.passages]
 
+def claim_id(rec: DocumentRecords, file_ids: set[str], taken: set[str], report: BuildReport) -> None:
+    """Keep `rec`'s id unless another document has it; a file's own id (its path) always wins.
+
+    An id a file declares (a JSONL line's "id") that is another file's path, or already taken, is
+    namespaced by its file ("a.jsonl#good1.txt") with a note: an existing document never changes
+    id, and an old `?doc=` link never opens a forged one.
+    """
+    doc_id, rel = rec.doc.doc_id, rec.doc.path
+    declared = doc_id != rel
+    if doc_id in taken or (declared and doc_id in file_ids):
+        new_id = f"{rel}#{doc_id}"
+        if declared:
+            report.notes.append(f"{rel}: id {doc_id!r} belongs to another document; indexed as {new_id!r}")
+        rename_document(rec, new_id)
+
+
 def windows(records: Iterable[DocumentRecords], size: int = WINDOW) -> Iterator[list[DocumentRecords]]:
     """Group documents into windows of about `size` passages: memory is bounded by the window."""
     window: list[DocumentRecords] = []

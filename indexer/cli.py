@@ -13,6 +13,8 @@ from indexer.pipeline.build import build
 from indexer.pipeline.stages import DEFAULT_CORPUS
 from indexer.store import BACKENDS, open_backend
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound, read_config
+from indexer.store.locks import WriterBusy
+from indexer.store.space import is_disk_full
 from indexer.store.vectors import FLAT_MAX, KINDS
 
 
@@ -98,6 +100,14 @@ def _build(args: argparse.Namespace) -> int:
     except (IndexFormatError, IndexNotFound) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except WriterBusy as e:  # another update or an upload from the page is writing: nothing was lost
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    except Exception as e:
+        if not is_disk_full(e):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 4
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
     if not report.ok:
         reason = "no file could be indexed" if report.skipped else "no supported files were found"

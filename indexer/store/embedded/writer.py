@@ -29,6 +29,7 @@ from indexer.store.embedded.generation import (
 )
 from indexer.store.keyword import KeywordIndex
 from indexer.store.locks import writer_lock
+from indexer.store.space import DiskFull, is_disk_full, require_free
 
 
 def _format2_vectors(g: Generation, wanted: set[str]) -> dict[str, np.ndarray]:
@@ -52,6 +53,12 @@ class EmbeddedWriter:
         # Holding the writer lock, no other writer is alive: what a killed one left is garbage.
         for leftover in self.index_dir.glob(".tmp-gen-*"):
             shutil.rmtree(leftover, ignore_errors=True)
+        try:  # an update copies the live database, then grows it: room for two copies before starting
+            require_free(self.index_dir, 2 * (base_db.stat().st_size if base_db is not None else 0),
+                         "a new index generation")
+        except BaseException:
+            self._lock.release()
+            raise
         self.name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
         self.tmp = self.index_dir / f".tmp-{self.name}"
         self.tmp.mkdir()
@@ -112,10 +119,15 @@ class EmbeddedWriter:
         if self.done:
             return
         try:
+            # FAISS, BM25 and the sentence vectors together take about as much as the database
+            require_free(self.index_dir, (self.tmp / DB).stat().st_size, "publishing the new generation")
             self._derive_and_write(manifest, manifest.get("index_type", "auto"))
             os.rename(self.tmp, self.index_dir / self.name)
-        except BaseException:
+        except BaseException as e:
             self.abort()
+            if is_disk_full(e) and not isinstance(e, DiskFull):
+                raise DiskFull(f"the disk of {self.index_dir} filled up while writing the new generation "
+                               f"({e}); it was removed and the published index is unchanged") from e
             raise
         self.done = True
         pointer_tmp = self.index_dir / f".{CURRENT}.{secrets.token_hex(3)}"
@@ -170,6 +182,8 @@ class EmbeddedWriter:
                 counts[row_of[pid] + 1] = n
         at = np.cumsum(counts)
         total = int(at[-1])
+        # a memory map on a full disk dies with SIGBUS instead of raising: check its size first
+        require_free(self.tmp, total * dim * 2, "the sentence vectors")
         vectors = np.lib.format.open_memmap(self.tmp / "sentences.npy", mode="w+", dtype=np.float16,
                                             shape=(total, dim))
         spans = np.zeros((total, 2), dtype=np.int32)

@@ -227,9 +227,13 @@ def to_unicode(data: bytes) -> tuple[str, str | None]:
     share, valid, name, text = best
     # Two valid accented syllables at least: one alone ("Ă") turns up by chance in binary noise.
     if valid < 2 or share < 0.5:
+        # the score subtracts noise, so it can fall below zero ("-152%"): say what was counted instead
+        words = sum(1 for w in _PIECE.findall(text) if not w.isascii())
+        noise = sum(_is_noise(ch) for ch in text)
         raise ValueError(
             f"not UTF-8 and not recognisable as CP1258, TCVN3 or VNI Vietnamese text "
-            f"(best guess {name}: {share:.0%} of accented words valid)"
+            f"(best guess {name}: {valid} of {words} accented words valid"
+            + (f", {noise} control characters" if noise else "") + ")"
         )
     return text, name
 

@@ -29,7 +29,7 @@ from search_app.page.document_view import document_html
 from search_app.page.originals import original_file
 from search_app.page.relations_view import render as render_relations
 from search_app.page.render import answer_spans, code_span, escape, escape_block, highlight
-from search_app.page.uploads import ALLOWED, UploadError, add_and_index, upload_policy
+from search_app.page.uploads import ALLOWED, MAX_UPLOAD_BYTES, UploadError, add_and_index, upload_policy
 
 INDEX_DIR = Path(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_INDEX)))
 CORPUS_DIR = Path(os.environ.get("VNSEARCH_CORPUS", "corpus"))
@@ -85,8 +85,8 @@ def _upload(searcher: Searcher) -> None:
         st.sidebar.caption("Thêm văn bản vào kho: đang tắt (người quản trị bật bằng `VNSEARCH_UPLOADS=1`).")
         return
     with st.sidebar.expander("Thêm văn bản vào kho"):
-        f = st.file_uploader("Tệp PDF, DOCX, TXT, MD, HTML (tối đa 50 MB)", type=[e.lstrip(".") for e in ALLOWED],
-                             key="upload")
+        f = st.file_uploader(f"Tệp PDF, DOCX, TXT, MD, HTML (tối đa {MAX_UPLOAD_BYTES // 2**20} MiB)",
+                             type=[e.lstrip(".") for e in ALLOWED], key="upload")
         token = st.text_input("Mã tải lên", type="password", key="upload_token") if policy.needs_token else None
         if f is not None and st.button("Thêm và lập chỉ mục", key="upload_go"):
             # the size limit is checked (and the refusal logged) by add_and_index

@@ -127,7 +127,7 @@ def check_content(name: str, data: bytes) -> None:
     if len(data) == 0:
         raise UploadError("Tệp rỗng.")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadError(f"Tệp lớn hơn giới hạn {MAX_UPLOAD_BYTES // 2**20} MB.")
+        raise UploadError(f"Tệp lớn hơn giới hạn {MAX_UPLOAD_BYTES // 2**20} MiB.")
     if ext == ".pdf":
         if not data.lstrip()[:5] == b"%PDF-":
             raise UploadError("Nội dung không phải PDF (thiếu chữ ký %PDF-).")

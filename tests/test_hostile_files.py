@@ -270,12 +270,15 @@ def test_pypdf_warnings_go_to_the_report_not_stderr(tmp_path, font_path, capfd):
     corpus = tmp_path / "corpus"
     pdf = _pdf(corpus / "cut.pdf", font_path, ["Văn bản thử nghiệm có trang bị cắt cụt ở cuối tệp."])
     data = pdf.read_bytes()
-    pdf.write_bytes(data[: data.rindex(b"%%EOF")])  # no EOF marker: pypdf warns and reads on
+    end = data.rindex(b"%%EOF")
+    pdf.write_bytes(data[: end + 4])  # "%%EO": pypdf warns that the marker seems truncated, and reads on
+    write(corpus / "gone.pdf", data[:end])  # no marker at all: pypdf warns "EOF marker not found", then fails
     report = build([corpus], tmp_path / "index", model="hash", progress=False)
     err = capfd.readouterr().err
     assert report.ok
     assert "EOF marker" not in err, err
-    assert any("cut.pdf" in n and "EOF marker" in n for n in report.notes), report.notes
+    assert any("cut.pdf" in n and "EOF marker seems truncated" in n for n in report.notes), report.notes
+    assert "EOF marker not found" in dict(report.skipped)["gone.pdf"], report.skipped
 
 
 def test_the_cli_never_prints_raw_control_characters_from_file_names(tmp_path, capsys):

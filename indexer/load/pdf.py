@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import re
+import threading
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +89,39 @@ def repair_split_syllables(text: str) -> str:
     return "\n".join(fix(line) for line in text.split("\n"))
 
 
+_PDF_ERRORS = (ValueError, KeyError, TypeError, AttributeError, OSError, IndexError)
+
+
+class _NoteHandler(logging.Handler):
+    """pypdf's warnings ("EOF marker not found", "Ignoring wrong pointing object") as notes of the file
+    being read, instead of lines on stderr with no file named; only this thread's, each once."""
+
+    def __init__(self, notes: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.notes = notes
+        self.thread = threading.get_ident()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        note = f"PDF reader: {record.getMessage()[:200]}"
+        if note not in self.notes:
+            self.notes.append(note)
+
+
+@contextlib.contextmanager
+def _pypdf_warnings_to(notes: list[str]) -> Iterator[None]:
+    logger = logging.getLogger("pypdf")
+    handler = _NoteHandler(notes)
+    logger.addHandler(handler)  # a handler on the logger: Python's last-resort stderr print is not used
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 def load_pdf(path: Path) -> list[RawDocument]:
     """Text layer page by page; pages without a usable one (`ocr.needs_ocr`) are read by OCR.
 
@@ -92,30 +129,23 @@ def load_pdf(path: Path) -> list[RawDocument]:
     engine, pages, per-page and mean word confidence), so citations can say so, and noted in
     the build summary, low-confidence pages by number.
     """
-    from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     data = read_bytes(path)
+    notes: list[str] = []
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")
-            except Exception as e:  # pypdf raises several types for unsupported crypto
-                raise LoadError(f"encrypted PDF that cannot be opened ({e})") from e
-            if not ok:
-                raise LoadError("encrypted PDF: a password is required")
-        pages_text = [page.extract_text() or "" for page in reader.pages]
+        with _pypdf_warnings_to(notes):
+            reader, pages_text = _read_text_layer(data)
     except LoadError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, IndexError) as e:
-        raise LoadError(f"corrupt or unreadable PDF ({type(e).__name__}: {e})") from e
-    except Exception as e:
-        raise LoadError(f"unreadable PDF ({type(e).__name__}: {e})") from e
+    except Exception as e:  # pypdf raises many types for a damaged file; what it warned of says why
+        kind = "corrupt or unreadable" if isinstance(e, _PDF_ERRORS + (PdfReadError,)) else "unreadable"
+        said = "; ".join(n.removeprefix("PDF reader: ") for n in notes[:2])
+        raise LoadError(f"{kind} PDF ({type(e).__name__}: {e}" + (f"; {said}" if said else "") + ")") from e
 
     page_texts = [_pdf_page_text(raw) for raw in pages_text]
-    notes: list[str] = []
     explicit: dict[str, Any] = {}
+
     scanned = [n for n, t in enumerate(page_texts, start=1) if ocr.needs_ocr(t)]
     if scanned:
         _ocr_pages(data, scanned, page_texts, notes, explicit)
@@ -137,6 +167,20 @@ def load_pdf(path: Path) -> list[RawDocument]:
         # Only reached after OCR ran (a missing Tesseract raised above): say what it found.
         raise LoadError("no text layer, and OCR recognised no text" + (f" ({notes[0]})" if notes else ""))
     return [RawDocument(text, pages=spans, explicit=explicit, notes=notes)]
+
+
+def _read_text_layer(data: bytes) -> tuple[Any, list[str]]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted:
+        try:
+            ok = reader.decrypt("")
+        except Exception as e:  # pypdf raises several types for unsupported crypto
+            raise LoadError(f"encrypted PDF that cannot be opened ({e})") from e
+        if not ok:
+            raise LoadError("encrypted PDF: a password is required")
+    return reader, [page.extract_text() or "" for page in reader.pages]
 
 
 def _pdf_page_text(raw: str) -> str:

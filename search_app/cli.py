@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
+from indexer.text.normalise import for_terminal
 from search_app import commands
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
@@ -29,15 +30,16 @@ def _filters(args: argparse.Namespace, searcher: Searcher | None = None) -> Filt
 def _print_hits(hits: list, out=sys.stdout) -> None:  # noqa: ANN001
     if not hits:
         print("Không tìm thấy kết quả.", file=out)
+    t = for_terminal  # titles come from file names: an escape code in one is shown, never obeyed
     for h in hits:
-        print(f"[{h.rank}] {h.score:.4f}  {h.title}", file=out)
+        print(f"[{h.rank}] {h.score:.4f}  {t(h.title)}", file=out)
         if h.section:
-            print(f"    {h.section}", file=out)
-        print("    " + h.text[:400].replace("\n", " ") + ("…" if len(h.text) > 400 else ""), file=out)
+            print(f"    {t(h.section)}", file=out)
+        print("    " + t(h.text[:400].replace("\n", " ")) + ("…" if len(h.text) > 400 else ""), file=out)
         if h.answer:  # the answering sentence(s), verbatim
             said = " … ".join(" ".join(h.text[a["start"]:a["end"]].split()) for a in h.answer)
-            print(f"    ⮕ Trả lời: {said}", file=out)
-        print(f"    → {h.citation}\n", file=out)
+            print(f"    ⮕ Trả lời: {t(said)}", file=out)
+        print(f"    → {t(h.citation)}\n", file=out)
 
 
 DOC_FIELDS = ("doc_id", "title", "doc_number", "doc_type", "issuer", "date", "source", "extra")
@@ -71,7 +73,7 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
     if doc:
-        print(f"{res['label']}: {doc['title']} ({doc['doc_id']})")
+        print(for_terminal(f"{res['label']}: {doc['title']} ({doc['doc_id']})"))
     else:
         print(f"{res['label']}: chưa có trong kho (not in the corpus) — add the document to corpus/ and run make index")
     v = res["validity"]

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer.text.normalise import for_terminal
+
 
 @dataclass
 class BuildReport:
@@ -52,7 +54,8 @@ class BuildReport:
         if self.notes:
             lines.append("Notes:")
             lines += [f"  - {n}" for n in self.notes]
-        return "\n".join(lines)
+        # one line each: a newline or an escape code inside a file name is shown, never obeyed
+        return "\n".join(for_terminal(line) for line in lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {

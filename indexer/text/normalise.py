@@ -91,3 +91,20 @@ def syllables(text: str) -> list[str]:
 
 def word_count(text: str) -> int:
     return len(_WORD.findall(text))
+
+
+_BIDI = frozenset("\u2028\u2029")
+
+
+def for_terminal(text: str) -> str:
+    """`text` safe to print on a terminal: control and format characters (ESC sequences, newlines,
+    bidi overrides) from file names or documents are shown escaped (\\x1b, \\n, \\u202e), never obeyed."""
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append("\\n")
+        elif unicodedata.category(ch) in ("Cc", "Cf") or ch in _BIDI:
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -26,7 +26,7 @@ from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
 from search_app.page import export, follow_view
 from search_app.page.document_view import document_html
-from search_app.page.originals import original_file
+from search_app.page.originals import original_download
 from search_app.page.relations_view import render as render_relations
 from search_app.page.render import answer_spans, code_span, escape, escape_block, highlight
 from search_app.page.uploads import ALLOWED, MAX_UPLOAD_BYTES, UploadError, add_and_index, upload_policy
@@ -190,9 +190,10 @@ def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict]) -> N
             _go(doc=hit.doc_id, p=str(hit.ordinal), q=query)
         doc = searcher.document(hit.doc_id) if hit.page else None  # only PDF passages have pages
         if doc and str(doc.get("path", "")).lower().endswith(".pdf") and (
-                orig := original_file(searcher.manifest.get("sources", []), doc)):
-            cols[0].download_button(f"Tải bản gốc (PDF, trang {hit.page})", data=orig.read_bytes,  # read on click
-                                    file_name=orig.name, mime="application/pdf", key=f"orig-{hit.pid}",
+                orig := original_download(searcher.manifest.get("sources", []), doc)):
+            # on click the file is checked and read in one step: a swap after rendering serves nothing else
+            cols[0].download_button(f"Tải bản gốc (PDF, trang {hit.page})", data=orig[1],
+                                    file_name=orig[0], mime="application/pdf", key=f"orig-{hit.pid}",
                                     help=f"Mở tệp rồi chuyển tới trang {hit.page}")
         if refs:
             with cols[1]:

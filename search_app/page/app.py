@@ -13,6 +13,7 @@ One name per concept, as in the CLI: ``doc`` is always a document id (``--doc``,
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from search_app.page.relations_view import render as render_relations
 from search_app.page.render import answer_spans, code_span, escape, escape_block, highlight
 from search_app.page.uploads import ALLOWED, MAX_UPLOAD_BYTES, UploadError, add_and_index, upload_policy
 
+log = logging.getLogger("search_app.page")
 INDEX_DIR = Path(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_INDEX)))
 CORPUS_DIR = Path(os.environ.get("VNSEARCH_CORPUS", "corpus"))
 METHOD_LABELS = {"hybrid": "Kết hợp (ngữ nghĩa + từ khóa)", "dense": "Ngữ nghĩa", "keyword": "Từ khóa"}
@@ -290,6 +292,14 @@ def refs_view(searcher: Searcher, key: str) -> None:
                 _passage_box(h, res["label"], show_score=False)
 
 
+def passage_ordinal(value: str | None) -> int | None:
+    """`p=` as a passage number, or None: only ASCII digits, at most 9 ("²".isdigit() is true, and
+    int() of 5,000 digits raises), so a hostile URL shows the document unmarked instead of crashing."""
+    if value and value.isascii() and value.isdigit() and len(value) <= 9:
+        return int(value)
+    return None
+
+
 def reader_view(searcher: Searcher, doc_id: str, ordinal: str | None) -> None:
     if st.button("← Quay lại", key="back_read"):
         _go(q=st.query_params.get("q", ""))
@@ -302,11 +312,21 @@ def reader_view(searcher: Searcher, doc_id: str, ordinal: str | None) -> None:
     if note := graph.citation_note(doc_id):
         st.warning(f"Văn bản này {escape(note.strip('()'))} ({escape('theo các văn bản trong kho')}).")
     passages = searcher.doc_passages(doc_id)
-    hit = int(ordinal) if ordinal and ordinal.isdigit() else None
+    hit = passage_ordinal(ordinal)
     components.html(document_html(doc, passages, hit, st.query_params.get("q", "")), height=750, scrolling=True)
 
 
 def main() -> None:
+    """The page; an unexpected error shows a message in Vietnamese, its traceback goes to the server log."""
+    try:
+        _main()
+    except Exception:  # st.rerun / st.stop are BaseExceptions and pass through
+        log.exception("page error (query %s)", dict(st.query_params))
+        st.error("Đã xảy ra lỗi khi hiển thị trang; lỗi đã được ghi lại ở máy chủ. "
+                  "Hãy tải lại trang hoặc thử lại sau.")
+
+
+def _main() -> None:
     st.set_page_config(page_title="Tra cứu văn bản chính trị", page_icon="📚", layout="wide")
     st.markdown(CSS, unsafe_allow_html=True)
     st.title("Tra cứu văn bản chính trị")

@@ -36,7 +36,7 @@ index: venv
 run: index
 	@bash scripts/system-deps.sh --run
 	VNSEARCH_INDEX=$(INDEX) VNSEARCH_CORPUS=$(CORPUS) $(BIN)/streamlit run search_app/page/app.py \
-		--server.address $(HOST) --server.port $(PORT) --server.maxUploadSize 50
+		--server.address $(HOST) --server.port $(PORT) --server.maxUploadSize 200
 
 # System packages the tests need (chromium, fonts, tesseract + vie model): installed when root, else a
 # message with the apt-get command; runs before the venv so a fresh machine fails in seconds, not minutes.

@@ -30,7 +30,14 @@ from search_app.page.document_view import document_html
 from search_app.page.originals import original_download
 from search_app.page.relations_view import render as render_relations
 from search_app.page.render import answer_spans, code_span, escape, escape_block, highlight
-from search_app.page.uploads import ALLOWED, MAX_UPLOAD_BYTES, UploadError, add_and_index, upload_policy
+from search_app.page.uploads import (
+    ALLOWED,
+    MAX_UPLOAD_BYTES,
+    UploadError,
+    add_and_index,
+    client_identity,
+    upload_policy,
+)
 
 log = logging.getLogger("search_app.page")
 INDEX_DIR = Path(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_INDEX)))
@@ -81,6 +88,18 @@ def _status(searcher: Searcher) -> None:
     )
 
 
+def _peer_ip() -> str | None:
+    """The TCP peer of this session. st.context.ip_address hides loopback peers (None), which would
+    log a direct local upload, or one through a local proxy, without an address."""
+    try:
+        from streamlit.runtime.context import _get_client_context  # private: no public API gives the peer
+
+        client = _get_client_context()
+        return client.remote_ip if client is not None else None
+    except Exception:  # noqa: BLE001 - another Streamlit version: fall back to the public field
+        return getattr(st.context, "ip_address", None)
+
+
 def _upload(searcher: Searcher) -> None:
     policy = upload_policy()
     if not policy.enabled:  # a shared page: no form unless the operator opened it (add_and_index checks too)
@@ -92,15 +111,14 @@ def _upload(searcher: Searcher) -> None:
         token = st.text_input("Mã tải lên", type="password", key="upload_token") if policy.needs_token else None
         if f is not None and st.button("Thêm và lập chỉ mục", key="upload_go"):
             # the size limit is checked (and the refusal logged) by add_and_index
-            ctx = st.context
+            # the proxy's headers only from VNSEARCH_TRUSTED_PROXIES (README, "Serving a team")
+            user, ip = client_identity(dict(st.context.headers), _peer_ip())
             try:
                 with st.spinner("Đang lập chỉ mục…"):
                     path, report = add_and_index(f.name, f.getvalue(), CORPUS_DIR, INDEX_DIR,
                                                  searcher.manifest.get("sources", [str(CORPUS_DIR)]),
                                                  searcher.manifest["model"], token=token, policy=policy,
-                                                 # set by the reverse proxy (README, "Serving a team")
-                                                 user=ctx.headers.get("X-Remote-User"),
-                                                 ip=getattr(ctx, "ip_address", None))
+                                                 user=user, ip=ip)
             except UploadError as e:
                 st.error(str(e))
                 return

@@ -29,12 +29,15 @@ from indexer.load import LoadError
 from indexer.load.base import decode_text
 from indexer.pipeline.build import build
 from indexer.pipeline.report import BuildReport
+from indexer.pipeline.stages import README_NAMES
+from indexer.store.locks import WriterBusy
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 ALLOWED = (".pdf", ".docx", ".txt", ".md", ".html", ".htm")
 UPLOAD_SUBDIR = "uploads"
 UPLOADS_ENV = "VNSEARCH_UPLOADS"
 TOKEN_ENV = "VNSEARCH_UPLOAD_TOKEN"
+PROXIES_ENV = "VNSEARCH_TRUSTED_PROXIES"
 AUDIT_ENV = "VNSEARCH_AUDIT_LOG"
 # Inside the corpus so that backing up corpus/ keeps it, hidden (leading dot) so that the indexer,
 # which skips dot-files, never indexes it, and outside uploads/ so that clearing uploads keeps it.
@@ -120,8 +123,34 @@ def safe_name(client_name: str) -> str:
     return f"{stem}.{ext.lower()}" if ext else stem
 
 
+def client_identity(headers: Mapping[str, str], peer: str | None,
+                    environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """(user, ip) to record for a request from TCP peer `peer`.
+
+    X-Remote-User and X-Forwarded-For are what a reverse proxy says about its client, so they are
+    believed only when the peer is one of VNSEARCH_TRUSTED_PROXIES (comma-separated addresses);
+    from anyone else they are the client's own claims, and the peer address is recorded. In
+    X-Forwarded-For the rightmost address not of a trusted proxy is the client: entries left of it
+    were written by the client itself.
+    """
+    env = os.environ if environ is None else environ
+    trusted = {a.strip() for a in env.get(PROXIES_ENV, "").split(",") if a.strip()}
+    if not isinstance(peer, str) or peer not in trusted:
+        return None, peer if isinstance(peer, str) else None
+    user = headers.get("X-Remote-User") or None
+    ip = peer
+    for hop in reversed([h.strip() for h in (headers.get("X-Forwarded-For") or "").split(",") if h.strip()]):
+        ip = hop
+        if hop not in trusted:
+            break
+    return user, ip
+
+
 def check_content(name: str, data: bytes) -> None:
     ext = Path(name).suffix.lower()
+    if name.lower() in README_NAMES:
+        raise UploadError(f"Tệp tên {name} bị trình lập chỉ mục bỏ qua vì được coi là phần mô tả thư mục, "
+                          "không phải văn bản; hãy đổi tên tệp (ví dụ gioi-thieu.md) rồi tải lên lại.")
     if ext not in ALLOWED:
         raise UploadError(f"Loại tệp {ext or '(không có đuôi)'} không được hỗ trợ; chỉ nhận {', '.join(ALLOWED)}.")
     if len(data) == 0:
@@ -208,6 +237,10 @@ def add_and_index(client_name: str, data: bytes, corpus_dir: Path, index_dir: Pa
             try:
                 report = build(index_sources(sources, corpus_dir), index_dir, model=model, progress=False,
                                incremental=True)
+            except WriterBusy as e:  # `make index` or another upload is writing: say so, keep nothing
+                path.unlink(missing_ok=True)
+                raise UploadError("Chỉ mục đang được một tiến trình khác cập nhật; tệp chưa được thêm, "
+                                  "hãy thử lại sau ít phút.") from e
             except BaseException:
                 path.unlink(missing_ok=True)  # not indexed: it should not linger in the corpus either
                 raise

@@ -127,16 +127,28 @@ def _upload(searcher: Searcher) -> None:
                        f"({report.embedded} đoạn mới được mã hóa).")
 
 
+def _generation(searcher: Searcher) -> str:
+    """What names the published index: results cached under it are dropped when an update lands."""
+    m = searcher.manifest
+    return str(m.get("generation") or m.get("built_at") or "")
+
+
+@st.cache_resource(max_entries=4)
+def _facets(index_dir: str, generation: str, _searcher: Searcher) -> tuple[list, list, list, dict]:
+    """Document types, issuers, years and titles of one generation: computed once, not per rerun."""
+    docs = _searcher.documents()
+    return (sorted({d["doc_type"] for d in docs if d.get("doc_type")}),
+            sorted({d["issuer"] for d in docs if d.get("issuer")}),
+            sorted({y for d in docs if (y := doc_year(d.get("date"))) is not None}),
+            {d["doc_id"]: d["title"] for d in docs})
+
+
 def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
     st.sidebar.header("Tìm kiếm")
     method = st.sidebar.radio("Phương thức", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="method")
     top_k = st.sidebar.slider("Số kết quả", 1, 50, 10, key="top_k")
-    docs = searcher.documents()
     st.sidebar.header("Lọc")
-    types = sorted({d["doc_type"] for d in docs if d.get("doc_type")})
-    issuers = sorted({d["issuer"] for d in docs if d.get("issuer")})
-    years = sorted({y for d in docs if (y := doc_year(d.get("date"))) is not None})
-    titles = {d["doc_id"]: d["title"] for d in docs}
+    types, issuers, years, titles = _facets(str(INDEX_DIR), _generation(searcher), searcher)
     chosen_types = st.sidebar.multiselect("Loại văn bản", types, key="f_types", placeholder="Tất cả")
     chosen_issuers = st.sidebar.multiselect("Cơ quan ban hành", issuers, key="f_issuers", placeholder="Tất cả")
     year_range = None
@@ -191,11 +203,32 @@ def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
                    "cần đối chiếu bản gốc trước khi trích dẫn.")
 
 
-def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict]) -> None:
+def _cached_search(searcher: Searcher, query: str, top_k: int, filters: Filters, method: str) -> dict:
+    """This session's results for (query, filters, method, top_k) on this generation.
+
+    A rerun that is not a new search (a click on a button, an expander, a download) reuses them, with
+    the neighbours and documents each hit shows: under ten sessions on two cores the page spent its
+    time re-running the same search and the same lookups on every rerun. One entry per session.
+    """
+    key = (query, top_k, repr(filters), method, _generation(searcher))
+    cached = st.session_state.get("_results")
+    if cached is not None and cached["key"] == key:
+        return cached
+    details: dict = {}
+    hits = searcher.search(query, top_k=top_k, filters=filters, method=method, details=details)
+    cached = {"key": key, "hits": hits, "details": details, "refs": searcher.cited_in(hits) if hits else {},
+              "neighbours": {}, "docs": {}}
+    st.session_state["_results"] = cached
+    return cached
+
+
+def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cache: dict) -> None:
     with st.container(border=True):
         _passage_box(hit, query)
         with st.expander("Ngữ cảnh: đoạn trước và sau"):
-            for p in searcher.neighbours(hit.doc_id, hit.ordinal, radius=1):
+            if hit.pid not in cache["neighbours"]:
+                cache["neighbours"][hit.pid] = searcher.neighbours(hit.doc_id, hit.ordinal, radius=1)
+            for p in cache["neighbours"][hit.pid]:
                 current = p["ordinal"] == hit.ordinal
                 # the offsets are into hit.text: mark them only on the very same text
                 answer = hit.answer if p["text"] == hit.text else None
@@ -208,12 +241,14 @@ def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict]) -> N
         cols = st.columns([1, 4])
         if cols[0].button("Xem toàn văn", key=f"read-{hit.pid}"):
             _go(doc=hit.doc_id, p=str(hit.ordinal), q=query)
-        doc = searcher.document(hit.doc_id) if hit.page else None  # only PDF passages have pages
+        if hit.page and hit.doc_id not in cache["docs"]:  # only PDF passages have pages
+            cache["docs"][hit.doc_id] = searcher.document(hit.doc_id)
+        doc = cache["docs"].get(hit.doc_id) if hit.page else None
         if doc and str(doc.get("path", "")).lower().endswith(".pdf") and (
                 orig := original_download(searcher.manifest.get("sources", []), doc)):
             # on click the file is checked and read in one step: a swap after rendering serves nothing else
             cols[0].download_button(f"Tải bản gốc (PDF, trang {hit.page})", data=orig[1],
-                                    file_name=orig[0], mime="application/pdf", key=f"orig-{hit.pid}",
+                                    file_name=orig[0], mime="application/pdf", key=f"orig-{hit.pid}", on_click="ignore",
                                     help=f"Mở tệp rồi chuyển tới trang {hit.page}")
         if refs:
             with cols[1]:
@@ -241,8 +276,8 @@ def search_view(searcher: Searcher) -> None:
     st.query_params["q"] = query
     if cut:
         st.info(f"Câu hỏi quá dài nên chỉ dùng {len(query)} ký tự đầu.")
-    details: dict = {}
-    hits = searcher.search(query, top_k=top_k, filters=filters, method=method, details=details)
+    cache = _cached_search(searcher, query, top_k, filters, method)
+    hits, details = cache["hits"], cache["details"]
     understood = details.get("dense_query")
     if hits and understood and understood != query:  # the diacritics were put back: say how it was read
         st.caption(f"Hiểu câu hỏi là: {code_span(understood)} (dấu thanh lấy từ các đoạn văn tìm được)")
@@ -251,14 +286,16 @@ def search_view(searcher: Searcher) -> None:
         return
     cols = st.columns([3, 1, 1, 1])
     cols[0].caption(f"{len(hits)} kết quả")
-    cols[1].download_button("Tải Markdown", export.to_markdown(query, hits), "ket-qua.md", "text/markdown",
-                            key="dl_md")
-    cols[2].download_button("Tải CSV", export.to_csv(hits), "ket-qua.csv", "text/csv", key="dl_csv")
-    cols[3].download_button("Tải JSON", export.to_json(query, hits), "ket-qua.json", "application/json",
-                            key="dl_json")
-    refs = searcher.cited_in(hits)
+    # exports are made on click (a callable), not on every rerun
+    cols[1].download_button("Tải Markdown", lambda: export.to_markdown(query, hits), "ket-qua.md", "text/markdown",
+                            key="dl_md", on_click="ignore")
+    cols[2].download_button("Tải CSV", lambda: export.to_csv(hits), "ket-qua.csv", "text/csv", key="dl_csv",
+                            on_click="ignore")
+    cols[3].download_button("Tải JSON", lambda: export.to_json(query, hits), "ket-qua.json", "application/json",
+                            key="dl_json", on_click="ignore")
+    refs = cache["refs"]
     for hit in hits:
-        _render_hit(searcher, hit, query, refs.get(hit.pid, []))
+        _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache)
 
 
 def refs_view(searcher: Searcher, key: str) -> None:

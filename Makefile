@@ -70,3 +70,4 @@ clean:
 bench: venv
 	$(BIN)/python -m benchmarks.bench
 	$(BIN)/python -m benchmarks.scale
+	$(BIN)/python -m benchmarks.page_load --index $(INDEX) --sessions 10 --searches 5

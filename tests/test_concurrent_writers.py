@@ -15,7 +15,7 @@ import threading
 import time
 
 import pytest
-from conftest import LAW_FIXTURE, ROOT, write
+from helpers import LAW_FIXTURE, ROOT, write
 
 from indexer.pipeline.build import build
 from indexer.store import open_backend

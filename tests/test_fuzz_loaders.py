@@ -16,7 +16,7 @@ import sys
 import zipfile
 
 import pytest
-from conftest import LAW_FIXTURE, ROOT
+from helpers import LAW_FIXTURE, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -101,7 +101,7 @@ def worker():
 
 @pytest.fixture(scope="module")
 def seeds(tmp_path_factory):
-    from conftest import FONT_CANDIDATES
+    from helpers import FONT_CANDIDATES
 
     font = next((p for p in FONT_CANDIDATES if p.exists()), None)
     if font is None:

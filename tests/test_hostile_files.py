@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import LAW_FIXTURE, write
+from helpers import LAW_FIXTURE, write
 
 from indexer.load import LoadError, load_file
 from indexer.pipeline.build import build

@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from conftest import ROOT, write
+from helpers import ROOT, write
 from streamlit.testing.v1 import AppTest
 
 from indexer.pipeline.build import build

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ def check_expansion(data: bytes, budget: int | None = None) -> None:
                         if total > budget:
                             raise LoadError(f"DOCX inflates to more than {budget // 2**20} MiB: refused as a "
                                             "possible zip bomb")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, OSError,
+            ValueError) as e:  # zlib.error: a damaged deflate stream (found by tests/test_fuzz_loaders.py)
         # a size that lies shows up as a CRC error once exactly the declared bytes were read
         raise LoadError(f"not a readable DOCX file ({type(e).__name__}: {e})") from e
 

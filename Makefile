@@ -10,7 +10,7 @@ CORPUS  ?= corpus
 MODEL   ?= e5-small
 SHARED  ?= ../shared
 
-.PHONY: system-deps venv index run test test-fast lint eval bench clean
+.PHONY: system-deps venv index run api test test-fast lint eval bench clean
 
 $(STAMP): pyproject.toml
 	@# a clear message instead of a venv error (or a wrong Python) when 3.11 is absent
@@ -37,6 +37,12 @@ run: index
 	@bash scripts/system-deps.sh --run
 	VNSEARCH_INDEX=$(INDEX) VNSEARCH_CORPUS=$(CORPUS) $(BIN)/streamlit run search_app/page/app.py \
 		--server.address $(HOST) --server.port $(PORT) --server.maxUploadSize 200
+
+# The HTTP API (docs/api.md); HOST=0.0.0.0 serves other machines: set VNSEARCH_API_TOKEN first.
+API_PORT ?= 8000
+WORKERS  ?= 1
+api: index
+	$(BIN)/python -m search_app api --index $(INDEX) --host $(HOST) --port $(API_PORT) --workers $(WORKERS)
 
 # System packages the tests need (chromium, fonts, tesseract + vie model): installed when root, else a
 # message with the apt-get command; runs before the venv so a fresh machine fails in seconds, not minutes.
@@ -71,3 +77,4 @@ bench: venv
 	$(BIN)/python -m benchmarks.bench
 	$(BIN)/python -m benchmarks.scale
 	$(BIN)/python -m benchmarks.page_load --index $(INDEX) --sessions 10 --searches 5
+	$(BIN)/python -m benchmarks.api_bench --index $(INDEX)

@@ -10,6 +10,7 @@ from pathlib import Path
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from indexer.text.normalise import for_terminal
 from search_app import commands
+from search_app.core import serialize
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
 
@@ -42,9 +43,6 @@ def _print_hits(hits: list, out=sys.stdout) -> None:  # noqa: ANN001
         print(f"    → {t(h.citation)}\n", file=out)
 
 
-DOC_FIELDS = ("doc_id", "title", "doc_number", "doc_type", "issuer", "date", "source", "extra")
-
-
 def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if bool(args.key) == bool(args.list):
         parser.error("give either a document KEY (number or name) or --list")
@@ -65,12 +63,8 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
     res = searcher.references(args.key)
     doc = res["document"]
-    out = {"key": res["key"], "label": res["label"],
-           "document": {k: doc.get(k) for k in DOC_FIELDS} if doc else None,
-           "cited_by": [h.to_dict() for h in res["cited_by"]],
-           "validity": res["validity"], "relations": res["relations"], "identity": res["identity"]}
     if args.json:
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print(json.dumps(serialize.refs_object(res), ensure_ascii=False, indent=2))
         return 0
     if doc:
         print(for_terminal(f"{res['label']}: {doc['title']} ({doc['doc_id']})"))
@@ -89,6 +83,25 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             print(f"  {r['type']:<13} {arrow} {r['label']}")
     print(f"Cited by {len(res['cited_by'])} passage(s):\n")
     _print_hits(res["cited_by"])
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from search_app.api.auth import TokenFileError
+    from search_app.api.settings import SettingsError
+
+    try:
+        if args.command == "api":
+            from search_app.api import serve
+
+            serve(args.index, args.host, args.port, args.workers)
+        else:
+            from search_app.mcp_server import serve_mcp
+
+            serve_mcp(args.index, http=args.http, host=args.host, port=args.port)
+    except (IndexNotFound, IndexFormatError, ModelMismatch, TokenFileError, SettingsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -119,9 +132,23 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parsers(sub)  # map, follow (search_app/commands.py)
 
+    a = sub.add_parser("api", help="serve the HTTP API (docs/api.md)")
+    a.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    a.add_argument("--host", default="127.0.0.1", help="0.0.0.0 serves other machines: set a token first")
+    a.add_argument("--port", type=int, default=8000)
+    a.add_argument("--workers", type=int, default=1, help="worker processes (each opens the index)")
+
+    m = sub.add_parser("mcp", help="serve the MCP server for AI assistants (stdio, or --http)")
+    m.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    m.add_argument("--http", action="store_true", help="streamable HTTP instead of stdio")
+    m.add_argument("--host", default="127.0.0.1")
+    m.add_argument("--port", type=int, default=8001)
+
     args = parser.parse_args(argv)
     if args.command == "refs":
         return _refs(args, parser)
+    if args.command in ("api", "mcp"):
+        return _serve(args)
     if args.command == "map":
         return commands.run_map(args)
     if args.command == "follow":
@@ -146,19 +173,19 @@ def main(argv: list[str] | None = None) -> int:
                 except (json.JSONDecodeError, KeyError, TypeError):
                     print(f"error: {args.queries}:{lineno}: expected {{\"id\", \"query\"}}", file=sys.stderr)
                     return 2
-                hits = searcher.search(query, args.top_k, filters, args.method)
-                print(json.dumps({"id": qid, "results": [h.to_dict() for h in hits]}, ensure_ascii=False))
+                hits, answerable = serialize.run_query(searcher, query, args.top_k, filters, args.method)
+                print(json.dumps(serialize.batch_line(qid, hits, answerable), ensure_ascii=False))
             return 0
 
         query, cut = clip_query(args.query)
         if cut:
             print(f"note: the query was cut to its first {len(query)} characters", file=sys.stderr)
-        hits = searcher.search(query, args.top_k, filters, args.method)
+        hits, answerable = serialize.run_query(searcher, query, args.top_k, filters, args.method)
     except QueryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        print(json.dumps(serialize.search_response(query, hits, answerable), ensure_ascii=False, indent=2))
     else:
         _print_hits(hits)
     return 0

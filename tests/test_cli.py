@@ -21,7 +21,10 @@ def test_build_status_search_json_contract(synthetic_corpus, tmp_path):
     st = run("indexer", "status", "--index", str(index))
     assert "Documents:  3" in st.stdout
     res = run("search_app", "search", "kiểm thử tự động", "--index", str(index), "--json", "--top-k", "2")
-    hits = json.loads(res.stdout)
+    out = json.loads(res.stdout)
+    assert list(out) == ["query", "answerable", "results"]
+    assert out["query"] == "kiểm thử tự động" and out["answerable"] is True
+    hits = out["results"]
     assert len(hits) == 2
     assert all(list(h) == list(HIT_FIELDS) for h in hits)
     assert hits[0]["rank"] == 1 and hits[0]["doc_id"] == "phong-van-thu-nghiem.txt"
@@ -34,6 +37,7 @@ def test_batch_mode_prints_one_line_per_query(hash_index, tmp_path):
     res = run("search_app", "search", "--queries", str(q), "--index", str(hash_index), "--top-k", "3")
     lines = [json.loads(x) for x in res.stdout.splitlines()]
     assert [x["id"] for x in lines] == ["a", "b"]
+    assert all(list(x) == ["id", "answerable", "results"] for x in lines)
     assert all(len(x["results"]) == 3 and set(x["results"][0]) == set(HIT_FIELDS) for x in lines)
 
 

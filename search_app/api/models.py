@@ -1,0 +1,166 @@
+"""The API's request bodies and the documented shape of its answers (OpenAPI).
+
+Answers are built by search_app/core/serialize.py, the same functions the CLI prints with; these
+models only describe them (the routes return the serializer's objects as they are, so no field is
+renamed, reordered or dropped on the way). The schema test (tests/test_api.py) checks that every
+answer matches its description.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from search_app.core.searcher import DEFAULT_METHOD, MAX_QUERY_CHARS
+
+MAX_TOP_K = 100
+MAX_BATCH = 100  # queries in one POST /v1/search
+MAX_PAGE = 200  # passages in one page of GET /v1/documents/{doc_id}
+Method = Literal["hybrid", "dense", "keyword"]
+
+
+class Span(BaseModel):
+    start: int = Field(description="offset into `text` where the answering sentence starts")
+    end: int
+
+
+class Hit(BaseModel):
+    """One passage found, as `search --json` prints it."""
+
+    rank: int
+    score: float
+    doc_id: str
+    title: str
+    doc_number: str | None
+    doc_type: str | None
+    date: str | None = Field(description="the document's date, ISO 8601")
+    section: str = Field(description="where in the document, e.g. 'Chương II › Điều 3'")
+    page: int | None
+    text: str = Field(description="the passage, verbatim: quote it as it is")
+    start: int = Field(description="offset of the passage in the document's text")
+    end: int
+    citation: str = Field(description="the official citation of the passage: quote it as it is")
+    validity: dict[str, Any] = Field(description="{status, since, by}: whether the document is still in force, "
+                                                 "as far as the indexed documents tell")
+    answer: list[Span] = Field(description="the sentence(s) of `text` that answer the query; empty when none "
+                                           "answers clearly")
+
+
+class SearchResponse(BaseModel):
+    query: str
+    answerable: bool = Field(description="whether the indexed documents answer the query; when false the results "
+                                         "are only the nearest passages")
+    results: list[Hit]
+
+
+class Filters(BaseModel):
+    """What to restrict a search to (all optional, combined with AND)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: list[str] | None = Field(None, description="only these document types", examples=[["Nghị quyết"]])
+    issuer: list[str] | None = Field(None, description="only these issuing bodies")
+    doc: list[str] | None = Field(None, description="only these document ids")
+    year_from: int | None = Field(None, ge=0, le=9999)
+    year_to: int | None = Field(None, ge=0, le=9999)
+    in_force: bool = Field(False, description="only documents still in force (leaves out those the indexed "
+                                              "documents say were repealed)")
+
+
+class BatchQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | int = Field(description="your id for the query, returned with its results")
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+
+
+class BatchRequest(Filters):
+    queries: list[BatchQuery] = Field(min_length=1, max_length=MAX_BATCH)
+    top_k: int = Field(10, ge=1, le=MAX_TOP_K)
+    method: Method = DEFAULT_METHOD
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "queries": [{"id": "q1", "query": "trách nhiệm của cơ quan"}, {"id": "q2", "query": "57-NQ/TW"}],
+        "top_k": 5, "in_force": True}]})
+
+
+class BatchItem(BaseModel):
+    id: str | int
+    answerable: bool
+    results: list[Hit]
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchItem]
+
+
+class DocumentMeta(BaseModel):
+    doc_id: str
+    title: str
+    doc_number: str | None
+    doc_type: str | None
+    issuer: str | None
+    date: str | None
+    source: str | None
+    extra: dict[str, Any]
+
+
+class RefsResponse(BaseModel):
+    key: str = Field(description="the reference key the input was read as")
+    label: str
+    document: DocumentMeta | None = Field(description="the document itself, when it is indexed")
+    cited_by: list[Hit] = Field(description="every passage citing it, in document order")
+    validity: dict[str, Any]
+    relations: list[dict[str, Any]]
+    identity: dict[str, Any]
+
+
+class Passage(BaseModel):
+    ordinal: int
+    section: str
+    page: int | None
+    start: int
+    end: int
+    text: str
+    citation: str
+
+
+class PassagePage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[Passage]
+
+
+class DocumentResponse(BaseModel):
+    document: DocumentMeta
+    key: str | None = Field(description="the reference key the document is cited by")
+    validity: dict[str, Any]
+    identity: dict[str, Any] | None
+    passages: PassagePage
+
+
+class StatusResponse(BaseModel):
+    backend: str
+    generation: str
+    documents: int
+    passages: int
+    model: str
+    built_at: str
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+
+
+class ErrorResponse(BaseModel):
+    detail: str = Field(description="what was wrong, in words")
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI descriptions of the error answers a route can give."""
+    words = {401: "missing or wrong bearer token", 404: "no such document", 411: "a POST needs Content-Length",
+             413: "request body too large", 422: "a parameter is out of bounds or malformed",
+             429: "rate limit reached: retry after the Retry-After header's seconds"}
+    return {c: {"model": ErrorResponse, "description": words[c]} for c in codes}

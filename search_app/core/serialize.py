@@ -1,0 +1,88 @@
+"""The JSON objects the product hands to other programs, shaped in one place.
+
+The CLI (`search --json`, batch mode, `refs --json`), the HTTP API (search_app/api) and the MCP
+server (search_app/mcp_server.py) all print these, so a client sees the same fields in the same
+order whichever door it came in by.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer.records import section_label
+from search_app.core.citation import format_citation
+from search_app.core.searcher import Filters, Hit, Searcher
+
+# The document fields every object shows (no text: a document's text comes as its passages).
+DOC_FIELDS = ("doc_id", "title", "doc_number", "doc_type", "issuer", "date", "source", "extra")
+
+
+def searcher_answerable(searcher: Searcher, query: str, hits: list[Hit]) -> bool:
+    """Whether the corpus answers `query`. For now: whether anything was found at all. Issue 18 gives
+    the Searcher a real signal (a query the corpus does not speak to still gets its nearest passages)
+    and replaces this body; every caller already goes through here."""
+    return bool(hits)
+
+
+def hit_object(hit: Hit) -> dict[str, Any]:
+    return hit.to_dict()
+
+
+def answer_texts(hit: dict[str, Any]) -> list[str]:
+    """The answering sentence(s) of a hit object as text, verbatim (whitespace runs made one space)."""
+    return [" ".join(hit["text"][a["start"]:a["end"]].split()) for a in hit.get("answer") or []]
+
+
+def search_response(query: str, hits: list[Hit], answerable: bool) -> dict[str, Any]:
+    """What `search --json` prints for one query and `GET /v1/search` returns."""
+    return {"query": query, "answerable": answerable, "results": [hit_object(h) for h in hits]}
+
+
+def batch_line(qid: Any, hits: list[Hit], answerable: bool) -> dict[str, Any]:
+    """One line of batch mode (`search --queries`), one item of `POST /v1/search`."""
+    return {"id": qid, "answerable": answerable, "results": [hit_object(h) for h in hits]}
+
+
+def run_query(searcher: Searcher, query: str, top_k: int, filters: Filters | None,
+              method: str) -> tuple[list[Hit], bool]:
+    """The hits for `query` and whether the corpus answers it: the one search every door runs."""
+    hits = searcher.search(query, top_k, filters, method)
+    return hits, searcher_answerable(searcher, query, hits)
+
+
+def document_fields(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    return {k: doc.get(k) for k in DOC_FIELDS} if doc else None
+
+
+def refs_object(res: dict[str, Any]) -> dict[str, Any]:
+    """What `refs KEY --json` prints and `GET /v1/refs` returns, from `Searcher.references`."""
+    return {"key": res["key"], "label": res["label"], "document": document_fields(res["document"]),
+            "cited_by": [hit_object(h) for h in res["cited_by"]],
+            "validity": res["validity"], "relations": res["relations"], "identity": res["identity"]}
+
+
+def document_object(searcher: Searcher, doc_id: str, offset: int = 0, limit: int = 50) -> dict[str, Any] | None:
+    """A document's metadata, validity and identity, and its passages `offset`..`offset+limit` in
+    document order, each with its citation. None when the index has no such document."""
+    doc = searcher.document(doc_id)
+    if doc is None:
+        return None
+    graph = searcher.relations()
+    key = graph.primary_key(doc_id)
+    passages = searcher.doc_passages(doc_id)
+    subject, note = graph.subject(doc_id), graph.citation_note(doc_id)
+    items = [{"ordinal": p["ordinal"], "section": section_label(p["section"]), "page": p["page"],
+              "start": p["start"], "end": p["end"], "text": p["text"],
+              "citation": format_citation(doc, p["section"], p["page"], subject=subject, note=note)}
+             for p in passages[offset:offset + limit]]
+    return {"document": document_fields(doc), "key": key,
+            "validity": graph.validity(key, doc_id=doc_id),
+            "identity": graph.identity(key) if key else None,
+            "passages": {"total": len(passages), "offset": offset, "limit": limit, "items": items}}
+
+
+def status_object(searcher: Searcher) -> dict[str, Any]:
+    """The index's status for other programs: backend, generation, counts, model. The index folder
+    is left out: a client has no business knowing the server's paths."""
+    st = searcher.status()
+    return {k: st[k] for k in ("backend", "generation", "documents", "passages", "model", "built_at")}

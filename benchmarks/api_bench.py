@@ -161,6 +161,30 @@ def worker_rss(proc: subprocess.Popen, workers: int) -> list[float]:
     return [round(_rss_mb(p), 1) for p in pids]
 
 
+def fixed_cost(base: str, n: int = 200) -> dict[str, float]:
+    """The round trip of `GET /v1/health` at one client: HTTP, the middleware, the access log and
+    JSON with no search — the API's fixed cost per request, less exposed to a busy machine's
+    scheduling of the search itself."""
+    lat = []
+    with httpx.Client(base_url=base, timeout=30) as c:
+        for _ in range(n):
+            t = time.perf_counter()
+            c.get("/v1/health").raise_for_status()
+            lat.append(time.perf_counter() - t)
+    return {"p50_ms": _pct(lat, 50), "p95_ms": _pct(lat, 95)}
+
+
+def serialize_cost(searcher: Any, queries: list[str]) -> float:
+    """Milliseconds to shape and encode one answer of TOP_K hits (what the API adds to a search)."""
+    from search_app.core import serialize
+
+    hits = [(q, searcher.search(q, TOP_K)) for q in queries[:20]]
+    t = time.perf_counter()
+    for q, h in hits:
+        json.dumps(serialize.search_response(q, h, bool(h)), ensure_ascii=False).encode()
+    return round((time.perf_counter() - t) / len(hits) * 1000, 3)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--index", type=Path, default=ROOT / "index")
@@ -172,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
                         "a busy machine's noise falls on both sides alike")
     p.add_argument("--json", type=Path, default=ROOT / ".cache" / "bench" / "api.json")
     args = p.parse_args(argv)
+    from search_app.api import quiet_openmp
     from search_app.core.searcher import Searcher
+
+    quiet_openmp()  # the servers' OpenMP setting on the in-process side too: like against like
 
     queries = load_queries(args.queries or QUERY_FILES)
     clients = [int(c) for c in args.clients.split(",")]
@@ -182,11 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     for q in queries:  # warm: model loaded, relation graph built, caches of the OS filled
         searcher.search(q, TOP_K)
 
+    serialize_ms = serialize_cost(searcher, queries)
+
     def inproc(_state: Any, q: str) -> None:
         searcher.search(q, TOP_K)
 
     results: dict[str, Any] = {"index": str(args.index), "model": model, "queries": len(queries),
-                               "reps": args.reps, "cores": os.cpu_count(), "workers": {}}
+                               "reps": args.reps, "cores": os.cpu_count(), "serialize_ms": serialize_ms,
+                               "load_average_before": os.getloadavg(), "workers": {}}
     for w in (int(x) for x in args.workers.split(",")):
         proc, base = start_server(args.index, w)
         try:
@@ -204,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
                     for fn, into in order if rep % 2 == 0 else order[::-1]:
                         into.append(run_load(fn, queries, c, total))
                 levels.append({"in_process": summary(c, mine), "api": summary(c, theirs)})
-            results["workers"][str(w)] = {"levels": levels, "rss_mb_per_worker": worker_rss(proc, w)}
+            results["workers"][str(w)] = {"levels": levels, "rss_mb_per_worker": worker_rss(proc, w),
+                                          "health_round_trip": fixed_cost(base)}
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -224,10 +255,13 @@ def main(argv: list[str] | None = None) -> int:
             errors = f"  errors {b['errors']}" if b["errors"] else ""
             print(f"{w:>7}{a['clients']:>8}  {a['rps']:>10}{a['p50_ms']:>8}{a['p95_ms']:>8}"
                   f"  {b['rps']:>10}{b['p50_ms']:>8}{b['p95_ms']:>8}{errors}")
-        print(f"  RSS per worker (MB): {res['rss_mb_per_worker']}")
+        print(f"  RSS per worker (MB): {res['rss_mb_per_worker']}; /v1/health round trip p50 "
+              f"{res['health_round_trip']['p50_ms']} ms")
     o = results["overhead_1_client"]
     print(f"API overhead at 1 client: {o['mean_ms']} ms mean ({o['share_of_query']:.1%} of a query), "
           f"{o['p50_ms']} ms at p50")
+    print(f"shaping + encoding one answer: {serialize_ms} ms; load average before / after: "
+          f"{results['load_average_before'][0]:.1f} / {os.getloadavg()[0]:.1f} (other processes share the cores)")
     print(f"written to {args.json}")
     return 0
 

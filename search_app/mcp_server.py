@@ -156,6 +156,9 @@ def serve_mcp(index_dir: Path, http: bool = False, host: str = "127.0.0.1", port
     """Serve over stdio (one assistant) or streamable HTTP; newer index generations are picked up."""
     import os
 
+    from search_app.api import quiet_openmp
+
+    quiet_openmp()
     settings = ApiSettings.from_env({**os.environ, "VNSEARCH_INDEX": str(index_dir)})
     live = LiveIndex(index_dir, interval=settings.refresh_interval, query_cache=settings.query_cache)
     live.start()

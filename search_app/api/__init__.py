@@ -6,6 +6,15 @@ import os
 from pathlib import Path
 
 
+def quiet_openmp() -> None:
+    """Threads that wait at an OpenMP barrier sleep instead of spinning, unless OMP_WAIT_POLICY says
+    otherwise. Two OpenMP runtimes share a server's cores (the embedding engine's and FAISS's, each
+    bundled with its wheel); spinning, each one's idle threads took the CPU the other needed: on a
+    busy 2-core machine a worker answered one client in 200–2,500 ms instead of 20–60 ms
+    (docs/api.md, "Measurements"). Set before either runtime is loaded (both load lazily)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Run the API under uvicorn. Settings travel to the workers in the environment: each worker
     process builds its own app (and opens the index) from it."""
@@ -19,6 +28,7 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 8000, workers: i
     if read_config(index_dir).get("backend", "embedded") == "embedded" and current_generation(index_dir) is None:
         raise IndexNotFound(f"No index in {index_dir}. Build one with: "
                             f"python -m indexer build corpus/ --index {index_dir}")
+    quiet_openmp()  # inherited by every worker process
     os.environ["VNSEARCH_INDEX"] = str(index_dir)
     ApiSettings.from_env()  # a bad setting or token file fails here, once, not in every worker
     uvicorn.run("search_app.api.app:from_env", factory=True, host=host, port=port, workers=workers,

@@ -93,9 +93,10 @@ class AccessLog:
             self.out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
-def caller(request: Request,
-           creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str | None:
-    """The token's name (None when the API is open), after the rate limit; 401 / 429 otherwise."""
+async def caller(request: Request,
+                 creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str | None:
+    """The token's name (None when the API is open), after the rate limit; 401 / 429 otherwise.
+    async: it never blocks, and a sync dependency would cost every request a thread hand-off."""
     settings: ApiSettings = request.app.state.settings
     name = None
     if settings.tokens:

@@ -63,7 +63,7 @@ def test_every_passage_stores_its_sentences_and_rebuilds_reuse_them(tmp_path):
     index = tmp_path / "index"
     report = build([corpus], index, model="hash", progress=False)
     backend = open_backend(index)
-    rows = backend.all_passages()
+    rows = [r for d in backend.documents() for r in backend.doc_passages(d["doc_id"])]
     stored = backend.sentences([r["pid"] for r in rows])
     assert report.sentences_embedded == sum(len(sentence_spans(r["text"])) for r in rows) > len(rows)
     for r in rows:
@@ -78,7 +78,7 @@ def test_every_passage_stores_its_sentences_and_rebuilds_reuse_them(tmp_path):
 
 def test_sentence_scores_are_the_inner_products_of_the_stored_vectors(hash_index):
     backend = open_backend(hash_index)
-    pids = [r["pid"] for r in backend.all_passages()][:3] + [12345]
+    pids = [r["pid"] for d in backend.documents() for r in backend.doc_passages(d["doc_id"])][:3] + [12345]
     q = np.ones(384, dtype=np.float32) / np.sqrt(384)
     stored = backend.sentences(pids)
     scored = backend.sentence_scores(q, pids)

@@ -94,9 +94,6 @@ class Backend(Protocol):
 
     def doc_passages(self, doc_id: str) -> list[PassageRow]: ...
 
-    def all_passages(self) -> list[PassageRow]:
-        """Every passage row, in no particular order (for whole-corpus analyses: one scan)."""
-
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[PassageRow]: ...
 
     def document(self, doc_id: str, with_text: bool = False) -> DocumentRow | None: ...
@@ -114,6 +111,10 @@ class Backend(Protocol):
     def docs_with_key(self, key: str) -> list[str]: ...
 
     def reference_counts(self) -> list[dict[str, Any]]: ...
+
+    def graph_rows(self) -> list[dict[str, Any]]:
+        """Every document's relation-graph row, as the writer computed it when the document was
+        indexed (`indexer/text/document_graph.py`); one per doc_id, no passage read."""
 
     # --- write side -------------------------------------------------------------------------
     def cached_vectors(self, embed_hashes: list[str]) -> dict[str, np.ndarray]:

@@ -1,12 +1,12 @@
 """The relation graph of one published index: typed relations, effective dates, validity, identity.
 
-Built from the `Backend` read methods only — every passage (`all_passages`, one scan), their
-stored references (`refs_of`), `documents` and `reference_counts` — so it is the same on every
-storage backend and needs no storage field. It is computed once per published generation
-(`manifest["generation"]`) for the whole index, because the status of one document depends on
-sentences anywhere in the corpus; on the 208 laws that is 1.3 s on 2 shared cores (reading the
-31,214 passages is 0.6 s of it; `benchmarks/relations.py` measures it), paid once per generation by
-the first request that needs it and cached by the Searcher.
+What each document's text says (its typed relations, effective date, subject, what it says about
+the documents it cites) is computed by the indexer when the document is written, one small row per
+document (`indexer/text/document_graph.py`, `Backend.graph_rows`). This module only assembles those
+rows into the graph, because the status of one document depends on sentences anywhere in the
+corpus: no passage is read, so an update recomputes the changed files' rows and the first search
+after it pays a few milliseconds (208 laws: 1,483 relations, 671 identity mentions;
+`benchmarks/relations.py` measures it). The Searcher caches the graph per published generation.
 
 Validity is "theo các văn bản trong kho": what the indexed texts say, nothing more.
 """
@@ -22,9 +22,8 @@ from typing import Any
 
 from indexer.store.base import Backend
 from indexer.text.docnumbers import issuer_from_number, number_key, type_from_number
-from indexer.text.identity import mention_identity, own_subject
 from indexer.text.normalise import fold
-from indexer.text.relations import EFFECTIVE, RELATION_TYPES, STATUS_TYPES, analyse_document, effective_date
+from indexer.text.relations import EFFECTIVE, RELATION_TYPES, STATUS_TYPES, Relation
 from search_app.core.citation import vn_date
 
 STATUSES = ("repealed", "partly_repealed", "amended", "in_force", "unknown")
@@ -54,6 +53,13 @@ def _today() -> str:
     return dt.date.today().isoformat()
 
 
+def _relation(r: dict[str, Any], doc_id: str, ordinals: dict[int, tuple[str, int]]) -> Relation:
+    """A stored relation row as the analyser's Relation (its passage's ordinal noted for evidence)."""
+    ordinals[r["pid"]] = (doc_id, r["ordinal"])
+    return Relation(r["type"], r["key"], r["label"], r["pid"], r["sentence"], subject=r["subject"],
+                    subject_label=r["subject_label"], when=r["when"], exceptions=tuple(r["exceptions"]))
+
+
 class RelationGraph:
     """Everything the index's texts say about how its documents relate and whether they apply."""
 
@@ -61,39 +67,23 @@ class RelationGraph:
         t0 = time.perf_counter()
         self.generation = backend.manifest.get("generation")
         self.docs: dict[str, dict[str, Any]] = {d["doc_id"]: d for d in backend.documents()}
+        # One small row per document, written by the indexer (indexer/text/document_graph.py): no
+        # passage is read here, so the first search after an update costs what any search costs.
+        rows = {r["doc_id"]: r for r in backend.graph_rows() if r["doc_id"] in self.docs}
         self.labels: dict[str, str] = {}
         self.key_docs: dict[str, list[str]] = defaultdict(list)
         self.doc_keys: dict[str, list[str]] = defaultdict(list)
-        for item in backend.reference_counts():
-            self.labels[item["key"]] = item["label"]
-            for d in item["doc_ids"]:
-                self.key_docs[item["key"]].append(d)
-                self.doc_keys[d].append(item["key"])
-        # "Luật số: 62/2006/QH 11" in a header reads as 62/2006/QH: the cited 62/2006/QH11 is that document.
-        for key in list(self.labels):
-            if not self.key_docs.get(key) and (m := re.fullmatch(r"(\d+/\d{4}/[A-Z]+)\d+", key)) \
-                    and self.key_docs.get(m.group(1)):
-                self.key_docs[key] = list(self.key_docs[m.group(1)])
-                for d in self.key_docs[key]:
-                    self.doc_keys[d].append(key)
+        self._read_keys(rows)
         self.effective: dict[str, tuple[str | None, int, str]] = {}
         self.subjects: dict[str, tuple[str, int, str]] = {}
         self.first_pid: dict[str, int] = {}
         self.ordinals: dict[int, tuple[str, int]] = {}
         self.mentions: dict[str, list[tuple[str, int, dict[str, str]]]] = defaultdict(list)
-        raw: list[tuple[str, Any]] = []
-        # Two bulk reads, not two per document: on Milvus a query per document cost 87 s for 2,249 articles.
-        by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for p in backend.all_passages():
-            by_doc[p["doc_id"]].append(p)
-        all_refs = backend.refs_of([p["pid"] for ps in by_doc.values() for p in ps])
-        for doc_id in sorted(self.docs):
-            passages = sorted(by_doc.get(doc_id, []), key=lambda p: p["ordinal"])
-            if not passages:
-                continue
-            refs = {p["pid"]: all_refs.get(p["pid"], []) for p in passages}
-            self._read_document(self.docs[doc_id], passages, refs)
-            raw.extend((doc_id, r) for r in analyse_document(passages, refs))
+        raw: list[tuple[str, Relation]] = []
+        for doc_id in sorted(rows):
+            row = rows[doc_id]
+            self._read_row(row)
+            raw.extend((doc_id, _relation(r, doc_id, self.ordinals)) for r in row["relations"])
         self.edges: list[Edge] = []
         self.counts: Counter[tuple[str, str | None, str]] = Counter()
         self._into: dict[str, list[Edge]] = defaultdict(list)
@@ -106,6 +96,34 @@ class RelationGraph:
 
     # --- building -------------------------------------------------------------------------------
 
+    def _read_keys(self, rows: dict[str, dict[str, Any]]) -> None:
+        """Labels of every cited key, and the keys of every indexed document; a document's keys in
+        order of how often the corpus cites them (its first key is the one it is cited by)."""
+        cited: dict[str, list[Any]] = {}
+        for row in rows.values():
+            for key, (label, n) in row["cited"].items():
+                item = cited.setdefault(key, [label, 0])
+                item[0] = min(item[0], label)
+                item[1] += n
+        own: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for doc_id in sorted(rows):
+            for key, label in rows[doc_id]["keys"]:
+                own[key].append((doc_id, label))
+        passages = {k: v[1] for k, v in cited.items()}
+        for key in sorted(set(cited) | set(own), key=lambda k: (-passages.get(k, 0), k)):
+            self.labels[key] = own[key][0][1] if own.get(key) else cited[key][0]
+            for doc_id, _label in own.get(key, []):
+                if doc_id not in self.key_docs[key]:
+                    self.key_docs[key].append(doc_id)
+                    self.doc_keys[doc_id].append(key)
+        # "Luật số: 62/2006/QH 11" in a header reads as 62/2006/QH: the cited 62/2006/QH11 is that document.
+        for key in list(self.labels):
+            if not self.key_docs.get(key) and (m := re.fullmatch(r"(\d+/\d{4}/[A-Z]+)\d+", key)) \
+                    and self.key_docs.get(m.group(1)):
+                self.key_docs[key] = list(self.key_docs[m.group(1)])
+                for d in self.key_docs[key]:
+                    self.doc_keys[d].append(key)
+
     def primary_key(self, doc_id: str) -> str | None:
         """The key a document is cited by: its number's, else its name's."""
         doc = self.docs.get(doc_id) or {}
@@ -114,25 +132,19 @@ class RelationGraph:
         keys = self.doc_keys.get(doc_id)
         return keys[0] if keys else None
 
-    def _read_document(self, doc: dict[str, Any], passages: list[dict[str, Any]],
-                       refs: dict[int, list[dict[str, Any]]]) -> None:
-        doc_id = doc["doc_id"]
-        self.first_pid[doc_id] = passages[0]["pid"]
-        for p in passages:
-            self.ordinals[p["pid"]] = (doc_id, p["ordinal"])
-            if doc_id not in self.effective and "hiệu lực" in p["text"]:
-                date, span = effective_date(p["text"], doc.get("date"))
-                if span:
-                    self.effective[doc_id] = (date, p["pid"], p["text"][span[0] : span[1]])
-            for r in refs.get(p["pid"], []):
-                if r["kind"] == "number":
-                    ident = mention_identity(p["text"], r["start"], r["end"], r["key"])
-                    if ident:
-                        self.mentions[r["key"]].append((doc_id, p["pid"], ident))
-        head = "\n".join(p["text"] for p in passages[:2])
-        subject, where = own_subject(doc, head)
-        if subject:
-            self.subjects[doc_id] = (subject, passages[0]["pid"], where)
+    def _read_row(self, row: dict[str, Any]) -> None:
+        doc_id = row["doc_id"]
+        if row["first_pid"] is not None:
+            self.first_pid[doc_id] = row["first_pid"]
+        if row["effective"]:
+            date, pid, ordinal, text = row["effective"]
+            self.effective[doc_id] = (date, pid, text)
+            self.ordinals[pid] = (doc_id, ordinal)
+        for key, pid, ident in row["mentions"]:
+            self.mentions[key].append((doc_id, pid, ident))
+        if row["subject"]:
+            subject, pid, where = row["subject"]
+            self.subjects[doc_id] = (subject, pid, where)
 
     def _add(self, doc_id: str, rel: Any) -> None:
         if rel.subject:  # a third text's statement: "X đã được sửa đổi, bổ sung theo Luật số Y"

@@ -19,7 +19,7 @@ from indexer.store import vectors as vector_index
 from indexer.store.base import IndexFormatError
 from indexer.store.keyword import KeywordIndex
 
-FORMAT_VERSION = 4  # 3: stable pids, embeddings table, passage head, document year; 4: sentences
+FORMAT_VERSION = 5  # 3: stable pids, embeddings table, passage head, document year; 4: sentences; 5: graph
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2  # the live one and the one a running app may still be reading
 DB = "passages.sqlite"
@@ -55,6 +55,8 @@ CREATE TABLE sentences (
     pid INTEGER NOT NULL, k INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     embed_hash TEXT NOT NULL, PRIMARY KEY (pid, k)
 );
+-- each document's part of the relation graph (indexer/text/document_graph.py), JSON
+CREATE TABLE graph (doc_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 -- the embedding cache: a passage or sentence whose text is unchanged is never embedded again
 CREATE TABLE embeddings (embed_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -174,9 +175,6 @@ class EmbeddedBackend:
             k += b - a
         return out
 
-    def all_passages(self) -> list[dict[str, Any]]:
-        return [row_to_passage(r) for r in self._live.query("SELECT * FROM passages ORDER BY doc_id, ordinal")]
-
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
         return [row_to_passage(r) for r in self._live.query(
             "SELECT * FROM passages WHERE doc_id=? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",
@@ -233,6 +231,9 @@ class EmbeddedBackend:
             item["label"] = r["label"]
             item["doc_ids"].append(r["doc_id"])
         return sorted(out.values(), key=lambda x: (-x["citing_passages"], x["key"]))
+
+    def graph_rows(self) -> list[dict[str, Any]]:
+        return [json.loads(r[0]) for r in self._live.query("SELECT data FROM graph ORDER BY doc_id")]
 
     # --- write side -----------------------------------------------------------------------------
 

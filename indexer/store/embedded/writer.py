@@ -30,6 +30,7 @@ from indexer.store.embedded.generation import (
 from indexer.store.keyword import KeywordIndex
 from indexer.store.locks import writer_lock
 from indexer.store.space import DiskFull, is_disk_full, require_free
+from indexer.text.document_graph import document_graph
 
 
 def _format2_vectors(g: Generation, wanted: set[str]) -> dict[str, np.ndarray]:
@@ -76,7 +77,7 @@ class EmbeddedWriter:
         doc_ids = [r[0] for r in self.db.execute("SELECT doc_id FROM documents WHERE path=?", (path,))]
         for doc_id in doc_ids:
             self.db.execute("DELETE FROM sentences WHERE pid IN (SELECT pid FROM passages WHERE doc_id=?)", (doc_id,))
-            for table in ("passages", "refs", "doc_keys", "documents"):
+            for table in ("passages", "refs", "doc_keys", "graph", "documents"):
                 self.db.execute(f"DELETE FROM {table} WHERE doc_id=?", (doc_id,))  # noqa: S608 - fixed names
 
     def add(self, rec: DocumentRecords) -> None:
@@ -110,6 +111,8 @@ class EmbeddedWriter:
             self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?)",
                                 [(h, v.tobytes()) for h, v in zip(rec.sentence_hashes, svecs, strict=True)])
         self.db.executemany("INSERT INTO doc_keys VALUES (?,?,?)", [(d.doc_id, k, label) for k, label in rec.keys])
+        self.db.execute("INSERT INTO graph VALUES (?,?)",
+                        (d.doc_id, json.dumps(document_graph(rec), ensure_ascii=False)))
         self.db.executemany(
             "INSERT INTO refs VALUES (?,?,?,?,?,?,?)",
             [(pid, d.doc_id, r.key, r.label, r.kind, r.start, r.end)

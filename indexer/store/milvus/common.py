@@ -19,7 +19,7 @@ class _NoSessionTsWarning(logging.Filter):
 
 logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_NoSessionTsWarning())
 
-FORMAT_VERSION = 2  # 2: the sentences collection (a format-1 set has none: rebuild)
+FORMAT_VERSION = 3  # 2: the sentences collection (a format-1 set has none: rebuild); 3: the graph collection
 LITE_DIR = "milvus"
 LITE_STATE = "milvus-lite.json"
 LITE_LOG = "milvus-lite.log"
@@ -41,8 +41,8 @@ BM25_K1, BM25_B = 1.2, 0.75  # the embedded backend's bm25s parameters
 DUMMY = [1.0, 0.0]
 CONSISTENCY = "Strong"  # a reader that saw the pointer must see every row written before it
 POINTER_ID = 0
-KINDS = ("passages", "documents", "texts", "refs", "keys", "sentences")
-OPTIONAL_KINDS = ("sentences",)  # absent from a set written by an older format (read as empty)
+KINDS = ("passages", "documents", "texts", "refs", "keys", "sentences", "graph")
+OPTIONAL_KINDS = ("sentences", "graph")  # absent from a set written by an older format (read as empty)
 
 T = TypeVar("T")
 

@@ -116,14 +116,6 @@ class MilvusRows:
 
         return self._read(run)
 
-    def all_passages(self) -> list[dict[str, Any]]:
-        def run(v: _View) -> list[dict[str, Any]]:
-            # one scan of the collection: a query per document took 87 s for ALQAC's 2,249 articles
-            rows = list(self._scan(v.names["passages"], v.where(), self._PASSAGE_FIELDS))
-            return self._passage_rows(v, list(self._newest(rows, "pid").values()))
-
-        return self._read(run)
-
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
         def run(v: _View) -> list[dict[str, Any]]:
             expr = v.where(f"doc_id == {lit(doc_id)} and ordinal >= {int(ordinal) - int(radius)} "
@@ -256,6 +248,21 @@ class MilvusRows:
             if r["doc_id"] not in item["doc_ids"]:
                 item["doc_ids"].append(r["doc_id"])
         return sorted(out.values(), key=lambda x: (-x["citing_passages"], x["key"]))
+
+    def graph_rows(self) -> list[dict[str, Any]]:
+        """Every visible document's graph row: its chunks of the newest version of each doc_id."""
+
+        def run(v: _View) -> list[dict[str, Any]]:
+            name = v.names.get("graph")
+            if name is None:  # a set of an older format
+                return []
+            parts: dict[str, dict[int, list[tuple[int, str]]]] = {}
+            for r in self._scan(name, v.vis, ["doc_id", "born", "chunk_no", "data"]):
+                parts.setdefault(r["doc_id"], {}).setdefault(int(r["born"]), []).append((int(r["chunk_no"]), r["data"]))
+            return [json.loads("".join(d for _, d in sorted(versions[max(versions)])))
+                    for _doc_id, versions in sorted(parts.items())]
+
+        return self._read(run)
 
     # --- write side -----------------------------------------------------------------------------
 

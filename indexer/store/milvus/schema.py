@@ -85,6 +85,11 @@ def _schema(client: Any, kind: str, dim: int | None) -> tuple[Any, Any]:
         s.add_field("key", DataType.VARCHAR, max_length=MAX_VARCHAR)
         s.add_field("label", DataType.VARCHAR, max_length=MAX_VARCHAR)
         indexed += ["key"]
+    elif kind == "graph":  # each document's relation-graph row (indexer/text/document_graph.py), JSON in chunks
+        s.add_field("doc_id", DataType.VARCHAR, max_length=MAX_VARCHAR)
+        s.add_field("chunk_no", DataType.INT64)
+        s.add_field("data", DataType.VARCHAR, max_length=MAX_VARCHAR)
+        indexed += ["doc_id"]
     elif kind == "sentences":
         s.add_field("pid", DataType.INT64)
         s.add_field("doc_id", DataType.VARCHAR, max_length=MAX_VARCHAR)

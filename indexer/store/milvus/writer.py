@@ -41,6 +41,7 @@ from indexer.store.milvus.expressions import (
 from indexer.store.milvus.schema import _create, _dense_index, _index_params, _schema
 from indexer.store.milvus.view import Pointer
 from indexer.store.vectors import FLAT_MAX, HNSW_EF_SEARCH
+from indexer.text.document_graph import document_graph
 
 # --- the writer ---------------------------------------------------------------------------------
 
@@ -290,6 +291,9 @@ class MilvusWriter:
                             "key": _clip(r.key), "label": _clip(r.label), "kind": r.kind, "start": int(r.start),
                             "end": int(r.end), "_v": DUMMY}
                            for pid, refs in zip(rec.pids, rec.refs, strict=True) for r in refs])
+        graph = json.dumps(document_graph(rec), ensure_ascii=False)
+        self._put("graph", [{"rid": self._rid(), "born": born, "path": path, "doc_id": d.doc_id, "chunk_no": i,
+                             "data": c, "_v": DUMMY} for i, c in enumerate(_chunks(graph))])
         self._put("keys", [{"rid": self._rid(), "born": born, "path": path, "doc_id": d.doc_id, "key": _clip(k),
                             "label": _clip(label), "_v": DUMMY} for k, label in rec.keys])
         if n_sent:

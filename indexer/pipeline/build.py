@@ -18,7 +18,9 @@ from indexer.pipeline.stages import (
     claim_id,
     collect_files,
     file_hash,
+    file_stamp,
     prepare_file,
+    settled,
     windows,
 )
 from indexer.records import DocumentRecords
@@ -35,6 +37,8 @@ class Plan:
     full: bool  # start from an empty index
     carried: dict[str, str] = field(default_factory=dict)  # unchanged files kept as indexed: name → hash
     removed: list[str] = field(default_factory=list)  # files of the published index that are gone
+    stamps: dict[str, list[int]] = field(default_factory=dict)  # name → size/mtime stamp, for the manifest
+    hashed: int = 0  # files whose content was read to hash it (the others' stamps were unchanged)
 
 
 def plan(paths: list[Path], backend: Backend, model_name: str, context: bool, incremental: bool,
@@ -45,12 +49,7 @@ def plan(paths: list[Path], backend: Backend, model_name: str, context: bool, in
     readable = bool(prev) and backend.readable
     same_setup = (readable and prev.get("model") == model_name and prev.get("embed_context", True) == context)
     prev_files: dict[str, str] = prev.get("files", {}) if same_setup else {}
-    hashed: list[tuple[Path, str, str]] = []
-    for path, rel in files:
-        try:
-            hashed.append((path, rel, file_hash(path)))
-        except OSError as e:
-            report.skipped.append((rel, f"cannot read: {e.strerror or e}"))
+    hashed, stamps, n_hashed = _hash_files(files, prev_files, prev.get("file_stamps", {}), report)
     # Of identical files, the one already indexed keeps its place (and its document id).
     first: dict[str, str] = {}
     for _p, rel, fh in hashed:
@@ -67,10 +66,38 @@ def plan(paths: list[Path], backend: Backend, model_name: str, context: bool, in
     current = {rel for _p, rel, _h in unique}
     removed = sorted(set(prev.get("files", {})) - current) if prev else []
     if not (incremental and same_setup):
-        return Plan(to_read=unique, full=True, removed=removed)
+        return Plan(to_read=unique, full=True, removed=removed, stamps=stamps, hashed=n_hashed)
     carried = {rel: fh for _p, rel, fh in unique if prev_files.get(rel) == fh}
     return Plan(to_read=[x for x in unique if x[1] not in carried], full=False, carried=carried,
-                removed=sorted(set(prev_files) - current))
+                removed=sorted(set(prev_files) - current), stamps=stamps, hashed=n_hashed)
+
+
+def _hash_files(files: list[tuple[Path, str]], prev_files: dict[str, str], prev_stamps: dict[str, list[int]],
+                report: BuildReport) -> tuple[list[tuple[Path, str, str]], dict[str, list[int]], int]:
+    """(file, name, content hash) of every file, the stamps worth keeping, and how many files were read.
+
+    A file whose size and mtime (and its sidecar's) are those the published manifest recorded keeps
+    its recorded hash without being read: an update of a large corpus stats every file and reads only
+    the changed ones. Stamps too recent to be trusted are not recorded (see `settled`)."""
+    now = time.time_ns()
+    hashed: list[tuple[Path, str, str]] = []
+    stamps: dict[str, list[int]] = {}
+    n_read = 0
+    for path, rel in files:
+        try:
+            stamp = file_stamp(path)
+            if rel in prev_files and prev_stamps.get(rel) == stamp:
+                fh = prev_files[rel]
+            else:
+                fh = file_hash(path)
+                n_read += 1
+        except OSError as e:
+            report.skipped.append((rel, f"cannot read: {e.strerror or e}"))
+            continue
+        hashed.append((path, rel, fh))
+        if settled(stamp, now):
+            stamps[rel] = stamp
+    return hashed, stamps, n_read
 
 
 def build(
@@ -115,6 +142,7 @@ def build(
     try:
         work = plan(paths, store, model_name, context, incremental, report)
         report.unchanged = sorted(work.carried)
+        report.files_hashed = work.hashed
         report.removed = work.removed
         if not work.full and not work.to_read and not work.removed:
             report.up_to_date = bool(work.carried)
@@ -138,7 +166,7 @@ def build(
             for rel in work.removed:
                 writer.delete_file(rel)
             report.seconds = time.perf_counter() - t0
-            writer.publish(_manifest(report, embedder, context, paths, index_type))
+            writer.publish(_manifest(report, embedder, context, paths, index_type, work.stamps))
         except BaseException:
             writer.abort()
             raise
@@ -153,12 +181,14 @@ def build(
 
 
 def _manifest(report: BuildReport, embedder: Embedder, context: bool, paths: list[Path],
-              index_type: str) -> dict[str, Any]:
+              index_type: str, stamps: dict[str, list[int]]) -> dict[str, Any]:
     return {
         "model": report.model,
         "dimension": embedder.dimension,
         "embed_context": context,
         "files": report.file_hashes,
+        # size/mtime of each indexed file when its hash was taken: an unchanged stamp skips the hashing
+        "file_stamps": {rel: stamps[rel] for rel in report.file_hashes if rel in stamps},
         "sources": [str(p) for p in paths],
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(report.seconds, 2),

@@ -18,6 +18,7 @@ class BuildReport:
     notes: list[str] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)  # file → sha256 of what was indexed
     unchanged: list[str] = field(default_factory=list)  # files taken as they were from the previous index
+    files_hashed: int = 0  # files read to hash them (an unchanged size and mtime spares the reading)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, identical file indexed instead)
     removed: list[str] = field(default_factory=list)  # files of the previous index that are gone
     up_to_date: bool = False
@@ -65,6 +66,6 @@ class BuildReport:
             "reused": self.reused, "sentences_embedded": self.sentences_embedded, "seconds": round(self.seconds, 2),
             "embed_seconds": round(self.embed_seconds, 2),
             "up_to_date": self.up_to_date,
-            "unchanged": self.unchanged, "removed": self.removed,
+            "unchanged": self.unchanged, "removed": self.removed, "files_hashed": self.files_hashed,
             "duplicates": [{"file": f, "same_as": o} for f, o in self.duplicates],
         }

@@ -96,6 +96,9 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[tuple[Path, str]], list[t
     return found, skipped
 
 
+STAMP_SETTLE_NS = 2_000_000_000  # a file changed this recently may change again within its mtime tick
+
+
 def file_hash(path: Path) -> str:
     """sha256 of the file's bytes, then its `.meta.json` sidecar's if there is one (editing the sidecar is
     a change of the document), streamed by 1 MiB through the same checks as loading, never over the limit."""
@@ -109,6 +112,8 @@ def file_hash(path: Path) -> str:
         except LoadError as e:
             raise OSError(errno.EPERM, f"{p.name}: {e}") from e
         try:
+            if os.fstat(fd).st_size > limit:  # said before a byte is read; the loop catches a file that grows
+                raise OSError(errno.EFBIG, f"{p.name} is over the {limit // MIB} MiB limit")
             total = 0
             while chunk := os.read(fd, CHUNK):
                 total += len(chunk)
@@ -118,6 +123,25 @@ def file_hash(path: Path) -> str:
         finally:
             os.close(fd)
     return h.hexdigest()
+
+
+def file_stamp(path: Path) -> list[int]:
+    """Size and mtime (ns) of the file and of its sidecar (-1, -1 when it has none): while the stamp
+    is unchanged the content hash is taken as unchanged too (the fast path of `indexer update`)."""
+    stamp: list[int] = []
+    for p in (path, path.with_name(path.name + metadata.SIDECAR_SUFFIX)):
+        try:
+            st = p.lstat()  # as collect_files: a link is not followed
+            stamp += [st.st_size, st.st_mtime_ns]
+        except FileNotFoundError:
+            stamp += [-1, -1]
+    return stamp
+
+
+def settled(stamp: list[int], now_ns: int) -> bool:
+    """Whether a stamp may be trusted later: a file written within STAMP_SETTLE_NS of hashing could
+    be written again within the same mtime tick, with the same size (git's "racy" files)."""
+    return all(m < now_ns - STAMP_SETTLE_NS for m in stamp[1::2] if m >= 0)
 
 def load_one(path: Path, rel: str, fhash: str) -> tuple[list[tuple[Document, dict[int, int]]], list[str]]:
     """Documents (with their declared headings) read from one file, and notes about it.

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import INTERVIEW_FIXTURE, LAW_FIXTURE, write
+from helpers import INTERVIEW_FIXTURE, LAW_FIXTURE, write
 
 from indexer.load.base import MAX_FILE_BYTES
 from indexer.pipeline import build as build_module
@@ -92,3 +92,105 @@ def test_a_file_over_the_size_limit_is_not_read_and_is_skipped_with_the_reason(c
     assert reads == []  # refused on the opened file's size, before a byte was read
     report = build([corpus], tmp_path / "index", model="hash", progress=False)
     assert any(f.endswith("qua-lon.txt") and "50 MiB limit" in why for f, why in report.skipped)
+
+
+# --- the embedded backend: an update writes a delta on the live base ---------------------------
+
+
+def _gen(index: Path) -> Path:
+    from indexer.store.embedded import current_generation
+
+    return current_generation(index)
+
+
+def _pids(s, query: str, method: str) -> list[int]:
+    return [h.pid for h in s.search(query, top_k=5, method=method)]
+
+
+def test_an_update_writes_a_delta_on_the_base_not_a_copy(synthetic_corpus, hash_index):
+    from search_app.core.searcher import Searcher
+
+    base = _gen(hash_index)
+    reader = Searcher(hash_index)
+    before = reader.search("Kho thử nghiệm là nơi lưu giữ các văn bản giả định", top_k=1)[0]
+    law = synthetic_corpus / "luat-thu-nghiem.txt"
+    write(law, LAW_FIXTURE.replace("Kho thử nghiệm là nơi lưu giữ", "Kho thử nghiệm là kho cất giữ"))
+    report = build([synthetic_corpus], hash_index, model="hash", progress=False, incremental=True)
+    delta = _gen(hash_index)
+    m = open_backend(hash_index).manifest
+    assert m["base"] == base.name and m["hidden"] == ["luat-thu-nghiem.txt"] and m["delta_documents"] == 1
+    assert (delta / "passages.sqlite").stat().st_size < (base / "passages.sqlite").stat().st_size
+    assert not (delta / "bm25.json").exists() and (base / "bm25.json").exists()
+    assert m["documents"] == 3 and m["passages"] == report.passages
+    # the reader on the previous generation answers until it refreshes, then sees the new text only
+    assert reader.search("Kho thử nghiệm là nơi lưu giữ các văn bản giả định", top_k=1)[0].pid == before.pid
+    assert reader.refresh()
+    for method in ("keyword", "dense", "hybrid"):
+        hits = reader.search("kho cất giữ", top_k=3, method=method)
+        assert all("nơi lưu giữ" not in h.text for h in hits)
+    hit = reader.search("kho cất giữ", top_k=1, method="keyword")[0]
+    assert hit.doc_id == "luat-thu-nghiem.txt" and "kho cất giữ" in hit.text
+    assert {d["doc_id"] for d in reader.documents()} == {"luat-thu-nghiem.txt", "phong-van-thu-nghiem.txt",
+                                                         "xss.html"}
+    reader.close()
+
+
+def test_a_delta_index_answers_as_a_full_build_of_the_same_files(synthetic_corpus, hash_index, tmp_path):
+    from search_app.core.searcher import Searcher
+
+    write(synthetic_corpus / "luat-thu-nghiem.txt", LAW_FIXTURE.replace("Đoạn ngắn", "Đoạn rất ngắn"))
+    (synthetic_corpus / "xss.html").unlink()
+    write(synthetic_corpus / "moi.txt", "Văn bản thử nghiệm mới\n\nĐoạn thử nghiệm mới về kiểm thử tự động.\n")
+    build([synthetic_corpus], hash_index, model="hash", progress=False, incremental=True)
+    assert "base" in open_backend(hash_index).manifest
+    build([synthetic_corpus], tmp_path / "full", model="hash", progress=False)
+    a, b = Searcher(hash_index), Searcher(tmp_path / "full")
+    for name in ("documents", "passages"):
+        assert a.manifest[name] == b.manifest[name]
+    assert a.documents() == b.documents()
+    for d in b.documents():
+        assert a.doc_passages(d["doc_id"]) == b.doc_passages(d["doc_id"])
+    assert a.backend.graph_rows() == b.backend.graph_rows()
+    assert a.reference_list() == b.reference_list()
+    for q in ("Đoạn rất ngắn", "kiểm thử tự động", "trách nhiệm của cơ quan thử nghiệm", "999-NQ/TEST"):
+        assert _pids(a, q, "dense") == _pids(b, q, "dense"), q
+        assert set(_pids(a, q, "keyword")) == set(_pids(b, q, "keyword")), q
+        assert a.references(q)["validity"] == b.references(q)["validity"]
+    a.close()
+    b.close()
+
+
+def test_the_delta_scores_bm25_with_the_combined_statistics():
+    import bm25s  # noqa: F401 - the reference the delta's scores are checked against
+
+    from indexer.store.embedded.delta import DeltaKeyword
+    from indexer.store.keyword import KeywordIndex
+
+    base = ["Văn bản thử nghiệm về quỹ đất.", "Đoạn thử nghiệm thứ hai về kiểm thử.", "Một đoạn khác hẳn."]
+    delta = ["Đoạn thử nghiệm mới về quỹ đất và kiểm thử.", ""]
+    combined = KeywordIndex().index(base + delta)
+    d = DeltaKeyword.index(delta)
+    b = KeywordIndex().index(base)
+    for q in ("quỹ đất", "kiểm thử thử nghiệm", "quy dat", "không có"):
+        assert d.scores(q, b, b.avgdl) == pytest.approx(combined.scores(q)[len(base):], abs=1e-5)
+
+
+def test_a_delta_past_the_threshold_is_merged_into_a_new_base(synthetic_corpus, hash_index, monkeypatch):
+    from indexer.store.embedded import writer
+
+    first = _gen(hash_index)
+    write(synthetic_corpus / "moi-1.txt", "Văn bản thử nghiệm một\n\nĐoạn thử nghiệm thứ nhất.\n")
+    build([synthetic_corpus], hash_index, model="hash", progress=False, incremental=True)
+    assert open_backend(hash_index).manifest["base"] == first.name
+    monkeypatch.setattr(writer, "MERGE_FRACTION", 0.0)
+    write(synthetic_corpus / "moi-2.txt", "Văn bản thử nghiệm hai\n\nĐoạn thử nghiệm thứ hai.\n")
+    build([synthetic_corpus], hash_index, model="hash", progress=False, incremental=True)
+    merged = open_backend(hash_index)
+    assert "base" not in merged.manifest and merged.manifest["documents"] == 5
+    assert {d["doc_id"] for d in merged.documents()} >= {"moi-1.txt", "moi-2.txt"}
+    assert len(merged.graph_rows()) == 5
+    merged.close()
+    monkeypatch.setattr(writer, "MERGE_FRACTION", 0.1)
+    write(synthetic_corpus / "moi-3.txt", "Văn bản thử nghiệm ba\n\nĐoạn thử nghiệm thứ ba.\n")
+    build([synthetic_corpus], hash_index, model="hash", progress=False, incremental=True)
+    assert not first.exists()  # the first base is pruned once no kept generation needs it

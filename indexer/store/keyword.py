@@ -62,9 +62,10 @@ class KeywordIndex:
         self._exact = None
         self._folded = None
         self.size = 0
+        self.avgdl: dict[str, float] = {}  # tokens per passage, per field (a delta generation scores with it)
 
     @staticmethod
-    def _bm25(texts: list[str], tokenizer: Tokenizer):  # noqa: ANN205 - bm25s has no public type
+    def _bm25(texts: list[str], tokenizer: Tokenizer) -> tuple:  # bm25s has no public type
         """A bm25s index over `texts`, tokenised one text at a time into compact id arrays.
 
         Handing bm25s lists of token strings for the whole corpus held every token as a Python
@@ -81,11 +82,11 @@ class KeywordIndex:
             ids.append(array("i", [vocab.setdefault(t, len(vocab)) for t in toks]))
         model = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         model.index((ids, vocab), show_progress=False)
-        return model
+        return model, (sum(len(a) for a in ids) / len(ids) if ids else 0.0)
 
     def index(self, texts: list[str]) -> KeywordIndex:
-        self._exact = self._bm25(texts, self.exact_tokenizer)
-        self._folded = self._bm25(texts, self.folded_tokenizer)
+        self._exact, self.avgdl["exact"] = self._bm25(texts, self.exact_tokenizer)
+        self._folded, self.avgdl["folded"] = self._bm25(texts, self.folded_tokenizer)
         self.size = len(texts)
         return self
 
@@ -109,7 +110,8 @@ class KeywordIndex:
         self._exact.save(folder / "bm25-exact", show_progress=False)
         self._folded.save(folder / "bm25-folded", show_progress=False)
         (folder / "bm25.json").write_text(
-            json.dumps({"size": self.size, "folded_weight": self.folded_weight}), encoding="utf-8")
+            json.dumps({"size": self.size, "folded_weight": self.folded_weight, "avgdl": self.avgdl}),
+            encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex:
@@ -121,4 +123,5 @@ class KeywordIndex:
         ki._exact = bm25s.BM25.load(folder / "bm25-exact", mmap=True, show_progress=False)
         ki._folded = bm25s.BM25.load(folder / "bm25-folded", mmap=True, show_progress=False)
         ki.size = meta["size"]
+        ki.avgdl = meta.get("avgdl", {})
         return ki

@@ -17,6 +17,7 @@ import numpy as np
 from indexer.records import Filters
 from indexer.store import vectors as vector_index
 from indexer.store.base import IndexFormatError
+from indexer.store.embedded.delta import DeltaKeyword
 from indexer.store.keyword import KeywordIndex
 
 FORMAT_VERSION = 5  # 3: stable pids, embeddings table, passage head, document year; 4: sentences; 5: graph
@@ -104,31 +105,40 @@ def row_to_document(row: sqlite3.Row, with_text: bool) -> dict[str, Any]:
     return d
 
 
-class Generation:
-    """One loaded generation: vectors, BM25 and document table in memory, passages on demand."""
+class Segment:
+    """One folder's files loaded: vectors, BM25 and document table in memory, passages on demand.
+    `light`: the database and document table only (what a writer plans and reuses vectors with)."""
 
-    def __init__(self, path: Path, check_format: bool = True) -> None:
+    def __init__(self, path: Path, manifest: dict[str, Any], light: bool = False) -> None:
         self.path = path
-        self.manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        if check_format and self.manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexFormatError(
-                f"the index in {path.parent} has format {self.manifest.get('format_version')}, this program "
-                f"reads format {FORMAT_VERSION}: rebuild it with python -m indexer update (or make index)")
+        self.manifest = manifest
+        self.is_delta = "base" in manifest
         # Streamlit serves sessions from several threads; one connection guarded by a lock.
         self._db = sqlite3.connect(f"file:{path / DB}?mode=ro", uri=True, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
-        if not check_format:
-            return  # an old generation is only read for its embedding cache
+        cols = "doc_id, title, doc_number, doc_type, issuer, date, source, file_hash, extra, pages, path"
+        try:
+            self.docs = {r["doc_id"]: row_to_document(r, False)
+                         for r in self.query(f"SELECT {cols} FROM documents ORDER BY doc_id")}
+        except sqlite3.OperationalError:
+            if not light:
+                raise
+            self.docs = {}  # an older format, opened only for its embedding cache
+        self.light = light
+        if light:
+            return
         self.vectors = faiss.read_index(str(path / "vectors.faiss"))
-        self.vector_params: dict[str, Any] = self.manifest.get("vector_index", {"type": "flat"})
+        self.vector_params: dict[str, Any] = manifest.get("vector_index", {"type": "flat"})
         vector_index.configure(self.vectors, self.vector_params)
         self.row_pid = np.load(path / "pids.npy")
         self.pid_row = {int(p): i for i, p in enumerate(self.row_pid)}
-        self.keyword = KeywordIndex.load(path) if (path / "bm25.json").exists() else None
-        cols = "doc_id, title, doc_number, doc_type, issuer, date, source, file_hash, extra, pages, path"
-        self.docs = {r["doc_id"]: row_to_document(r, False)
-                     for r in self.query(f"SELECT {cols} FROM documents ORDER BY doc_id")}
+        self.keyword: KeywordIndex | None = None
+        self.delta_keyword: DeltaKeyword | None = None
+        if self.is_delta:
+            self.delta_keyword = DeltaKeyword.load(path)
+        elif (path / "bm25.json").exists():
+            self.keyword = KeywordIndex.load(path)
         self.doc_order = sorted(self.docs)
         index_of = {d: i for i, d in enumerate(self.doc_order)}
         doc_of_pid = dict(self.query("SELECT pid, doc_id FROM passages"))
@@ -146,22 +156,103 @@ class Generation:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
-    def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
-        """The filter as a mask over vector rows (None: everything allowed)."""
-        if filters is None or not filters.active():
-            return None
-        ok_docs = np.array([filters.accepts(self.docs[d]) for d in self.doc_order], dtype=bool)
-        return ok_docs[self.row_doc]
-
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
+
+class Generation:
+    """One published generation: a base segment, and for an update a delta segment on top of it.
+
+    A full build writes a base (every document). An update writes a delta: the documents it
+    changed, and `hidden`, the base's documents it replaced or removed; the base's files are
+    shared, not copied. Every read goes to both segments and leaves out the base's hidden rows.
+    """
+
+    def __init__(self, path: Path, check_format: bool = True, light: bool = False,
+                 reuse: Generation | None = None) -> None:
+        self.path = path
+        self.manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        if check_format and self.manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexFormatError(
+                f"the index in {path.parent} has format {self.manifest.get('format_version')}, this program "
+                f"reads format {FORMAT_VERSION}: rebuild it with python -m indexer update (or make index)")
+        light = light or not check_format  # an old generation is only read for its embedding cache
+        self.light = light
+        self.hidden: set[str] = set(self.manifest.get("hidden", []))
+        base_name = self.manifest.get("base")
+        known = {s.path: s for s in (reuse.segments if reuse is not None else []) if s.light == light}
+        self.segments: list[Segment] = []
+        if base_name:
+            base_path = path.parent / base_name
+            base = known.get(base_path) or Segment(
+                base_path, json.loads((base_path / "manifest.json").read_text(encoding="utf-8")), light)
+            self.segments.append(base)
+        self.segments.append(Segment(path, self.manifest, light))
+        self.base = self.segments[0] if base_name else None
+        self.docs: dict[str, dict[str, Any]] = {}
+        for seg in self.segments:
+            self.docs.update({d: doc for d, doc in seg.docs.items() if not self.hides(seg, d)})
+        self.docs = dict(sorted(self.docs.items()))
+        if light:
+            return
+        # the base's rows still visible: the hidden documents' rows are never returned
+        self.visible: dict[int, np.ndarray | None] = {}
+        for seg in self.segments:
+            if seg is self.base and self.hidden:
+                gone = np.array([d in self.hidden for d in seg.doc_order], dtype=bool)
+                self.visible[id(seg)] = ~gone[seg.row_doc] if len(seg.row_doc) else np.zeros(0, dtype=bool)
+            else:
+                self.visible[id(seg)] = None
+
+    def hides(self, seg: Segment, doc_id: str) -> bool:
+        return seg is self.base and doc_id in self.hidden
+
+    def rows(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        """`sql` run on every segment; rows of the base's hidden documents left out (`sql` must
+        select doc_id when the generation hides any)."""
+        out: list[sqlite3.Row] = []
+        for seg in self.segments:
+            rows = seg.query(sql, args)
+            if seg is self.base and self.hidden:
+                rows = [r for r in rows if r["doc_id"] not in self.hidden]
+            out.extend(rows)
+        return out
+
+    def allowed_rows(self, seg: Segment, filters: Filters | None) -> np.ndarray | None:
+        """The filter (and the hidden rows) as a mask over `seg`'s vector rows (None: all allowed)."""
+        visible = self.visible[id(seg)]
+        if filters is None or not filters.active():
+            return visible
+        ok_docs = np.array([filters.accepts(seg.docs[d]) for d in seg.doc_order], dtype=bool)
+        mask = ok_docs[seg.row_doc] if len(seg.row_doc) else np.zeros(0, dtype=bool)
+        return mask if visible is None else mask & visible
+
+    def close(self, keep: set[int] | None = None) -> None:
+        for seg in self.segments:
+            if keep is None or id(seg) not in keep:
+                seg.close()
+
+
+def referenced(index_dir: Path, names: list[str]) -> set[str]:
+    """The generations `names` need: themselves and the bases of the deltas among them."""
+    out = set(names)
+    for name in names:
+        try:
+            base = json.loads((index_dir / name / "manifest.json").read_text(encoding="utf-8")).get("base")
+        except (OSError, ValueError):
+            continue
+        if base:
+            out.add(base)
+    return out
+
+
 def prune(index_dir: Path, keep: str) -> None:
     gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name, reverse=True)
     kept = [g for g in gens if g.name == keep] + [g for g in gens if g.name != keep][: KEEP_GENERATIONS - 1]
+    needed = referenced(index_dir, [g.name for g in kept])  # a kept delta keeps its base
     for g in gens:
-        if g not in kept:
+        if g.name not in needed:
             shutil.rmtree(g, ignore_errors=True)
     # Leftovers of builds that were killed mid-way.
     for tmp in index_dir.glob(".tmp-gen-*"):

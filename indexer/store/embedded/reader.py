@@ -14,9 +14,9 @@ from indexer.records import Filters
 from indexer.store import vectors as vector_index
 from indexer.store.base import IndexFormatError, IndexNotFound
 from indexer.store.embedded.generation import (
-    DB,
     FORMAT_VERSION,
     Generation,
+    Segment,
     current_generation,
     row_to_document,
     row_to_passage,
@@ -27,8 +27,9 @@ from indexer.store.embedded.writer import EmbeddedWriter, _format2_vectors
 class EmbeddedBackend:
     kind = "embedded"
 
-    def __init__(self, index_dir: Path, generation: Generation | None) -> None:
+    def __init__(self, index_dir: Path, generation: Generation | None, light: bool = False) -> None:
         self.index_dir = Path(index_dir)
+        self._light = light  # a writer's view: databases only, no vectors or keyword index loaded
         self._gen = generation
         self._retired: Generation | None = None
         self._reload_lock = threading.Lock()
@@ -46,14 +47,14 @@ class EmbeddedBackend:
         """For writing: the published generation if there is a readable one, else none."""
         gen = current_generation(Path(index_dir))
         if gen is None:
-            return cls(index_dir, None)
+            return cls(index_dir, None, light=True)
         try:
-            return cls(index_dir, Generation(gen))
+            return cls(index_dir, Generation(gen, light=True), light=True)
         except IndexFormatError:
             # An older format is re-read from the files, but its vectors still spare the re-embedding.
-            return cls(index_dir, Generation(gen, check_format=False))
+            return cls(index_dir, Generation(gen, check_format=False), light=True)
         except Exception:  # noqa: BLE001 - a damaged previous index only costs a full re-embed
-            return cls(index_dir, None)
+            return cls(index_dir, None, light=True)
 
     # --- life cycle -----------------------------------------------------------------------------
 
@@ -80,7 +81,8 @@ class EmbeddedBackend:
             if self._gen is not None and path == self._gen.path:
                 return False
             try:
-                new = Generation(path)
+                # the base of a delta already loaded is shared, not read again
+                new = Generation(path, light=self._light, reuse=self._gen)
             except (OSError, sqlite3.Error, ValueError, RuntimeError):
                 # Pruned or replaced between reading CURRENT and opening it: keep serving the
                 # current generation; the next refresh will find the newest one.
@@ -88,44 +90,63 @@ class EmbeddedBackend:
             # Searches in flight may still read the generation being replaced: it is closed one
             # refresh later, not now.
             if self._retired is not None:
-                self._retired.close()
+                self._retired.close(keep=self._segment_ids(self._gen, new))
             self._retired, self._gen = self._gen, new
         return True
 
+    @staticmethod
+    def _segment_ids(*gens: Generation | None) -> set[int]:
+        return {id(s) for g in gens if g is not None for s in g.segments}
+
     def close(self) -> None:
-        for g in (self._gen, self._retired):
-            if g is not None:
-                g.close()
+        if self._retired is not None:
+            self._retired.close(keep=self._segment_ids(self._gen))
+        if self._gen is not None:
+            self._gen.close()
 
     # --- retrieval ------------------------------------------------------------------------------
 
     def dense(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> dict[int, float]:
         g = self._live
-        n = min(n, int(g.vectors.ntotal))
-        if n <= 0:
-            return {}
-        allowed = g.allowed_rows(filters)
-        rows_allowed = np.flatnonzero(allowed) if allowed is not None else None
-        scores, rows = vector_index.search(g.vectors, g.vector_params, vector, n, rows_allowed)
-        return {int(g.row_pid[r]): float(s) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0}
+        found: dict[int, float] = {}
+        for seg in g.segments:
+            k = min(n, int(seg.vectors.ntotal))
+            if k <= 0:
+                continue
+            allowed = g.allowed_rows(seg, filters)
+            rows_allowed = np.flatnonzero(allowed) if allowed is not None else None
+            scores, rows = vector_index.search(seg.vectors, seg.vector_params, vector, k, rows_allowed)
+            found.update({int(seg.row_pid[r]): float(s) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0})
+        if len(g.segments) == 1:
+            return found
+        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:n])
 
     def keyword(self, query: str, n: int, filters: Filters | None = None) -> dict[int, float]:
         g = self._live
-        if g.keyword is None:
-            return {}
-        s = g.keyword.scores(query)
-        allowed = g.allowed_rows(filters)
-        if allowed is not None:
-            s = np.where(allowed, s, 0.0)
-        nz = np.flatnonzero(s > 0)
-        if nz.size > n:
-            nz = nz[np.argpartition(-s[nz], n - 1)[:n]]
-        return {int(g.row_pid[i]): float(s[i]) for i in nz}
+        found: dict[int, float] = {}
+        for seg in g.segments:
+            if seg.delta_keyword is not None:
+                base = g.base.keyword if g.base is not None else None
+                s = seg.delta_keyword.scores(query, base, base.avgdl if base is not None else {})
+            elif seg.keyword is not None:
+                s = seg.keyword.scores(query)
+            else:
+                continue
+            allowed = g.allowed_rows(seg, filters)
+            if allowed is not None:
+                s = np.where(allowed, s, 0.0)
+            nz = np.flatnonzero(s > 0)
+            if nz.size > n:
+                nz = nz[np.argpartition(-s[nz], n - 1)[:n]]
+            found.update({int(seg.row_pid[i]): float(s[i]) for i in nz})
+        if len(g.segments) == 1:
+            return found
+        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:n])
 
     def vectors_matrix(self) -> np.ndarray:
-        """Every stored vector, in row order (for measurements)."""
-        g = self._live
-        return g.vectors.reconstruct_n(0, int(g.vectors.ntotal))
+        """Every stored vector of a full build's generation, in row order (for measurements)."""
+        seg = self._live.segments[-1]
+        return seg.vectors.reconstruct_n(0, int(seg.vectors.ntotal))
 
     # --- hydration ------------------------------------------------------------------------------
 
@@ -134,27 +155,43 @@ class EmbeddedBackend:
             return []
         marks = ",".join("?" * len(pids))
         rows = {r["pid"]: row_to_passage(r) for r in
-                self._live.query(f"SELECT * FROM passages WHERE pid IN ({marks})", tuple(int(p) for p in pids))}
+                self._live.rows(f"SELECT * FROM passages WHERE pid IN ({marks})", tuple(int(p) for p in pids))}
         return [rows[p] for p in pids if p in rows]
 
     def doc_passages(self, doc_id: str) -> list[dict[str, Any]]:
-        return [row_to_passage(r) for r in
-                self._live.query("SELECT * FROM passages WHERE doc_id=? ORDER BY ordinal", (doc_id,))]
+        rows = self._live.rows("SELECT * FROM passages WHERE doc_id=? ORDER BY ordinal", (doc_id,))
+        return sorted((row_to_passage(r) for r in rows), key=lambda r: r["ordinal"])
+
+    def _segment_of(self, pids: list[int]) -> list[tuple[Segment, list[int]]]:
+        """The visible segment holding each pid (a pid of a hidden document belongs to no segment)."""
+        g = self._live
+        out = []
+        for seg in g.segments:
+            visible = g.visible[id(seg)]
+            mine = [int(p) for p in pids if int(p) in seg.pid_row
+                    and (visible is None or visible[seg.pid_row[int(p)]])]
+            if mine:
+                out.append((seg, mine))
+        return out
 
     def sentences(self, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        g = self._live
         out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for pid in pids:
-            row = g.pid_row.get(int(pid))
-            if row is None:
-                continue
-            a, b = int(g.sentence_at[row]), int(g.sentence_at[row + 1])
-            if b > a:
-                out[int(pid)] = (g.sentence_spans[a:b], np.asarray(g.sentence_vectors[a:b], dtype=np.float32))
+        for g, mine in self._segment_of(pids):
+            for pid in mine:
+                row = g.pid_row[pid]
+                a, b = int(g.sentence_at[row]), int(g.sentence_at[row + 1])
+                if b > a:
+                    out[pid] = (g.sentence_spans[a:b], np.asarray(g.sentence_vectors[a:b], dtype=np.float32))
         return out
 
     def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        g = self._live
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for seg, mine in self._segment_of(pids):
+            out.update(self._sentence_scores(seg, vector, mine))
+        return out
+
+    @staticmethod
+    def _sentence_scores(g: Segment, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         rows = np.array([g.pid_row.get(int(p), -1) for p in pids], dtype=np.int64)
         known = rows >= 0
         pids_known = np.asarray(pids, dtype=np.int64)[known]
@@ -176,14 +213,14 @@ class EmbeddedBackend:
         return out
 
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
-        return [row_to_passage(r) for r in self._live.query(
-            "SELECT * FROM passages WHERE doc_id=? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",
-            (doc_id, ordinal - radius, ordinal + radius))]
+        rows = self._live.rows("SELECT * FROM passages WHERE doc_id=? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",
+                               (doc_id, ordinal - radius, ordinal + radius))
+        return sorted((row_to_passage(r) for r in rows), key=lambda r: r["ordinal"])
 
     def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None:
         if not with_text:  # the metadata of every document is in memory; only the text is on disk
             return self._live.docs.get(doc_id)
-        rows = self._live.query("SELECT * FROM documents WHERE doc_id=?", (doc_id,))
+        rows = self._live.rows("SELECT * FROM documents WHERE doc_id=?", (doc_id,))
         return row_to_document(rows[0], with_text) if rows else None
 
     def documents(self, doc_ids: list[str] | None = None) -> list[dict[str, Any]]:
@@ -195,37 +232,44 @@ class EmbeddedBackend:
     # --- references -----------------------------------------------------------------------------
 
     def pids_citing(self, key: str) -> list[int]:
-        return [r[0] for r in self._live.query("SELECT DISTINCT pid FROM refs WHERE key=? ORDER BY pid", (key,))]
+        return sorted({r["pid"] for r in self._live.rows("SELECT DISTINCT pid, doc_id FROM refs WHERE key=?", (key,))})
 
     def refs_of(self, pids: list[int]) -> dict[int, list[dict[str, Any]]]:
         if not pids:
             return {}
         marks = ",".join("?" * len(pids))
         out: dict[int, list[dict[str, Any]]] = {int(p): [] for p in pids}
-        for r in self._live.query(f"SELECT * FROM refs WHERE pid IN ({marks}) ORDER BY pid, start",
-                                  tuple(map(int, pids))):
+        rows = self._live.rows(f"SELECT * FROM refs WHERE pid IN ({marks}) ORDER BY pid, start", tuple(map(int, pids)))
+        for r in sorted(rows, key=lambda r: (r["pid"], r["start"])):  # (a pid lives in one segment: stable)
             out[r["pid"]].append(dict(r))
         return out
 
     def key_label(self, key: str) -> str | None:
         """How `key` is written: the indexed document's own spelling first, else a citing one."""
         g = self._live
-        rows = g.query("SELECT label FROM doc_keys WHERE key=? LIMIT 1", (key,)) or \
-            g.query("SELECT label FROM refs WHERE key=? ORDER BY label LIMIT 1", (key,))
-        return rows[0][0] if rows else None
+        own = g.rows("SELECT doc_id, label FROM doc_keys WHERE key=? ORDER BY doc_id", (key,))
+        if own:
+            return min(own, key=lambda r: r["doc_id"])["label"]
+        cited = g.rows("SELECT doc_id, MIN(label) AS label FROM refs WHERE key=? GROUP BY doc_id", (key,))
+        return min(r["label"] for r in cited) if cited else None
 
     def docs_with_key(self, key: str) -> list[str]:
-        return [r[0] for r in self._live.query("SELECT doc_id FROM doc_keys WHERE key=? ORDER BY doc_id", (key,))]
+        return sorted({r["doc_id"] for r in self._live.rows("SELECT doc_id FROM doc_keys WHERE key=?", (key,))})
 
     def reference_counts(self) -> list[dict[str, Any]]:
         """Every key that is cited or that names an indexed document, with counts."""
         g = self._live
-        rows = g.query(
-            "SELECT key, MIN(label) AS label, COUNT(DISTINCT pid) AS passages, COUNT(DISTINCT doc_id) AS documents "
-            "FROM refs GROUP BY key")
-        out = {r["key"]: {"key": r["key"], "label": r["label"], "citing_passages": r["passages"],
-                          "citing_documents": r["documents"], "doc_ids": []} for r in rows}
-        for r in g.query("SELECT doc_id, key, label FROM doc_keys"):
+        # per document, then summed: a pid and a doc_id live in one segment, so the sums are exact
+        rows = g.rows("SELECT key, doc_id, MIN(label) AS label, COUNT(DISTINCT pid) AS passages "
+                      "FROM refs GROUP BY key, doc_id")
+        out: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            item = out.setdefault(r["key"], {"key": r["key"], "label": r["label"], "citing_passages": 0,
+                                             "citing_documents": 0, "doc_ids": []})
+            item["label"] = min(item["label"], r["label"])
+            item["citing_passages"] += r["passages"]
+            item["citing_documents"] += 1
+        for r in g.rows("SELECT doc_id, key, label FROM doc_keys"):
             item = out.setdefault(r["key"], {"key": r["key"], "label": r["label"], "citing_passages": 0,
                                              "citing_documents": 0, "doc_ids": []})
             item["label"] = r["label"]
@@ -233,7 +277,8 @@ class EmbeddedBackend:
         return sorted(out.values(), key=lambda x: (-x["citing_passages"], x["key"]))
 
     def graph_rows(self) -> list[dict[str, Any]]:
-        return [json.loads(r[0]) for r in self._live.query("SELECT data FROM graph ORDER BY doc_id")]
+        rows = self._live.rows("SELECT doc_id, data FROM graph")
+        return [json.loads(r["data"]) for r in sorted(rows, key=lambda r: r["doc_id"])]
 
     # --- write side -----------------------------------------------------------------------------
 
@@ -242,16 +287,18 @@ class EmbeddedBackend:
         if g is None or not embed_hashes:
             return {}
         out: dict[str, np.ndarray] = {}
-        if g.query("SELECT name FROM sqlite_master WHERE type='table' AND name='embeddings'"):
-            for s in range(0, len(embed_hashes), 500):
-                chunk = embed_hashes[s : s + 500]
+        for seg in reversed(g.segments):  # a hidden document's vectors are still right for its text
+            if not seg.query("SELECT name FROM sqlite_master WHERE type='table' AND name='embeddings'"):
+                out.update({h: v for h, v in _format2_vectors(seg, set(embed_hashes)).items() if h not in out})
+                continue
+            todo = [h for h in embed_hashes if h not in out]
+            for s in range(0, len(todo), 500):
+                chunk = todo[s : s + 500]
                 marks = ",".join("?" * len(chunk))
-                for h, blob in g.query(f"SELECT embed_hash, vector FROM embeddings WHERE embed_hash IN ({marks})",
-                                       tuple(chunk)):
+                for h, blob in seg.query(f"SELECT embed_hash, vector FROM embeddings WHERE embed_hash IN ({marks})",
+                                         tuple(chunk)):
                     out[h] = np.frombuffer(blob, dtype=np.float32)
-            return out
-        return _format2_vectors(g, set(embed_hashes))
+        return out
 
     def begin(self, full: bool) -> EmbeddedWriter:
-        base = None if (full or not self.readable) else self._live.path / DB
-        return EmbeddedWriter(self.index_dir, base)
+        return EmbeddedWriter(self.index_dir, None if (full or not self.readable) else self._live)

@@ -17,12 +17,14 @@ import numpy as np
 
 from indexer.records import DocumentRecords, doc_year
 from indexer.store import vectors as vector_index
+from indexer.store.embedded.delta import DeltaKeyword
 from indexer.store.embedded.generation import (
     CURRENT,
     DB,
     FORMAT_VERSION,
     SCHEMA,
     Generation,
+    Segment,
     fsync_dir,
     keyword_text,
     prune,
@@ -44,10 +46,67 @@ def _format2_vectors(g: Generation, wanted: set[str]) -> dict[str, np.ndarray]:
     return {r["embed_hash"]: mat[r["pid"]] for r in rows if r["embed_hash"] in wanted and r["pid"] < len(mat)}
 
 
-class EmbeddedWriter:
-    """Writes a new generation in a temporary folder; `publish` derives FAISS and BM25 and switches."""
+MERGE_FRACTION = 0.1  # a delta with more passages or hidden documents than this share of its base is merged
+TABLES = ("documents", "passages", "refs", "doc_keys", "graph", "sentences")
 
-    def __init__(self, index_dir: Path, base_db: Path | None) -> None:
+
+def _outgrown(live: Generation) -> bool:
+    base, delta = live.segments[0], live.segments[-1]
+    return (int(delta.manifest.get("delta_passages", 0)) > MERGE_FRACTION * max(1, int(base.manifest["passages"]))
+            or len(live.hidden) > MERGE_FRACTION * max(1, len(base.docs)))
+
+
+def _copied_bytes(live: Generation | None) -> int:
+    """What a writer on `live` copies before it starts: nothing, the delta's database, or (a merge)
+    the base's and the delta's."""
+    if live is None or live.base is None:
+        return 0
+    delta = (live.segments[-1].path / DB).stat().st_size
+    return delta + (live.segments[0].path / DB).stat().st_size if _outgrown(live) else delta
+
+
+def _hidden_counts(base: Segment, hidden: list[str]) -> tuple[int, int, int]:
+    """Documents, passages and sentences of the base that `hidden` leaves out."""
+    docs = passages = sentences = 0
+    for s in range(0, len(hidden), 500):
+        chunk = [d for d in hidden[s : s + 500] if d in base.docs]
+        if not chunk:
+            continue
+        marks = ",".join("?" * len(chunk))
+        docs += len(chunk)
+        passages += base.query(f"SELECT COUNT(*) FROM passages WHERE doc_id IN ({marks})", tuple(chunk))[0][0]
+        sentences += base.query(f"SELECT COUNT(*) FROM sentences WHERE pid IN "
+                                f"(SELECT pid FROM passages WHERE doc_id IN ({marks}))", tuple(chunk))[0][0]
+    return docs, passages, sentences
+
+
+def _merge(db: sqlite3.Connection, delta_db: Path, hidden: list[str]) -> None:
+    """Into `db` (a copy of the base's database): the hidden documents out, the delta's rows in."""
+    for s in range(0, len(hidden), 500):
+        chunk = tuple(hidden[s : s + 500])
+        marks = ",".join("?" * len(chunk))
+        db.execute(f"DELETE FROM sentences WHERE pid IN (SELECT pid FROM passages WHERE doc_id IN ({marks}))", chunk)
+        for table in ("passages", "refs", "doc_keys", "graph", "documents"):
+            db.execute(f"DELETE FROM {table} WHERE doc_id IN ({marks})", chunk)  # noqa: S608 - fixed names
+    db.execute("ATTACH DATABASE ? AS delta", (str(delta_db),))  # only read
+    for table in TABLES:
+        db.execute(f"INSERT INTO main.{table} SELECT * FROM delta.{table}")  # noqa: S608 - fixed names
+    db.execute("INSERT OR REPLACE INTO main.embeddings SELECT * FROM delta.embeddings")
+    db.commit()
+    db.execute("DETACH DATABASE delta")
+
+
+class EmbeddedWriter:
+    """Writes a new generation in a temporary folder; `publish` derives FAISS and BM25 and switches.
+
+    A full build (`live` None) writes a base generation. An update writes a delta on the live
+    generation's base (see `generation.Generation`): a small database of the documents changed since
+    that base, carried over from the live delta, and the base's documents it hides; the base is not
+    copied and its FAISS and BM25 are not rebuilt. Once the delta outgrows MERGE_FRACTION of its
+    base, the update merges it: a new base, as a full build but without reading any file again.
+    """
+
+    def __init__(self, index_dir: Path, live: Generation | None) -> None:
         self.index_dir = Path(index_dir)
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self._lock = writer_lock(self.index_dir)
@@ -55,7 +114,7 @@ class EmbeddedWriter:
         for leftover in self.index_dir.glob(".tmp-gen-*"):
             shutil.rmtree(leftover, ignore_errors=True)
         try:  # an update copies the live database, then grows it: room for two copies before starting
-            require_free(self.index_dir, 2 * (base_db.stat().st_size if base_db is not None else 0),
+            require_free(self.index_dir, 2 * _copied_bytes(live),
                          "a new index generation")
         except BaseException:
             self._lock.release()
@@ -63,17 +122,39 @@ class EmbeddedWriter:
         self.name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
         self.tmp = self.index_dir / f".tmp-{self.name}"
         self.tmp.mkdir()
-        if base_db is not None:
-            shutil.copyfile(base_db, self.tmp / DB)  # an update starts from the live database
-            self.db = sqlite3.connect(self.tmp / DB)
-        else:
-            self.db = sqlite3.connect(self.tmp / DB)
-            self.db.executescript(SCHEMA)
+        self.base: Segment | None = None  # the base a delta is written on (None: writing a base)
+        self.hidden: set[str] = set()
+        try:
+            self._start(live)
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self._lock.release()
+            raise
         self.db.execute("PRAGMA synchronous=OFF")  # durability comes from the fsync + rename at publish
         self.dimension: int | None = None
         self.done = False
 
+    def _start(self, live: Generation | None) -> None:
+        live_delta = live is not None and live.base is not None
+        if live is not None and (not live_delta or not _outgrown(live)):
+            self.base = live.segments[0]
+            self.hidden = set(live.hidden)
+            if live_delta:  # the changes since the base so far: small by construction
+                shutil.copyfile(live.segments[-1].path / DB, self.tmp / DB)
+                self.db = sqlite3.connect(self.tmp / DB)
+                return
+        elif live is not None:  # a delta grown too big: merged into a new base
+            shutil.copyfile(live.segments[0].path / DB, self.tmp / DB)
+            self.db = sqlite3.connect(self.tmp / DB)
+            self.db.execute("PRAGMA synchronous=OFF")
+            _merge(self.db, live.segments[-1].path / DB, sorted(live.hidden))
+            return
+        self.db = sqlite3.connect(self.tmp / DB)
+        self.db.executescript(SCHEMA)
+
     def delete_file(self, path: str) -> None:
+        if self.base is not None:  # hidden in the base from this generation on
+            self.hidden |= {d for d, doc in self.base.docs.items() if doc.get("path") == path}
         doc_ids = [r[0] for r in self.db.execute("SELECT doc_id FROM documents WHERE path=?", (path,))]
         for doc_id in doc_ids:
             self.db.execute("DELETE FROM sentences WHERE pid IN (SELECT pid FROM passages WHERE doc_id=?)", (doc_id,))
@@ -163,15 +244,30 @@ class EmbeddedWriter:
             raise RuntimeError(f"{n_passages - len(pids)} passages have no stored vector; run a full build")
         vectors = np.stack(mats) if mats else np.zeros((0, dim), dtype=np.float32)
         del mats
-        index, params = vector_index.build(vectors, index_type)
+        index, params = vector_index.build(vectors, "flat" if self.base is not None else index_type)
         faiss.write_index(index, str(self.tmp / "vectors.faiss"))
         np.save(self.tmp / "pids.npy", np.asarray(pids, dtype=np.int64))
-        KeywordIndex().index(texts).save(self.tmp)
+        if self.base is not None:
+            DeltaKeyword.index(texts).save(self.tmp)
+        else:
+            KeywordIndex().index(texts).save(self.tmp)
         n_sentences = self._write_sentences(pids, dim)
         n_docs = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        n_passages = len(pids)
         db.close()
+        extra: dict[str, Any] = {}
+        delta_docs = n_docs
+        if self.base is not None:
+            hidden = sorted(self.hidden)
+            gone = _hidden_counts(self.base, hidden)
+            n_docs += len(self.base.docs) - gone[0]
+            n_passages += int(self.base.manifest["passages"]) - gone[1]
+            n_sentences += int(self.base.manifest.get("sentences", 0)) - gone[2]
+            extra = {"base": self.base.path.name, "hidden": hidden, "delta_documents": delta_docs,
+                     "delta_passages": len(pids)}
         manifest = {**manifest, "backend": "embedded", "vector_index": params, "format_version": FORMAT_VERSION,
-                    "generation": self.name, "documents": n_docs, "passages": len(pids), "sentences": n_sentences}
+                    "generation": self.name, "documents": n_docs, "passages": n_passages, "sentences": n_sentences,
+                    **extra}
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         fsync_dir(self.tmp)
 

@@ -74,6 +74,7 @@ class RelationGraph:
         self.key_docs: dict[str, list[str]] = defaultdict(list)
         self.doc_keys: dict[str, list[str]] = defaultdict(list)
         self._read_keys(rows)
+        self._primary: dict[str, str | None] = {}
         self.effective: dict[str, tuple[str | None, int, str]] = {}
         self.subjects: dict[str, tuple[str, int, str]] = {}
         self.first_pid: dict[str, int] = {}
@@ -125,12 +126,14 @@ class RelationGraph:
                     self.doc_keys[d].append(key)
 
     def primary_key(self, doc_id: str) -> str | None:
-        """The key a document is cited by: its number's, else its name's."""
-        doc = self.docs.get(doc_id) or {}
-        if doc.get("doc_number"):
-            return number_key(doc["doc_number"])
-        keys = self.doc_keys.get(doc_id)
-        return keys[0] if keys else None
+        """The key a document is cited by: its number's, else its name's (memoised: every relation
+        a document states asks for it)."""
+        if doc_id not in self._primary:
+            doc = self.docs.get(doc_id) or {}
+            keys = self.doc_keys.get(doc_id)
+            self._primary[doc_id] = (number_key(doc["doc_number"]) if doc.get("doc_number")
+                                     else keys[0] if keys else None)
+        return self._primary[doc_id]
 
     def _read_row(self, row: dict[str, Any]) -> None:
         doc_id = row["doc_id"]

@@ -117,6 +117,7 @@ class Segment:
         self._db = sqlite3.connect(f"file:{path / DB}?mode=ro", uri=True, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
+        self._graph: list[dict[str, Any]] | None = None
         cols = "doc_id, title, doc_number, doc_type, issuer, date, source, file_hash, extra, pages, path"
         try:
             self.docs = {r["doc_id"]: row_to_document(r, False)
@@ -155,6 +156,14 @@ class Segment:
     def query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
+
+    def graph_rows(self) -> list[dict[str, Any]]:
+        """The segment's graph rows, parsed once: a segment never changes, and the base's rows serve
+        every delta written on it (the first search after an update parses only the delta's)."""
+        if self._graph is None:
+            rows = [json.loads(r[0]) for r in self.query("SELECT data FROM graph ORDER BY doc_id")]
+            self._graph = rows
+        return self._graph
 
     def close(self) -> None:
         with self._lock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -277,8 +276,9 @@ class EmbeddedBackend:
         return sorted(out.values(), key=lambda x: (-x["citing_passages"], x["key"]))
 
     def graph_rows(self) -> list[dict[str, Any]]:
-        rows = self._live.rows("SELECT doc_id, data FROM graph")
-        return [json.loads(r["data"]) for r in sorted(rows, key=lambda r: r["doc_id"])]
+        g = self._live
+        rows = [r for seg in g.segments for r in seg.graph_rows() if not g.hides(seg, r["doc_id"])]
+        return sorted(rows, key=lambda r: r["doc_id"])
 
     # --- write side -----------------------------------------------------------------------------
 

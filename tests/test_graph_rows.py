@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import write
+from helpers import BACKEND_PARAMS, write
 from test_relations import NEW_LAW, relations_corpus
 
 from indexer.pipeline.build import build
@@ -24,9 +24,8 @@ from indexer.text.document_graph import graph_row
 from indexer.text.relations import analyse_document
 from search_app.core.searcher import COVERAGE_PASSAGES, Searcher
 
-BACKENDS = [pytest.param("embedded"), pytest.param("milvus", marks=[pytest.mark.milvus, pytest.mark.slow])]
-if os.environ.get("VNSEARCH_RELATION_BACKENDS") == "embedded":
-    BACKENDS = BACKENDS[:1]
+BACKENDS = [p for p in BACKEND_PARAMS
+            if getattr(p, "values", (p,))[0] in os.environ.get("VNSEARCH_RELATION_BACKENDS", "embedded,milvus")]
 OLD = "luat-kho-thu-nghiem-2020.txt"
 NEW = "luat-kho-thu-nghiem-2023.txt"
 QUERY = "Văn bản thử nghiệm cũ được lưu giữ trong kho giả định"

@@ -256,8 +256,16 @@ def referenced(index_dir: Path, names: list[str]) -> set[str]:
     return out
 
 
+def _published(gen: Path) -> tuple[int, str]:
+    """Newest first: when the manifest was written (names tell only the second), then the name."""
+    try:
+        return (gen / "manifest.json").stat().st_mtime_ns, gen.name
+    except OSError:
+        return 0, gen.name
+
+
 def prune(index_dir: Path, keep: str) -> None:
-    gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name, reverse=True)
+    gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), key=_published, reverse=True)
     kept = [g for g in gens if g.name == keep] + [g for g in gens if g.name != keep][: KEEP_GENERATIONS - 1]
     needed = referenced(index_dir, [g.name for g in kept])  # a kept delta keeps its base
     for g in gens:

@@ -194,3 +194,17 @@ def test_a_delta_past_the_threshold_is_merged_into_a_new_base(synthetic_corpus, 
     write(synthetic_corpus / "moi-3.txt", "Văn bản thử nghiệm ba\n\nĐoạn thử nghiệm thứ ba.\n")
     build([synthetic_corpus], hash_index, model="hash", progress=False, incremental=True)
     assert not first.exists()  # the first base is pruned once no kept generation needs it
+
+
+def test_a_delta_on_an_hnsw_base_searches_both(synthetic_corpus, tmp_path):
+    from search_app.core.searcher import Searcher
+
+    index = tmp_path / "hnsw"
+    build([synthetic_corpus], index, model="hash", progress=False, index_type="hnsw")
+    write(synthetic_corpus / "moi.txt", "Văn bản thử nghiệm mới\n\nĐoạn thử nghiệm về kho cất giữ giả định.\n")
+    build([synthetic_corpus], index, model="hash", progress=False, incremental=True)
+    s = Searcher(index)
+    assert s.manifest["vector_index"]["type"] == "hnsw" and s.manifest["delta_vector_index"]["type"] == "flat"
+    assert s.search("kho cất giữ giả định", top_k=1, method="dense")[0].doc_id == "moi.txt"
+    assert {h.doc_id for h in s.search("kiểm thử", top_k=10, method="dense")} >= {"phong-van-thu-nghiem.txt"}
+    s.close()

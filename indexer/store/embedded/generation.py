@@ -130,7 +130,8 @@ class Segment:
         if light:
             return
         self.vectors = faiss.read_index(str(path / "vectors.faiss"))
-        self.vector_params: dict[str, Any] = manifest.get("vector_index", {"type": "flat"})
+        self.vector_params: dict[str, Any] = manifest.get("delta_vector_index" if self.is_delta else "vector_index",
+                                                           {"type": "flat"})
         vector_index.configure(self.vectors, self.vector_params)
         self.row_pid = np.load(path / "pids.npy")
         self.pid_row = {int(p): i for i, p in enumerate(self.row_pid)}

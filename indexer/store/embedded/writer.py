@@ -263,11 +263,13 @@ class EmbeddedWriter:
             n_docs += len(self.base.docs) - gone[0]
             n_passages += int(self.base.manifest["passages"]) - gone[1]
             n_sentences += int(self.base.manifest.get("sentences", 0)) - gone[2]
+            # the generation's vector index is its base's; the delta's own (flat) is searched beside it
             extra = {"base": self.base.path.name, "hidden": hidden, "delta_documents": delta_docs,
-                     "delta_passages": len(pids)}
+                     "delta_passages": len(pids), "delta_vector_index": params,
+                     "vector_index": self.base.manifest.get("vector_index", params)}
         manifest = {**manifest, "backend": "embedded", "vector_index": params, "format_version": FORMAT_VERSION,
-                    "generation": self.name, "documents": n_docs, "passages": n_passages, "sentences": n_sentences,
-                    **extra}
+                    "generation": self.name, "documents": n_docs, "passages": n_passages, "sentences": n_sentences}
+        manifest.update(extra)
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         fsync_dir(self.tmp)
 

@@ -10,8 +10,8 @@ log = logging.getLogger(__name__)
 
 
 class _NoSessionTsWarning(logging.Filter):
-    """Milvus Lite has no MVCC timestamps, so every query iterator warns that it fell back to a
-    client-side one; harmless (Lite reads are always current), and noise in every log."""
+    """The local Milvus server has no MVCC timestamps, so every query iterator warns that it fell back to a
+    client-side one; harmless (its reads are always current), and noise in every log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "mvccTs" not in record.getMessage()
@@ -19,7 +19,7 @@ class _NoSessionTsWarning(logging.Filter):
 
 logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_NoSessionTsWarning())
 
-FORMAT_VERSION = 2  # 2: the sentences collection (a format-1 set has none: rebuild)
+FORMAT_VERSION = 3  # 2: the sentences collection; 3: no nullable fields, keyword pieces joined by JOINER
 LITE_DIR = "milvus"
 LITE_STATE = "milvus-lite.json"
 LITE_LOG = "milvus-lite.log"
@@ -39,6 +39,11 @@ SENTENCE_SEARCH_PIDS = 200  # pids per sentence-scoring search (~8 sentences eac
 SENTENCE_SEARCH_LIMIT = QUERY_WINDOW  # hits asked of one sentence-scoring search (all of its pids' rows)
 BM25_K1, BM25_B = 1.2, 0.75  # the embedded backend's bm25s parameters
 DUMMY = [1.0, 0.0]
+# No nullable fields (the engine behind milvus-lite 2.5 refuses them; Milvus < 2.5 has none): an absent
+# value is a sentinel that no real value takes, translated back on every read and in every filter.
+NO_PAGE = -1
+NO_YEAR = -1
+NO_TEXT = ""  # doc_type / issuer unknown (a filter never lists "")
 CONSISTENCY = "Strong"  # a reader that saw the pointer must see every row written before it
 POINTER_ID = 0
 KINDS = ("passages", "documents", "texts", "refs", "keys", "sentences")
@@ -55,6 +60,32 @@ LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 600_000, "grpc.keepalive_permit_w
 
 
 class LiteServerError(RuntimeError):
-    """The Milvus Lite server could not be started or reached."""
+    """The local Milvus server could not be started or reached."""
+
+
+class MilvusUnavailable(RuntimeError):
+    """The Milvus server stopped answering during a call (it died, restarted, or the network dropped)."""
+
+
+# pymilvus codes: 2 = could not connect (pymilvus's own Status.CONNECT_FAILED), 100 = collection not
+# found (a full build dropped the set this reader was on), 101 = collection not loaded (a restarted server).
+_TRANSIENT_CODES = {2, 100, 101}
+_TRANSIENT_WORDS = ("unavailable", "fail connecting", "connection refused", "socket closed", "connection reset")
+
+
+def is_transient(e: BaseException) -> bool:
+    """Whether a failed call may succeed when repeated on a fresh connection and a fresh view: the server
+    was unreachable, or the version being read was replaced. Never a bad expression, a schema mismatch
+    or any other error that would fail again the same way."""
+    import grpc
+    from pymilvus import MilvusException
+
+    if isinstance(e, grpc.RpcError) and hasattr(e, "code"):
+        return e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+    if isinstance(e, MilvusException):
+        if e.code in _TRANSIENT_CODES:
+            return True
+        return e.code in (1, 2) and any(w in str(e.message).lower() for w in _TRANSIENT_WORDS)
+    return False
 
 

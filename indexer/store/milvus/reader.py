@@ -31,6 +31,7 @@ from indexer.store.milvus.common import (
     SENTENCE_SEARCH_LIMIT,
     SENTENCE_SEARCH_PIDS,
     T,
+    is_transient,
 )
 from indexer.store.milvus.expressions import (
     _sanitize,
@@ -66,9 +67,10 @@ class MilvusBackend(MilvusRows):
         self._view: _View | None = None
         self._reload_lock = threading.Lock()
         self._loaded: set[str] = set()
-        # Milvus Lite needs its memtable flushed to search fast (see MilvusWriter._seal); a Milvus
-        # server seals segments itself and rate-limits flush calls, so it is left alone.
-        self.is_lite = uri is None or "lite" in str(client.get_server_version()).lower()
+        # The local server is flushed after bulk writes (see MilvusWriter._seal); a shared server seals
+        # segments itself and rate-limits flush calls, so it is left alone. Decided by the config alone:
+        # the Milvus engine does not implement get_server_version, so nothing may depend on it.
+        self.is_local = uri is None
 
     # --- construction ---------------------------------------------------------------------------
 
@@ -240,12 +242,12 @@ class MilvusBackend(MilvusRows):
 
     def refresh(self) -> bool:
         """Switch to a newer published version if there is one (one pointer read). True when it switched."""
-        from pymilvus import MilvusException
-
         before = self._view.pointer.generation if self._view is not None else None
         try:
             ptr = self._pointer()
-        except MilvusException:
+        except Exception as e:
+            if not is_transient(e):
+                raise
             self._recover_connection()
             ptr = self._pointer()
         if ptr is None or ptr.epoch == 0:
@@ -271,14 +273,15 @@ class MilvusBackend(MilvusRows):
         return self._view
 
     def _read(self, fn: Callable[[_View], T]) -> T:
-        """Run a read; if it fails because the version it reads was replaced (a full build dropped its
-        collections) or the Lite server restarted, switch to the newest version and retry once."""
-        from pymilvus import MilvusException
-
+        """Run a read; if it fails for a transient reason (the version it reads was replaced by a full
+        build, or the server restarted or was unreachable), reconnect, switch to the newest version and
+        retry once. Any other error (a bad expression, a schema mismatch) is raised at once."""
         view = self._live()
         try:
             return fn(view)
-        except MilvusException:
+        except Exception as e:
+            if not is_transient(e):
+                raise
             self._recover_connection()
             return fn(self._live())
 

@@ -25,6 +25,9 @@ from indexer.store.milvus.common import (
     INSERT_BATCH,
     KINDS,
     MAX_VARCHAR,
+    NO_PAGE,
+    NO_TEXT,
+    NO_YEAR,
     OPTIONAL_KINDS,
     PATH_CHUNK,
     POINTER_ID,
@@ -43,6 +46,11 @@ from indexer.store.milvus.view import Pointer
 from indexer.store.vectors import FLAT_MAX, HNSW_EF_SEARCH
 
 # --- the writer ---------------------------------------------------------------------------------
+
+
+def _or(value: Any, sentinel: Any) -> Any:
+    return sentinel if value is None else value
+
 
 if TYPE_CHECKING:  # the reader creates writers (`begin`); a writer only holds one
     from indexer.store.milvus.reader import MilvusBackend
@@ -185,7 +193,7 @@ class MilvusWriter:
         the filter row by row in Python on every search (2,200 unflushed passages: keyword 0.9-1.3 s,
         flushed: 50 ms), and readers of the live set pay for the rows an update has not sealed yet.
         Not a visibility step: visibility comes from the pointer alone."""
-        if self.b.is_lite:
+        if self.b.is_local:
             for name in self.names.values():
                 self.client.flush(name)
         self._unsealed = 0
@@ -247,8 +255,8 @@ class MilvusWriter:
         if d.doc_id in self.added:
             self._delete_mine(f"doc_id == {lit(d.doc_id)}", f"owner == {lit(d.doc_id)}")
         self.added[d.doc_id] = (d.path, len(rec.passages))
-        born, path, year = self.epoch, d.path, doc_year(d.date)
-        doc_type, issuer = _clip(d.doc_type, FILTER_MAX), _clip(d.issuer, FILTER_MAX)
+        born, path, year = self.epoch, d.path, _or(doc_year(d.date), NO_YEAR)
+        doc_type, issuer = _or(_clip(d.doc_type, FILTER_MAX), NO_TEXT), _or(_clip(d.issuer, FILTER_MAX), NO_TEXT)
 
         def text_rows(owner: str, kind: str, value: str) -> list[dict[str, Any]]:
             return [{"rid": self._rid(), "born": born, "path": path, "owner": owner, "kind": kind, "chunk_no": i,
@@ -278,7 +286,7 @@ class MilvusWriter:
             rows.append({
                 "rid": self._rid(), "born": born, "path": path, "pid": int(pid), "doc_id": d.doc_id,
                 "ordinal": int(p.ordinal), "start": int(p.start), "end": int(p.end),
-                "section": "[]" if spill else section, "page": None if p.page is None else int(p.page),
+                "section": "[]" if spill else section, "page": NO_PAGE if p.page is None else int(p.page),
                 "text": "" if spill else p.text, "head": "" if spill else head, "head_whole": whole, "spill": spill,
                 "embed_hash": rec.embed_hashes[i], "doc_type": doc_type, "issuer": issuer, "year": year,
                 "dense": vectors[i].tolist(),

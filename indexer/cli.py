@@ -12,7 +12,7 @@ from indexer.embed import DEFAULT_MODEL
 from indexer.pipeline.build import build
 from indexer.pipeline.stages import DEFAULT_CORPUS
 from indexer.store import BACKENDS, open_backend
-from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound, read_config
+from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound, read_config
 from indexer.store.locks import WriterBusy
 from indexer.store.space import is_disk_full
 from indexer.store.vectors import FLAT_MAX, KINDS
@@ -87,7 +87,7 @@ def _build(args: argparse.Namespace) -> int:
     incremental = args.command == "update"
     try:
         previous = _published(args.index) if incremental else None
-    except (IndexFormatError, OSError, ValueError) as e:
+    except (IndexFormatError, OSError, ValueError, BackendUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     paths = args.paths or ([Path(p) for p in previous["sources"]] if previous else [DEFAULT_CORPUS])
@@ -97,7 +97,7 @@ def _build(args: argparse.Namespace) -> int:
                        incremental=incremental, index_type=args.index_type, backend=args.backend,
                        milvus_uri=args.milvus_uri, ray=args.ray, ray_actors=args.ray_actors,
                        vectors_from=args.vectors_from)
-    except (IndexFormatError, IndexNotFound) as e:
+    except (IndexFormatError, IndexNotFound, BackendUnavailable) as e:  # BackendUnavailable: the server died
         print(f"error: {e}", file=sys.stderr)
         return 2
     except WriterBusy as e:  # another update or an upload from the page is writing: nothing was lost

@@ -63,7 +63,8 @@ from indexer.store.locks import WriterBusy
 from indexer.store.milvus.common import LiteServerError
 from indexer.store.milvus.reader import MilvusBackend
 from indexer.store.milvus.server import ensure_lite_server, running_lite_server, stop_lite_server
+from indexer.store.milvus.shards import ShardWriter
 from indexer.store.milvus.writer import MilvusWriter
 
-__all__ = ["LiteServerError", "MilvusBackend", "MilvusWriter", "WriterBusy", "ensure_lite_server",
+__all__ = ["LiteServerError", "MilvusBackend", "MilvusWriter", "ShardWriter", "WriterBusy", "ensure_lite_server",
            "running_lite_server", "stop_lite_server"]

@@ -6,6 +6,8 @@ import logging
 import os
 from typing import TypeVar
 
+from indexer.store.base import BackendUnavailable
+
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +48,7 @@ NO_YEAR = -1
 NO_TEXT = ""  # doc_type / issuer unknown (a filter never lists "")
 CONSISTENCY = "Strong"  # a reader that saw the pointer must see every row written before it
 POINTER_ID = 0
+SHARD_SHIFT = 27  # row id: epoch (high 32 bits) | writer shard (5 bits) | sequence (27 bits)
 KINDS = ("passages", "documents", "texts", "refs", "keys", "sentences")
 OPTIONAL_KINDS = ("sentences",)  # absent from a set written by an older format (read as empty)
 
@@ -59,33 +62,39 @@ T = TypeVar("T")
 LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 600_000, "grpc.keepalive_permit_without_calls": False}
 
 
-class LiteServerError(RuntimeError):
+class LiteServerError(BackendUnavailable):
     """The local Milvus server could not be started or reached."""
 
 
-class MilvusUnavailable(RuntimeError):
+class MilvusUnavailable(BackendUnavailable):
     """The Milvus server stopped answering during a call (it died, restarted, or the network dropped)."""
 
 
-# pymilvus codes: 2 = could not connect (pymilvus's own Status.CONNECT_FAILED), 100 = collection not
-# found (a full build dropped the set this reader was on), 101 = collection not loaded (a restarted server).
-_TRANSIENT_CODES = {2, 100, 101}
-_TRANSIENT_WORDS = ("unavailable", "fail connecting", "connection refused", "socket closed", "connection reset")
+_CONNECT_FAILED = 2  # pymilvus's own Status.CONNECT_FAILED: no connection could be made
+# 100 = collection not found (a full build dropped the set a reader was on), 101 = not loaded (a restarted server)
+_REPLACED_CODES = {100, 101}
+_UNREACHABLE_WORDS = ("unavailable", "fail connecting", "connection refused", "socket closed", "connection reset")
 
 
-def is_transient(e: BaseException) -> bool:
-    """Whether a failed call may succeed when repeated on a fresh connection and a fresh view: the server
-    was unreachable, or the version being read was replaced. Never a bad expression, a schema mismatch
-    or any other error that would fail again the same way."""
+def is_unreachable(e: BaseException) -> bool:
+    """Whether a call failed because the server could not be reached (not because of what it asked)."""
     import grpc
     from pymilvus import MilvusException
 
     if isinstance(e, grpc.RpcError) and hasattr(e, "code"):
         return e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
     if isinstance(e, MilvusException):
-        if e.code in _TRANSIENT_CODES:
-            return True
-        return e.code in (1, 2) and any(w in str(e.message).lower() for w in _TRANSIENT_WORDS)
+        return e.code == _CONNECT_FAILED or (
+            e.code == 1 and any(w in str(e.message).lower() for w in _UNREACHABLE_WORDS))
     return False
+
+
+def is_transient(e: BaseException) -> bool:
+    """Whether a failed read may succeed when repeated on a fresh connection and a fresh view: the server
+    was unreachable, or the version being read was replaced. Never a bad expression, a schema mismatch
+    or any other error that would fail again the same way."""
+    from pymilvus import MilvusException
+
+    return is_unreachable(e) or (isinstance(e, MilvusException) and e.code in _REPLACED_CODES)
 
 

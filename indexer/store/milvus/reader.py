@@ -30,8 +30,10 @@ from indexer.store.milvus.common import (
     QUERY_WINDOW,
     SENTENCE_SEARCH_LIMIT,
     SENTENCE_SEARCH_PIDS,
+    MilvusUnavailable,
     T,
     is_transient,
+    is_unreachable,
 )
 from indexer.store.milvus.expressions import (
     _sanitize,
@@ -76,16 +78,25 @@ class MilvusBackend(MilvusRows):
 
     @staticmethod
     def _connect(index_dir: Path, config: dict[str, Any]) -> tuple[Any, str]:
+        return MilvusBackend.connect_to(config.get("uri") or ensure_lite_server(index_dir), config)
+
+    @staticmethod
+    def connect_to(url: str, config: dict[str, Any]) -> tuple[Any, str]:
+        """A client of the server at `url`; MilvusUnavailable (a clear message) when none answers there."""
         from pymilvus import MilvusClient
 
-        uri = config.get("uri")
-        url = uri or ensure_lite_server(index_dir)
-        token = os.environ.get("VNSEARCH_MILVUS_TOKEN", "") if uri else ""
-        # The keepalive settings go to every server: a Milvus Lite server reached by URI (a shared one,
-        # as in the tests) answers pymilvus's default 10 s pings with GOAWAY "too_many_pings" after an
-        # idle spell, and a cluster is as well served by a 10-minute keepalive.
-        return MilvusClient(uri=url, token=token, db_name=config.get("db_name", ""),
-                            grpc_options=LITE_GRPC_OPTIONS), url
+        token = os.environ.get("VNSEARCH_MILVUS_TOKEN", "") if config.get("uri") else ""
+        # The keepalive settings go to every server: a local server reached by URI (a shared one, as in
+        # the tests) may answer pymilvus's default 10 s pings with GOAWAY "too_many_pings" after an idle
+        # spell, and a cluster is as well served by a 10-minute keepalive.
+        try:
+            return MilvusClient(uri=url, token=token, db_name=config.get("db_name", ""),
+                                grpc_options=LITE_GRPC_OPTIONS), url
+        except Exception as e:
+            if not is_unreachable(e):
+                raise
+            raise MilvusUnavailable(f"no Milvus server answers at {url}: start it, or check --milvus-uri "
+                                    f"in {Path(config.get('index_dir', '.'))}/backend.json") from None
 
     @classmethod
     def open(cls, index_dir: Path | str, config: dict[str, Any], check_format: bool = True) -> MilvusBackend:

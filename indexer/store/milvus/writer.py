@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -31,6 +33,9 @@ from indexer.store.milvus.common import (
     OPTIONAL_KINDS,
     PATH_CHUNK,
     POINTER_ID,
+    SHARD_SHIFT,
+    MilvusUnavailable,
+    is_unreachable,
     log,
 )
 from indexer.store.milvus.expressions import (
@@ -52,6 +57,30 @@ def _or(value: Any, sentinel: Any) -> Any:
     return sentinel if value is None else value
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _unreachable_is_clear(method: F) -> F:
+    """A server that dies mid-update gives one clear error, not a gRPC traceback. Nothing is retried:
+    rows of the unfinished epoch stay invisible (born > the published epoch) and the next writer
+    deletes them (`_recover`), so the published index is intact and the next update completes."""
+
+    @functools.wraps(method)
+    def wrapper(self: MilvusWriter, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as e:
+            if not is_unreachable(e):
+                raise
+            self._give_up()
+            raise MilvusUnavailable(
+                f"the Milvus server at {self.b.url} stopped answering during the update ({method.__name__}); "
+                "the update was not published: searches keep the index published before it, and the next "
+                "update completes this one") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 if TYPE_CHECKING:  # the reader creates writers (`begin`); a writer only holds one
     from indexer.store.milvus.reader import MilvusBackend
 
@@ -59,6 +88,7 @@ if TYPE_CHECKING:  # the reader creates writers (`begin`); a writer only holds o
 class MilvusWriter:
     """Writes one epoch. Nothing it writes is visible before `publish` switches the pointer."""
 
+    @_unreachable_is_clear
     def __init__(self, backend: MilvusBackend, full: bool) -> None:
         self.b = backend
         self.client = backend._client
@@ -90,12 +120,21 @@ class MilvusWriter:
             self.added: dict[str, tuple[str, int]] = {}  # doc_id → (path, passages) written by this writer
         except BaseException:
             self._release_lock()
+            self.done = True  # released: a later _give_up must not release the (re-entrant) lock again
             raise
+        self.shard = 0
 
     # --- locking and recovery -------------------------------------------------------------------
 
     def _release_lock(self) -> None:
         self._lock.release()
+
+    def _give_up(self) -> None:
+        """The server is gone: stop, and leave the cleanup to the next writer."""
+        if not getattr(self, "done", False):
+            self.done = True
+            with contextlib.suppress(Exception):
+                self._release_lock()
 
     def _write_pointer(self, ptr: Pointer) -> None:
         self.client.upsert(self.b.state_name, [{"rid": POINTER_ID, "born": 0, "path": "", "kind": "pointer",
@@ -155,7 +194,10 @@ class MilvusWriter:
 
     def _rid(self) -> int:
         self._seq += 1
-        return (self.epoch << 32) | self._seq  # unique: epochs are never reused
+        if self._seq >= 1 << SHARD_SHIFT:
+            raise RuntimeError(f"more than {1 << SHARD_SHIFT} rows from one writer in one epoch: use more writers")
+        # unique: epochs are never reused, and the writers of one epoch have shards of their own
+        return (self.epoch << 32) | (self.shard << SHARD_SHIFT) | self._seq
 
     def _ensure_collections(self, dim: int) -> None:
         if self.dim is not None and dim != self.dim:
@@ -211,6 +253,7 @@ class MilvusWriter:
         if self.done:
             raise RuntimeError("this writer was already published or aborted")
 
+    @_unreachable_is_clear
     def delete_file(self, path: str) -> None:
         """Hide the published rows of `path` at publish (they stay visible until then)."""
         self._check()
@@ -222,6 +265,7 @@ class MilvusWriter:
             for doc_id in mine:
                 del self.added[doc_id]
 
+    @_unreachable_is_clear
     def add(self, records: DocumentRecords) -> None:
         """Write one document (rows born at this writer's epoch).
 
@@ -345,6 +389,7 @@ class MilvusWriter:
         self.client.load_collection(name)
         self.vector_index = kind
 
+    @_unreachable_is_clear
     def publish(self, manifest: dict[str, Any]) -> None:
         """Make the epoch visible: one upsert of the pointer row. Idempotent."""
         if self.done:
@@ -426,6 +471,34 @@ class MilvusWriter:
         # Otherwise the old rows stay (invisible) until the next writer starts: a reader one
         # publish behind still sees its version whole.
 
+    # --- several writers in one epoch (bulk builds) --------------------------------------------
+
+    def shard_specs(self, count: int, dim: int) -> list[dict[str, Any]]:
+        """What `count` more writers of this epoch need (picklable: for other processes or Ray workers).
+        They write rows born at this epoch, invisible like this writer's own, and hand back what they
+        wrote (`ShardWriter.close`) to `absorb`; this writer alone publishes, once, for all of them."""
+        self._check()
+        if count < 1 or count >= 1 << (32 - SHARD_SHIFT):
+            raise ValueError(f"1 to {(1 << (32 - SHARD_SHIFT)) - 1} writers, not {count}")
+        self._ensure_collections(dim)  # created once, here: the shards only insert
+        self._shards = getattr(self, "_shards", 0)
+        specs = []
+        for _ in range(count):
+            self._shards += 1
+            specs.append({"index_dir": str(self.b.index_dir), "config": dict(self.b.config), "url": self.b.url,
+                          "epoch": self.epoch, "shard": self._shards, "full": self.full, "set": self.set_id,
+                          "dim": dim, "vector_index": self.vector_index})
+        return specs
+
+    def absorb(self, written: dict[str, Any]) -> None:
+        """Count what a shard writer wrote (its `close()`), for the manifest and the replaced files."""
+        self._check()
+        clash = set(written["added"]) & set(self.added)
+        if clash:
+            raise ValueError(f"document ids written by two writers: {sorted(clash)[:5]}")
+        self.added.update({k: (p, int(n)) for k, (p, n) in written["added"].items()})
+        self.hidden.update(written["hidden"])
+
     def abort(self) -> None:
         """Drop what this writer wrote; the published version stays as it was."""
         if self.done:
@@ -444,3 +517,4 @@ class MilvusWriter:
             self.client.delete(self.b.state_name, filter=f"born == {self.epoch}")
         finally:
             self._release_lock()
+

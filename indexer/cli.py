@@ -68,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     s.add_argument("--json", action="store_true")
 
-    m = sub.add_parser("milvus-lite", help="start or stop the Milvus Lite server that a milvus index folder uses")
+    m = sub.add_parser("milvus-lite", help="start or stop the local Milvus server (the Milvus engine of "
+                                           "milvus-lite 2.5.1) of a milvus index folder without --milvus-uri")
     m.add_argument("action", choices=("start", "stop", "status"))
     m.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     return parser
@@ -130,7 +131,7 @@ def _status(args: argparse.Namespace) -> int:
     else:
         where = config.get("backend", "embedded")
         if where == "milvus":
-            where += f" ({config.get('uri') or 'Milvus Lite in ' + str(args.index / 'milvus')})"
+            where += f" ({config.get('uri') or 'local Milvus server, data in ' + str(args.index / 'milvus')})"
         print(f"Index:      {args.index} ({manifest.get('generation')}), backend {where}")
         print(f"Model:      {manifest['model']} ({manifest['dimension']}-d)")
         print(f"Documents:  {manifest.get('documents')}   passages: {manifest.get('passages')}")
@@ -146,7 +147,7 @@ def _milvus_lite(args: argparse.Namespace) -> int:
     from indexer.store import milvus
 
     if read_config(args.index).get("backend") != "milvus" or read_config(args.index).get("uri"):
-        print(f"error: {args.index} is not an index kept in Milvus Lite", file=sys.stderr)
+        print(f"error: {args.index} is not an index kept in a local Milvus server", file=sys.stderr)
         return 2
     if args.action == "start":
         print(milvus.ensure_lite_server(args.index))

@@ -231,9 +231,9 @@ class MilvusWriter:
             self._seal()
 
     def _seal(self) -> None:
-        """Flush the collections: Milvus Lite searches its memtable by re-indexing it and evaluating
-        the filter row by row in Python on every search (2,200 unflushed passages: keyword 0.9-1.3 s,
-        flushed: 50 ms), and readers of the live set pay for the rows an update has not sealed yet.
+        """Flush the collections of the local server (ours alone, so no flush rate limit): sealed
+        segments get their indexes built, where growing ones are searched by brute force, and readers
+        of the live set pay for the rows an update has not sealed yet. A shared server seals by itself.
         Not a visibility step: visibility comes from the pointer alone."""
         if self.b.is_local:
             for name in self.names.values():

@@ -195,26 +195,9 @@ def simulate(backend: str, copies: int, queries: list[str]) -> dict[str, Any]:
                                                                      year_to=2020)),
     }
     res["disk_mb"] = _du_mb(index)
-    # One file edited, then `indexer update` in a fresh process; the open searcher's first search after it.
-    target = folder / "sao-000" / sorted(p.name for p in LAWS.glob("*.txt"))[0]
-    original = target.read_text(encoding="utf-8")
     try:
-        target.write_text(original + "\n\nĐiều thử nghiệm. Câu thử nghiệm thêm vào để đo cập nhật một tệp.\n",
-                          encoding="utf-8")
-        code, wall, urss, out = run_measured(["-m", "indexer", "update", str(folder), "--index", str(index),
-                                              "--model", "hash", "--json", "--quiet"])
-        rep = json.loads(out) if code == 0 else {}
-        res["one_file_update"] = {"wall_s": round(wall, 1), "peak_rss_mb": round(urss), "rc": code,
-                                  "indexed": len(rep.get("files_indexed", [])) - len(rep.get("unchanged", [])),
-                                  "embedded": rep.get("embedded")}
-        t = time.perf_counter()
-        switched = s.refresh()
-        s.search(queries[0], 10, method="hybrid")
-        res["one_file_update"]["first_search_after_ms"] = round(1000 * (time.perf_counter() - t), 1)
-        res["one_file_update"]["refreshed"] = switched
-        res["one_file_update"]["next_searches"] = _latency(s, queries[:30], None)
+        res["one_file_update"] = one_file_update(s, index, folder, queries)
     finally:
-        target.write_text(original, encoding="utf-8")
         s.close()
     if backend == "milvus":
         res["build"].update({f"after_queries_{k}": v for k, v in _server_stats(index).items()})
@@ -224,12 +207,35 @@ def simulate(backend: str, copies: int, queries: list[str]) -> dict[str, Any]:
     return res
 
 
+def one_file_update(s: Any, index: Path, folder: Path, queries: list[str]) -> dict[str, Any]:
+    """One file edited, then `indexer update` in a fresh process; the open searcher's first search after it."""
+    target = folder / "sao-000" / sorted(p.name for p in LAWS.glob("*.txt"))[0]
+    original = target.read_text(encoding="utf-8")
+    try:
+        target.write_text(original + "\n\nĐiều thử nghiệm. Câu thử nghiệm thêm vào để đo cập nhật một tệp.\n",
+                          encoding="utf-8")
+        code, wall, urss, out = run_measured(["-m", "indexer", "update", str(folder), "--index", str(index),
+                                              "--model", "hash", "--json", "--quiet"])
+        rep = json.loads(out) if code == 0 else {}
+        out = {"wall_s": round(wall, 1), "peak_rss_mb": round(urss), "rc": code,
+               "indexed": len(rep.get("files_indexed", [])) - len(rep.get("unchanged", [])),
+               "embedded": rep.get("embedded")}
+        t = time.perf_counter()
+        out["refreshed"] = s.refresh()
+        s.search(queries[0], 10, method="hybrid")
+        out["first_search_after_ms"] = round(1000 * (time.perf_counter() - t), 1)
+        out["next_searches"] = _latency(s, queries[:30], None)
+    finally:
+        target.write_text(original, encoding="utf-8")
+    return out
+
+
 def writers(counts: tuple[int, ...], copies_each: int, laws: int | None = None) -> dict[str, Any]:
     """Rows/s into the engine with several writer processes in one epoch (one claim, one publish)."""
     from indexer.store.milvus import MilvusBackend, ensure_lite_server, stop_lite_server
 
     base_records()  # made once, before the timed part
-    home, folder = WORK / "writers-server", WORK / "sim-files"
+    home, folder = WORK / "writers-server", WORK / "writers-files"  # not sim-files: its copies must stay 0..N-1
     shutil.rmtree(home, ignore_errors=True)
     url = ensure_lite_server(home)
     out: dict[str, Any] = {"copies_per_writer": copies_each, "laws_per_copy": laws or 208}

@@ -3,13 +3,17 @@
 1. ALQAC 2023–25 on both backends: the 2,249 articles, split into one JSONL file per law (17
    files, so that an update can touch one file), indexed (reusing `make eval`'s vectors: the same
    documents embed to the same texts) into the embedded backend and into
-   Milvus Lite (the Milvus index reuses the embedded index's vectors: same model, same texts);
+   the Milvus engine (the Milvus index reuses the embedded index's vectors: same model, same texts);
    MRR@10 / Hit@10 overall and on the held-out half, query latency p50/p95 (hybrid, warm);
+   a batch of the questions through `python -m search_app search --queries` (the whole process);
    a one-file update (one article of one law changed) on each backend against its full build.
 2. Ray Data on one node against the local build (passages/s with the real model, nothing
    cached), with 1 and 2 embedding actors.
 3. Peak RSS of building all 208 laws (the streaming pipeline), with the `hash` embedder so that
    the pipeline's own memory is measured, not the model's.
+
+4. `sim`: the store at N times the 208 laws on both backends, `writers`: 1, 2 and 4 writers into
+   the engine in one epoch (benchmarks/scale_sim.py says how the corpus is simulated).
 
 Results are printed and written to .cache/bench/scale.json.
 """
@@ -76,7 +80,14 @@ def _timed_build(args: list[str]) -> dict[str, Any]:
             "embedded": rep["embedded"], "reused": rep["reused"]}
 
 
-def alqac_backends(queries_n: int, vectors_from: Path | None) -> dict[str, Any]:
+def _batch(ix: Path, questions: Path) -> dict[str, Any]:
+    """The whole `search --queries` process (start, open, every question, exit)."""
+    code, wall, rss, _out = run_measured(["-m", "search_app", "search", "--queries", str(questions), "--index",
+                                          str(ix), "--json"])
+    return {"rc": code, "wall_s": round(wall, 2), "peak_rss_mb": round(rss)}
+
+
+def alqac_backends(queries_n: int, vectors_from: Path | None, model: str = "e5-small") -> dict[str, Any]:
     from search_app.core.searcher import Searcher
 
     split = WORK / "alqac-split"
@@ -84,13 +95,20 @@ def alqac_backends(queries_n: int, vectors_from: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {"files": len(files)}
     embedded, milvus_ix = WORK / "alqac-embedded", WORK / "alqac-milvus"
     reuse = ["--vectors-from", str(vectors_from)] if vectors_from else []
-    out["embedded_build"] = _timed_build(["build", str(split), "--index", str(embedded), *reuse])
+    out["model"] = model
+    out["embedded_build"] = _timed_build(["build", str(split), "--index", str(embedded), "--model", model, *reuse])
     out["embedded_build"]["vectors_from"] = str(vectors_from) if vectors_from else None
     shutil.rmtree(milvus_ix, ignore_errors=True)
     out["milvus_build"] = _timed_build(["build", str(split), "--index", str(milvus_ix), "--backend", "milvus",
-                                        "--vectors-from", str(embedded)])
+                                        "--model", model, "--vectors-from", str(embedded)])
     queries, _qrels = _read_beir(ALQAC)
     texts = [q["text"] for q in queries][:queries_n]
+    questions = WORK / "alqac-questions.jsonl"
+    questions.write_text("".join(json.dumps({"id": q["_id"], "query": q["text"]}, ensure_ascii=False) + "\n"
+                                 for q in queries), encoding="utf-8")
+    for name, ix in (("embedded", embedded), ("milvus", milvus_ix)):
+        out[f"{name}_batch"] = _batch(ix, questions)
+        out[f"{name}_batch"]["questions"] = len(queries)
     for name, ix in (("embedded", embedded), ("milvus", milvus_ix)):
         s = Searcher(ix, query_cache=0)
         res = evaluate_beir(ALQAC, s, methods=("hybrid", "dense", "keyword"))
@@ -109,11 +127,11 @@ def alqac_backends(queries_n: int, vectors_from: Path | None) -> dict[str, Any]:
     try:
         target.write_text(changed, encoding="utf-8")
         for name, ix in (("embedded", embedded), ("milvus", milvus_ix)):
-            out[name]["one_file_update"] = _timed_build(["update", str(split), "--index", str(ix)])
+            out[name]["one_file_update"] = _timed_build(["update", str(split), "--index", str(ix), "--model", model])
     finally:
         target.write_text(original, encoding="utf-8")
         for _name, ix in (("embedded", embedded), ("milvus", milvus_ix)):
-            _timed_build(["update", str(split), "--index", str(ix)])
+            _timed_build(["update", str(split), "--index", str(ix), "--model", model])
     from indexer.store import milvus
 
     milvus.stop_lite_server(milvus_ix)
@@ -169,8 +187,13 @@ def laws_rss() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--parts", default="rss,ray,alqac",
-                   help="parts to run, comma-separated: rss, ray, alqac, latency (reuses alqac's indexes)")
+    p.add_argument("--parts", default="rss,ray,alqac,writers,sim",
+                   help="parts to run, comma-separated: rss, ray, alqac, latency (reuses alqac's indexes), "
+                        "writers, sim")
+    p.add_argument("--model", default="e5-small", help="the model of the ALQAC part (hash: no model needed)")
+    p.add_argument("--sim-copies", type=int, default=10, help="copies of the 208 laws (31,214 passages each)")
+    p.add_argument("--sim-backends", default="milvus,embedded")
+    p.add_argument("--writer-laws", type=int, default=30, help="laws in each writer's copy (writers part)")
     p.add_argument("--queries", type=int, default=200, help="queries for the latency figures")
     p.add_argument("--ray-files", type=int, default=12,
                    help="the N smallest laws of at least 30 kB for Ray vs local (12: 594 passages, 24: ~1,300)")
@@ -194,11 +217,23 @@ def main(argv: list[str] | None = None) -> int:
         result["ray_vs_local"] = ray_vs_local(files)
     if "alqac" in parts:
         print("ALQAC on both backends …", file=sys.stderr)
-        reuse = args.vectors_from if (args.vectors_from / "CURRENT").exists() else None
-        result["alqac"] = alqac_backends(args.queries, reuse)
+        reuse = args.vectors_from if (args.vectors_from / "CURRENT").exists() and args.model == "e5-small" else None
+        result["alqac"] = alqac_backends(args.queries, reuse, args.model)
     if "latency" in parts:
         print("Query latency on both backends …", file=sys.stderr)
         result["latency"] = latency_only(args.queries)
+    if "writers" in parts:
+        from benchmarks.scale_sim import writers
+
+        print("Writers into the Milvus engine …", file=sys.stderr)
+        result["writers"] = writers((1, 2, 4), 1, laws=args.writer_laws)
+    if "sim" in parts:
+        from benchmarks.scale_sim import simulate
+
+        queries, _qrels = _read_beir(ALQAC)
+        for backend in args.sim_backends.split(","):
+            print(f"Simulated corpus, {args.sim_copies} copies, on {backend} …", file=sys.stderr)
+            result[f"sim_{backend}"] = simulate(backend, args.sim_copies, [q["text"] for q in queries][:args.queries])
     result["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, ensure_ascii=False, indent=2, default=float))
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from indexer.embed import DEFAULT_MODEL
 from indexer.pipeline.build import build
 from indexer.pipeline.stages import DEFAULT_CORPUS
 from indexer.store import BACKENDS, open_backend
-from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound, read_config
+from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound, read_config
 from indexer.store.locks import WriterBusy
 from indexer.store.space import is_disk_full
 from indexer.store.vectors import FLAT_MAX, KINDS
@@ -68,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     s.add_argument("--json", action="store_true")
 
-    m = sub.add_parser("milvus-lite", help="start or stop the Milvus Lite server that a milvus index folder uses")
+    m = sub.add_parser("milvus-lite", help="start or stop the local Milvus server (the Milvus engine of "
+                                           "milvus-lite 2.5.1) of a milvus index folder without --milvus-uri")
     m.add_argument("action", choices=("start", "stop", "status"))
     m.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     return parser
@@ -87,7 +88,7 @@ def _build(args: argparse.Namespace) -> int:
     incremental = args.command == "update"
     try:
         previous = _published(args.index) if incremental else None
-    except (IndexFormatError, OSError, ValueError) as e:
+    except (IndexFormatError, OSError, ValueError, BackendUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     paths = args.paths or ([Path(p) for p in previous["sources"]] if previous else [DEFAULT_CORPUS])
@@ -97,7 +98,7 @@ def _build(args: argparse.Namespace) -> int:
                        incremental=incremental, index_type=args.index_type, backend=args.backend,
                        milvus_uri=args.milvus_uri, ray=args.ray, ray_actors=args.ray_actors,
                        vectors_from=args.vectors_from)
-    except (IndexFormatError, IndexNotFound) as e:
+    except (IndexFormatError, IndexNotFound, BackendUnavailable) as e:  # BackendUnavailable: the server died
         print(f"error: {e}", file=sys.stderr)
         return 2
     except WriterBusy as e:  # another update or an upload from the page is writing: nothing was lost
@@ -130,7 +131,7 @@ def _status(args: argparse.Namespace) -> int:
     else:
         where = config.get("backend", "embedded")
         if where == "milvus":
-            where += f" ({config.get('uri') or 'Milvus Lite in ' + str(args.index / 'milvus')})"
+            where += f" ({config.get('uri') or 'local Milvus server, data in ' + str(args.index / 'milvus')})"
         print(f"Index:      {args.index} ({manifest.get('generation')}), backend {where}")
         print(f"Model:      {manifest['model']} ({manifest['dimension']}-d)")
         print(f"Documents:  {manifest.get('documents')}   passages: {manifest.get('passages')}")
@@ -146,7 +147,7 @@ def _milvus_lite(args: argparse.Namespace) -> int:
     from indexer.store import milvus
 
     if read_config(args.index).get("backend") != "milvus" or read_config(args.index).get("uri"):
-        print(f"error: {args.index} is not an index kept in Milvus Lite", file=sys.stderr)
+        print(f"error: {args.index} is not an index kept in a local Milvus server", file=sys.stderr)
         return 2
     if args.action == "start":
         print(milvus.ensure_lite_server(args.index))

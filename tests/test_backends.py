@@ -1,7 +1,8 @@
-"""Every feature on every storage backend: the embedded index and Milvus (Milvus Lite here).
+"""Every feature on every storage backend: the embedded index and Milvus (the Milvus engine here).
 
-The Milvus tests talk to one Milvus Lite server started for the session (the same client API as
-a Milvus cluster); each index folder gets its own collections on it.
+The Milvus tests talk to one local Milvus server started for the session: the engine (segcore,
+knowhere) of milvus-lite 2.5.1, reached by URI like a standalone server; each index folder gets its
+own collections on it.
 """
 
 from __future__ import annotations
@@ -278,7 +279,7 @@ def test_update_killed_part_way_leaves_every_file_wholly_old_or_new(kind, tmp_pa
 @pytest.mark.milvus
 @pytest.mark.slow
 def test_milvus_lite_index_runs_its_own_server_shared_by_processes(synthetic_corpus, tmp_path):
-    """Without a URI the index lives in Milvus Lite next to it; every process uses one server."""
+    """Without a URI the index lives next to it, in a local Milvus server every process shares."""
     index = tmp_path / "lite"
     cli = [sys.executable, "-m", "indexer"]
     try:

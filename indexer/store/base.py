@@ -40,6 +40,11 @@ class IndexFormatError(ValueError):
     pass
 
 
+class BackendUnavailable(RuntimeError):
+    """The store's server cannot be reached (it died, restarted, or the network dropped); what was
+    published stays published."""
+
+
 class Writer(Protocol):
     def delete_file(self, path: str) -> None:
         """Remove every document (and its passages and references) indexed from file `path`."""

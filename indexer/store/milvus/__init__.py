@@ -1,22 +1,18 @@
-"""The Milvus backend: the index lives in Milvus collections (Milvus Lite, a standalone server or a cluster).
+"""The Milvus backend: the index lives in Milvus collections (a local engine, a standalone server or a cluster).
 
 Where it runs
 -------------
 ``backend.json`` says ``{"backend": "milvus", "uri": null | "http://host:19530", "prefix": ...}``.
-With a uri, every process talks to that server. With ``uri: null`` the data lives in
-``index_dir/milvus/`` and is served by Milvus Lite. Milvus Lite locks its data folder for one process,
-yet the web page and ``python -m indexer update`` are separate processes; so every process talks to a
-``milvus-lite server`` subprocess that `ensure_lite_server` starts once (detached, logging to
-``index_dir/milvus-lite.log``) and records in ``index_dir/milvus-lite.json``; later processes reuse it.
-`stop_lite_server` stops it (gracefully: Milvus Lite flushes its memtable on the way out).
-
-Measured on the 2-core development machine (pymilvus 3.0.2, milvus-lite 3.2.2, whose engine is pure
-Python): the server answers 0.76-0.87 s after it is spawned on an empty folder (five starts), and
-0.8-1.1 s after a restart on a folder holding an 8,900-passage index; reusing a running one costs 6 ms.
-On that index (384-d vectors): a full build writes 550-650 passages/s (with their documents,
-references and both BM25 fields), an update of 10 files publishes in 0.1 s, a FLAT dense search takes
-10-30 ms and a keyword search (two BM25 searches) 60-200 ms; HNSW (forced) 9 ms with recall@10 = 1.0.
-A Milvus server is much faster on every count; the design does not depend on Lite.
+With a uri, every process talks to that server (a Milvus 2.5/2.6 standalone or cluster). With
+``uri: null`` the data lives in ``index_dir/milvus/milvus.db`` and is served by the Milvus engine
+itself (segcore, knowhere: the `milvus` binary that the milvus-lite 2.5.1 wheel ships) run as a local
+TCP server on 127.0.0.1; the web page and ``python -m indexer update`` are separate processes, so
+`ensure_lite_server` starts it once (detached, logging to ``index_dir/milvus-lite.log``) and records
+it in ``index_dir/milvus-lite.json``; later processes reuse it. `stop_lite_server` stops it.
+(The names keep "lite" from the package the binary comes in.) Only what both the engine and a
+Milvus server support is used: no nullable fields (sentinels, see common.NO_PAGE), no ``not (...)``
+in filters, never ``get_server_version`` (the engine does not implement it); every read that must
+see a publish states its consistency level (Strong). docs/scaling.md has the measurements.
 
 Collections (names start with the config's ``prefix``)
 -------------------------------------------------------
@@ -47,7 +43,8 @@ coexist (same pid), and Milvus would otherwise keep only the newest one.
 Visibility (MVCC by epoch)
 --------------------------
 A reader reads the pointer once (and on `refresh`) and adds to every query and search
-``born <= E and not (path in HIDDEN and born < E)``, where HIDDEN are the files the last publish
+``born <= E and (born == E or path not in HIDDEN)`` (not (path in HIDDEN and born < E), by De Morgan),
+where HIDDEN are the files the last publish
 replaced or deleted and not yet garbage-collected. A writer claims epoch E' (recorded in the pointer
 before it writes anything), inserts rows with born=E' (invisible: E' > E), and `publish` upserts the
 pointer row — one row write, the atomic switch. A killed writer leaves rows with born > E that nobody
@@ -55,15 +52,19 @@ sees; the next writer deletes them, finishes any pending garbage collection, the
 Old rows of the replaced files are deleted by the *next* writer (so a reader one publish behind still
 sees a whole index), or at once when the hidden list is long (to keep filters short).
 
+Several writers may write one epoch (`shards`: one claims it and publishes once for all).
+
 Modules: `common` (constants), `expressions` (filters), `server` (the local server process),
-`schema`, `view` (pointer and visibility), `reader` (MilvusBackend), `writer` (MilvusWriter).
+`schema`, `view` (pointer and visibility), `reader` (MilvusBackend), `writer` (MilvusWriter),
+`shards` (ShardWriter).
 """
 
 from indexer.store.locks import WriterBusy
 from indexer.store.milvus.common import LiteServerError
 from indexer.store.milvus.reader import MilvusBackend
 from indexer.store.milvus.server import ensure_lite_server, running_lite_server, stop_lite_server
+from indexer.store.milvus.shards import ShardWriter
 from indexer.store.milvus.writer import MilvusWriter
 
-__all__ = ["LiteServerError", "MilvusBackend", "MilvusWriter", "WriterBusy", "ensure_lite_server",
+__all__ = ["LiteServerError", "MilvusBackend", "MilvusWriter", "ShardWriter", "WriterBusy", "ensure_lite_server",
            "running_lite_server", "stop_lite_server"]

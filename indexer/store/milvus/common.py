@@ -6,12 +6,14 @@ import logging
 import os
 from typing import TypeVar
 
+from indexer.store.base import BackendUnavailable
+
 log = logging.getLogger(__name__)
 
 
 class _NoSessionTsWarning(logging.Filter):
-    """Milvus Lite has no MVCC timestamps, so every query iterator warns that it fell back to a
-    client-side one; harmless (Lite reads are always current), and noise in every log."""
+    """The local Milvus server has no MVCC timestamps, so every query iterator warns that it fell back to a
+    client-side one; harmless (its reads are always current), and noise in every log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "mvccTs" not in record.getMessage()
@@ -19,7 +21,7 @@ class _NoSessionTsWarning(logging.Filter):
 
 logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_NoSessionTsWarning())
 
-FORMAT_VERSION = 3  # 2: the sentences collection (a format-1 set has none: rebuild); 3: the graph collection
+FORMAT_VERSION = 4  # 2: the sentences collection; 3: no nullable fields, keyword pieces joined by JOINER; 4: graph
 LITE_DIR = "milvus"
 LITE_STATE = "milvus-lite.json"
 LITE_LOG = "milvus-lite.log"
@@ -37,10 +39,15 @@ HIDDEN_GC_NOW = 128  # more replaced files than this: collect garbage at publish
 QUERY_WINDOW = 16_384  # Milvus's largest limit (offset + limit) for one query or search
 SENTENCE_SEARCH_PIDS = 200  # pids per sentence-scoring search (~8 sentences each: far below the window)
 SENTENCE_SEARCH_LIMIT = QUERY_WINDOW  # hits asked of one sentence-scoring search (all of its pids' rows)
-BM25_K1, BM25_B = 1.2, 0.75  # the embedded backend's bm25s parameters
 DUMMY = [1.0, 0.0]
+# No nullable fields (the engine behind milvus-lite 2.5 refuses them; Milvus < 2.5 has none): an absent
+# value is a sentinel that no real value takes, translated back on every read and in every filter.
+NO_PAGE = -1
+NO_YEAR = -1
+NO_TEXT = ""  # doc_type / issuer unknown (a filter never lists "")
 CONSISTENCY = "Strong"  # a reader that saw the pointer must see every row written before it
 POINTER_ID = 0
+SHARD_SHIFT = 27  # row id: epoch (high 32 bits) | writer shard (5 bits) | sequence (27 bits)
 KINDS = ("passages", "documents", "texts", "refs", "keys", "sentences", "graph")
 OPTIONAL_KINDS = ("sentences", "graph")  # absent from a set written by an older format (read as empty)
 
@@ -54,7 +61,39 @@ T = TypeVar("T")
 LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 600_000, "grpc.keepalive_permit_without_calls": False}
 
 
-class LiteServerError(RuntimeError):
-    """The Milvus Lite server could not be started or reached."""
+class LiteServerError(BackendUnavailable):
+    """The local Milvus server could not be started or reached."""
+
+
+class MilvusUnavailable(BackendUnavailable):
+    """The Milvus server stopped answering during a call (it died, restarted, or the network dropped)."""
+
+
+_CONNECT_FAILED = 2  # pymilvus's own Status.CONNECT_FAILED: no connection could be made
+# 100 = collection not found (a full build dropped the set a reader was on), 101 = not loaded (a restarted server)
+_REPLACED_CODES = {100, 101}
+_UNREACHABLE_WORDS = ("unavailable", "fail connecting", "connection refused", "socket closed", "connection reset")
+
+
+def is_unreachable(e: BaseException) -> bool:
+    """Whether a call failed because the server could not be reached (not because of what it asked)."""
+    import grpc
+    from pymilvus import MilvusException
+
+    if isinstance(e, grpc.RpcError) and hasattr(e, "code"):
+        return e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+    if isinstance(e, MilvusException):
+        return e.code == _CONNECT_FAILED or (
+            e.code == 1 and any(w in str(e.message).lower() for w in _UNREACHABLE_WORDS))
+    return False
+
+
+def is_transient(e: BaseException) -> bool:
+    """Whether a failed read may succeed when repeated on a fresh connection and a fresh view: the server
+    was unreachable, or the version being read was replaced. Never a bad expression, a schema mismatch
+    or any other error that would fail again the same way."""
+    from pymilvus import MilvusException
+
+    return is_unreachable(e) or (isinstance(e, MilvusException) and e.code in _REPLACED_CODES)
 
 

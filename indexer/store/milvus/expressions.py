@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from indexer.records import Filters
 from indexer.store.milvus.common import (
     MAX_VARCHAR,
+    NO_YEAR,
     TEXT_CHUNK_CHARS,
 )
 
@@ -49,15 +50,20 @@ def int_list(values: Iterable[int]) -> str:
     return "[" + ", ".join(str(int(v)) for v in values) + "]"
 
 
-_NON_WORD = re.compile(r"[^\w ]", re.UNICODE)
+# The `standard` analyzer of the Milvus engine (tantivy) splits on every character that is not a letter
+# or a digit, the underscore included ("quy_hoạch" became two tokens and doubled the BM25 scores); a
+# letter that no Vietnamese syllable holds joins the pieces instead (U+01C2, a click letter: Lo).
+JOINER = "\u01c2"
+_NON_WORD = re.compile(r"[^\w ]|_", re.UNICODE)
 
 
 def milvus_token(token: str) -> str:
     """One keyword token as Milvus's `standard` analyzer keeps it whole.
 
-    The analyzer lowercases and splits on non-word characters (and breaks NFD text), so every
-    token is lowercased, NFC-composed and has every non-word character replaced by `_`:
-    "#57-NQ/TW" → "_57_nq_tw". Applied identically to passages and queries.
+    The analyzer lowercases and splits on non-alphanumeric characters (and breaks NFD text), so every
+    token is lowercased, NFC-composed and has every non-word character and underscore replaced by
+    JOINER: "#57-NQ/TW" → "ǂ57ǂnqǂtw", the bigram "quy_hoạch" → "quyǂhoạch". Applied identically to
+    passages and queries.
     """
     return keyword_field([token])
 
@@ -68,7 +74,7 @@ def keyword_field(tokens: Iterable[str], limit: int = MAX_VARCHAR) -> str:
     # One pass over the joined string instead of one per token (4x faster on a build): tokens never
     # hold whitespace (syllables are \w+, number keys have none), and NFC never composes across a space.
     joined = " ".join(t for t in ("".join(t.split()) for t in tokens) if t)
-    out = _NON_WORD.sub("_", unicodedata.normalize("NFC", joined.lower()))
+    out = _NON_WORD.sub(JOINER, unicodedata.normalize("NFC", joined.lower()))
     if len(out) * 4 > limit and _nbytes(out) > limit:
         out = out.encode("utf-8")[: limit + 1].decode("utf-8", "ignore")
         out = out[: out.rfind(" ")] if " " in out else ""
@@ -88,8 +94,9 @@ def filter_expr(filters: Filters | None) -> str:
         parts.append(f"doc_id in {lit_list(sorted(filters.doc_ids))}")
     if filters.exclude_doc_ids:  # "Chỉ văn bản còn hiệu lực": the repealed documents left out
         parts.append(f"doc_id not in {lit_list(sorted(filters.exclude_doc_ids))}")
-    # year is NULL for undated documents: every comparison with NULL is false, so a year filter
-    # excludes them, as Filters.accepts does.
+    # an undated document (year NO_YEAR) fails every year filter, as in Filters.accepts
+    if filters.year_to is not None and (filters.year_from is None or filters.year_from <= NO_YEAR):
+        parts.append(f"year != {NO_YEAR}")  # (a year_from above it already leaves the sentinel out)
     if filters.year_from is not None:
         parts.append(f"year >= {int(filters.year_from)}")
     if filters.year_to is not None:

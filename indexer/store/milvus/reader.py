@@ -30,7 +30,10 @@ from indexer.store.milvus.common import (
     QUERY_WINDOW,
     SENTENCE_SEARCH_LIMIT,
     SENTENCE_SEARCH_PIDS,
+    MilvusUnavailable,
     T,
+    is_transient,
+    is_unreachable,
 )
 from indexer.store.milvus.expressions import (
     _sanitize,
@@ -66,24 +69,34 @@ class MilvusBackend(MilvusRows):
         self._view: _View | None = None
         self._reload_lock = threading.Lock()
         self._loaded: set[str] = set()
-        # Milvus Lite needs its memtable flushed to search fast (see MilvusWriter._seal); a Milvus
-        # server seals segments itself and rate-limits flush calls, so it is left alone.
-        self.is_lite = uri is None or "lite" in str(client.get_server_version()).lower()
+        # The local server is flushed after bulk writes (see MilvusWriter._seal); a shared server seals
+        # segments itself and rate-limits flush calls, so it is left alone. Decided by the config alone:
+        # the Milvus engine does not implement get_server_version, so nothing may depend on it.
+        self.is_local = uri is None
 
     # --- construction ---------------------------------------------------------------------------
 
     @staticmethod
     def _connect(index_dir: Path, config: dict[str, Any]) -> tuple[Any, str]:
+        return MilvusBackend.connect_to(config.get("uri") or ensure_lite_server(index_dir), config)
+
+    @staticmethod
+    def connect_to(url: str, config: dict[str, Any]) -> tuple[Any, str]:
+        """A client of the server at `url`; MilvusUnavailable (a clear message) when none answers there."""
         from pymilvus import MilvusClient
 
-        uri = config.get("uri")
-        url = uri or ensure_lite_server(index_dir)
-        token = os.environ.get("VNSEARCH_MILVUS_TOKEN", "") if uri else ""
-        # The keepalive settings go to every server: a Milvus Lite server reached by URI (a shared one,
-        # as in the tests) answers pymilvus's default 10 s pings with GOAWAY "too_many_pings" after an
-        # idle spell, and a cluster is as well served by a 10-minute keepalive.
-        return MilvusClient(uri=url, token=token, db_name=config.get("db_name", ""),
-                            grpc_options=LITE_GRPC_OPTIONS), url
+        token = os.environ.get("VNSEARCH_MILVUS_TOKEN", "") if config.get("uri") else ""
+        # The keepalive settings go to every server: a local server reached by URI (a shared one, as in
+        # the tests) may answer pymilvus's default 10 s pings with GOAWAY "too_many_pings" after an idle
+        # spell, and a cluster is as well served by a 10-minute keepalive.
+        try:
+            return MilvusClient(uri=url, token=token, db_name=config.get("db_name", ""),
+                                grpc_options=LITE_GRPC_OPTIONS), url
+        except Exception as e:
+            if not is_unreachable(e):
+                raise
+            raise MilvusUnavailable(f"no Milvus server answers at {url}: start it, or check --milvus-uri "
+                                    f"in {Path(config.get('index_dir', '.'))}/backend.json") from None
 
     @classmethod
     def open(cls, index_dir: Path | str, config: dict[str, Any], check_format: bool = True) -> MilvusBackend:
@@ -240,12 +253,12 @@ class MilvusBackend(MilvusRows):
 
     def refresh(self) -> bool:
         """Switch to a newer published version if there is one (one pointer read). True when it switched."""
-        from pymilvus import MilvusException
-
         before = self._view.pointer.generation if self._view is not None else None
         try:
             ptr = self._pointer()
-        except MilvusException:
+        except Exception as e:
+            if not is_transient(e):
+                raise
             self._recover_connection()
             ptr = self._pointer()
         if ptr is None or ptr.epoch == 0:
@@ -271,14 +284,15 @@ class MilvusBackend(MilvusRows):
         return self._view
 
     def _read(self, fn: Callable[[_View], T]) -> T:
-        """Run a read; if it fails because the version it reads was replaced (a full build dropped its
-        collections) or the Lite server restarted, switch to the newest version and retry once."""
-        from pymilvus import MilvusException
-
+        """Run a read; if it fails for a transient reason (the version it reads was replaced by a full
+        build, or the server restarted or was unreachable), reconnect, switch to the newest version and
+        retry once. Any other error (a bad expression, a schema mismatch) is raised at once."""
         view = self._live()
         try:
             return fn(view)
-        except MilvusException:
+        except Exception as e:
+            if not is_transient(e):
+                raise
             self._recover_connection()
             return fn(self._live())
 

@@ -12,6 +12,7 @@ import numpy as np
 from indexer.records import Document, DocumentRecords, PageSpan, Passage
 from indexer.store.milvus.common import (
     IN_CHUNK,
+    NO_PAGE,
 )
 from indexer.store.milvus.expressions import (
     int_list,
@@ -49,7 +50,7 @@ class MilvusRows:
                 text, section = body.get("text", ""), body.get("section", "[]")
             out.append({"pid": int(r["pid"]), "doc_id": r["doc_id"], "ordinal": int(r["ordinal"]),
                         "start": int(r["start"]), "end": int(r["end"]), "section": json.loads(section),
-                        "page": None if r.get("page") is None else int(r["page"]), "text": text})
+                        "page": None if r.get("page") in (None, NO_PAGE) else int(r["page"]), "text": text})
         return out
 
     @staticmethod

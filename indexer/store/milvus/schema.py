@@ -35,15 +35,13 @@ def _schema(client: Any, kind: str, dim: int | None) -> tuple[Any, Any]:
         s.add_field("start", DataType.INT64)
         s.add_field("end", DataType.INT64)
         s.add_field("section", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("page", DataType.INT64, nullable=True)
+        s.add_field("page", DataType.INT64)  # NO_PAGE when unknown
         s.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
         s.add_field("head", DataType.VARCHAR, max_length=MAX_VARCHAR)
         s.add_field("head_whole", DataType.BOOL)
         s.add_field("spill", DataType.BOOL)
         s.add_field("embed_hash", DataType.VARCHAR, max_length=256)
-        s.add_field("doc_type", DataType.VARCHAR, max_length=FILTER_MAX, nullable=True)
-        s.add_field("issuer", DataType.VARCHAR, max_length=FILTER_MAX, nullable=True)
-        s.add_field("year", DataType.INT64, nullable=True)
+        _filter_fields(s)
         s.add_field("dense", DataType.FLOAT_VECTOR, dim=int(dim or 1))
         for name in ("exact", "folded"):
             s.add_field(f"kw_{name}", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
@@ -58,9 +56,7 @@ def _schema(client: Any, kind: str, dim: int | None) -> tuple[Any, Any]:
         indexed += ["pid", "doc_id", "embed_hash"]
     elif kind == "documents":
         s.add_field("doc_id", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("doc_type", DataType.VARCHAR, max_length=FILTER_MAX, nullable=True)
-        s.add_field("issuer", DataType.VARCHAR, max_length=FILTER_MAX, nullable=True)
-        s.add_field("year", DataType.INT64, nullable=True)
+        _filter_fields(s)
         s.add_field("meta", DataType.VARCHAR, max_length=MAX_VARCHAR)
         s.add_field("meta_spill", DataType.BOOL)
         s.add_field("text_chunks", DataType.INT64)
@@ -108,6 +104,15 @@ def _schema(client: Any, kind: str, dim: int | None) -> tuple[Any, Any]:
     for name in indexed:
         ip.add_index(name, index_type="INVERTED")  # scalar indexes: what every filter and delete uses
     return s, ip
+
+
+def _filter_fields(s: Any) -> None:
+    """doc_type, issuer, year: not nullable (see NO_TEXT / NO_YEAR in common)."""
+    from pymilvus import DataType
+
+    s.add_field("doc_type", DataType.VARCHAR, max_length=FILTER_MAX)
+    s.add_field("issuer", DataType.VARCHAR, max_length=FILTER_MAX)
+    s.add_field("year", DataType.INT64)
 
 
 def _index_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -56,8 +56,10 @@ class _View:
 
 
 def visibility(epoch: int, hidden: list[str]) -> str:
-    """The rows of epoch `epoch`: written by it or before, minus the replaced files' older rows."""
+    """The rows of epoch `epoch`: written by it or before, minus the replaced files' older rows.
+
+    `not (path in HIDDEN and born < E)` by De Morgan: the Milvus engine has no `not (...)`."""
     expr = f"born <= {int(epoch)}"
     if hidden:
-        expr += f" and not (path in {lit_list(hidden)} and born < {int(epoch)})"
+        expr += f" and (born == {int(epoch)} or path not in {lit_list(hidden)})"
     return expr

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -25,9 +27,15 @@ from indexer.store.milvus.common import (
     INSERT_BATCH,
     KINDS,
     MAX_VARCHAR,
+    NO_PAGE,
+    NO_TEXT,
+    NO_YEAR,
     OPTIONAL_KINDS,
     PATH_CHUNK,
     POINTER_ID,
+    SHARD_SHIFT,
+    MilvusUnavailable,
+    is_unreachable,
     log,
 )
 from indexer.store.milvus.expressions import (
@@ -45,6 +53,35 @@ from indexer.text.document_graph import document_graph
 
 # --- the writer ---------------------------------------------------------------------------------
 
+
+def _or(value: Any, sentinel: Any) -> Any:
+    return sentinel if value is None else value
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _unreachable_is_clear(method: F) -> F:
+    """A server that dies mid-update gives one clear error, not a gRPC traceback. Nothing is retried:
+    rows of the unfinished epoch stay invisible (born > the published epoch) and the next writer
+    deletes them (`_recover`), so the published index is intact and the next update completes."""
+
+    @functools.wraps(method)
+    def wrapper(self: MilvusWriter, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as e:
+            if not is_unreachable(e):
+                raise
+            self._give_up()
+            raise MilvusUnavailable(
+                f"the Milvus server at {self.b.url} stopped answering during the update ({method.__name__}); "
+                "the update was not published: searches keep the index published before it, and the next "
+                "update completes this one") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 if TYPE_CHECKING:  # the reader creates writers (`begin`); a writer only holds one
     from indexer.store.milvus.reader import MilvusBackend
 
@@ -52,6 +89,7 @@ if TYPE_CHECKING:  # the reader creates writers (`begin`); a writer only holds o
 class MilvusWriter:
     """Writes one epoch. Nothing it writes is visible before `publish` switches the pointer."""
 
+    @_unreachable_is_clear
     def __init__(self, backend: MilvusBackend, full: bool) -> None:
         self.b = backend
         self.client = backend._client
@@ -83,12 +121,21 @@ class MilvusWriter:
             self.added: dict[str, tuple[str, int]] = {}  # doc_id → (path, passages) written by this writer
         except BaseException:
             self._release_lock()
+            self.done = True  # released: a later _give_up must not release the (re-entrant) lock again
             raise
+        self.shard = 0
 
     # --- locking and recovery -------------------------------------------------------------------
 
     def _release_lock(self) -> None:
         self._lock.release()
+
+    def _give_up(self) -> None:
+        """The server is gone: stop, and leave the cleanup to the next writer."""
+        if not getattr(self, "done", False):
+            self.done = True
+            with contextlib.suppress(Exception):
+                self._release_lock()
 
     def _write_pointer(self, ptr: Pointer) -> None:
         self.client.upsert(self.b.state_name, [{"rid": POINTER_ID, "born": 0, "path": "", "kind": "pointer",
@@ -148,7 +195,10 @@ class MilvusWriter:
 
     def _rid(self) -> int:
         self._seq += 1
-        return (self.epoch << 32) | self._seq  # unique: epochs are never reused
+        if self._seq >= 1 << SHARD_SHIFT:
+            raise RuntimeError(f"more than {1 << SHARD_SHIFT} rows from one writer in one epoch: use more writers")
+        # unique: epochs are never reused, and the writers of one epoch have shards of their own
+        return (self.epoch << 32) | (self.shard << SHARD_SHIFT) | self._seq
 
     def _ensure_collections(self, dim: int) -> None:
         if self.dim is not None and dim != self.dim:
@@ -182,11 +232,11 @@ class MilvusWriter:
             self._seal()
 
     def _seal(self) -> None:
-        """Flush the collections: Milvus Lite searches its memtable by re-indexing it and evaluating
-        the filter row by row in Python on every search (2,200 unflushed passages: keyword 0.9-1.3 s,
-        flushed: 50 ms), and readers of the live set pay for the rows an update has not sealed yet.
+        """Flush the collections of the local server (ours alone, so no flush rate limit): sealed
+        segments get their indexes built, where growing ones are searched by brute force, and readers
+        of the live set pay for the rows an update has not sealed yet. A shared server seals by itself.
         Not a visibility step: visibility comes from the pointer alone."""
-        if self.b.is_lite:
+        if self.b.is_local:
             for name in self.names.values():
                 self.client.flush(name)
         self._unsealed = 0
@@ -204,6 +254,7 @@ class MilvusWriter:
         if self.done:
             raise RuntimeError("this writer was already published or aborted")
 
+    @_unreachable_is_clear
     def delete_file(self, path: str) -> None:
         """Hide the published rows of `path` at publish (they stay visible until then)."""
         self._check()
@@ -215,6 +266,7 @@ class MilvusWriter:
             for doc_id in mine:
                 del self.added[doc_id]
 
+    @_unreachable_is_clear
     def add(self, records: DocumentRecords) -> None:
         """Write one document (rows born at this writer's epoch).
 
@@ -248,8 +300,8 @@ class MilvusWriter:
         if d.doc_id in self.added:
             self._delete_mine(f"doc_id == {lit(d.doc_id)}", f"owner == {lit(d.doc_id)}")
         self.added[d.doc_id] = (d.path, len(rec.passages))
-        born, path, year = self.epoch, d.path, doc_year(d.date)
-        doc_type, issuer = _clip(d.doc_type, FILTER_MAX), _clip(d.issuer, FILTER_MAX)
+        born, path, year = self.epoch, d.path, _or(doc_year(d.date), NO_YEAR)
+        doc_type, issuer = _or(_clip(d.doc_type, FILTER_MAX), NO_TEXT), _or(_clip(d.issuer, FILTER_MAX), NO_TEXT)
 
         def text_rows(owner: str, kind: str, value: str) -> list[dict[str, Any]]:
             return [{"rid": self._rid(), "born": born, "path": path, "owner": owner, "kind": kind, "chunk_no": i,
@@ -279,7 +331,7 @@ class MilvusWriter:
             rows.append({
                 "rid": self._rid(), "born": born, "path": path, "pid": int(pid), "doc_id": d.doc_id,
                 "ordinal": int(p.ordinal), "start": int(p.start), "end": int(p.end),
-                "section": "[]" if spill else section, "page": None if p.page is None else int(p.page),
+                "section": "[]" if spill else section, "page": NO_PAGE if p.page is None else int(p.page),
                 "text": "" if spill else p.text, "head": "" if spill else head, "head_whole": whole, "spill": spill,
                 "embed_hash": rec.embed_hashes[i], "doc_type": doc_type, "issuer": issuer, "year": year,
                 "dense": vectors[i].tolist(),
@@ -341,6 +393,7 @@ class MilvusWriter:
         self.client.load_collection(name)
         self.vector_index = kind
 
+    @_unreachable_is_clear
     def publish(self, manifest: dict[str, Any]) -> None:
         """Make the epoch visible: one upsert of the pointer row. Idempotent."""
         if self.done:
@@ -422,6 +475,34 @@ class MilvusWriter:
         # Otherwise the old rows stay (invisible) until the next writer starts: a reader one
         # publish behind still sees its version whole.
 
+    # --- several writers in one epoch (bulk builds) --------------------------------------------
+
+    def shard_specs(self, count: int, dim: int) -> list[dict[str, Any]]:
+        """What `count` more writers of this epoch need (picklable: for other processes or Ray workers).
+        They write rows born at this epoch, invisible like this writer's own, and hand back what they
+        wrote (`ShardWriter.close`) to `absorb`; this writer alone publishes, once, for all of them."""
+        self._check()
+        if count < 1 or count >= 1 << (32 - SHARD_SHIFT):
+            raise ValueError(f"1 to {(1 << (32 - SHARD_SHIFT)) - 1} writers, not {count}")
+        self._ensure_collections(dim)  # created once, here: the shards only insert
+        self._shards = getattr(self, "_shards", 0)
+        specs = []
+        for _ in range(count):
+            self._shards += 1
+            specs.append({"index_dir": str(self.b.index_dir), "config": dict(self.b.config), "url": self.b.url,
+                          "epoch": self.epoch, "shard": self._shards, "full": self.full, "set": self.set_id,
+                          "dim": dim, "vector_index": self.vector_index})
+        return specs
+
+    def absorb(self, written: dict[str, Any]) -> None:
+        """Count what a shard writer wrote (its `close()`), for the manifest and the replaced files."""
+        self._check()
+        clash = set(written["added"]) & set(self.added)
+        if clash:
+            raise ValueError(f"document ids written by two writers: {sorted(clash)[:5]}")
+        self.added.update({k: (p, int(n)) for k, (p, n) in written["added"].items()})
+        self.hidden.update(written["hidden"])
+
     def abort(self) -> None:
         """Drop what this writer wrote; the published version stays as it was."""
         if self.done:
@@ -440,3 +521,4 @@ class MilvusWriter:
             self.client.delete(self.b.state_name, filter=f"born == {self.epoch}")
         finally:
             self._release_lock()
+

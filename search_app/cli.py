@@ -10,6 +10,7 @@ from pathlib import Path
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from indexer.text.normalise import for_terminal
 from search_app import commands
+from search_app.core.response import batch_line, search_response
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
 
@@ -27,12 +28,17 @@ def _filters(args: argparse.Namespace, searcher: Searcher | None = None) -> Filt
     return f if f.active() else None
 
 
-def _print_hits(hits: list, out=sys.stdout) -> None:  # noqa: ANN001
+NO_ANSWER = "Không tìm thấy đoạn văn trả lời câu hỏi này trong kho."
+
+
+def _print_hits(hits: list, out=sys.stdout, answerable: bool = True) -> None:  # noqa: ANN001
     if not hits:
         print("Không tìm thấy kết quả.", file=out)
+    elif not answerable:
+        print(f"{NO_ANSWER} Các đoạn văn gần nhất:\n", file=out)
     t = for_terminal  # titles come from file names: an escape code in one is shown, never obeyed
     for h in hits:
-        print(f"[{h.rank}] {h.score:.4f}  {t(h.title)}", file=out)
+        print(f"[{h.rank}] {t(h.title)}" + (f"  ({h.match})" if h.match else ""), file=out)
         if h.section:
             print(f"    {t(h.section)}", file=out)
         print("    " + t(h.text[:400].replace("\n", " ")) + ("…" if len(h.text) > 400 else ""), file=out)
@@ -146,19 +152,21 @@ def main(argv: list[str] | None = None) -> int:
                 except (json.JSONDecodeError, KeyError, TypeError):
                     print(f"error: {args.queries}:{lineno}: expected {{\"id\", \"query\"}}", file=sys.stderr)
                     return 2
-                hits = searcher.search(query, args.top_k, filters, args.method)
-                print(json.dumps({"id": qid, "results": [h.to_dict() for h in hits]}, ensure_ascii=False))
+                details: dict = {}
+                hits = searcher.search(query, args.top_k, filters, args.method, details=details)
+                print(json.dumps(batch_line(qid, hits, details["answerable"]), ensure_ascii=False))
             return 0
 
         query, cut = clip_query(args.query)
         if cut:
             print(f"note: the query was cut to its first {len(query)} characters", file=sys.stderr)
-        hits = searcher.search(query, args.top_k, filters, args.method)
+        details = {}
+        hits = searcher.search(query, args.top_k, filters, args.method, details=details)
     except QueryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        print(json.dumps(search_response(query, hits, details["answerable"]), ensure_ascii=False, indent=2))
     else:
-        _print_hits(hits)
+        _print_hits(hits, answerable=details["answerable"])
     return 0

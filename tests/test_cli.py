@@ -21,7 +21,9 @@ def test_build_status_search_json_contract(synthetic_corpus, tmp_path):
     st = run("indexer", "status", "--index", str(index))
     assert "Documents:  3" in st.stdout
     res = run("search_app", "search", "kiểm thử tự động", "--index", str(index), "--json", "--top-k", "2")
-    hits = json.loads(res.stdout)
+    res = json.loads(res.stdout)
+    assert list(res) == ["query", "answerable", "results"]
+    hits = res["results"]
     assert len(hits) == 2
     assert all(list(h) == list(HIT_FIELDS) for h in hits)
     assert hits[0]["rank"] == 1 and hits[0]["doc_id"] == "phong-van-thu-nghiem.txt"
@@ -33,7 +35,7 @@ def test_batch_mode_prints_one_line_per_query(hash_index, tmp_path):
     q.write_text('{"id": "a", "query": "kiểm thử"}\n{"id": "b", "query": "Điều 3 trách nhiệm"}\n', encoding="utf-8")
     res = run("search_app", "search", "--queries", str(q), "--index", str(hash_index), "--top-k", "3")
     lines = [json.loads(x) for x in res.stdout.splitlines()]
-    assert [x["id"] for x in lines] == ["a", "b"]
+    assert [x["id"] for x in lines] == ["a", "b"] and all(isinstance(x["answerable"], bool) for x in lines)
     assert all(len(x["results"]) == 3 and set(x["results"][0]) == set(HIT_FIELDS) for x in lines)
 
 

@@ -509,7 +509,7 @@ def test_refs_json_has_validity_relations_and_identity(relations_index):
     out = subprocess.run([sys.executable, "-m", "search_app", "search", "Văn bản thử nghiệm cũ được lưu giữ",
                           "--index", str(relations_index), "--json", "--in-force"], cwd=ROOT, capture_output=True,
                          text=True, check=True, timeout=120)
-    hits = json.loads(out.stdout)
+    hits = json.loads(out.stdout)["results"]
     assert hits and all(h["doc_id"] != "luat-kho-thu-nghiem-2020.txt" for h in hits)
     assert all(set(h["validity"]) == {"status", "since", "by"} for h in hits)
 

@@ -185,10 +185,14 @@ def validity_badge(validity: dict, numbered: bool = True) -> str:
             f"{escape(label)}</span>")
 
 
+NO_ANSWER = "Không tìm thấy đoạn văn trả lời câu hỏi này trong kho."
+
+
 def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
     st.markdown(f'<div class="hit-title">{hit.rank}. {escape(hit.title)}</div>', unsafe_allow_html=True)
+    # a label that means something to a reader (core/answerable.py), never the fused score's decimals
     meta = [f"Mục: {escape(hit.section)}" if hit.section else "", f"Trang {hit.page}" if hit.page else "",
-            f"Điểm: {hit.score:.4f}" if show_score else ""]
+            f"Mức phù hợp: {escape(hit.match)}" if show_score and hit.match else ""]
     st.markdown(f'<div class="hit-meta">{" · ".join(m for m in meta if m)}</div>', unsafe_allow_html=True)
     if hit.validity:
         st.markdown(validity_badge(hit.validity, bool(hit.doc_number)), unsafe_allow_html=True)
@@ -222,10 +226,12 @@ def _cached_search(searcher: Searcher, query: str, top_k: int, filters: Filters,
     return cached
 
 
-def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cache: dict) -> None:
+def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cache: dict,
+                folded: bool = False) -> None:
+    """One hit; `folded`: inside an expander already (Streamlit nests none), so no context fold."""
     with st.container(border=True):
         _passage_box(hit, query)
-        with st.expander("Ngữ cảnh: đoạn trước và sau"):
+        with st.expander("Ngữ cảnh: đoạn trước và sau") if not folded else st.container():
             if hit.pid not in cache["neighbours"]:
                 cache["neighbours"][hit.pid] = searcher.neighbours(hit.doc_id, hit.ordinal, radius=1)
             for p in cache["neighbours"][hit.pid]:
@@ -294,6 +300,13 @@ def search_view(searcher: Searcher) -> None:
     cols[3].download_button("Tải JSON", lambda: export.to_json(query, hits), "ket-qua.json", "application/json",
                             key="dl_json", on_click="ignore")
     refs = cache["refs"]
+    if not details.get("answerable", True):
+        # the nearest passages stay reachable, folded away and with no sentence marked as an answer
+        st.warning(NO_ANSWER)
+        with st.expander(f"Các đoạn văn gần nhất ({len(hits)}) — không đoạn nào trả lời câu hỏi"):
+            for hit in hits:
+                _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache, folded=True)
+        return
     for hit in hits:
         _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache)
 

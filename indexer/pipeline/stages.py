@@ -256,6 +256,11 @@ def record_file(report: BuildReport, prep: Prepared) -> bool:
         return False
     report.files_indexed.append(prep.rel)
     report.file_hashes[prep.rel] = prep.fhash
+    for rec in prep.records:
+        missing = [name for name, value in (("date", rec.doc.date), ("type", rec.doc.doc_type),
+                                            ("number", rec.doc.doc_number)) if not value]
+        if missing:
+            report.incomplete.append((rec.doc.doc_id, missing))
     return True
 
 

@@ -27,6 +27,7 @@ from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
 from search_app.page import export, follow_view
 from search_app.page.document_view import document_html
+from search_app.page.number_card import number_card
 from search_app.page.originals import original_download
 from search_app.page.relations_view import render as render_relations
 from search_app.page.render import answer_spans, code_span, escape, escape_block, highlight
@@ -287,6 +288,7 @@ def search_view(searcher: Searcher) -> None:
     understood = details.get("dense_query")
     if hits and understood and understood != query:  # the diacritics were put back: say how it was read
         st.caption(f"Hiểu câu hỏi là: {code_span(understood)} (dấu thanh lấy từ các đoạn văn tìm được)")
+    number_card(searcher, query, _go)  # a query naming a document number: its card comes first
     if not hits:
         st.info("Không tìm thấy đoạn văn nào phù hợp. Hãy thử từ khóa khác hoặc bỏ bớt bộ lọc.")
         return

@@ -57,7 +57,7 @@ def collect(searcher: Searcher, gold: list[Path], ooc: list[Path]) -> list[dict[
 
 
 def flagged(row: dict[str, Any], margin: float) -> bool:
-    if row["number_known"]:
+    if row["number_known"] or row["phrase"]:
         return False
     return row["margin"] is None or row["margin"] < margin
 
@@ -81,7 +81,8 @@ def rates(rows: list[dict[str, Any]], margin: float = answerable.MARGIN) -> dict
 def tune(rows: list[dict[str, Any]]) -> float:
     """The largest margin threshold that flags at most MAX_WRONGLY_FLAGGED of the tuning half's
     answerable questions: as many out-of-corpus questions flagged as that allows."""
-    ans = sorted(r["margin"] for r in rows if r["in_corpus"] and not r["number_known"] and r["margin"] is not None)
+    ans = sorted(r["margin"] for r in rows
+                 if r["in_corpus"] and not (r["number_known"] or r["phrase"]) and r["margin"] is not None)
     allowed = int(MAX_WRONGLY_FLAGGED * sum(r["in_corpus"] for r in rows))
     # a threshold at ans[allowed] flags exactly the `allowed` lowest answerable questions
     return round(ans[allowed] if len(ans) > allowed else 0.0, 3)

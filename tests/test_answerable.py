@@ -23,6 +23,10 @@ def test_the_rule_compares_the_index_with_everyday_text():
     assert not answerable.judge(None, None).answerable
     # a number the index knows is evidence enough, whatever the similarities say
     assert answerable.judge(0.70, 0.90, number_known=True).answerable
+    assert answerable.judge(0.70, 0.90, phrase=True).answerable
+    assert answerable.has_phrase(["zyxwvu"], ["ma", "zyxwvu", "thu"])
+    assert answerable.has_phrase(["bong", "da"], ["bong", "da"])
+    assert not answerable.has_phrase(["da", "bong"], ["bong", "da"])
     assert answerable.label(0.95, 0.80) == "Rất phù hợp"
     assert answerable.label(0.80 + answerable.MARGIN, 0.80) == "Phù hợp"
     assert answerable.label(0.70, 0.80) == "Ít liên quan" and answerable.label(None, 0.8) is None
@@ -43,7 +47,7 @@ def test_a_question_the_documents_answer_is_answerable(searcher):
     details: dict = {}
     hits = searcher.search("Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn", 5, details=details)
     assert hits and details["answerable"] is True
-    assert set(details["evidence"]) == {"best", "everyday", "margin", "number_known", "answerable"}
+    assert set(details["evidence"]) == {"best", "everyday", "margin", "number_known", "phrase", "answerable"}
     assert all(h.match in answerable.LABELS for h in hits)
 
 

@@ -17,7 +17,9 @@ the documents answer −0.01–0.06 (the model reads English against Vietnamese 
 English −0.10–0.012. MARGIN was chosen on the tuning half only (see benchmarks/answerable.py).
 
 A query that names a document number known to the index (indexed, or cited by a passage) is
-answerable whatever the margin: the number itself is the evidence.
+answerable whatever the margin: the number itself is the evidence. So is a query whose words stand
+in a passage exactly as typed, in that order (a quotation, a name, a rare term such as "zyxwvu"):
+the keyword side has found it, whatever the model makes of it.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Evidence:
     everyday: float | None  # best similarity among the everyday texts
     margin: float | None
     number_known: bool  # the query names a document number the index knows
+    phrase: bool  # the query's words stand in a passage as typed, in that order
     answerable: bool
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,11 +76,20 @@ def everyday_best(embedder: Embedder, query_vector: np.ndarray) -> float:
     return float(np.max(everyday_vectors(embedder) @ np.asarray(query_vector, dtype=np.float32)))
 
 
-def judge(best: float | None, everyday: float | None, number_known: bool = False) -> Evidence:
-    """The decision from the two similarities (see the module docstring)."""
+def judge(best: float | None, everyday: float | None, number_known: bool = False, phrase: bool = False) -> Evidence:
+    """The decision from the two similarities and the two exact signals (see the module docstring)."""
     margin = None if best is None or everyday is None else best - everyday
-    answerable = number_known or (margin is not None and margin >= MARGIN)
-    return Evidence(best, everyday, margin, number_known, answerable)
+    answerable = number_known or phrase or (margin is not None and margin >= MARGIN)
+    return Evidence(best, everyday, margin, number_known, phrase, answerable)
+
+
+def has_phrase(query_words: list[str], passage_words: list[str]) -> bool:
+    """True when `query_words` (folded syllables) occur in `passage_words` contiguously, in order."""
+    n = len(query_words)
+    if not n or n > len(passage_words):
+        return False
+    starts = (i for i, w in enumerate(passage_words[: len(passage_words) - n + 1]) if w == query_words[0])
+    return any(passage_words[i : i + n] == query_words for i in starts)
 
 
 def label(best_sentence: float | None, everyday: float | None) -> str | None:

@@ -443,7 +443,9 @@ class Searcher:
         everyday = answerable.everyday_best(self._embedder(), qv)
         keys = [m.key for m in find_numbers(query)]
         known = any(self.backend.docs_with_key(k) or self.backend.pids_citing(k) for k in keys)
-        evidence = answerable.judge(max(scored) if scored else None, everyday, known)
+        words = [fold_token(w) for w in syllables(query)]
+        phrase = any(answerable.has_phrase(words, [fold_token(w) for w in syllables(h.text)]) for h in hits)
+        evidence = answerable.judge(max(scored) if scored else None, everyday, known, phrase)
         details["answerable"] = evidence.answerable
         details["evidence"] = evidence.to_dict()
         for h in hits:

@@ -183,3 +183,11 @@ def test_a_number_query_shows_the_document_card_first(hash_index, monkeypatch):
         import streamlit as st
 
         st.cache_resource.clear()
+
+
+def test_the_copy_button_carries_the_citation_safely():
+    from search_app.page.citation_box import COPY_LABEL, copy_button_html
+
+    html = copy_button_html('Nghị quyết số 999-NQ/TEST</script><script>alert(1)</script> "thử"')
+    assert COPY_LABEL in html and "</script><script>alert" not in html
+    assert html.count("<script>") == 1 and html.count("</script>") == 1

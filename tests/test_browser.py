@@ -163,3 +163,24 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
     assert "zyxwvu" in page.locator(".hit-text").first.inner_text()
     _shot(page, "4-upload")
     page.close()
+
+
+def test_no_answer_and_a_citation_that_copies(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.get_by_role("heading", name="Tra cứu văn bản chính trị").wait_for()
+    _search(page, "Công thức làm bánh chưng ngày Tết")
+    page.get_by_text("Không tìm thấy đoạn văn trả lời câu hỏi này trong kho").wait_for()
+    assert page.locator(".answer").count() == 0
+    _search(page, "Dĩ công vi thượng")
+    box = page.locator(".citation").first
+    box.wait_for()
+    assert "Trần Thị Lộc" in box.inner_text()
+    # the copy button sits below the citation, not over its text
+    button_frame = page.locator("iframe").first
+    b1, b2 = box.bounding_box(), button_frame.bounding_box()
+    assert b2["y"] >= b1["y"] + b1["height"] - 1
+    assert page.frame_locator("iframe").first.get_by_role("button", name="Sao chép trích dẫn").count() == 1
+    page.close()

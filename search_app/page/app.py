@@ -26,6 +26,7 @@ from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
 from search_app.page import export, follow_view
+from search_app.page.citation_box import citation_box
 from search_app.page.document_view import document_html
 from search_app.page.number_card import number_card
 from search_app.page.originals import original_download
@@ -63,6 +64,9 @@ CSS = """
 .badge-amended {background: #e2f0fb; color: #084298;}
 .badge-in_force {background: #d1e7dd; color: #0f5132;}
 .badge-unknown {background: #eee; color: #555;}
+.citation {font-size: .9rem; line-height: 1.45; padding: .35rem .6rem; background: #f6f6f6; border-radius: .3rem;
+  margin-top: .4rem; user-select: all;}
+.citation-label {color: #666; user-select: none;}
 .evidence {color: #555; font-size: .85rem; border-left: 2px solid #ccc; padding-left: .5rem; margin: .2rem 0;}
 </style>
 """
@@ -201,8 +205,7 @@ def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
     if answer_spans(hit.text, hit.answer):  # say in words, not only in colour, what the underline means
         st.markdown(f'<div class="answer-hint">{escape("Phần gạch chân là câu trả lời cho câu hỏi.")}</div>',
                     unsafe_allow_html=True)
-    st.caption("Trích dẫn (bấm biểu tượng sao chép ở góc phải)")
-    st.code(hit.citation, language=None, wrap_lines=True)
+    citation_box(hit.citation)
     if OCR_NOTE in hit.citation:  # the citation carries the marker for OCR'd pages (citation.is_ocr_page)
         st.warning("Đoạn này được nhận dạng tự động (OCR) từ bản quét nên có thể sai chữ; "
                    "cần đối chiếu bản gốc trước khi trích dẫn.")

@@ -295,15 +295,17 @@ def search_view(searcher: Searcher) -> None:
     if not hits:
         st.info("Không tìm thấy đoạn văn nào phù hợp. Hãy thử từ khóa khác hoặc bỏ bớt bộ lọc.")
         return
+    context = export.search_context(query, filters, METHOD_LABELS.get(method), details.get("answerable"),
+                                    _facets(str(INDEX_DIR), _generation(searcher), searcher)[3])
     cols = st.columns([3, 1, 1, 1])
     cols[0].caption(f"{len(hits)} kết quả")
     # exports are made on click (a callable), not on every rerun
-    cols[1].download_button("Tải Markdown", lambda: export.to_markdown(query, hits), "ket-qua.md", "text/markdown",
-                            key="dl_md", on_click="ignore")
-    cols[2].download_button("Tải CSV", lambda: export.to_csv(hits), "ket-qua.csv", "text/csv", key="dl_csv",
+    cols[1].download_button("Tải Markdown", lambda: export.to_markdown(query, hits, context), "ket-qua.md",
+                            "text/markdown", key="dl_md", on_click="ignore")
+    cols[2].download_button("Tải CSV", lambda: export.to_csv(hits, context), "ket-qua.csv", "text/csv", key="dl_csv",
                             on_click="ignore")
-    cols[3].download_button("Tải JSON", lambda: export.to_json(query, hits), "ket-qua.json", "application/json",
-                            key="dl_json", on_click="ignore")
+    cols[3].download_button("Tải JSON", lambda: export.to_json(query, hits, context), "ket-qua.json",
+                            "application/json", key="dl_json", on_click="ignore")
     refs = cache["refs"]
     if not details.get("answerable", True):
         # the nearest passages stay reachable, folded away and with no sentence marked as an answer

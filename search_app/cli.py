@@ -12,7 +12,7 @@ from indexer.text.normalise import for_terminal
 from search_app import commands
 from search_app.core.response import batch_line, search_response
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
-from search_app.labels import STATUS_LABELS
+from search_app.labels import STATUS_LABELS, TYPE_LABELS, TYPE_LABELS_IN
 
 
 def _filters(args: argparse.Namespace, searcher: Searcher | None = None) -> Filters | None:
@@ -48,12 +48,14 @@ def _print_hits(hits: list, out=sys.stdout, answerable: bool = True) -> None:  #
         print(f"    → {t(h.citation)}\n", file=out)
 
 
+IDENTITY_NAMES = (("doc_type", "loại"), ("number", "số hiệu"), ("date", "ngày"), ("issuer", "cơ quan ban hành"),
+                  ("subject", "trích yếu"))
 DOC_FIELDS = ("doc_id", "title", "doc_number", "doc_type", "issuer", "date", "source", "extra")
 
 
 def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if bool(args.key) == bool(args.list):
-        parser.error("give either a document KEY (number or name) or --list")
+        parser.error("cần một số hiệu hoặc tên văn bản (KEY), hoặc --list")
     try:
         searcher = Searcher(args.index)
     except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
@@ -64,10 +66,10 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.json:
             print(json.dumps(items, ensure_ascii=False, indent=2))
             return 0
-        print(f"{'key':<28} {'cited by':>9} {'in docs':>8}  indexed as")
+        print(f"{'văn bản':<28} {'số đoạn dẫn':>11} {'số văn bản':>10}  trong kho")
         for it in items:
             where = ", ".join(it["doc_ids"]) or "chưa có trong kho"
-            print(f"{it['label'][:28]:<28} {it['citing_passages']:>9} {it['citing_documents']:>8}  {where}")
+            print(f"{it['label'][:28]:<28} {it['citing_passages']:>11} {it['citing_documents']:>10}  {where}")
         return 0
     res = searcher.references(args.key)
     doc = res["document"]
@@ -81,19 +83,20 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if doc:
         print(for_terminal(f"{res['label']}: {doc['title']} ({doc['doc_id']})"))
     else:
-        print(f"{res['label']}: chưa có trong kho (not in the corpus) — add the document to corpus/ and run make index")
+        print(f"{res['label']}: chưa có trong kho — đặt tệp văn bản vào corpus/ rồi chạy make index")
     v = res["validity"]
     print(f"Hiệu lực ({v['source']}): {STATUS_LABELS[v['status']]}"
           + (f" từ {v['since']}" if v["since"] else "") + "".join(f"; {a['label']}" for a in v["by"]))
     ident = res["identity"]
-    card = ", ".join(f"{k}: {ident[k]}" for k in ("doc_type", "number", "date", "issuer", "subject") if ident.get(k))
+    card = ", ".join(f"{name}: {ident[k]}" for k, name in IDENTITY_NAMES if ident.get(k))
     if card:
-        print(f"Identity: {card}")
+        print(f"Thông tin văn bản: {card}")
     for r in res["relations"]:
         if r["type"] != "cites":
             arrow = "→" if r["direction"] == "out" else "←"
-            print(f"  {r['type']:<13} {arrow} {r['label']}")
-    print(f"Cited by {len(res['cited_by'])} passage(s):\n")
+            kind = TYPE_LABELS[r["type"]] if r["direction"] == "out" else TYPE_LABELS_IN[r["type"]]
+            print(f"  {kind} {arrow} {r['label']}")
+    print(f"Được dẫn chiếu trong {len(res['cited_by'])} đoạn văn:\n")
     _print_hits(res["cited_by"])
     return 0
 

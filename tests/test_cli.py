@@ -53,3 +53,12 @@ def test_nothing_indexable_exits_non_zero_with_reason(tmp_path):
 def test_search_without_index_says_how_to_build(tmp_path):
     res = run("search_app", "search", "x", "--index", str(tmp_path / "none"), check=False)
     assert res.returncode == 2 and "python -m indexer build" in res.stderr
+
+
+def test_refs_speaks_vietnamese(hash_index):
+    res = run("search_app", "refs", "999-NQ/TEST", "--index", str(hash_index))
+    assert "Được dẫn chiếu trong" in res.stdout and "chưa có trong kho" in res.stdout
+    for english in ("Cited by", "Identity", "not in the corpus", "implements", "cites "):
+        assert english not in res.stdout
+    listing = run("search_app", "refs", "--list", "--index", str(hash_index)).stdout
+    assert listing.startswith("văn bản") and "indexed as" not in listing

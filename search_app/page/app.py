@@ -27,11 +27,12 @@ from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
 from search_app.page import export, follow_view
 from search_app.page.citation_box import citation_box
-from search_app.page.document_view import document_html
+from search_app.page.document_view import document_header, document_height, document_html, find_in_document
 from search_app.page.number_card import number_card
 from search_app.page.originals import original_download
 from search_app.page.relations_view import render as render_relations
 from search_app.page.render import answer_spans, code_span, escape, escape_block, highlight
+from search_app.page.start_view import set_language, start_view
 from search_app.page.uploads import (
     ALLOWED,
     MAX_UPLOAD_BYTES,
@@ -85,12 +86,15 @@ def _go(**params: str) -> None:
 
 
 def _status(searcher: Searcher) -> None:
+    """The index's details, for whoever runs the page: folded away under "Quản trị"."""
     status = searcher.status()
-    st.sidebar.header("Chỉ mục")
-    st.sidebar.markdown(
-        f"- Văn bản: **{status['documents']}**\n- Đoạn văn: **{status['passages']}**\n"
-        f"- Mô hình: `{status['model']}`\n- Lập lúc: {escape(status['built_at'])}"
-    )
+    built = status["built_at"]
+    when = f"{built[8:10]}/{built[5:7]}/{built[:4]} {built[11:16]}" if len(built) >= 16 else built
+    with st.sidebar.expander("Quản trị"):
+        st.markdown(
+            f"- Văn bản: **{status['documents']}**\n- Đoạn văn: **{status['passages']}**\n"
+            f"- Mô hình: `{status['model']}`\n- Lập chỉ mục lúc: {escape(when)}"
+        )
 
 
 def _peer_ip() -> str | None:
@@ -175,6 +179,13 @@ def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
     return filters, method, top_k
 
 
+def shows_validity(validity: dict | None, numbered: bool) -> bool:
+    """A badge only where validity means something: a numbered document, or one the corpus says is
+    repealed or amended. An article or interview is neither in force nor out of it."""
+    status = (validity or {}).get("status")
+    return bool(status) and (numbered or status not in ("in_force", "unknown"))
+
+
 def validity_badge(validity: dict, numbered: bool = True) -> str:
     """HTML for a validity badge; every text in it is escaped. `numbered`: the document has a number
     (for an article or an interview "còn hiệu lực" means only that nothing in the corpus repeals it)."""
@@ -199,7 +210,7 @@ def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
     meta = [f"Mục: {escape(hit.section)}" if hit.section else "", f"Trang {hit.page}" if hit.page else "",
             f"Mức phù hợp: {escape(hit.match)}" if show_score and hit.match else ""]
     st.markdown(f'<div class="hit-meta">{" · ".join(m for m in meta if m)}</div>', unsafe_allow_html=True)
-    if hit.validity:
+    if shows_validity(hit.validity, bool(hit.doc_number)):
         st.markdown(validity_badge(hit.validity, bool(hit.doc_number)), unsafe_allow_html=True)
     st.markdown(f'<div class="hit-text">{highlight(hit.text, query, hit.answer)}</div>', unsafe_allow_html=True)
     if answer_spans(hit.text, hit.answer):  # say in words, not only in colour, what the underline means
@@ -276,12 +287,13 @@ def search_view(searcher: Searcher) -> None:
     filters, method, top_k = _filters(searcher)
     initial = st.query_params.get("q", "")
     query = st.text_input("Câu hỏi hoặc từ khóa (có thể gõ không dấu)", value=initial, key="q",
-                          placeholder="Ví dụ: nghi quyet 11 ve trung du mien nui")
+                          placeholder="Câu hỏi, từ khóa hoặc số hiệu văn bản")
     query, cut = clip_query(query)
     if st.button("Văn bản dẫn chiếu →", key="to_refs"):
         _go(ref="*", q=query)
     if not query:
         st.query_params.clear()
+        start_view(searcher, _go)
         return
     st.query_params["q"] = query
     if cut:
@@ -383,12 +395,17 @@ def reader_view(searcher: Searcher, doc_id: str, ordinal: str | None) -> None:
         st.warning("Không có văn bản này trong kho.")
         return
     graph = searcher.relations()
-    st.markdown(validity_badge(graph.short_validity(doc_id), bool(doc.get("doc_number"))), unsafe_allow_html=True)
+    document_header(searcher, doc, _go)
+    validity = graph.short_validity(doc_id)
+    if shows_validity(validity, bool(doc.get("doc_number"))):
+        st.markdown(validity_badge(validity, bool(doc.get("doc_number"))), unsafe_allow_html=True)
     if note := graph.citation_note(doc_id):
         st.warning(f"Văn bản này {escape(note.strip('()'))} ({escape('theo các văn bản trong kho')}).")
     passages = searcher.doc_passages(doc_id)
     hit = passage_ordinal(ordinal)
-    components.html(document_html(doc, passages, hit, st.query_params.get("q", "")), height=750, scrolling=True)
+    within = st.text_input("Tìm trong văn bản này", key="find_in_doc", placeholder="Từ khóa")
+    passages, hit, query = find_in_document(passages, within, hit, st.query_params.get("q", ""))
+    components.html(document_html(doc, passages, hit, query), height=document_height(passages), scrolling=True)
 
 
 def main() -> None:
@@ -404,6 +421,7 @@ def main() -> None:
 def _main() -> None:
     st.set_page_config(page_title="Tra cứu văn bản chính trị", page_icon="📚", layout="wide")
     st.markdown(CSS, unsafe_allow_html=True)
+    set_language("vi")
     st.title("Tra cứu văn bản chính trị")
     try:
         searcher = get_searcher(str(INDEX_DIR))

@@ -75,6 +75,7 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     doc = res["document"]
     out = {"key": res["key"], "label": res["label"],
            "document": {k: doc.get(k) for k in DOC_FIELDS} if doc else None,
+           "ambiguous": [{k: d.get(k) for k in DOC_FIELDS} for d in res["ambiguous"]],
            "cited_by": [h.to_dict() for h in res["cited_by"]],
            "validity": res["validity"], "relations": res["relations"], "identity": res["identity"]}
     if args.json:
@@ -82,6 +83,11 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
     if doc:
         print(for_terminal(f"{res['label']}: {doc['title']} ({doc['doc_id']})"))
+    elif res["ambiguous"]:
+        print(for_terminal(f"{res['label']}: {len(res['ambiguous'])} văn bản trong kho có số hiệu này — ghi kèm "
+                           "ngày ban hành để chọn một:"))
+        for d in res["ambiguous"]:
+            print(for_terminal(f"  - {d['title']} ({d.get('date') or 'không rõ ngày'}, {d['doc_id']})"))
     else:
         print(f"{res['label']}: chưa có trong kho — đặt tệp văn bản vào corpus/ rồi chạy make index")
     v = res["validity"]

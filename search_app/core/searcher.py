@@ -25,13 +25,13 @@ from indexer.embed.base import Embedder
 from indexer.records import Filters, section_label
 from indexer.store import open_backend
 from indexer.store.base import DEFAULT_INDEX, Backend, IndexNotFound
-from indexer.text.docnumbers import find_numbers
+from indexer.text.docnumbers import find_numbers, has_own_year, year_after
 from indexer.text.normalise import fold, fold_token, syllables
 from indexer.text.references import reference_key
 from indexer.text.sentences import sentence_spans
 from search_app.core import accents, answerable, answers, fusion
 from search_app.core.citation import format_citation
-from search_app.core.relations import RelationGraph
+from search_app.core.relations import RelationGraph, pick_document, unresolved_validity
 
 __all__ = ["Filters", "Hit", "Searcher", "ModelMismatch", "QueryError", "IndexNotFound", "clip_query"]
 
@@ -481,20 +481,28 @@ class Searcher:
         its reference key, the document if it is indexed, every passage citing it (in document order),
         and what the corpus says about it: validity, typed relations both ways, identity card."""
         key = reference_key(query) or query.strip()
-        doc_ids = self.backend.docs_with_key(key)
+        found = find_numbers(query)
+        year = year_after(query, found[0].end) if found and not has_own_year(found[0].key) else None
+        candidates = self.backend.docs_with_key(key)
+        chosen, ambiguous = pick_document(candidates, {d["doc_id"]: d for d in self.backend.documents(candidates)},
+                                          year)
+        doc_ids = [chosen] if chosen else []
         rows = self.backend.passages(self.backend.pids_citing(key))
         rows.sort(key=lambda r: (r["doc_id"], r["ordinal"]))
-        documents = [self.document(d) for d in doc_ids]
         ranked = [(r["pid"], 1.0) for r in rows]
         graph = self.relations()
         return {
             "key": key,
             "label": self.backend.key_label(key) or query.strip(),
-            "document": documents[0] if documents else None,
+            "document": self.document(chosen) if chosen else None,
+            # several indexed documents share this number and nothing says which: none is chosen
+            "ambiguous": [self.document(d) for d in ambiguous],
             "cited_by": self._hydrate(ranked),
-            "validity": graph.validity(key, doc_id=doc_ids[0] if doc_ids else None),
+            "validity": unresolved_validity(graph.validity(key)) if ambiguous
+            else graph.validity(key, doc_id=doc_ids[0] if doc_ids else None),
             "relations": graph.relations(key),
-            "identity": graph.identity(key),
+            "identity": {"number": self.backend.key_label(key), "indexed": False, "sources": []} if ambiguous
+            else graph.identity(key),
         }
 
     def reference_list(self) -> list[dict[str, Any]]:

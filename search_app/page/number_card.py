@@ -25,7 +25,12 @@ def card_lines(res: dict[str, Any]) -> list[str]:
     lines = [f"**{escape(name or res['label'])}**"]
     if ident.get("subject"):
         lines.append(escape(ident["subject"]))
-    lines.append("Có trong kho" if res["document"] else "Chưa có trong kho (chỉ được các văn bản khác dẫn chiếu)")
+    if res.get("ambiguous"):
+        listed = "; ".join(f"{d.get('title')} ({vn_date(d.get('date')) or 'không rõ ngày'})" for d in res["ambiguous"])
+        lines.append(escape(f"Số hiệu này ứng với {len(res['ambiguous'])} văn bản trong kho: {listed}. "
+                            "Hãy ghi kèm ngày ban hành, ví dụ “{} ngày …”.".format(res["label"])))
+    else:
+        lines.append("Có trong kho" if res["document"] else "Chưa có trong kho (chỉ được các văn bản khác dẫn chiếu)")
     if res["document"] or v["status"] != "in_force":  # "còn hiệu lực" says nothing of a document not held
         lines.append(f"Hiệu lực ({escape(v['source'])}): {escape(STATUS_LABELS[v['status']])}")
     counts: dict[str, int] = {}
@@ -43,7 +48,7 @@ def number_card(searcher: Searcher, query: str, go: Callable[..., None]) -> bool
     if not numbers:
         return False
     res = searcher.references(numbers[0].text)
-    if not res["document"] and not res["cited_by"]:
+    if not res["document"] and not res["cited_by"] and not res.get("ambiguous"):
         return False  # a number the corpus never mentions: nothing to show beyond the search
     with st.container(border=True):
         st.markdown("  \n".join(card_lines(res)))

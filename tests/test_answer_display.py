@@ -164,7 +164,7 @@ def test_a_number_query_is_not_accented_and_its_date_digits_are_not_marked():
 
 
 def test_a_number_query_shows_the_document_card_first(hash_index, monkeypatch):
-    from conftest import ROOT
+    from helpers import ROOT
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))

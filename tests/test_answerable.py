@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 from search_app.core import answerable
 from search_app.core.response import batch_line, search_response

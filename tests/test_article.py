@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import write
+from helpers import write
 
 from indexer.load import metadata
 from indexer.load.article import detect_article, drop_crumbs
@@ -46,7 +46,7 @@ def test_a_sidecar_still_wins(tmp_path):
 
 
 def test_an_official_header_is_not_read_as_an_article(tmp_path):
-    from conftest import LAW_FIXTURE
+    from helpers import LAW_FIXTURE
 
     path = write(tmp_path / "luat.txt", LAW_FIXTURE)
     meta = metadata.resolve(path, LAW_FIXTURE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import write
+from helpers import write
 
 from indexer.load.base import RawDocument
 from indexer.load.bundle import split_bundle

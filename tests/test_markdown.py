@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import write
+from helpers import write
 
 from indexer.load.html import join_table_rows, load_md
 from indexer.load.metadata import detect_header

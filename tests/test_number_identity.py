@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, write
+from helpers import ROOT, write
 
 from indexer.pipeline.build import build
 from indexer.text.docnumbers import has_own_year, year_after

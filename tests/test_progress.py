@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import ROOT, write
+from helpers import ROOT, write
 
 
 def _build(corpus, index, *flags):

@@ -4,7 +4,7 @@ view's header and search, validity badges only where validity means something.""
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from streamlit.testing.v1 import AppTest
 
 from search_app.core.searcher import Searcher

@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from indexer.records import Filters
-from search_app.core.relations import STATUS_LABELS
 from search_app.core.searcher import HIT_FIELDS, Hit
+from search_app.labels import STATUS_LABELS
 from search_app.page.render import answer_spans, split_answer
 
 CSV_FIELDS = (*HIT_FIELDS, "answer_text")

@@ -11,8 +11,8 @@ import streamlit as st
 
 from indexer.text.docnumbers import find_numbers
 from search_app.core.citation import vn_date
-from search_app.core.relations import STATUS_LABELS, TYPE_LABELS_IN
 from search_app.core.searcher import Searcher
+from search_app.labels import STATUS_LABELS, TYPE_LABELS_IN
 from search_app.page.render import escape
 
 

@@ -16,8 +16,8 @@ import streamlit.components.v1 as components
 
 from indexer.text.normalise import fold
 from search_app.core.citation import vn_date
-from search_app.core.relations import STATUS_LABELS
 from search_app.core.searcher import Searcher
+from search_app.labels import STATUS_LABELS
 
 ENGLISH_TYPES = {"Nghị quyết": "Resolution", "Kết luận": "Conclusion", "Quyết định": "Decision", "Luật": "Law",
                  "Nghị định": "Decree", "Chỉ thị": "Directive", "Thông tư": "Circular", "Bộ luật": "Code",

@@ -421,7 +421,6 @@ def main() -> None:
 def _main() -> None:
     st.set_page_config(page_title="Tra cứu văn bản chính trị", page_icon="📚", layout="wide")
     st.markdown(CSS, unsafe_allow_html=True)
-    set_language("vi")
     st.title("Tra cứu văn bản chính trị")
     try:
         searcher = get_searcher(str(INDEX_DIR))
@@ -445,6 +444,7 @@ def _main() -> None:
         reader_view(searcher, params["doc"], params.get("p"))
     else:
         search_view(searcher)
+    set_language("vi")  # last: its (empty) frame comes after the page's own
 
 
 main()

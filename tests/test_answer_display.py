@@ -163,6 +163,7 @@ def test_a_number_query_is_not_accented_and_its_date_digits_are_not_marked():
     assert "03/11/2099" in html
 
 
+@pytest.mark.slow
 def test_a_number_query_shows_the_document_card_first(hash_index, monkeypatch):
     from helpers import ROOT
     from streamlit.testing.v1 import AppTest

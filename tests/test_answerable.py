@@ -83,6 +83,7 @@ def _cli(*args):
                           text=True, check=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_json_and_text_say_whether_there_is_an_answer(hash_index, tmp_path):
     res = json.loads(_cli(OFF_TOPIC[0], "--index", str(hash_index), "--json").stdout)
     assert res["query"] == OFF_TOPIC[0] and res["answerable"] is False and res["results"]
@@ -95,6 +96,7 @@ def test_cli_json_and_text_say_whether_there_is_an_answer(hash_index, tmp_path):
     assert text.startswith("Không tìm thấy đoạn văn trả lời câu hỏi này trong kho") and "Trả lời:" not in text
 
 
+@pytest.mark.slow
 def test_page_says_there_is_no_answer_and_folds_the_nearest_passages(hash_index, monkeypatch):
     from streamlit.testing.v1 import AppTest
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers import write
 
 from indexer.load.base import RawDocument
@@ -61,6 +62,7 @@ def test_each_document_of_a_file_has_its_own_id_metadata_and_relations(tmp_path)
     assert hit.doc_id == "tap-hop.md#998-KL-TEST" and hit.citation.startswith("Kết luận số 998-KL/TEST ngày 03/04/2098")
 
 
+@pytest.mark.slow
 def test_the_real_57_file_holds_kl_69(shared, tmp_path):
     src = shared / "documents" / "nghi-quyet-57-NQ-TW-2024.md"
     write(tmp_path / "c" / src.name, src.read_bytes())

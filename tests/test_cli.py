@@ -55,6 +55,7 @@ def test_search_without_index_says_how_to_build(tmp_path):
     assert res.returncode == 2 and "python -m indexer build" in res.stderr
 
 
+@pytest.mark.slow
 def test_refs_speaks_vietnamese(hash_index):
     res = run("search_app", "refs", "999-NQ/TEST", "--index", str(hash_index))
     assert "Được dẫn chiếu trong" in res.stdout and "chưa có trong kho" in res.stdout

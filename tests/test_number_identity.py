@@ -48,6 +48,7 @@ def two_of_one_number(tmp_path):
     return tmp_path / "ix"
 
 
+@pytest.mark.slow
 def test_references_say_when_a_number_is_ambiguous(two_of_one_number):
     s = Searcher(two_of_one_number)
     res = s.references("999-NQ/TEST")
@@ -64,6 +65,7 @@ def test_references_say_when_a_number_is_ambiguous(two_of_one_number):
     assert js["document"] is None and len(js["ambiguous"]) == 2
 
 
+@pytest.mark.slow
 def test_the_card_says_it_is_ambiguous(two_of_one_number, monkeypatch):
     from streamlit.testing.v1 import AppTest
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from helpers import ROOT, write
 
 
@@ -14,6 +15,7 @@ def _build(corpus, index, *flags):
                           timeout=120)
 
 
+@pytest.mark.slow
 def test_progress_has_a_total_and_verbose_lists_each_file(synthetic_corpus, tmp_path):
     write(synthetic_corpus / "tap-hop.md", "# Nghị quyết số 999-NQ/TEST\n\nVăn bản thử nghiệm. " + "Câu giả định. " * 30
           + "\n\n# Kết luận số 998-KL/TEST\n\nKết luận số 998-KL/TEST ngày 03/04/2098 về văn bản thử nghiệm.\n")
@@ -26,5 +28,6 @@ def test_progress_has_a_total_and_verbose_lists_each_file(synthetic_corpus, tmp_
     assert done == total and int(total) > 0 and "<" in bar
 
 
+@pytest.mark.slow
 def test_quiet_prints_no_bar(synthetic_corpus, tmp_path):
     assert "Embedding" not in _build(synthetic_corpus, tmp_path / "ix", "--quiet").stderr

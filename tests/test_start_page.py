@@ -28,6 +28,7 @@ def _md(at):
     return "\n".join(m.value for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_start_page_lists_the_corpus_and_offers_examples_from_it(page, hash_index):
     assert not page.exception
     assert "Kho đang có **3** văn bản" in _md(page)
@@ -59,6 +60,7 @@ def test_examples_are_built_from_the_documents():
                    "What does Resolution 999-NQ/TEST set out?"]
 
 
+@pytest.mark.slow
 def test_document_view_has_a_header_search_and_no_badge_on_an_interview(page):
     page.query_params["doc"] = "phong-van-thu-nghiem.txt"
     page.run()

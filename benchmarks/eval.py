@@ -215,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="gold-substring JSONL file evaluated on an index of --docs (built and cached here)")
     p.add_argument("--docs", type=Path, action="append", default=[],
                    help="files or folders indexed for --gold-docs (repeatable)")
+    p.add_argument("--answerable", action="store_true",
+                   help="also measure knowing when there is no answer (benchmarks/answerable.py) on the --docs "
+                        "index: the --gold and --gold-docs questions against benchmarks/out_of_corpus*.jsonl")
     p.add_argument("--beir", type=Path, action="append", default=[], help="BEIR folder")
     p.add_argument("--unaccented", action="store_true",
                    help="also run each BEIR set with its questions typed without diacritics")
@@ -238,6 +241,12 @@ def main(argv: list[str] | None = None) -> int:
         res = evaluate_gold(Searcher(index_dir, query_cache=0), gold, methods)
         res["build"] = built
         print(format_table(res) + "\n")
+        out.append(res)
+    if args.answerable and args.gold_docs:
+        from benchmarks import answerable
+
+        res = answerable.evaluate(Searcher(index_dir, query_cache=0), [*args.gold, *args.gold_docs])
+        print(answerable.format_table(res) + "\n")
         out.append(res)
     for folder in args.beir:
         index_dir, built = beir_index(folder, args.cache, args.model)

@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                             "index to Milvus without re-embedding)")
         b.add_argument("--json", action="store_true", help="print the summary as JSON")
         b.add_argument("--quiet", action="store_true", help="no progress bar")
+        b.add_argument("--verbose", action="store_true",
+                       help="one line per file read: its documents, passages and sentences")
 
     s = sub.add_parser("status", help="show what the index holds")
     s.add_argument("--index", type=Path, default=DEFAULT_INDEX)
@@ -97,7 +99,7 @@ def _build(args: argparse.Namespace) -> int:
         report = build(paths, args.index, model=model, progress=not args.quiet, context=not args.no_context,
                        incremental=incremental, index_type=args.index_type, backend=args.backend,
                        milvus_uri=args.milvus_uri, ray=args.ray, ray_actors=args.ray_actors,
-                       vectors_from=args.vectors_from)
+                       vectors_from=args.vectors_from, verbose=args.verbose)
     except (IndexFormatError, IndexNotFound, BackendUnavailable) as e:  # BackendUnavailable: the server died
         print(f"error: {e}", file=sys.stderr)
         return 2

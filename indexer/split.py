@@ -74,7 +74,15 @@ def classify_heading(line: str, declared_level: int | None = None) -> Heading | 
     return None
 
 
+# What a label keeps of an interview question or a bullet: the words, not "BBT:" or "*" (a section
+# path reads "Vậy các giải pháp … › Đối với cấp ủy các cấp"; the citation quotes it as it stands).
+_LABEL_PREFIX = {"question": re.compile(r"^(?:BBT|PV|Phóng viên|Hỏi|Câu hỏi)\s*:\s*"),
+                 "star": re.compile(r"^\*\s+")}
+
+
 def _label(kind: str, marker: str | None, line: str) -> str:
+    if kind in _LABEL_PREFIX:
+        line = _LABEL_PREFIX[kind].sub("", line)
     words = line.replace("**", "").split()
     if len(words) <= LABEL_MAX_WORDS:
         return " ".join(words).rstrip(":")

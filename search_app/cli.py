@@ -12,7 +12,7 @@ from indexer.text.normalise import for_terminal
 from search_app import commands
 from search_app.core import serialize
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
-from search_app.labels import STATUS_LABELS
+from search_app.labels import STATUS_LABELS, TYPE_LABELS, TYPE_LABELS_IN
 
 
 def _filters(args: argparse.Namespace, searcher: Searcher | None = None) -> Filters | None:
@@ -28,12 +28,17 @@ def _filters(args: argparse.Namespace, searcher: Searcher | None = None) -> Filt
     return f if f.active() else None
 
 
-def _print_hits(hits: list, out=sys.stdout) -> None:  # noqa: ANN001
+NO_ANSWER = "Không tìm thấy đoạn văn trả lời câu hỏi này trong kho."
+
+
+def _print_hits(hits: list, out=sys.stdout, answerable: bool = True) -> None:  # noqa: ANN001
     if not hits:
         print("Không tìm thấy kết quả.", file=out)
+    elif not answerable:
+        print(f"{NO_ANSWER} Các đoạn văn gần nhất:\n", file=out)
     t = for_terminal  # titles come from file names: an escape code in one is shown, never obeyed
     for h in hits:
-        print(f"[{h.rank}] {h.score:.4f}  {t(h.title)}", file=out)
+        print(f"[{h.rank}] {t(h.title)}" + (f"  ({h.match})" if h.match else ""), file=out)
         if h.section:
             print(f"    {t(h.section)}", file=out)
         print("    " + t(h.text[:400].replace("\n", " ")) + ("…" if len(h.text) > 400 else ""), file=out)
@@ -43,9 +48,13 @@ def _print_hits(hits: list, out=sys.stdout) -> None:  # noqa: ANN001
         print(f"    → {t(h.citation)}\n", file=out)
 
 
+IDENTITY_NAMES = (("doc_type", "loại"), ("number", "số hiệu"), ("date", "ngày"), ("issuer", "cơ quan ban hành"),
+                  ("subject", "trích yếu"))
+
+
 def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if bool(args.key) == bool(args.list):
-        parser.error("give either a document KEY (number or name) or --list")
+        parser.error("cần một số hiệu hoặc tên văn bản (KEY), hoặc --list")
     try:
         searcher = Searcher(args.index)
     except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
@@ -56,10 +65,10 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.json:
             print(json.dumps(items, ensure_ascii=False, indent=2))
             return 0
-        print(f"{'key':<28} {'cited by':>9} {'in docs':>8}  indexed as")
+        print(f"{'văn bản':<28} {'số đoạn dẫn':>11} {'số văn bản':>10}  trong kho")
         for it in items:
             where = ", ".join(it["doc_ids"]) or "chưa có trong kho"
-            print(f"{it['label'][:28]:<28} {it['citing_passages']:>9} {it['citing_documents']:>8}  {where}")
+            print(f"{it['label'][:28]:<28} {it['citing_passages']:>11} {it['citing_documents']:>10}  {where}")
         return 0
     res = searcher.references(args.key)
     doc = res["document"]
@@ -68,20 +77,26 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
     if doc:
         print(for_terminal(f"{res['label']}: {doc['title']} ({doc['doc_id']})"))
+    elif res.get("ambiguous"):
+        print(for_terminal(f"{res['label']}: {len(res['ambiguous'])} văn bản trong kho có số hiệu này — ghi kèm "
+                           "ngày ban hành để chọn một:"))
+        for d in res["ambiguous"]:
+            print(for_terminal(f"  - {d['title']} ({d.get('date') or 'không rõ ngày'}, {d['doc_id']})"))
     else:
-        print(f"{res['label']}: chưa có trong kho (not in the corpus) — add the document to corpus/ and run make index")
+        print(f"{res['label']}: chưa có trong kho — đặt tệp văn bản vào corpus/ rồi chạy make index")
     v = res["validity"]
     print(f"Hiệu lực ({v['source']}): {STATUS_LABELS[v['status']]}"
           + (f" từ {v['since']}" if v["since"] else "") + "".join(f"; {a['label']}" for a in v["by"]))
     ident = res["identity"]
-    card = ", ".join(f"{k}: {ident[k]}" for k in ("doc_type", "number", "date", "issuer", "subject") if ident.get(k))
+    card = ", ".join(f"{name}: {ident[k]}" for k, name in IDENTITY_NAMES if ident.get(k))
     if card:
-        print(f"Identity: {card}")
+        print(f"Thông tin văn bản: {card}")
     for r in res["relations"]:
         if r["type"] != "cites":
             arrow = "→" if r["direction"] == "out" else "←"
-            print(f"  {r['type']:<13} {arrow} {r['label']}")
-    print(f"Cited by {len(res['cited_by'])} passage(s):\n")
+            kind = TYPE_LABELS[r["type"]] if r["direction"] == "out" else TYPE_LABELS_IN[r["type"]]
+            print(f"  {kind} {arrow} {r['label']}")
+    print(f"Được dẫn chiếu trong {len(res['cited_by'])} đoạn văn:\n")
     _print_hits(res["cited_by"])
     return 0
 
@@ -187,5 +202,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(serialize.search_response(query, hits, answerable), ensure_ascii=False, indent=2))
     else:
-        _print_hits(hits)
+        _print_hits(hits, answerable=answerable)
     return 0

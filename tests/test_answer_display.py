@@ -145,3 +145,50 @@ def test_json_carries_the_offsets():
     span = _span(TEXT, SECOND)
     result = json.loads(export.to_json("q", [_hit()]))["results"][0]
     assert result["answer"] == [span] and result["text"][span["start"]:span["end"]] == SECOND
+
+
+# --- number queries (issue 18, item 5) ------------------------------------------------------------
+
+
+def test_a_number_query_is_not_accented_and_its_date_digits_are_not_marked():
+    from search_app.core.accents import restore
+    from search_app.page.render import highlight
+
+    assert restore("999-NQ/TEST", ["Nghị quyết số 999-NQ/TEST ngày 03/11/2099"]) == "999-NQ/TEST"
+    assert restore("nghi quyet 999-NQ/TEST", ["Nghị quyết số 999-NQ/TEST"]) == "nghị quyết 999-NQ/TEST"
+    html = highlight("Nghị quyết số 999-NQ/TEST ngày 03/11/2099; 11 văn bản thử nghiệm", "11-NQ/TEST")
+    assert "<mark>" not in html  # another number: neither it nor the "11" of the date is a match
+    html = highlight("Theo Nghị quyết 11-NQ/TEST ngày 03/11/2099 của Ban thử nghiệm", "11-NQ/TEST")
+    assert html.count("<mark>") == 1 and "<mark>11&#45;NQ/TEST</mark>" in html
+    assert "03/11/2099" in html
+
+
+@pytest.mark.slow
+def test_a_number_query_shows_the_document_card_first(hash_index, monkeypatch):
+    from helpers import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
+    at = AppTest.from_file(str(ROOT / "search_app" / "page" / "app.py"), default_timeout=60)
+    at.run()
+    try:
+        at.text_input(key="q").input("999-NQ/TEST").run()
+        assert not at.exception
+        md = [m.value for m in at.markdown]
+        card = next(i for i, m in enumerate(md) if "Được dẫn chiếu trong" in m)
+        first_hit = next(i for i, m in enumerate(md) if m.startswith('<div class="hit-title">'))
+        assert card < first_hit and "999&#45;NQ/TEST" in md[card]
+        assert not any("Hiểu câu hỏi là" in c.value for c in at.caption)
+        assert any(b.label.startswith("Xem quan hệ") for b in at.button)
+    finally:
+        import streamlit as st
+
+        st.cache_resource.clear()
+
+
+def test_the_copy_button_carries_the_citation_safely():
+    from search_app.page.citation_box import COPY_LABEL, copy_button_html
+
+    html = copy_button_html('Nghị quyết số 999-NQ/TEST</script><script>alert(1)</script> "thử"')
+    assert COPY_LABEL in html and "</script><script>alert" not in html
+    assert html.count("<script>") == 1 and html.count("</script>") == 1

@@ -85,6 +85,20 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
+def _frame_with(page, selector: str, timeout: float = 60):
+    """The frame of the page that holds `selector` (components each have their own iframe)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for f in page.frames:
+            try:
+                if f.locator(selector).count():
+                    return f
+            except Exception:  # noqa: BLE001 - a frame detached while looking
+                continue
+        time.sleep(0.3)
+    raise AssertionError(f"no frame holds {selector}")
+
+
 def _search(page, query: str) -> None:
     box = page.get_by_label("Câu hỏi hoặc từ khóa (có thể gõ không dấu)")
     box.fill(query)
@@ -121,8 +135,7 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
     # 3. the whole document, the hit marked and scrolled into view
     page.get_by_role("button", name="Xem toàn văn").first.click()
     page.wait_for_url(lambda u: "doc=" in u)
-    frame = page.frame_locator("iframe").first
-    frame.locator("#hit").wait_for()
+    frame = _frame_with(page, "#hit")  # the document's frame (the page has others: copy buttons)
     assert "Quy hoạch tỉnh Bắc Kạn" in frame.locator("#hit").inner_text()
     assert frame.locator("nav a").count() >= 5  # the outline
     _shot(page, "2b-document")
@@ -162,4 +175,26 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
     page.get_by_text("Văn bản thử nghiệm tải lên").first.wait_for()
     assert "zyxwvu" in page.locator(".hit-text").first.inner_text()
     _shot(page, "4-upload")
+    page.close()
+
+
+def test_no_answer_and_a_citation_that_copies(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.get_by_role("heading", name="Tra cứu văn bản chính trị").wait_for()
+    _search(page, "Công thức làm bánh chưng ngày Tết")
+    page.get_by_text("Không tìm thấy đoạn văn trả lời câu hỏi này trong kho").wait_for()
+    assert page.locator(".answer").count() == 0
+    _search(page, "Dĩ công vi thượng")
+    box = page.locator(".citation").first
+    box.wait_for()
+    assert "Trần Thị Lộc" in box.inner_text()
+    # the copy button sits below the citation, not over its text
+    b1 = box.bounding_box()
+    frames = [b for b in (f.bounding_box() for f in page.locator("iframe").all()) if b and b["height"] > 0]
+    below = [b for b in frames if b["y"] >= b1["y"]]
+    assert below and below[0]["y"] >= b1["y"] + b1["height"] - 1
+    assert _frame_with(page, "#copy").get_by_role("button", name="Sao chép trích dẫn").count() == 1
     page.close()

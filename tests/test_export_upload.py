@@ -53,3 +53,25 @@ def test_save_upload_stays_inside_the_corpus_and_does_not_overwrite(tmp_path):
     assert a.parent == b.parent == (corpus / "uploads").resolve()
     assert a.name == "x.txt" and b.name == "x-1.txt"
     assert not (tmp_path / "x.txt").exists()
+
+
+def test_exports_record_query_filters_and_time_and_speak_vietnamese(hash_index):
+    from search_app.core.searcher import Filters
+
+    s = Searcher(hash_index)
+    filters = Filters(doc_types={"Luật"}, year_from=2099)
+    hits = s.search("trách nhiệm của cơ quan thử nghiệm", top_k=2, filters=filters)
+    ctx = export.search_context("trách nhiệm", filters, "Kết hợp", True)
+    assert ctx["filters"] == "Loại văn bản: Luật; Năm: 2099–…" and ctx["searched_at"]
+    js = json.loads(export.to_json("trách nhiệm", hits, ctx))
+    assert js["filters"] == ctx["filters"] and js["searched_at"] == ctx["searched_at"] and js["answerable"] is True
+    md = export.to_markdown("trách nhiệm", hits, ctx)
+    assert "*Bộ lọc:* Loại văn bản: Luật; Năm: 2099–…" in md and ctx["searched_at"] in md
+    text = export.to_csv(hits, ctx).lstrip("\ufeff")
+    assert text.startswith("# query: trách nhiệm | filters: Loại văn bản: Luật")
+    rows = list(csv.DictReader(io.StringIO(text.split("\n", 1)[1])))
+    assert rows and all(r["validity"] in ("", "Còn hiệu lực") or r["validity"].startswith(("Hết", "Chưa", "Còn"))
+                        for r in rows)
+    assert not any("in_force" in r["validity"] for r in rows)
+    assert export.validity_text({"status": "repealed", "since": "2021-01-01", "by": [{"label": "Luật số 1/TEST"}]}) \
+        == "Hết hiệu lực từ 2021-01-01, Luật số 1/TEST"

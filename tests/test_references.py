@@ -50,7 +50,7 @@ def full_index(tmp_path_factory):
     shared = shared_dir()
     index = tmp_path_factory.mktemp("refs") / "index"
     report = build([ROOT / "corpus", shared / "documents"], index, model="hash", progress=False)
-    assert report.documents == 4, report.summary()
+    assert report.documents == 5, report.summary()  # the 57-NQ/TW file also holds 69-KL/TW
     return index
 
 
@@ -87,3 +87,4 @@ def test_refs_list_counts_indexed_and_missing_documents(full_index):
     assert items["57-NQ/TW"]["citing_passages"] >= 5
     assert items["11-NQ/TW"]["doc_ids"] == [] and items["11-NQ/TW"]["citing_passages"] == 1
     assert "03/NQ-CP" in items  # indexed, even if nothing cites it
+    assert items["69-KL/TW"]["doc_ids"] == ["nghi-quyet-57-NQ-TW-2024.md#69-KL-TW"]

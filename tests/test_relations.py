@@ -538,7 +538,7 @@ def test_page_badges_and_in_force_filter(app_at):
     at.text_input(key="q").input("Văn bản thử nghiệm cũ được lưu giữ trong kho giả định").run()
     assert not at.exception
     assert '<span class="badge badge-repealed"' in _md(at)
-    assert any("hết hiệu lực" in c.value for c in at.code)
+    assert "hết hiệu lực" in _md(at).split('<div class="citation">')[1]
     at.checkbox(key="f_in_force").check().run()
     assert '<span class="badge badge-repealed"' not in _md(at) and '<span class="badge badge-in_force"' in _md(at)
 
@@ -707,3 +707,34 @@ def test_real_interview_citation_has_no_list_marker(documents_index):
     hit = s.search("Đối với cấp ủy các cấp", top_k=10)
     cites = [h.citation for h in hit if h.doc_id == "phong-van-trach-nhiem-cap-uy-2024.txt" and "phần" in h.citation]
     assert cites and not any("“*" in c or "“-" in c for c in cites)
+
+
+# --- citations that paste as they are (issue 18, item 6) -------------------------------------------
+
+
+def test_citation_of_an_annex_names_it_and_never_quotes_a_cut_or_repeated_label():
+    doc = {"doc_id": "x", "title": "Nghị quyết ban hành Chương trình thử nghiệm", "doc_number": "997/NQ-TEST",
+           "doc_type": "Nghị quyết", "issuer": "Ban Thử nghiệm", "date": "2099-01-09"}
+    subject = "Ban hành Chương trình hành động thử nghiệm thực hiện Nghị quyết số 999-NQ/TEST"
+    assert format_citation(doc, ["CHƯƠNG TRÌNH HÀNH ĐỘNG THỬ NGHIỆM", "II. NHIỆM VỤ", "6. Thúc đẩy thử …"], None,
+                           subject=subject) == ("Chương trình hành động ban hành kèm theo Nghị quyết số 997/NQ-TEST "
+                                                "ngày 09/01/2099 của Ban Thử nghiệm, mục II.6")
+    # the trích yếu cut short, a header line, the document's own number: no "phần “…”"
+    for section in (["NGHỊ QUYẾT", "Ban hành Chương trình hành động thử nghiệm thực hiện Nghị …"],
+                    ["CHÍNH PHỦ CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"], ["Nghị quyết số 997/NQ-TEST"],
+                    ["Nghị quyết 997 - 2099"]):
+        c = format_citation(doc, section, None, subject=subject)
+        assert "phần" not in c and "…" not in c, c
+    assert format_citation({"title": "Bài thử nghiệm"}, ["BBT: Xin cho biết vì sao kho thử nghiệm …"], None) == (
+        "“Bài thử nghiệm”")
+
+
+def test_real_citations_on_the_first_page_paste_as_they_are(documents_index):
+    s = Searcher(documents_index)
+    hits = s.search("Thúc đẩy mạnh mẽ hoạt động khoa học công nghệ trong doanh nghiệp", top_k=10)
+    for h in hits:
+        assert "…" not in h.citation, h.citation
+        assert "phần “Nghị quyết" not in h.citation and "phần “CHÍNH PHỦ" not in h.citation
+    programme = [h for h in hits if h.doc_id == "nghi-quyet-03-NQ-CP-2025.md" and "mục II" in h.citation]
+    assert programme and programme[0].citation.startswith(
+        "Chương trình hành động ban hành kèm theo Nghị quyết số 03/NQ-CP ngày 09/01/2025 của Chính phủ, mục II.")

@@ -19,6 +19,9 @@ _DROP_TAGS = ["script", "style", "noscript", "template", "iframe", "svg", "canva
               "nav", "header", "footer", "aside", "select", "input", "head"]
 _CHROME = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumbs?|footer|sidebar|share|social|comments?|"
                      r"related|cookie|banner|advert|ads)([-_ ]|$)", re.IGNORECASE)
+# A rule of dashes or underscores under an issuer's name ("BAN CHẤP HÀNH TRUNG ƯƠNG" over "--------"),
+# drawn with characters: layout, not words.
+_RULE = re.compile(r"(?<!\S)[-–—_=]{3,}(?!\S)")
 _BLOCK = {"p", "div", "section", "article", "main", "li", "tr", "blockquote", "pre", "h1", "h2", "h3",
           "h4", "h5", "h6", "dd", "dt", "figcaption", "caption", "table", "ul", "ol", "br", "hr", "td", "th"}
 
@@ -51,7 +54,8 @@ def html_to_document(html: str) -> RawDocument:
     marker: list[str] = [""]
 
     def flush() -> None:
-        if buf and "".join(buf).strip():
+        # a block with no letter or digit ("** **", a rule) holds no words: nothing to index
+        if buf and any(c.isalnum() for c in "".join(buf)):
             asm.add(" ".join((marker[0] + "".join(buf).lstrip()).split("\n")), heading=level[0])
             marker[0] = ""
         buf.clear()
@@ -62,7 +66,7 @@ def html_to_document(html: str) -> RawDocument:
             if isinstance(child, NavigableString):
                 if type(child).__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction"):
                     continue
-                buf.append(str(child))
+                buf.append(_RULE.sub(" ", str(child)))
                 continue
             if not isinstance(child, Tag):
                 continue
@@ -101,11 +105,40 @@ def load_html(path: Path) -> list[RawDocument]:
     return [doc]
 
 
+def join_table_rows(source: str) -> str:
+    """Markdown with each table row on one line. Converters often break a header cell over two lines
+    ("| BAN CHẤP HÀNH TRUNG ƯƠNG" / "\\-------- | ĐẢNG CỘNG SẢN VIỆT NAM"); the parser then sees no
+    table and keeps the pipes as text. A line opening a row ("|" first, not last) is joined with the
+    lines that continue it, up to one that closes it, when a table's delimiter row follows."""
+    lines = source.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        j = i
+        if line.lstrip().startswith("|") and not line.rstrip().endswith("|"):
+            while j + 1 < len(lines) and lines[j + 1].strip() and not lines[j + 1].lstrip().startswith("|"):
+                j += 1
+                if lines[j].rstrip().endswith("|"):
+                    break
+            rest = lines[j + 1 : j + 3]
+            if j > i and lines[j].rstrip().endswith("|") and any(_DELIMITER_ROW.match(r) for r in rest):
+                out.append(" ".join(x.strip() for x in lines[i : j + 1]))
+                i = j + 1
+                continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+_DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$")
+
+
 def load_md(path: Path) -> list[RawDocument]:
     from markdown_it import MarkdownIt
 
     notes: list[str] = []
-    source = decode_text(read_bytes(path), notes)
+    source = join_table_rows(decode_text(read_bytes(path), notes))
     # html=False: raw HTML inside Markdown is shown as text, never interpreted.
     html = MarkdownIt("commonmark", {"html": False}).enable("table").render(source)
     doc = html_to_document(html)

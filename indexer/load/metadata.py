@@ -1,4 +1,5 @@
-"""Document metadata: a sidecar file wins, then the Vietnamese document header, then the file name.
+"""Document metadata: a sidecar file wins, then the Vietnamese document header, then what a web
+article or interview says about itself (article.py), then the file name.
 
 Sidecar convention: ``<file name>.meta.json`` next to the document (``bai-viet.txt`` →
 ``bai-viet.txt.meta.json``), a JSON object with any of: title, doc_type, doc_number, issuer,
@@ -13,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from indexer.load.article import detect_article
 from indexer.load.base import LoadError, open_document, read_fd
 from indexer.text.dates import iso_date
 from indexer.text.docnumbers import find_numbers, issuer_from_number, number_key, type_from_number
@@ -146,7 +148,8 @@ def detect_header(text: str, title_hint: str | None = None) -> dict[str, Any]:
         # A title such as "Nghị quyết số 57-NQ/TW" names the document's own number.
         for ln in lines[:6]:
             nums = find_numbers(ln)
-            if nums and re.search(r"\bsố\b", ln[: nums[0].start], re.IGNORECASE):
+            # a heading ("Nghị quyết số 57-NQ/TW"), not a sentence that cites one
+            if nums and len(ln.split()) <= 15 and re.search(r"\bsố\b", ln[: nums[0].start], re.IGNORECASE):
                 meta["doc_number"] = nums[0].text
                 break
 
@@ -235,9 +238,11 @@ def resolve(
     sidecar = read_sidecar(path, notes) if path is not None else {}
     explicit = clean_fields(explicit or {}, notes, "metadata")
     header = detect_header(text, title_hint=hints.get("title"))
+    # no official header (neither number nor type line): a web article or interview, read as one
+    article = detect_article(text) if not (header.get("doc_number") or header.get("doc_type")) else {}
     fname = from_filename(path) if path is not None else {}
     merged: dict[str, Any] = {}
-    for src in (sidecar, explicit or {}, header, hints, fname):
+    for src in (sidecar, explicit or {}, header, article, hints, fname):
         for k, v in src.items():
             if v not in (None, "") and k not in merged:
                 merged[k] = v

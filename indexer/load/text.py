@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from indexer.load.article import drop_crumbs
 from indexer.load.base import (
     RawDocument,
     decode_text,
@@ -15,5 +16,6 @@ from indexer.text.normalise import clean_text
 
 def load_txt(path: Path) -> list[RawDocument]:
     notes: list[str] = []
-    text = clean_text(decode_text(read_bytes(path), notes))
+    # a web page saved as text keeps the portal's crumbs ("Sign In", "Tag:"): not the document's words
+    text = drop_crumbs(clean_text(decode_text(read_bytes(path), notes)))
     return [RawDocument(require_text(text), notes=notes)]

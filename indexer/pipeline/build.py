@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from indexer.embed.cache import Embedding
 from indexer.pipeline.report import BuildReport
 from indexer.pipeline.stages import (
     DEFAULT_CORPUS,
+    Prepared,
     _records,
     claim_id,
     collect_files,
@@ -114,6 +116,7 @@ def build(
     ray: str | None = None,
     ray_actors: int | None = None,
     vectors_from: Path | None = None,
+    verbose: bool = False,
 ) -> BuildReport:
     """Index every supported file under `paths` and publish the result in `index_dir`.
 
@@ -123,7 +126,7 @@ def build(
     "auto" or a cluster address) loading, splitting and embedding run as a Ray Data pipeline.
     `vectors_from` names another index of the same model whose stored vectors are reused (moving
     an index to another backend without re-embedding). Nothing becomes visible to searches before
-    the whole change is published.
+    the whole change is published. `verbose` prints one line per file read (stderr).
     """
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
@@ -153,7 +156,8 @@ def build(
             report.seconds = time.perf_counter() - t0
             return report
         caches = [store] + ([_vector_source(Path(vectors_from), model_name)] if vectors_from else [])
-        prepared = _prepared_stream(work, caches, model_name, context, embedder, progress, report, ray, ray_actors)
+        prepared = _prepared_stream(work, caches, model_name, context, embedder, progress, report, ray, ray_actors,
+                                    verbose)
         writer = store.begin(full=work.full)
         try:
             written = _write(writer, prepared, store, work, report)
@@ -209,20 +213,38 @@ def _vector_source(index_dir: Path, model_name: str) -> Backend:
 
 def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, context: bool, embedder: Embedder,
                      progress: bool, report: BuildReport, ray: str | None,
-                     ray_actors: int | None) -> Iterator[list[DocumentRecords]]:
-    """Windows of documents with their vectors, from the local loop or from Ray Data."""
+                     ray_actors: int | None, verbose: bool = False) -> Iterator[list[DocumentRecords]]:
+    """Windows of documents with their vectors, from the local loop or from Ray Data.
+
+    Locally every file is split before the first is embedded: splitting is quick next to
+    embedding, and it gives the progress bar its total (passages and sentences) and time left.
+    """
     if ray is not None:
         from indexer.pipeline.ray_executor import ray_stream
 
         yield from ray_stream(work.to_read, model_name, context, caches, report, address=ray, actors=ray_actors)
         return
-    embed = Embedding(caches, embedder, progress, report)
+    files = [prepare_file(path, rel, fh, model_name, context) for path, rel, fh in work.to_read]
+    if verbose:
+        for prep in files:
+            print(file_line(prep), file=sys.stderr)
+    total = sum(len(r.embed_hashes) + len(r.sentence_hashes) for prep in files for r in prep.records)
+    embed = Embedding(caches, embedder, progress, report, total=total)
     try:
-        files = (prepare_file(path, rel, fh, model_name, context) for path, rel, fh in work.to_read)
         for window in windows(_records(files, report)):
             yield embed(window)
     finally:
         embed.close()
+
+
+def file_line(prep: Prepared) -> str:
+    """One line about a file read: its documents, passages and sentences, or why it was skipped."""
+    if prep.skipped is not None:
+        return f"{prep.rel}: skipped — {prep.skipped}"
+    docs = ", ".join(f"{r.doc.doc_number or r.doc.title[:60]}" for r in prep.records)
+    passages = sum(len(r.passages) for r in prep.records)
+    sentences = sum(len(r.sentence_hashes) for r in prep.records)
+    return f"{prep.rel}: {len(prep.records)} document(s) ({docs}), {passages} passages, {sentences} sentences"
 
 
 def _write(writer: Writer, windows: Iterable[list[DocumentRecords]], store: Backend, work: Plan,

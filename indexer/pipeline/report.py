@@ -21,6 +21,8 @@ class BuildReport:
     files_hashed: int = 0  # files read to hash them (an unchanged size and mtime spares the reading)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, identical file indexed instead)
     removed: list[str] = field(default_factory=list)  # files of the previous index that are gone
+    # (document id, the fields among date, type and number its metadata still lacks)
+    incomplete: list[tuple[str, list[str]]] = field(default_factory=list)
     up_to_date: bool = False
     documents: int = 0
     passages: int = 0
@@ -52,6 +54,10 @@ class BuildReport:
         if self.skipped:
             lines.append(f"Files skipped: {len(self.skipped)}")
             lines += [f"  - {f}: {why}" for f, why in self.skipped]
+        if self.incomplete:
+            lines.append(f"Documents with incomplete metadata: {len(self.incomplete)} "
+                         "(a sidecar FILE.meta.json can give what the text does not say)")
+            lines += [f"  - {d}: no {', no '.join(missing)}" for d, missing in self.incomplete]
         if self.notes:
             lines.append("Notes:")
             lines += [f"  - {n}" for n in self.notes]
@@ -66,6 +72,7 @@ class BuildReport:
             "reused": self.reused, "sentences_embedded": self.sentences_embedded, "seconds": round(self.seconds, 2),
             "embed_seconds": round(self.embed_seconds, 2),
             "up_to_date": self.up_to_date,
+            "incomplete": [{"doc_id": d, "missing": m} for d, m in self.incomplete],
             "unchanged": self.unchanged, "removed": self.removed, "files_hashed": self.files_hashed,
             "duplicates": [{"file": f, "same_as": o} for f, o in self.duplicates],
         }

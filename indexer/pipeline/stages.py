@@ -16,7 +16,8 @@ import numpy as np
 
 from indexer.embed.cache import embed_hash, embed_text
 from indexer.load import LoadError, is_supported, load_file, metadata
-from indexer.load.base import CHUNK, MAX_FILE_BYTES, MIB, open_document, size_problem
+from indexer.load.base import CHUNK, MAX_FILE_BYTES, MIB, RawDocument, open_document, size_problem
+from indexer.load.bundle import split_bundle
 from indexer.pipeline.report import BuildReport
 from indexer.records import Document, DocumentRecords, Passage, passage_id
 from indexer.split import split_document
@@ -151,22 +152,35 @@ def load_one(path: Path, rel: str, fhash: str) -> tuple[list[tuple[Document, dic
     produced = []
     notes: list[str] = []
     seen_notes: set[str] = set()
-    for raw in load_file(path):
-        meta_notes: list[str] = []
-        meta = metadata.resolve(path, raw.text, explicit=raw.explicit, hints=raw.hints, notes=meta_notes)
-        notes.extend(f"{rel}: {n}" for n in meta_notes if n not in seen_notes)
-        seen_notes.update(meta_notes)  # a sidecar's note once per file, not once per document
-        doc_id = raw.doc_id if raw.doc_id is not None else rel
-        extra = {k: v for k, v in meta.items() if k not in metadata.CORE_FIELDS}
-        doc = Document(
-            doc_id=doc_id, title=str(meta.get("title") or rel), text=raw.text,
-            source=str(meta.get("source") or rel), doc_number=meta.get("doc_number"),
-            doc_type=meta.get("doc_type"), issuer=meta.get("issuer"), date=meta.get("date"),
-            extra=extra, pages=raw.pages, file_hash=fhash, path=rel,
-        )
-        produced.append((doc, raw.headings))
-        notes.extend(f"{rel}: {n}" for n in raw.notes)
+    for whole in load_file(path):
+        for part_no, raw in enumerate(split_bundle(whole)):
+            meta_notes: list[str] = []
+            produced.append(_document(path, rel, fhash, whole, raw, part_no, meta_notes))
+            notes.extend(f"{rel}: {n}" for n in meta_notes if n not in seen_notes)
+            seen_notes.update(meta_notes)  # a sidecar's note once per file, not once per document
+            notes.extend(f"{rel}: {n}" for n in raw.notes)
     return produced, notes
+
+
+def _document(path: Path, rel: str, fhash: str, whole: RawDocument, raw: RawDocument,
+              part_no: int, notes: list[str]) -> tuple[Document, dict[int, int]]:
+    """One document of a file; a file holding several (load/bundle.py) gives the later ones ids
+    of their own, "file.md#69-KL-TW", and its sidecar and explicit fields belong to the first."""
+    first = part_no == 0
+    meta = metadata.resolve(path if first else None, raw.text, explicit=raw.explicit if first else None,
+                            hints=raw.hints, notes=notes)
+    doc_id = whole.doc_id if whole.doc_id is not None else rel
+    if not first:
+        doc_id = f"{doc_id}#{str(meta.get('doc_number') or part_no + 1).replace('/', '-')}"
+    extra = {k: v for k, v in meta.items() if k not in metadata.CORE_FIELDS}
+    doc = Document(
+        doc_id=doc_id, title=str(meta.get("title") or rel), text=raw.text,
+        source=str(meta.get("source") or rel), doc_number=meta.get("doc_number"),
+        doc_type=meta.get("doc_type"), issuer=meta.get("issuer"), date=meta.get("date"),
+        extra=extra, pages=raw.pages, file_hash=fhash, path=rel,
+    )
+    return doc, raw.headings
+
 
 def document_keys(doc: Document) -> list[tuple[str, str]]:
     """(key, label) pairs a citation can use for `doc`: its number, and its name if it is a named one."""
@@ -280,6 +294,11 @@ def record_file(report: BuildReport, prep: Prepared) -> bool:
         return False
     report.files_indexed.append(prep.rel)
     report.file_hashes[prep.rel] = prep.fhash
+    for rec in prep.records:
+        missing = [name for name, value in (("date", rec.doc.date), ("type", rec.doc.doc_type),
+                                            ("number", rec.doc.doc_number)) if not value]
+        if missing:
+            report.incomplete.append((rec.doc.doc_id, missing))
     return True
 
 

@@ -124,3 +124,22 @@ def issuer_from_number(key: str) -> str | None:
         if p in _ISSUER_BY_CODE:
             return _ISSUER_BY_CODE[p]
     return None
+
+
+# A date or year given right after a number: "20-NQ/TW, ngày 01/11/2012", "20-NQ/TW ngày 1 tháng 11
+# năm 2012", "20-NQ/TW (năm 2012)", "20-NQ/TW năm 2017". Party and Government numbers restart every
+# term or year, so the year is part of which document a number names.
+_YEAR_AFTER = re.compile(
+    r"^\s*[,(]?\s*(?:ngày\s+\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+"
+    r"|(?:năm|khóa|khoá)?\s*)(?P<year>(?:19|20)\d\d)\b", re.IGNORECASE)
+
+
+def year_after(text: str, end: int) -> str | None:
+    """The year of the date (or the bare year) that follows a number ending at `end` in `text`."""
+    m = _YEAR_AFTER.match(text[end : end + 40])
+    return m.group("year") if m else None
+
+
+def has_own_year(key: str) -> bool:
+    """True for numbers that carry their year ("68/2020/QH14"): the number alone names one document."""
+    return bool(re.search(r"/(?:19|20)\d\d/", key))

@@ -13,13 +13,31 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from indexer.text.docnumbers import find_numbers
 from indexer.text.normalise import fold_token, syllables
 
 PAIR_WEIGHT = 3.0  # a syllable pair seen in the passages outweighs a syllable's frequency alone
 
 
 def restore(query: str, texts: Iterable[str]) -> str:
-    """`query` with the diacritics the `texts` use for its syllables (lower case, words only)."""
+    """`query` with the diacritics the `texts` use for its syllables (lower case, words only).
+    Document numbers ("11-NQ/TW") are kept as typed: they are names, not words to accent."""
+    numbers = find_numbers(query)
+    if not numbers:
+        return _restore_words(query, list(texts))
+    texts = list(texts)
+    out, pos = [], 0
+    for n in numbers:
+        if query[pos : n.start].strip():
+            out.append(_restore_words(query[pos : n.start], texts))
+        out.append(query[n.start : n.end])
+        pos = n.end
+    if query[pos:].strip():
+        out.append(_restore_words(query[pos:], texts))
+    return " ".join(out)
+
+
+def _restore_words(query: str, texts: list[str]) -> str:
     words = syllables(query)
     if not words:
         return query

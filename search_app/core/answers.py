@@ -20,6 +20,7 @@ only a sentence holding at least MIN_LEXICAL of the query's content words.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -96,17 +97,21 @@ def choose(text: str, spans: np.ndarray, scores: np.ndarray, floor: float,
     return [{"start": int(spans[i][0]), "end": int(spans[i][1])} for i in chosen]
 
 
+_MARKER = re.compile(r"^(?:(?:BBT|PV|Phóng viên|Hỏi|Câu hỏi)\s*:\s*|\*\s+)")
+
+
 def _not_answers(text: str, spans: np.ndarray, headings: Sequence[str]) -> np.ndarray:
     """Sentences that cannot answer: a question ("BBT: … như thế nào?"), or a heading of the
     passage's own section path ("* Đối với cấp ủy các cấp") — they repeat the question's words,
     the answer is what follows them."""
     # (label, cut): a long heading's label is cut after a few words and ends with "…"
-    labels = [(" ".join(h.replace("**", "").rstrip("…").split()), h.rstrip().endswith("…"))
+    labels = [(_MARKER.sub("", " ".join(h.replace("**", "").rstrip("…").split())), h.rstrip().endswith("…"))
               for h in headings if h.strip()]
     out = np.zeros(len(spans), dtype=bool)
     for i, (a, b) in enumerate(spans):
         raw = text[int(a):int(b)]
-        sentence = " ".join(raw.replace("**", "").split())
+        # labels are stored without the line's "BBT:" or "*" (indexer/split.py): compare without them
+        sentence = _MARKER.sub("", " ".join(raw.replace("**", "").split()))
         # a heading line joined with the content after it (no full stop between) is content
         alone = "\n" not in raw.strip()
         out[i] = sentence.endswith("?") or any(

@@ -6,6 +6,11 @@ issuer, subject (trích yếu), then the section.
 - a law article:       "Luật số 68/2020/QH14 ngày 13/11/2020 của Quốc hội về cư trú, khoản 2 Điều 4"
 - an interview:        'Trần Thị Lộc, …: "Title" (phỏng vấn), Source, ngày 01/04/2024, phần: …'
 - anything else:       '"Title", Source, ngày …, mục …'
+- an annex or programme issued with the document: "Chương trình hành động ban hành kèm theo Nghị
+  quyết số 03/NQ-CP ngày 09/01/2025 của Chính phủ, mục II.6"
+A citation is pasted as it is: a section label cut short at indexing ("… …") is never quoted, nor
+one that only repeats the document's own name ("Nghị quyết số 57-NQ/TW", "Nghị quyết 20 - 2012"),
+its trích yếu, or a line of its header ("CHÍNH PHỦ", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").
 A PDF passage adds ", trang N"; a page recognised by OCR adds
 " (bản quét, nhận dạng tự động — cần đối chiếu bản gốc)", so nobody quotes OCR text unchecked; a
 document that the corpus says is no longer (wholly) in force ends with that warning, e.g.
@@ -18,6 +23,8 @@ import re
 from typing import Any
 
 from indexer.split import heading_marker
+from indexer.text.docnumbers import find_numbers
+from indexer.text.normalise import fold
 
 # The marker a citation of an OCR'd page carries; the page tests for it to show its notice.
 OCR_NOTE = "bản quét, nhận dạng tự động — cần đối chiếu bản gốc"
@@ -88,6 +95,54 @@ def section_name(label: str) -> str:
     return re.sub(r"^\s*(?:[*•+\-–—]\s*)+", "", label).strip()
 
 
+# An annex issued with a document: its own heading in capitals, a document type of its own.
+_ANNEX = re.compile(r"^(CHƯƠNG TRÌNH(?: HÀNH ĐỘNG)?|KẾ HOẠCH(?: HÀNH ĐỘNG)?|QUY CHẾ|QUY ĐỊNH|ĐIỀU LỆ|PHỤ LỤC"
+                    r"|ĐỀ ÁN|DANH MỤC)\b")
+_HEADER_LINES = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", "ĐẢNG CỘNG SẢN VIỆT NAM",
+                 "QUYẾT NGHỊ", "QUYẾT ĐỊNH", "NGHỊ QUYẾT", "KẾT LUẬN", "CHỈ THỊ", "BAN CHẤP HÀNH TRUNG ƯƠNG",
+                 "BỘ CHÍNH TRỊ", "BAN BÍ THƯ", "CHÍNH PHỦ", "QUỐC HỘI", "THỦ TƯỚNG CHÍNH PHỦ")
+
+
+def _names_document(label: str, doc: dict[str, Any], subject: str | None) -> bool:
+    """True when `label` is the document's own name, trích yếu or a header line, not a section of it."""
+    text = label.strip().rstrip(" …").strip()
+    if not text:
+        return True
+    if text.upper() == text and any(text.startswith(h) for h in _HEADER_LINES) and not _ANNEX.match(text):
+        return True
+    folded = fold(text).casefold()
+    for name in (doc.get("title"), subject):
+        if name and (fold(name).casefold().startswith(folded) or folded.startswith(fold(name).casefold())):
+            return True
+    number = doc.get("doc_number")
+    if number and any(n.key == k.key for n in find_numbers(text) for k in find_numbers(number)):
+        return True
+    # "Nghị quyết 20 - 2012": the type, the number's digits and the year, a file's own heading
+    digits = re.match(r"\d+", number or "")
+    year = (doc.get("date") or "")[:4]
+    words = re.findall(r"\w+", text)
+    return bool(digits and year and digits.group(0) in words and year in words and len(words) <= 6)
+
+
+def annex_name(section: list[str]) -> tuple[str | None, list[str]]:
+    """("Chương trình hành động", the path below it) when the passage lies in an annex, else (None, path)."""
+    for i, label in enumerate(section):
+        m = _ANNEX.match(label.strip())
+        if m and label.strip().upper() == label.strip():
+            name = m.group(1)
+            return name[:1] + name[1:].lower(), section[i + 1 :]
+    return None, section
+
+
+def place_of(doc: dict[str, Any], section: list[str], subject: str | None = None) -> str | None:
+    """'mục II.6', 'Điều 4', 'phần “Đối với cấp ủy các cấp”', or None when no label is worth quoting."""
+    kept = [s for s in section if not _names_document(s, doc, subject)]
+    place = compact_section(kept)
+    if not place and kept and not kept[-1].rstrip().endswith("…"):  # a label cut short is not quoted
+        place = f"phần “{section_name(kept[-1])}”"
+    return place
+
+
 def format_citation(doc: dict[str, Any], section: list[str], page: int | None, *, subject: str | None = None,
                     note: str | None = None) -> str:
     """The citation of a passage of `doc` at `section` (and `page`). `subject` is the document's
@@ -95,9 +150,8 @@ def format_citation(doc: dict[str, Any], section: list[str], page: int | None, *
     as "(đã hết hiệu lực từ …)", which the citation then ends with."""
     date = vn_date(doc.get("date"))
     extra = doc.get("extra") or {}
-    place = compact_section(section)
-    if not place and section:
-        place = f"phần “{section_name(section[-1])}”"
+    annex, section = annex_name(section) if doc.get("doc_number") else (None, section)
+    place = place_of(doc, section, subject)
     parts: list[str]
     if doc.get("doc_number"):
         head = f"{doc.get('doc_type') or 'Văn bản'} số {doc['doc_number']}"
@@ -105,7 +159,9 @@ def format_citation(doc: dict[str, Any], section: list[str], page: int | None, *
             head += f" ngày {date}"
         if doc.get("issuer"):
             head += f" của {doc['issuer']}"
-        head += subject_phrase(subject)
+        # an annex: "Chương trình hành động ban hành kèm theo Nghị quyết số …" (the subject would
+        # only say again that the resolution issues the programme)
+        head = f"{annex} ban hành kèm theo {head}" if annex else head + subject_phrase(subject)
         parts = [head]
     elif extra.get("interviewee"):
         parts = [f"{extra['interviewee']}: “{doc.get('title')}” ({(doc.get('doc_type') or 'phỏng vấn').lower()})"]

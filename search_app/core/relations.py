@@ -442,3 +442,26 @@ class RelationGraph:
             if pair not in best or down.index(x["type"]) < down.index(best[pair]["type"]):
                 best[pair] = x
         return list(nodes.values()), list(best.values())
+
+
+def pick_document(doc_ids: list[str], docs: dict[str, dict[str, Any]],
+                  year: str | None) -> tuple[str | None, list[str]]:
+    """Which indexed document a number names: (the document, the candidates when it is ambiguous).
+
+    Numbers restart every term or year (20-NQ/TW of 2012 and of 2017 are different resolutions):
+    a bare number names an indexed document only when exactly one has it; a year given with the
+    number (the reference's date) chooses among several. Otherwise no document, and the candidates."""
+    if year is not None:
+        dated = [d for d in doc_ids if (docs.get(d, {}).get("date") or "")[:4] == year]
+        if len(dated) == 1:
+            return dated[0], []
+        if doc_ids and not dated:
+            return None, []  # the number of another year: not the indexed document
+    if len(doc_ids) == 1:
+        return doc_ids[0], []
+    return None, list(doc_ids)
+
+
+def unresolved_validity(validity: dict[str, Any]) -> dict[str, Any]:
+    """The validity of a number that names several indexed documents: not known until one is chosen."""
+    return {**validity, "status": "unknown", "since": None, "until": None, "by": [], "evidence": []}

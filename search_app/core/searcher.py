@@ -25,13 +25,13 @@ from indexer.embed.base import Embedder
 from indexer.records import Filters, section_label
 from indexer.store import open_backend
 from indexer.store.base import DEFAULT_INDEX, Backend, IndexNotFound
-from indexer.text.docnumbers import find_numbers
+from indexer.text.docnumbers import find_numbers, has_own_year, year_after
 from indexer.text.normalise import fold, fold_token, syllables
 from indexer.text.references import reference_key
 from indexer.text.sentences import sentence_spans
-from search_app.core import accents, answers, fusion
+from search_app.core import accents, answerable, answers, fusion
 from search_app.core.citation import format_citation
-from search_app.core.relations import RelationGraph
+from search_app.core.relations import RelationGraph, pick_document, unresolved_validity
 
 __all__ = ["Filters", "Hit", "Searcher", "ModelMismatch", "QueryError", "IndexNotFound", "clip_query"]
 
@@ -99,6 +99,9 @@ class Hit:
     ordinal: int = field(default=0, repr=False)
     section_path: list[str] = field(default_factory=list, repr=False)
     pid: int = field(default=-1, repr=False)
+    # How well the passage matches, in words ("Rất phù hợp" / "Phù hợp" / "Ít liên quan", see
+    # core/answerable.py) or None; for the page, not part of the JSON contract.
+    match: str | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -385,15 +388,19 @@ class Searcher:
         """The top_k passages for `query`, each with its answering sentence(s) marked where clear.
         Pass a dict as `timings` to get each stage's seconds, and one as `details` to learn how the
         query was read: `dense_query` (the text embedded: the query, or the query with the
-        diacritics put back) and `dense_weight` (its share in the fusion; hybrid only)."""
+        diacritics put back), `dense_weight` (its share in the fusion; hybrid only), `answerable`
+        (whether the passages searched hold an answer at all, core/answerable.py; when False no
+        sentence is marked and the hits are only the nearest passages) and `evidence` (what that
+        decision saw)."""
         if method not in METHODS:
             raise QueryError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
         query, _ = clip_query(query)
+        details = {} if details is None else details
+        details["answerable"] = False
         if not query or top_k <= 0:
             return []
         timings = {} if timings is None else timings
         n = max(CANDIDATES, top_k * 3)
-        details = {} if details is None else details
         rows: dict[int, dict[str, Any]] = {}  # passage rows read during this search, by pid
         dense, keyword, qv, dense_weight = self._retrieve(query, method, n, filters, timings, details, rows)
         sentences: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -417,7 +424,36 @@ class Searcher:
         for h, a in zip(hits, marked, strict=True):
             h.answer = a
         timings["answers"] = time.perf_counter() - t
+        self._judge(query, hits, qv, sentences, details, timings)
         return hits
+
+    def _judge(self, query: str, hits: list[Hit], qv: np.ndarray | None,
+               sentences: dict[int, tuple[np.ndarray, np.ndarray]], details: dict[str, Any],
+               timings: dict[str, float]) -> None:
+        """details["answerable"] and ["evidence"]; each hit's match label; no answer marked when
+        the passages searched do not answer the query (core/answerable.py)."""
+        t = time.perf_counter()
+        if not hits:
+            details["evidence"] = answerable.judge(None, None).to_dict()
+            return
+        if qv is None:  # keyword method: the decision needs the query's vector all the same
+            qv = self.embed_query(details.get("dense_query") or query)
+            self._sentences(qv, [h.pid for h in hits], sentences, timings)
+        scored = [float(v[1].max()) for v in sentences.values() if len(v[1])]
+        everyday = answerable.everyday_best(self._embedder(), qv)
+        keys = [m.key for m in find_numbers(query)]
+        known = any(self.backend.docs_with_key(k) or self.backend.pids_citing(k) for k in keys)
+        words = [fold_token(w) for w in syllables(query)]
+        phrase = any(answerable.has_phrase(words, [fold_token(w) for w in syllables(h.text)]) for h in hits)
+        evidence = answerable.judge(max(scored) if scored else None, everyday, known, phrase)
+        details["answerable"] = evidence.answerable
+        details["evidence"] = evidence.to_dict()
+        for h in hits:
+            own = sentences.get(h.pid)
+            h.match = answerable.label(float(own[1].max()) if own is not None and len(own[1]) else None, everyday)
+            if not evidence.answerable:
+                h.answer = []
+        timings["answerable"] = time.perf_counter() - t
 
     @staticmethod
     def _hit(doc: dict[str, Any], row: dict[str, Any], rank: int, score: float,
@@ -445,20 +481,28 @@ class Searcher:
         its reference key, the document if it is indexed, every passage citing it (in document order),
         and what the corpus says about it: validity, typed relations both ways, identity card."""
         key = reference_key(query) or query.strip()
-        doc_ids = self.backend.docs_with_key(key)
+        found = find_numbers(query)
+        year = year_after(query, found[0].end) if found and not has_own_year(found[0].key) else None
+        candidates = self.backend.docs_with_key(key)
+        chosen, ambiguous = pick_document(candidates, {d["doc_id"]: d for d in self.backend.documents(candidates)},
+                                          year)
+        doc_ids = [chosen] if chosen else []
         rows = self.backend.passages(self.backend.pids_citing(key))
         rows.sort(key=lambda r: (r["doc_id"], r["ordinal"]))
-        documents = [self.document(d) for d in doc_ids]
         ranked = [(r["pid"], 1.0) for r in rows]
         graph = self.relations()
         return {
             "key": key,
             "label": self.backend.key_label(key) or query.strip(),
-            "document": documents[0] if documents else None,
+            "document": self.document(chosen) if chosen else None,
+            # several indexed documents share this number and nothing says which: none is chosen
+            "ambiguous": [self.document(d) for d in ambiguous],
             "cited_by": self._hydrate(ranked),
-            "validity": graph.validity(key, doc_id=doc_ids[0] if doc_ids else None),
+            "validity": unresolved_validity(graph.validity(key)) if ambiguous
+            else graph.validity(key, doc_id=doc_ids[0] if doc_ids else None),
             "relations": graph.relations(key),
-            "identity": graph.identity(key),
+            "identity": {"number": self.backend.key_label(key), "indexed": False, "sources": []} if ambiguous
+            else graph.identity(key),
         }
 
     def reference_list(self) -> list[dict[str, Any]]:

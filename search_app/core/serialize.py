@@ -17,13 +17,6 @@ from search_app.core.searcher import Filters, Hit, Searcher
 DOC_FIELDS = ("doc_id", "title", "doc_number", "doc_type", "issuer", "date", "source", "extra")
 
 
-def searcher_answerable(searcher: Searcher, query: str, hits: list[Hit]) -> bool:
-    """Whether the corpus answers `query`. For now: whether anything was found at all. Issue 18 gives
-    the Searcher a real signal (a query the corpus does not speak to still gets its nearest passages)
-    and replaces this body; every caller already goes through here."""
-    return bool(hits)
-
-
 def hit_object(hit: Hit) -> dict[str, Any]:
     return hit.to_dict()
 
@@ -35,19 +28,21 @@ def answer_texts(hit: dict[str, Any]) -> list[str]:
 
 def search_response(query: str, hits: list[Hit], answerable: bool) -> dict[str, Any]:
     """What `search --json` prints for one query and `GET /v1/search` returns."""
-    return {"query": query, "answerable": answerable, "results": [hit_object(h) for h in hits]}
+    return {"query": query, "answerable": bool(answerable), "results": [hit_object(h) for h in hits]}
 
 
 def batch_line(qid: Any, hits: list[Hit], answerable: bool) -> dict[str, Any]:
     """One line of batch mode (`search --queries`), one item of `POST /v1/search`."""
-    return {"id": qid, "answerable": answerable, "results": [hit_object(h) for h in hits]}
+    return {"id": qid, "answerable": bool(answerable), "results": [hit_object(h) for h in hits]}
 
 
 def run_query(searcher: Searcher, query: str, top_k: int, filters: Filters | None,
               method: str) -> tuple[list[Hit], bool]:
-    """The hits for `query` and whether the corpus answers it: the one search every door runs."""
-    hits = searcher.search(query, top_k, filters, method)
-    return hits, searcher_answerable(searcher, query, hits)
+    """The hits for `query` and whether the corpus answers it (core/answerable.py): the one search
+    every door runs."""
+    details: dict[str, Any] = {}
+    hits = searcher.search(query, top_k, filters, method, details=details)
+    return hits, bool(details.get("answerable", bool(hits)))
 
 
 def document_fields(doc: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -57,6 +52,7 @@ def document_fields(doc: dict[str, Any] | None) -> dict[str, Any] | None:
 def refs_object(res: dict[str, Any]) -> dict[str, Any]:
     """What `refs KEY --json` prints and `GET /v1/refs` returns, from `Searcher.references`."""
     return {"key": res["key"], "label": res["label"], "document": document_fields(res["document"]),
+            "ambiguous": [document_fields(d) for d in res.get("ambiguous", [])],
             "cited_by": [hit_object(h) for h in res["cited_by"]],
             "validity": res["validity"], "relations": res["relations"], "identity": res["identity"]}
 

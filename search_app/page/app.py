@@ -26,10 +26,13 @@ from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
 from search_app.page import export, follow_view
-from search_app.page.document_view import document_html
+from search_app.page.citation_box import citation_box
+from search_app.page.document_view import document_header, document_height, document_html, find_in_document
+from search_app.page.number_card import number_card
 from search_app.page.originals import original_download
 from search_app.page.relations_view import render as render_relations
 from search_app.page.render import answer_spans, code_span, escape, escape_block, highlight
+from search_app.page.start_view import set_language, start_view
 from search_app.page.uploads import (
     ALLOWED,
     MAX_UPLOAD_BYTES,
@@ -62,6 +65,9 @@ CSS = """
 .badge-amended {background: #e2f0fb; color: #084298;}
 .badge-in_force {background: #d1e7dd; color: #0f5132;}
 .badge-unknown {background: #eee; color: #555;}
+.citation {font-size: .9rem; line-height: 1.45; padding: .35rem .6rem; background: #f6f6f6; border-radius: .3rem;
+  margin-top: .4rem; user-select: all;}
+.citation-label {color: #666; user-select: none;}
 .evidence {color: #555; font-size: .85rem; border-left: 2px solid #ccc; padding-left: .5rem; margin: .2rem 0;}
 </style>
 """
@@ -80,12 +86,15 @@ def _go(**params: str) -> None:
 
 
 def _status(searcher: Searcher) -> None:
+    """The index's details, for whoever runs the page: folded away under "Quản trị"."""
     status = searcher.status()
-    st.sidebar.header("Chỉ mục")
-    st.sidebar.markdown(
-        f"- Văn bản: **{status['documents']}**\n- Đoạn văn: **{status['passages']}**\n"
-        f"- Mô hình: `{status['model']}`\n- Lập lúc: {escape(status['built_at'])}"
-    )
+    built = status["built_at"]
+    when = f"{built[8:10]}/{built[5:7]}/{built[:4]} {built[11:16]}" if len(built) >= 16 else built
+    with st.sidebar.expander("Quản trị"):
+        st.markdown(
+            f"- Văn bản: **{status['documents']}**\n- Đoạn văn: **{status['passages']}**\n"
+            f"- Mô hình: `{status['model']}`\n- Lập chỉ mục lúc: {escape(when)}"
+        )
 
 
 def _peer_ip() -> str | None:
@@ -170,6 +179,13 @@ def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
     return filters, method, top_k
 
 
+def shows_validity(validity: dict | None, numbered: bool) -> bool:
+    """A badge only where validity means something: a numbered document, or one the corpus says is
+    repealed or amended. An article or interview is neither in force nor out of it."""
+    status = (validity or {}).get("status")
+    return bool(status) and (numbered or status not in ("in_force", "unknown"))
+
+
 def validity_badge(validity: dict, numbered: bool = True) -> str:
     """HTML for a validity badge; every text in it is escaped. `numbered`: the document has a number
     (for an article or an interview "còn hiệu lực" means only that nothing in the corpus repeals it)."""
@@ -185,19 +201,22 @@ def validity_badge(validity: dict, numbered: bool = True) -> str:
             f"{escape(label)}</span>")
 
 
+NO_ANSWER = "Không tìm thấy đoạn văn trả lời câu hỏi này trong kho."
+
+
 def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
     st.markdown(f'<div class="hit-title">{hit.rank}. {escape(hit.title)}</div>', unsafe_allow_html=True)
+    # a label that means something to a reader (core/answerable.py), never the fused score's decimals
     meta = [f"Mục: {escape(hit.section)}" if hit.section else "", f"Trang {hit.page}" if hit.page else "",
-            f"Điểm: {hit.score:.4f}" if show_score else ""]
+            f"Mức phù hợp: {escape(hit.match)}" if show_score and hit.match else ""]
     st.markdown(f'<div class="hit-meta">{" · ".join(m for m in meta if m)}</div>', unsafe_allow_html=True)
-    if hit.validity:
+    if shows_validity(hit.validity, bool(hit.doc_number)):
         st.markdown(validity_badge(hit.validity, bool(hit.doc_number)), unsafe_allow_html=True)
     st.markdown(f'<div class="hit-text">{highlight(hit.text, query, hit.answer)}</div>', unsafe_allow_html=True)
     if answer_spans(hit.text, hit.answer):  # say in words, not only in colour, what the underline means
         st.markdown(f'<div class="answer-hint">{escape("Phần gạch chân là câu trả lời cho câu hỏi.")}</div>',
                     unsafe_allow_html=True)
-    st.caption("Trích dẫn (bấm biểu tượng sao chép ở góc phải)")
-    st.code(hit.citation, language=None, wrap_lines=True)
+    citation_box(hit.citation)
     if OCR_NOTE in hit.citation:  # the citation carries the marker for OCR'd pages (citation.is_ocr_page)
         st.warning("Đoạn này được nhận dạng tự động (OCR) từ bản quét nên có thể sai chữ; "
                    "cần đối chiếu bản gốc trước khi trích dẫn.")
@@ -222,10 +241,12 @@ def _cached_search(searcher: Searcher, query: str, top_k: int, filters: Filters,
     return cached
 
 
-def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cache: dict) -> None:
+def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cache: dict,
+                folded: bool = False) -> None:
+    """One hit; `folded`: inside an expander already (Streamlit nests none), so no context fold."""
     with st.container(border=True):
         _passage_box(hit, query)
-        with st.expander("Ngữ cảnh: đoạn trước và sau"):
+        with st.expander("Ngữ cảnh: đoạn trước và sau") if not folded else st.container():
             if hit.pid not in cache["neighbours"]:
                 cache["neighbours"][hit.pid] = searcher.neighbours(hit.doc_id, hit.ordinal, radius=1)
             for p in cache["neighbours"][hit.pid]:
@@ -266,12 +287,13 @@ def search_view(searcher: Searcher) -> None:
     filters, method, top_k = _filters(searcher)
     initial = st.query_params.get("q", "")
     query = st.text_input("Câu hỏi hoặc từ khóa (có thể gõ không dấu)", value=initial, key="q",
-                          placeholder="Ví dụ: nghi quyet 11 ve trung du mien nui")
+                          placeholder="Câu hỏi, từ khóa hoặc số hiệu văn bản")
     query, cut = clip_query(query)
     if st.button("Văn bản dẫn chiếu →", key="to_refs"):
         _go(ref="*", q=query)
     if not query:
         st.query_params.clear()
+        start_view(searcher, _go)
         return
     st.query_params["q"] = query
     if cut:
@@ -281,19 +303,29 @@ def search_view(searcher: Searcher) -> None:
     understood = details.get("dense_query")
     if hits and understood and understood != query:  # the diacritics were put back: say how it was read
         st.caption(f"Hiểu câu hỏi là: {code_span(understood)} (dấu thanh lấy từ các đoạn văn tìm được)")
+    number_card(searcher, query, _go)  # a query naming a document number: its card comes first
     if not hits:
         st.info("Không tìm thấy đoạn văn nào phù hợp. Hãy thử từ khóa khác hoặc bỏ bớt bộ lọc.")
         return
+    context = export.search_context(query, filters, METHOD_LABELS.get(method), details.get("answerable"),
+                                    _facets(str(INDEX_DIR), _generation(searcher), searcher)[3])
     cols = st.columns([3, 1, 1, 1])
     cols[0].caption(f"{len(hits)} kết quả")
     # exports are made on click (a callable), not on every rerun
-    cols[1].download_button("Tải Markdown", lambda: export.to_markdown(query, hits), "ket-qua.md", "text/markdown",
-                            key="dl_md", on_click="ignore")
-    cols[2].download_button("Tải CSV", lambda: export.to_csv(hits), "ket-qua.csv", "text/csv", key="dl_csv",
+    cols[1].download_button("Tải Markdown", lambda: export.to_markdown(query, hits, context), "ket-qua.md",
+                            "text/markdown", key="dl_md", on_click="ignore")
+    cols[2].download_button("Tải CSV", lambda: export.to_csv(hits, context), "ket-qua.csv", "text/csv", key="dl_csv",
                             on_click="ignore")
-    cols[3].download_button("Tải JSON", lambda: export.to_json(query, hits), "ket-qua.json", "application/json",
-                            key="dl_json", on_click="ignore")
+    cols[3].download_button("Tải JSON", lambda: export.to_json(query, hits, context), "ket-qua.json",
+                            "application/json", key="dl_json", on_click="ignore")
     refs = cache["refs"]
+    if not details.get("answerable", True):
+        # the nearest passages stay reachable, folded away and with no sentence marked as an answer
+        st.warning(NO_ANSWER)
+        with st.expander(f"Các đoạn văn gần nhất ({len(hits)}) — không đoạn nào trả lời câu hỏi"):
+            for hit in hits:
+                _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache, folded=True)
+        return
     for hit in hits:
         _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache)
 
@@ -363,12 +395,17 @@ def reader_view(searcher: Searcher, doc_id: str, ordinal: str | None) -> None:
         st.warning("Không có văn bản này trong kho.")
         return
     graph = searcher.relations()
-    st.markdown(validity_badge(graph.short_validity(doc_id), bool(doc.get("doc_number"))), unsafe_allow_html=True)
+    document_header(searcher, doc, _go)
+    validity = graph.short_validity(doc_id)
+    if shows_validity(validity, bool(doc.get("doc_number"))):
+        st.markdown(validity_badge(validity, bool(doc.get("doc_number"))), unsafe_allow_html=True)
     if note := graph.citation_note(doc_id):
         st.warning(f"Văn bản này {escape(note.strip('()'))} ({escape('theo các văn bản trong kho')}).")
     passages = searcher.doc_passages(doc_id)
     hit = passage_ordinal(ordinal)
-    components.html(document_html(doc, passages, hit, st.query_params.get("q", "")), height=750, scrolling=True)
+    within = st.text_input("Tìm trong văn bản này", key="find_in_doc", placeholder="Từ khóa")
+    passages, hit, query = find_in_document(passages, within, hit, st.query_params.get("q", ""))
+    components.html(document_html(doc, passages, hit, query), height=document_height(passages), scrolling=True)
 
 
 def main() -> None:
@@ -407,6 +444,7 @@ def _main() -> None:
         reader_view(searcher, params["doc"], params.get("p"))
     else:
         search_view(searcher)
+    set_language("vi")  # last: its (empty) frame comes after the page's own
 
 
 main()

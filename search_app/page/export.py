@@ -8,6 +8,10 @@ offsets into `text`) travel in every format:
   column `answer_text`: the marked sentence(s) themselves, joined by " … ";
 - Markdown: the answer is bold inside the quoted passage.
 Spans that are empty or reach outside `text` are left out of CSV and Markdown (see highlight.answer_spans).
+
+Every export records what produced it (`context`, see `search_context`): the query, the filters in
+words, the method, whether the index answers the query, and when it was searched. CSV puts them in
+a `#` comment line before the header; the validity cell is in Vietnamese ("Hết hiệu lực từ …").
 """
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ import csv
 import io
 import json
 import re
+import time
 from collections.abc import Sequence
+from typing import Any
 
+from indexer.records import Filters
 from search_app.core.searcher import HIT_FIELDS, Hit
+from search_app.labels import STATUS_LABELS
 from search_app.page.render import answer_spans, split_answer
 
 CSV_FIELDS = (*HIT_FIELDS, "answer_text")
@@ -26,20 +34,56 @@ CSV_FIELDS = (*HIT_FIELDS, "answer_text")
 _MD_BOLD_SPECIAL = re.compile(r"([\\*_`])")
 
 
-def to_json(query: str, hits: Sequence[Hit]) -> str:
-    return json.dumps({"query": query, "results": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2)
+def filters_text(filters: Filters | None, titles: dict[str, str] | None = None) -> str:
+    """The filters of a search in words: "Loại văn bản: Nghị quyết; Năm: 2012–2024", or "Không lọc"."""
+    if filters is None or not filters.active():
+        return "Không lọc"
+    parts = []
+    if filters.doc_types:
+        parts.append("Loại văn bản: " + ", ".join(sorted(filters.doc_types)))
+    if filters.issuers:
+        parts.append("Cơ quan ban hành: " + ", ".join(sorted(filters.issuers)))
+    if filters.year_from or filters.year_to:
+        parts.append(f"Năm: {filters.year_from or '…'}–{filters.year_to or '…'}")
+    if filters.doc_ids:
+        parts.append("Văn bản: " + "; ".join(sorted((titles or {}).get(d, d) for d in filters.doc_ids)))
+    if filters.exclude_doc_ids:
+        parts.append("Chỉ văn bản còn hiệu lực")
+    return "; ".join(parts) or "Không lọc"
 
 
-def to_csv(hits: Sequence[Hit]) -> str:
+def search_context(query: str, filters: Filters | None = None, method: str | None = None,
+                   answerable: bool | None = None, titles: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"query": query, "filters": filters_text(filters, titles), "method": method, "answerable": answerable,
+            "searched_at": time.strftime("%Y-%m-%d %H:%M:%S %z")}
+
+
+def to_json(query: str, hits: Sequence[Hit], context: dict[str, Any] | None = None) -> str:
+    head = {**(context or {}), "query": query}
+    return json.dumps({**head, "results": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2)
+
+
+def validity_text(v: dict[str, Any] | None) -> str:
+    """One readable cell: "Hết hiệu lực từ 2021-01-01, Luật số 59/2020/QH14"."""
+    v = v or {}
+    if not v.get("status"):
+        return ""
+    text = STATUS_LABELS.get(v["status"], v["status"])
+    if v.get("since"):
+        text += f" từ {v['since']}"
+    by = [a["label"] for a in v.get("by") or []]
+    return ", ".join([text, *by])
+
+
+def to_csv(hits: Sequence[Hit], context: dict[str, Any] | None = None) -> str:
     buf = io.StringIO()
+    if context:  # what produced the file, before the header (spreadsheets show it as a first row)
+        buf.write("# " + " | ".join(f"{k}: {v}" for k, v in context.items() if v is not None) + "\n")
     writer = csv.DictWriter(buf, fieldnames=list(CSV_FIELDS))
     writer.writeheader()
     for h in hits:
         row = h.to_dict()
-        v = row["validity"] or {}
-        # one readable cell: "repealed 2021-01-01 Luật số 59/2020/QH14"
-        by = [a["label"] for a in v.get("by") or []]
-        row["validity"] = " ".join(x for x in (v.get("status"), v.get("since"), *by) if x)
+        row["validity"] = validity_text(row["validity"])
         spans = answer_spans(h.text, h.answer)
         row["answer"] = ";".join(f"{s}-{e}" for s, e in spans)
         row["answer_text"] = " … ".join(h.text[s:e].strip() for s, e in spans)
@@ -75,8 +119,13 @@ def quote_with_answer(text: str, answer: Sequence[dict[str, int]] | None) -> lis
     return ["> " + line if line else ">" for line in lines]
 
 
-def to_markdown(query: str, hits: Sequence[Hit]) -> str:
+def to_markdown(query: str, hits: Sequence[Hit], context: dict[str, Any] | None = None) -> str:
     lines = [f"# Kết quả tra cứu: {query}", ""]
+    if context:
+        lines += [f"*Bộ lọc:* {context.get('filters') or 'Không lọc'}  ", f"*Thời điểm:* {context.get('searched_at')}"]
+        if context.get("answerable") is False:
+            lines.append("*Không tìm thấy đoạn văn trả lời câu hỏi này trong kho; dưới đây là các đoạn gần nhất.*")
+        lines.append("")
     for h in hits:
         lines.append(f"## {h.rank}. {h.title}")
         if h.section:

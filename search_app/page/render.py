@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from indexer.text.docnumbers import find_numbers
 from indexer.text.normalise import fold, syllables
 from search_app.core.answers import FUNCTION_WORDS
 
@@ -29,12 +30,32 @@ def escape_block(text: str) -> str:
     return "<br>".join(escape(line) for line in text.split("\n"))
 
 
+# A date in a passage: its digits are never a match for a number of the query ("11" of 11-NQ/TW is
+# not the month in "03/11/2023").
+_DATE = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}\b|\bngày\s+\d{1,2}\s+tháng\s+\d{1,2}"
+                   r"(?:\s+năm\s+\d{4})?", re.IGNORECASE)
+
+
+def _without_numbers(query: str) -> str:
+    """The query with its document numbers ("11-NQ/TW") blanked: they are matched whole, not by parts."""
+    for n in reversed(find_numbers(query)):
+        query = query[: n.start] + " " + query[n.end :]
+    return query
+
+
 def query_terms(query: str) -> set[str]:
     """The folded words worth marking: the query's words but the function words as written (the
     answer finder's list) and one-letter words other than numbers. Unlike the answer finder, an
-    unaccented "tu" is kept — it may be "tự": marking a word too many costs less than missing one."""
-    return {fold(t) for t in syllables(query)
+    unaccented "tu" is kept — it may be "tự": marking a word too many costs less than missing one.
+    A document number of the query is matched whole (_number_spans), not by its parts."""
+    return {fold(t) for t in syllables(_without_numbers(query))
             if t.casefold() not in FUNCTION_WORDS and (len(t) > 1 or t.isdigit())}
+
+
+def _number_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Where `text` cites a document number the query names, in any spelling (57-NQ/TW, 57/NQ-TW)."""
+    keys = {n.key for n in find_numbers(query)}
+    return [(n.start, n.end) for n in find_numbers(text) if n.key in keys] if keys else []
 
 
 def _marks(words: list[str], query: str) -> list[bool]:
@@ -104,8 +125,16 @@ def highlight(text: str, query: str, answer: Iterable[Mapping[str, int]] | None 
     matches = list(_WORD.finditer(text))
     # Words are chosen on the whole text, not per answer piece, so that a word's neighbours (see
     # _marks) and a word cut by an answer boundary are judged the same as without an answer.
-    marks = _marks([m.group(0) for m in matches], query)
-    marked = [(m.start(), m.end()) for m, mark in zip(matches, marks, strict=True) if mark]
+    marks = _marks([m.group(0) for m in matches], _without_numbers(query))
+    numbers = _number_spans(text, query)
+    dates = [(d.start(), d.end()) for d in _DATE.finditer(text)]
+
+    def inside(m: re.Match[str], spans: list[tuple[int, int]]) -> bool:
+        return any(a <= m.start() and m.end() <= b for a, b in spans)
+
+    marked = [(m.start(), m.end()) for m, mark in zip(matches, marks, strict=True)
+              if mark and not inside(m, numbers) and not (m.group(0).isdigit() and inside(m, dates))]
+    marked = sorted(marked + numbers)
     out: list[str] = []
     pos = 0
     for piece, is_answer in split_answer(text, answer):

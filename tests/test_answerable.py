@@ -1,0 +1,119 @@
+"""Knowing when there is no answer (search_app/core/answerable.py) in the core, the CLI and the page."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from helpers import ROOT
+
+from search_app.core import answerable
+from search_app.core.searcher import HIT_FIELDS, Searcher
+from search_app.core.serialize import batch_line, search_response
+
+OFF_TOPIC = ["Công thức làm bánh chưng ngày Tết", "cach lam banh xeo mien tay",
+             "How do I merge two dictionaries in Python?"]
+
+
+def test_the_rule_compares_the_index_with_everyday_text():
+    assert answerable.judge(0.90, 0.80).answerable
+    assert not answerable.judge(0.80, 0.85).answerable
+    assert not answerable.judge(None, None).answerable
+    # a number the index knows is evidence enough, whatever the similarities say
+    assert answerable.judge(0.70, 0.90, number_known=True).answerable
+    assert answerable.judge(0.70, 0.90, phrase=True).answerable
+    assert answerable.has_phrase(["zyxwvu"], ["ma", "zyxwvu", "thu"])
+    assert answerable.has_phrase(["bong", "da"], ["bong", "da"])
+    assert not answerable.has_phrase(["da", "bong"], ["bong", "da"])
+    assert answerable.label(0.95, 0.80) == "Rất phù hợp"
+    assert answerable.label(0.80 + answerable.MARGIN, 0.80) == "Phù hợp"
+    assert answerable.label(0.70, 0.80) == "Ít liên quan" and answerable.label(None, 0.8) is None
+
+
+def test_everyday_texts_leave_out_what_the_documents_are_about():
+    words = " ".join(answerable.EVERYDAY).casefold()
+    for subject in ("nghị quyết", "đảng", "chính phủ", "quốc hội", "resolution", "government", "party"):
+        assert subject not in words
+
+
+@pytest.fixture
+def searcher(hash_index):
+    return Searcher(hash_index)
+
+
+def test_a_question_the_documents_answer_is_answerable(searcher):
+    details: dict = {}
+    hits = searcher.search("Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn", 5, details=details)
+    assert hits and details["answerable"] is True
+    assert set(details["evidence"]) == {"best", "everyday", "margin", "number_known", "phrase", "answerable"}
+    assert all(h.match in answerable.LABELS for h in hits)
+
+
+@pytest.mark.parametrize("query", OFF_TOPIC)
+@pytest.mark.parametrize("method", ["hybrid", "dense", "keyword"])
+def test_off_topic_questions_are_flagged_and_nothing_is_marked_as_their_answer(searcher, query, method):
+    details: dict = {}
+    hits = searcher.search(query, 5, method=method, details=details)
+    assert details["answerable"] is False
+    assert all(h.answer == [] for h in hits)  # the nearest passages, none of them an answer
+
+
+def test_a_known_number_is_answerable(searcher):
+    details: dict = {}
+    searcher.search("999-NQ/TEST", 5, details=details)
+    assert details["answerable"] is True and details["evidence"]["number_known"] is True
+
+
+def test_an_empty_query_is_not_answerable(searcher):
+    details: dict = {}
+    assert searcher.search("", 5, details=details) == [] and details["answerable"] is False
+
+
+def test_the_response_shape(searcher):
+    hits = searcher.search("kiểm thử tự động", 2)
+    res = search_response("kiểm thử tự động", hits, True)
+    assert list(res) == ["query", "answerable", "results"] and list(res["results"][0]) == list(HIT_FIELDS)
+    assert list(batch_line("a", hits, False)) == ["id", "answerable", "results"]
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "search_app", "search", *args], cwd=ROOT, capture_output=True,
+                          text=True, check=True, timeout=120)
+
+
+@pytest.mark.slow
+def test_cli_json_and_text_say_whether_there_is_an_answer(hash_index, tmp_path):
+    res = json.loads(_cli(OFF_TOPIC[0], "--index", str(hash_index), "--json").stdout)
+    assert res["query"] == OFF_TOPIC[0] and res["answerable"] is False and res["results"]
+    q = tmp_path / "q.jsonl"
+    q.write_text(json.dumps({"id": "x", "query": OFF_TOPIC[2]}) + "\n"
+                 + json.dumps({"id": "y", "query": "kiểm thử tự động"}) + "\n", encoding="utf-8")
+    lines = [json.loads(x) for x in _cli("--queries", str(q), "--index", str(hash_index)).stdout.splitlines()]
+    assert [(x["id"], x["answerable"]) for x in lines] == [("x", False), ("y", True)]
+    text = _cli(OFF_TOPIC[0], "--index", str(hash_index)).stdout
+    assert text.startswith("Không tìm thấy đoạn văn trả lời câu hỏi này trong kho") and "Trả lời:" not in text
+
+
+@pytest.mark.slow
+def test_page_says_there_is_no_answer_and_folds_the_nearest_passages(hash_index, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
+    at = AppTest.from_file(str(ROOT / "search_app" / "page" / "app.py"), default_timeout=60)
+    at.run()
+    try:
+        at.text_input(key="q").input(OFF_TOPIC[0]).run()
+        assert not at.exception
+        assert any("Không tìm thấy đoạn văn trả lời câu hỏi này trong kho" in w.value for w in at.warning)
+        fold = [e for e in at.expander if e.label.startswith("Các đoạn văn gần nhất")]
+        assert fold and fold[0].markdown  # the passages are there, inside the fold
+        md = "\n".join(m.value for m in at.markdown)
+        assert 'class="answer"' not in md and "Điểm:" not in md
+        at.text_input(key="q").input("Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn").run()
+        assert not at.warning and "Mức phù hợp:" in "\n".join(m.value for m in at.markdown)
+    finally:
+        import streamlit as st
+
+        st.cache_resource.clear()

@@ -75,7 +75,6 @@ def test_api_answers_exactly_what_the_cli_prints(client, hash_index, capsys, tmp
 @pytest.mark.slow
 def test_api_answers_what_the_cli_prints_on_milvus(synthetic_corpus, tmp_path, capsys):
     pytest.importorskip("pymilvus")
-    pytest.importorskip("milvus_lite")
     from indexer.store.milvus import server as milvus
 
     home = tmp_path / "milvus-server"

@@ -71,6 +71,7 @@ def test_no_import_circles():
     assert not circles, "import circles: " + "; ".join(" → ".join(c) for c in circles)
 
 
-def test_no_module_over_500_lines():
-    big = {m: n for m, p in _modules().items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500}
-    assert not big, f"modules over 500 lines: {big}"
+def test_no_module_much_over_500_lines():
+    # "about 500": a module doing one job may run a little over; past 550 it is doing two
+    big = {m: n for m, p in _modules().items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > 550}
+    assert not big, f"modules over 550 lines: {big}"

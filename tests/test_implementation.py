@@ -95,7 +95,6 @@ def test_cli_map_json_contract(map_index: Path, capsys):
 @pytest.mark.milvus
 def test_map_on_milvus_matches_embedded(tmp_path: Path, map_index: Path):
     pytest.importorskip("pymilvus")
-    pytest.importorskip("milvus_lite")
     index = tmp_path / "index-milvus"
     assert build([tmp_path / "corpus"], index, model="hash", progress=False, backend="milvus").ok
     s = Searcher(index)

@@ -47,7 +47,7 @@ def test_a_closing_stub_joins_the_passage_before_it():
     passages = split_document("d", text)
     assert len(passages) == 1
     assert passages[0].text.endswith("cảm ơn đồng chí!")
-    assert passages[0].section == ["BBT: Câu hỏi thử nghiệm thứ nhất là gì?"]  # the stub names no section
+    assert passages[0].section == ["Câu hỏi thử nghiệm thứ nhất là gì?"]  # the stub names no section
 
 
 def test_a_short_numbered_article_keeps_its_own_passage():

@@ -103,8 +103,8 @@ def _gen(index: Path) -> Path:
     return current_generation(index)
 
 
-def _pids(s, query: str, method: str) -> list[int]:
-    return [h.pid for h in s.search(query, top_k=5, method=method)]
+def _pids(s, query: str, method: str, top_k: int = 5) -> list[int]:
+    return [h.pid for h in s.search(query, top_k=top_k, method=method)]
 
 
 def test_an_update_writes_a_delta_on_the_base_not_a_copy(synthetic_corpus, hash_index):
@@ -154,7 +154,9 @@ def test_a_delta_index_answers_as_a_full_build_of_the_same_files(synthetic_corpu
     assert a.reference_list() == b.reference_list()
     for q in ("Đoạn rất ngắn", "kiểm thử tự động", "trách nhiệm của cơ quan thử nghiệm", "999-NQ/TEST"):
         assert _pids(a, q, "dense") == _pids(b, q, "dense"), q
-        assert set(_pids(a, q, "keyword")) == set(_pids(b, q, "keyword")), q
+        # the delta scores base passages with the base's statistics until the next merge: the ranking may
+        # differ a little, the passages found may not
+        assert set(_pids(a, q, "keyword", 100)) == set(_pids(b, q, "keyword", 100)), q
         assert a.references(q)["validity"] == b.references(q)["validity"]
     a.close()
     b.close()

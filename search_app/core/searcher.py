@@ -14,7 +14,7 @@ import functools
 import threading
 import time
 import unicodedata
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,10 @@ from indexer.text.references import reference_key
 from indexer.text.sentences import sentence_spans
 from search_app.core import accents, answerable, answers, fusion
 from search_app.core.citation import format_citation
+from search_app.core.hits import HIT_FIELDS, Hit  # the searcher's result type, re-exported
 from search_app.core.relations import RelationGraph, pick_document, unresolved_validity
 
-__all__ = ["Filters", "Hit", "Searcher", "ModelMismatch", "QueryError", "IndexNotFound", "clip_query"]
+__all__ = ["Filters", "HIT_FIELDS", "Hit", "Searcher", "ModelMismatch", "QueryError", "IndexNotFound", "clip_query"]
 
 METHODS = ("hybrid", "dense", "keyword")
 DEFAULT_METHOD = "hybrid"
@@ -64,48 +65,14 @@ UNACCENTED_DENSE_WEIGHT = 0.3
 SENTENCE_WEIGHT = 0.5
 
 
+
+
 class ModelMismatch(ValueError):
     pass
 
 
 class QueryError(ValueError):
     pass
-
-
-HIT_FIELDS = ("rank", "score", "doc_id", "title", "doc_number", "doc_type", "date", "section", "page",
-              "text", "start", "end", "citation", "validity", "answer")
-
-
-@dataclass
-class Hit:
-    rank: int
-    score: float
-    doc_id: str
-    title: str
-    doc_number: str | None
-    doc_type: str | None
-    date: str | None
-    section: str
-    page: int | None
-    text: str
-    start: int
-    end: int
-    citation: str
-    validity: dict[str, Any] = field(default_factory=dict)  # {status, since, by}, see core/relations.py
-    # The sentence(s) of `text` that answer the query: [{"start", "end"}] offsets into `text`, in
-    # text order; empty when no sentence answers clearly enough (see core/answers.py).
-    answer: list[dict[str, int]] = field(default_factory=list)
-    # Not part of the JSON contract; used by the page for context and navigation.
-    ordinal: int = field(default=0, repr=False)
-    section_path: list[str] = field(default_factory=list, repr=False)
-    pid: int = field(default=-1, repr=False)
-    # How well the passage matches, in words ("Rất phù hợp" / "Phù hợp" / "Ít liên quan", see
-    # core/answerable.py) or None; for the page, not part of the JSON contract.
-    match: str | None = field(default=None, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        return {k: d[k] for k in HIT_FIELDS}
 
 
 @functools.lru_cache(maxsize=WORDS_CACHE)

@@ -7,11 +7,11 @@ def test_weighted_fusion_normalises_each_list():
     assert top(fused, 3) == [2, 1, 3]
 
 
-def test_a_candidate_missing_from_a_list_gets_that_lists_minimum_on_both_sides():
-    # keyword scores 30 and 20: normalised over their own range (1.0 and 0.0), not scaled by the
-    # maximum alone (1.0 and 0.67) as a raw 0 for the dense-only candidate 9 would make them
+def test_a_missing_candidate_takes_the_dense_minimum_and_the_bm25_zero():
+    # keyword scores 30 and 20 with a dense-only candidate 9: normalised over [0, 30] (BM25's own zero),
+    # so 20 keeps two thirds of the best hit's weight
     fused = weighted({1: 0.9, 2: 0.9, 9: 0.9}, {1: 30.0, 2: 20.0}, dense_weight=0.5)
-    assert fused[1] == 1.0 and fused[2] == fused[9] == 0.5
-    # and the same on the dense side: a keyword-only candidate takes the dense minimum
+    assert fused[1] == 1.0 and abs(fused[2] - (0.5 + 0.5 * 20 / 30)) < 1e-12 and fused[9] == 0.5
+    # the dense side has no natural zero: a keyword-only candidate takes the dense minimum
     fused = weighted({1: 0.9, 2: 0.7}, {1: 5.0, 2: 5.0, 9: 5.0}, dense_weight=0.5)
     assert fused[1] == 1.0 and fused[2] == fused[9] == 0.5

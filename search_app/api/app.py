@@ -169,7 +169,8 @@ def search_post(request: Request, _: Caller, body: models.BatchRequest) -> JSONR
 
 
 def refs(request: Request, _: Caller,
-         key: Annotated[str, Query(min_length=1, max_length=200, description="a document number or name",
+         key: Annotated[str, Query(min_length=1, max_length=200, pattern=r"\S",  # blank is not a key
+                                   description="a document number or name",
                                    openapi_examples={"number": {"value": "57-NQ/TW"},
                                                      "name": {"value": "Điều lệ Đảng"}})]) -> JSONResponse:
     """A document's context: the document if indexed, its validity, relations, identity and every

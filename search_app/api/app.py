@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -134,7 +135,8 @@ def _live(request: Request) -> LiveIndex:
 
 def search_get(
     request: Request, _: Caller,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the question or keywords",
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S",
+                            description="the question or keywords",
                             openapi_examples={"question": {"value": "trách nhiệm của cơ quan"},
                                               "number": {"value": "57-NQ/TW"}})],
     top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K, description="how many passages")] = 10,
@@ -148,9 +150,9 @@ def search_get(
 ) -> JSONResponse:
     """The passages answering one query: exactly the object `search QUERY --json` prints."""
     f = models.Filters(type=type, issuer=issuer, doc=doc, year_from=year_from, year_to=year_to, in_force=in_force)
-    query = " ".join(q.split())
-    if not query:
+    if not _has_text(q):
         raise HTTPException(422, "q: the query has no words")
+    query = " ".join(q.split())
     with _live(request).lease() as searcher:
         hits, answerable = serialize.run_query(searcher, query, top_k, _filters(searcher, f), method)
         return _answer(serialize.search_response(query, hits, answerable), searcher)
@@ -168,6 +170,16 @@ def search_post(request: Request, _: Caller, body: models.BatchRequest) -> JSONR
         return _answer({"results": out}, searcher)
 
 
+# What the schema's `\S` pattern calls white space (JSON Schema regexes are ECMAScript's): the routes
+# refuse exactly what the schema says they refuse; other control characters reach the search core,
+# which finds no words in them and answers with no results.
+_BLANK = re.compile(r"[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*")
+
+
+def _has_text(value: str) -> bool:
+    return _BLANK.fullmatch(value) is None
+
+
 def refs(request: Request, _: Caller,
          key: Annotated[str, Query(min_length=1, max_length=200, pattern=r"\S",  # blank is not a key
                                    description="a document number or name",
@@ -175,7 +187,7 @@ def refs(request: Request, _: Caller,
                                                      "name": {"value": "Điều lệ Đảng"}})]) -> JSONResponse:
     """A document's context: the document if indexed, its validity, relations, identity and every
     passage citing it — what `refs KEY --json` prints."""
-    if not key.strip():
+    if not _has_text(key):
         raise HTTPException(422, "key: give a document number or name")
     with _live(request).lease() as searcher:
         return _answer(serialize.refs_object(searcher.references(key)), searcher)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import FONT_CANDIDATES, INTERVIEW_FIXTURE, LAW_FIXTURE, shared_dir, write
+from helpers import APP, FONT_CANDIDATES, INTERVIEW_FIXTURE, LAW_FIXTURE, shared_dir, write
 
 
 @pytest.fixture
@@ -45,3 +45,17 @@ def hash_index(synthetic_corpus: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def shared() -> Path:
     return shared_dir()
+
+
+@pytest.fixture
+def app(hash_index, monkeypatch):
+    """The page over the synthetic hash index, run once (AppTest); its resource cache cleared after."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    yield at
+    import streamlit as st
+
+    st.cache_resource.clear()

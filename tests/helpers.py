@@ -76,6 +76,9 @@ def write(path: Path, text: str | bytes) -> Path:
     return path
 
 
+APP = str(ROOT / "search_app" / "page" / "app.py")  # the Streamlit page, for AppTest
+
+
 def shared_dir() -> Path:
     """../shared (or VNSEARCH_SHARED), or a skip with the reason when it is absent."""
     if not (SHARED / "README.md").exists():

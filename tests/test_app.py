@@ -1,21 +1,5 @@
-import pytest
-from helpers import ROOT
+from helpers import APP
 from streamlit.testing.v1 import AppTest
-
-APP = str(ROOT / "search_app" / "page" / "app.py")
-
-
-@pytest.fixture
-def app(hash_index, monkeypatch):
-    monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
-    import search_app.page.app  # noqa: F401  (module import for cache clearing below)
-
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    yield at
-    import streamlit as st
-
-    st.cache_resource.clear()
 
 
 def _markdown(at):

@@ -7,13 +7,12 @@ import json
 import shutil
 
 import pytest
-from helpers import ROOT, write
+from helpers import APP, ROOT, write
 from streamlit.testing.v1 import AppTest
 
 from indexer.pipeline.build import build
 from indexer.store import open_backend
 
-APP = str(ROOT / "search_app" / "page" / "app.py")
 SECRET = b"root:x:0:0 bi mat thu nghiem ngoai kho\n"
 
 

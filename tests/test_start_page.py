@@ -4,24 +4,9 @@ view's header and search, validity badges only where validity means something.""
 from __future__ import annotations
 
 import pytest
-from helpers import ROOT
-from streamlit.testing.v1 import AppTest
 
 from search_app.core.searcher import Searcher
 from search_app.page.start_view import corpus_table, example_questions
-
-APP = str(ROOT / "search_app" / "page" / "app.py")
-
-
-@pytest.fixture
-def page(hash_index, monkeypatch):
-    monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    yield at
-    import streamlit as st
-
-    st.cache_resource.clear()
 
 
 def _md(at):
@@ -29,23 +14,23 @@ def _md(at):
 
 
 @pytest.mark.slow
-def test_start_page_lists_the_corpus_and_offers_examples_from_it(page, hash_index):
-    assert not page.exception
-    assert "Kho đang có **3** văn bản" in _md(page)
-    table = page.dataframe[0].value
+def test_start_page_lists_the_corpus_and_offers_examples_from_it(app, hash_index):
+    assert not app.exception
+    assert "Kho đang có **3** văn bản" in _md(app)
+    table = app.dataframe[0].value
     assert set(table["Số hiệu"]) >= {"999/2099/QH99"} and "Phỏng vấn thử nghiệm" in set(table["Văn bản"])
     # an interview has no validity to show
     assert table[table["Văn bản"] == "Phỏng vấn thử nghiệm"]["Hiệu lực"].iloc[0] == ""
-    examples = [b for b in page.button if b.key and b.key.startswith("example-")]
+    examples = [b for b in app.button if b.key and b.key.startswith("example-")]
     assert examples
     s = Searcher(hash_index)
     for b in examples:  # every example is one the corpus answers
         details: dict = {}
         assert s.search(b.label, 5, details=details) and details["answerable"], b.label
     examples[0].click().run()
-    assert '<div class="hit-title">' in _md(page)
+    assert '<div class="hit-title">' in _md(app)
     # admin details under "Quản trị", not in the sidebar's open view
-    assert any(e.label == "Quản trị" for e in page.sidebar.expander)
+    assert any(e.label == "Quản trị" for e in app.sidebar.expander)
 
 
 def test_examples_are_built_from_the_documents():
@@ -61,18 +46,18 @@ def test_examples_are_built_from_the_documents():
 
 
 @pytest.mark.slow
-def test_document_view_has_a_header_search_and_no_badge_on_an_interview(page):
-    page.query_params["doc"] = "phong-van-thu-nghiem.txt"
-    page.run()
-    assert not page.exception
-    md = _md(page)
+def test_document_view_has_a_header_search_and_no_badge_on_an_interview(app):
+    app.query_params["doc"] = "phong-van-thu-nghiem.txt"
+    app.run()
+    assert not app.exception
+    md = _md(app)
     assert "### Phỏng vấn thử nghiệm" in md and "Nhân vật giả định" in md and '<div class="citation">' in md
     assert '<span class="badge' not in md  # no "Không có văn bản nào trong kho bãi bỏ" on an interview
-    page.text_input(key="find_in_doc").input("kiểm thử tự động").run()
-    assert any("1 đoạn có" in c.value for c in page.caption)
-    page.query_params["doc"] = "luat-thu-nghiem.txt"
-    page.run()
-    assert any(b.label.startswith("Xem quan hệ văn bản") for b in page.button)
+    app.text_input(key="find_in_doc").input("kiểm thử tự động").run()
+    assert any("1 đoạn có" in c.value for c in app.caption)
+    app.query_params["doc"] = "luat-thu-nghiem.txt"
+    app.run()
+    assert any(b.label.startswith("Xem quan hệ văn bản") for b in app.button)
 
 
 def test_corpus_table_says_validity_only_for_numbered_documents(hash_index):

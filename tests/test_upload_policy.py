@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from helpers import ROOT
+from helpers import APP
 from streamlit.testing.v1 import AppTest
 
 from search_app.page.uploads import (
@@ -18,7 +18,6 @@ from search_app.page.uploads import (
     upload_policy,
 )
 
-APP = str(ROOT / "search_app" / "page" / "app.py")
 FIELDS = {"time", "client_name", "stored_name", "sha256", "size", "documents", "passages", "embedded", "user", "ip",
           "result"}
 SAMPLE = "Văn bản tải lên thử nghiệm\n\nĐoạn thử nghiệm về chương trình qxzvw trong kho giả định.".encode()

@@ -21,8 +21,8 @@ from indexer.load.bundle import split_bundle
 from indexer.pipeline.report import BuildReport
 from indexer.records import Document, DocumentRecords, Passage, passage_id
 from indexer.split import split_document
-from indexer.text.docnumbers import number_key
-from indexer.text.references import find_references
+from indexer.text.docnumbers import document_key, number_key, split_key
+from indexer.text.references import date_within_document, find_references
 from indexer.text.sentences import sentence_spans
 
 WINDOW = 512  # passages embedded and written together: bounds the build's memory
@@ -183,10 +183,13 @@ def _document(path: Path, rel: str, fhash: str, whole: RawDocument, raw: RawDocu
 
 
 def document_keys(doc: Document) -> list[tuple[str, str]]:
-    """(key, label) pairs a citation can use for `doc`: its number, and its name if it is a named one."""
+    """(key, label) pairs a citation can use for `doc`: its number with its year (what a dated
+    reference names), the bare number (which names it only while no other indexed document has that
+    number: the relation graph decides), and its name if it is a named one."""
     keys: list[tuple[str, str]] = []
     if doc.doc_number:
-        keys.append((number_key(doc.doc_number), doc.doc_number))
+        dated, bare = document_key(doc.doc_number, doc.date), number_key(doc.doc_number)
+        keys.extend([(dated, doc.doc_number), (bare, doc.doc_number)] if dated != bare else [(bare, doc.doc_number)])
     named = [r for r in find_references(doc.title or "") if r.kind == "named"]
     if named and named[0].start == 0:
         keys.append((named[0].key, named[0].label))
@@ -197,6 +200,14 @@ def document_records(doc: Document, passages: list[Passage], model: str, context
     """Everything derived from one document except its vectors (filled in by the embedding step)."""
     keys = document_keys(doc)
     own = {k for k, _ in keys}
+    # its own number: bare, with its own year, or with any year when its date is unknown (its header)
+    own_year = (doc.date or "")[:4] or None
+    own_numbers = {split_key(k)[0] for k in own}
+
+    def is_own(key: str) -> bool:
+        bare, year = split_key(key)
+        return key in own or (bare in own_numbers and (year is None or own_year is None or year == own_year))
+
     texts = [embed_text(doc, p, context) for p in passages]
     spans = [sentence_spans(p.text) for p in passages]
     # A sentence is embedded alone, without the title: on the development questions a title in front
@@ -206,7 +217,8 @@ def document_records(doc: Document, passages: list[Passage], model: str, context
         doc=doc, passages=passages, pids=[passage_id(doc.doc_id, p.ordinal) for p in passages],
         embed_texts=texts, embed_hashes=[embed_hash(model, t) for t in texts],
         vectors=np.zeros((0, 0), dtype=np.float32),
-        refs=[[r for r in find_references(p.text) if r.key not in own] for p in passages], keys=keys,
+        refs=date_within_document([[r for r in find_references(p.text) if not is_own(r.key)] for p in passages]),
+        keys=keys,
         sentences=spans, sentence_hashes=sentence_hashes)
 
 @dataclass

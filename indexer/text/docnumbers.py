@@ -130,7 +130,7 @@ def issuer_from_number(key: str) -> str | None:
 # năm 2012", "20-NQ/TW (năm 2012)", "20-NQ/TW năm 2017". Party and Government numbers restart every
 # term or year, so the year is part of which document a number names.
 _YEAR_AFTER = re.compile(
-    r"^\s*[,(]?\s*(?:ngày\s+\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+"
+    r"^\s*[,(@]?\s*(?:ngày\s+\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+"
     r"|(?:năm|khóa|khoá)?\s*)(?P<year>(?:19|20)\d\d)\b", re.IGNORECASE)
 
 
@@ -140,6 +140,43 @@ def year_after(text: str, end: int) -> str | None:
     return m.group("year") if m else None
 
 
+# At index time only the explicit shapes count: a date, "năm 2012", "(2012)". A bare year after a
+# comma is too often the start of a period ("1288/QĐ-TTg, 2021–2030") to say which document it is.
+_DATE_AFTER = re.compile(
+    r"^\s*,?\s*\(?\s*(?:ngày\s+\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+"
+    r"|năm\s+|(?=\d{4}\s*\)))(?P<year>(?:19|20)\d\d)\b(?!\s*[-–]\s*\d)", re.IGNORECASE)
+
+
+def date_year_after(text: str, end: int) -> str | None:
+    """The year of an explicit date or year right after a number ending at `end` (index time)."""
+    m = _DATE_AFTER.match(text[end : end + 40])
+    return m.group("year") if m else None
+
+
 def has_own_year(key: str) -> bool:
     """True for numbers that carry their year ("68/2020/QH14"): the number alone names one document."""
     return bool(re.search(r"/(?:19|20)\d\d/", key))
+
+
+# A reference key that carries the year its reference gave: "20-NQ/TW@2012". The graph links on it,
+# so the 2012 and the 2017 resolution numbered 20-NQ/TW stay two documents; "@" never occurs in a
+# number, so the bare number is everything before it.
+YEAR_MARK = "@"
+
+
+def dated_key(key: str, year: str | None) -> str:
+    """`key` qualified by `year`, unless the number carries its own year or no year is known."""
+    if not year or has_own_year(key) or YEAR_MARK in key:
+        return key
+    return f"{key}{YEAR_MARK}{year}"
+
+
+def split_key(key: str) -> tuple[str, str | None]:
+    """(the bare number, the year) of a reference key; the year is None for a bare key."""
+    bare, mark, year = key.partition(YEAR_MARK)
+    return (bare, year) if mark and re.fullmatch(r"(?:19|20)\d\d", year) else (key, None)
+
+
+def document_key(number: str, date: str | None) -> str:
+    """The key a document is known by: its number with the year of its date ("20-NQ/TW@2012")."""
+    return dated_key(number_key(number), (date or "")[:4] or None)

@@ -1,7 +1,9 @@
 """References from a passage to other documents.
 
 Two kinds:
-- numbered: any document number (57-NQ/TW, 1288/QĐ-TTg, 68/2020/QH14), keyed by `number_key`;
+- numbered: any document number (57-NQ/TW, 1288/QĐ-TTg, 68/2020/QH14), keyed by `number_key`, with
+  the year when the reference gives a date or year ("20-NQ/TW, ngày 01/11/2012" → "20-NQ/TW@2012"):
+  Party and Government numbers restart every term, so the year is part of which document it is;
 - named: documents cited by name — "Điều lệ Đảng", "Hiến pháp (năm 2013)", "Nghị quyết Đại hội
   Đảng bộ tỉnh lần thứ XII" / "Nghị quyết XII của Đảng bộ tỉnh", "Nghị quyết Đại hội XIII của Đảng",
   and laws by name ("Luật Tổ chức Chính phủ").
@@ -15,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from indexer.text.docnumbers import find_numbers, number_key
+from indexer.text.docnumbers import date_year_after, dated_key, find_numbers, number_key, split_key
 from indexer.text.normalise import fold
 
 
@@ -83,7 +85,8 @@ def find_references(text: str, own_key: str | None = None) -> list[Reference]:
     `own_key` (the citing document's own number key) is left out: a document naming itself is
     not a reference.
     """
-    refs = [Reference(m.key, m.text, "number", m.start, m.end) for m in find_numbers(text)]
+    refs = [Reference(dated_key(m.key, date_year_after(text, m.end)), m.text, "number", m.start, m.end)
+            for m in find_numbers(text)]
     taken = [(r.start, r.end) for r in refs]
     for r in _named(text):
         if any(s < r.end and r.start < e for s, e in taken):
@@ -96,12 +99,29 @@ def find_references(text: str, own_key: str | None = None) -> list[Reference]:
     return refs
 
 
+def date_within_document(refs: list[list[Reference]]) -> list[list[Reference]]:
+    """A document's references (per passage, in order) with a bare number dated when the document
+    dates that number once and only one way: "Nghị quyết số 20-NQ/TW, ngày 01/11/2012 …" then
+    "Nghị quyết 20-NQ/TW" further on name the same resolution. A number the document dates two
+    ways stays bare (it resolves only when the corpus holds one document of that number)."""
+    years: dict[str, set[str]] = {}
+    for r in (r for passage in refs for r in passage if r.kind == "number"):
+        bare, year = split_key(r.key)
+        if year:
+            years.setdefault(bare, set()).add(year)
+    only = {bare: next(iter(ys)) for bare, ys in years.items() if len(ys) == 1}
+    return [[Reference(dated_key(r.key, only.get(r.key)), r.label, r.kind, r.start, r.end)
+             if r.kind == "number" and r.key in only else r for r in passage] for passage in refs]
+
+
 def reference_key(query: str) -> str | None:
     """The reference key a user's query names: a number, or a named document."""
+    q = query.strip()
+    if (m := re.fullmatch(r"(.+)@((?:19|20)\d\d)", q)) and (bare := reference_key(m.group(1))):
+        return dated_key(bare, m.group(2))  # a key as the graph writes it: "20-NQ/TW@2012"
     refs = find_references(query)
     if refs:
         return refs[0].key
-    q = query.strip()
     if re.fullmatch(r"[\w/.\- ]+", q) and find_numbers(q):
         return number_key(q)
     return None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.store.base import Backend
-from indexer.text.docnumbers import issuer_from_number, number_key, type_from_number
+from indexer.text.docnumbers import document_key, issuer_from_number, number_key, split_key, type_from_number
 from indexer.text.normalise import fold
 from indexer.text.relations import EFFECTIVE, RELATION_TYPES, STATUS_TYPES, Relation
 from search_app.core.citation import vn_date
@@ -124,6 +124,42 @@ class RelationGraph:
                 self.key_docs[key] = list(self.key_docs[m.group(1)])
                 for d in self.key_docs[key]:
                     self.doc_keys[d].append(key)
+        self._resolve_years()
+
+    def _resolve_years(self) -> None:
+        """Keys and years (`docnumbers.dated_key`): a bare number two indexed documents share names
+        neither (it is `ambiguous`, and what is said of it changes neither's validity); a dated key
+        no document has names the one indexed document of that number whose date is unknown."""
+        self.ambiguous: dict[str, list[str]] = {}
+        self.years: dict[str, set[str]] = defaultdict(set)  # bare number -> the years it is known with
+        for key in self.labels:
+            bare, year = split_key(key)
+            if year:
+                self.years[bare].add(year)
+        for key, docs in list(self.key_docs.items()):
+            if len(docs) > 1 and split_key(key)[1] is None and self.years.get(key):
+                self.ambiguous[key] = list(docs)
+                self.key_docs[key] = []
+                for d in docs:
+                    self.doc_keys[d].remove(key)
+        for key in list(self.labels):
+            bare, year = split_key(key)
+            undated = [d for d in self.key_docs.get(bare, []) if not self.docs[d].get("date")]
+            if year and not self.key_docs.get(key) and len(self.key_docs.get(bare, [])) == 1 and undated:
+                self.key_docs[key] = undated
+                self.doc_keys[undated[0]].append(key)
+
+    def canonical(self, key: str) -> str:
+        """The key the graph files `key` under: the primary key of the one document it names; for a
+        number no document has, the bare number while it is known with one year only (the same
+        document), else the dated key (documents of several years stay apart)."""
+        docs = self.key_docs.get(key)
+        if docs and len(docs) == 1:
+            return self.primary_key(docs[0]) or key
+        bare, year = split_key(key)
+        if year and len(self.years.get(bare, ())) == 1 and not self.key_docs.get(bare) and bare not in self.ambiguous:
+            return bare
+        return key
 
     def primary_key(self, doc_id: str) -> str | None:
         """The key a document is cited by: its number's, else its name's (memoised: every relation
@@ -131,8 +167,12 @@ class RelationGraph:
         if doc_id not in self._primary:
             doc = self.docs.get(doc_id) or {}
             keys = self.doc_keys.get(doc_id)
-            self._primary[doc_id] = (number_key(doc["doc_number"]) if doc.get("doc_number")
-                                     else keys[0] if keys else None)
+            # the bare number while it names this document alone (the key users and texts use), else the
+            # number with its year: 20-NQ/TW@2012 when a 20-NQ/TW of another year is indexed too
+            number = doc.get("doc_number")
+            bare = number_key(number) if number else None
+            self._primary[doc_id] = (bare if bare and bare in (keys or []) else document_key(number, doc.get("date"))
+                                     if number else keys[0] if keys else None)
         return self._primary[doc_id]
 
     def _read_row(self, row: dict[str, Any]) -> None:
@@ -144,33 +184,35 @@ class RelationGraph:
             self.effective[doc_id] = (date, pid, text)
             self.ordinals[pid] = (doc_id, ordinal)
         for key, pid, ident in row["mentions"]:
-            self.mentions[key].append((doc_id, pid, ident))
+            self.mentions[self.canonical(key)].append((doc_id, pid, ident))
         if row["subject"]:
             subject, pid, where = row["subject"]
             self.subjects[doc_id] = (subject, pid, where)
 
     def _add(self, doc_id: str, rel: Any) -> None:
+        target = self.canonical(rel.key)
         if rel.subject:  # a third text's statement: "X đã được sửa đổi, bổ sung theo Luật số Y"
-            source_key, source_label = rel.subject, rel.subject_label or rel.subject
+            source_key, source_label = self.canonical(rel.subject), rel.subject_label or rel.subject
             docs = self.key_docs.get(source_key)
             source_doc = docs[0] if docs else None
         else:
             source_key, source_doc = self.primary_key(doc_id), doc_id
             doc = self.docs[doc_id]
             source_label = doc.get("doc_number") or doc.get("title") or doc_id
-        if source_key == rel.key or (source_doc is not None and source_doc in self.key_docs.get(rel.key, [])):
+        if source_key == target or (source_doc is not None and source_doc in self.key_docs.get(rel.key, [])):
             return  # a document does not act on itself
-        ident = (rel.type, source_key or f"doc:{source_doc}", rel.key)
+        ident = (rel.type, source_key or f"doc:{source_doc}", target)
         self.counts[ident] += 1
         if self.counts[ident] > 1:
             return  # one edge per (type, source, target); the first sentence is its evidence
         when = rel.when
         if when == EFFECTIVE or (when is None and rel.type in STATUS_TYPES):
             when = self.effective.get(source_doc, (None,))[0] if source_doc else None
-        edge = Edge(rel.type, source_key, source_label, source_doc, rel.key, self.labels.get(rel.key, rel.label),
-                    rel.pid, doc_id, rel.sentence, when, rel.exceptions)
+        edge = Edge(rel.type, source_key, source_label, source_doc, target,
+                    self.labels.get(target, self.labels.get(rel.key, rel.label)), rel.pid, doc_id, rel.sentence,
+                    when, rel.exceptions)
         self.edges.append(edge)
-        self._into[rel.key].append(edge)
+        self._into[target].append(edge)
         if source_key:
             self._out_key[source_key].append(edge)
         if source_doc:
@@ -185,12 +227,12 @@ class RelationGraph:
         return list(self.doc_keys.get(doc_id, []))
 
     def edges_into(self, keys: list[str]) -> list[Edge]:
-        return [e for k in keys for e in self._into.get(k, [])]
+        return [e for k in dict.fromkeys(map(self.canonical, keys)) for e in self._into.get(k, [])]
 
     def edges_out(self, keys: list[str], doc_ids: list[str]) -> list[Edge]:
         seen: set[int] = set()
         out = []
-        for e in [*(e for k in keys for e in self._out_key.get(k, [])),
+        for e in [*(e for k in dict.fromkeys(map(self.canonical, keys)) for e in self._out_key.get(k, [])),
                   *(e for d in doc_ids for e in self._out_doc.get(d, []))]:
             if id(e) not in seen:
                 seen.add(id(e))
@@ -207,17 +249,29 @@ class RelationGraph:
         if docs:
             return self._doc_label(docs[0])
         label = self.label(key)
+        bare, year = split_key(key)
+        if year and self._shared(bare):
+            label = f"{label} ({year})"  # 20-NQ/TW (2017): not the indexed 20-NQ/TW of 2012
         if "/" in key:
-            doc_type = Counter(m[2]["doc_type"] for m in self.mentions.get(key, []) if m[2].get("doc_type"))
-            t = max(doc_type, key=doc_type.get) if doc_type else type_from_number(key)
+            mentions = self.mentions.get(self.canonical(key), [])
+            doc_type = Counter(m[2]["doc_type"] for m in mentions if m[2].get("doc_type"))
+            t = max(doc_type, key=doc_type.get) if doc_type else type_from_number(bare)
             if t:
                 return f"{t} số {label}"
         return label
 
+    def _shared(self, bare: str) -> bool:
+        """Whether a number is known with more than one year (or held by several indexed documents)."""
+        holders = self.ambiguous.get(bare, []) + self.key_docs.get(bare, [])
+        indexed = {(self.docs[d].get("date") or "")[:4] for d in holders}
+        return len(self.years.get(bare, set()) | (indexed - {""})) > 1 or bare in self.ambiguous
+
     def _doc_label(self, doc_id: str) -> str:
         doc = self.docs.get(doc_id) or {}
         if doc.get("doc_number"):
-            return f"{doc.get('doc_type') or 'Văn bản'} số {doc['doc_number']}"
+            year = (doc.get("date") or "")[:4]
+            shared = year and self._shared(number_key(doc["doc_number"]))
+            return f"{doc.get('doc_type') or 'Văn bản'} số {doc['doc_number']}" + (f" ({year})" if shared else "")
         return doc.get("title") or doc_id
 
     def _evidence(self, edges: list[Edge]) -> list[dict[str, Any]]:
@@ -334,7 +388,7 @@ class RelationGraph:
                 out["field_sources"]["subject"] = {"doc_id": docs[0], "pid": subject_pid,
                                                    "from": self.subjects[docs[0]][2]}
             return out
-        mentions = self.mentions.get(key, [])
+        mentions = self.mentions.get(self.canonical(key), [])
         out = {"doc_type": None, "number": self.labels.get(key) if key in self.labels and "/" in key else None,
                "date": None, "issuer": None, "subject": None, "indexed": False}
         field_sources: dict[str, dict[str, Any]] = {}

@@ -25,13 +25,14 @@ from indexer.embed.base import Embedder
 from indexer.records import Filters, section_label
 from indexer.store import open_backend
 from indexer.store.base import DEFAULT_INDEX, Backend, IndexNotFound
-from indexer.text.docnumbers import find_numbers, has_own_year, year_after
+from indexer.text.docnumbers import dated_key, find_numbers, has_own_year, split_key, year_after
 from indexer.text.normalise import fold, fold_token, syllables
-from indexer.text.references import reference_key
+from indexer.text.references import find_references, reference_key
 from indexer.text.sentences import sentence_spans
 from search_app.core import accents, answerable, answers, fusion
 from search_app.core.citation import format_citation
 from search_app.core.hits import HIT_FIELDS, Hit  # the searcher's result type, re-exported
+from search_app.core.reference_list import merged_reference_counts
 from search_app.core.relations import RelationGraph, pick_document, unresolved_validity
 
 __all__ = ["Filters", "HIT_FIELDS", "Hit", "Searcher", "ModelMismatch", "QueryError", "IndexNotFound", "clip_query"]
@@ -303,21 +304,24 @@ class Searcher:
     def _number_first(self, query: str, ranked: list[tuple[int, float]], filters: Filters | None,
                       rows: dict[int, dict[str, Any]]) -> list[tuple[int, float]]:
         """A query naming a document number: that document, then the passages citing it, first."""
-        keys = [m.key for m in find_numbers(query)]
+        keys = [r.key for r in find_references(query) if r.kind == "number"]  # with the year a date gives
         if not keys:
             return ranked
         order = {pid: i for i, (pid, _) in enumerate(ranked)}
         score = dict(ranked)
         first: list[int] = []
         for key in keys:
-            own_docs = self._accepted(filters, self.backend.docs_with_key(key))
+            holders = self.backend.docs_with_key(key)
+            own_docs = self._accepted(filters, holders)
             if own_docs:
                 ranked_rows = {r["pid"]: r["doc_id"] for r in self._rows([p for p, _ in ranked], rows)}
                 mine = [pid for pid, _ in ranked if ranked_rows.get(pid) in own_docs]
                 if not mine:  # the document matched nothing else in the query: show its opening
                     mine = [r["pid"] for d in own_docs for r in self.backend.doc_passages(d)]
                 first.extend(mine[:NUMBER_DOC_PASSAGES])
-            cites = self.backend.pids_citing(key)
+            # one document: the passages citing it by any of its keys (dated or bare)
+            cite_keys = [key, *self.relations().keys_of(holders[0])] if len(holders) == 1 else [key]
+            cites = sorted({p for k in dict.fromkeys(cite_keys) for p in self.backend.pids_citing(k)})
             if filters is not None and filters.active():
                 citing = self._rows(cites, rows)
                 ok = self._accepted(filters, [r["doc_id"] for r in citing])
@@ -408,8 +412,9 @@ class Searcher:
             self._sentences(qv, [h.pid for h in hits], sentences, timings)
         scored = [float(v[1].max()) for v in sentences.values() if len(v[1])]
         everyday = answerable.everyday_best(self._embedder(), qv)
-        keys = [m.key for m in find_numbers(query)]
-        known = any(self.backend.docs_with_key(k) or self.backend.pids_citing(k) for k in keys)
+        graph = self.relations()
+        keys = [m.key for m in find_numbers(query)]  # bare: known under any year counts
+        known = any(self.backend.docs_with_key(k) or self.backend.pids_citing(k) or graph.years.get(k) for k in keys)
         words = [fold_token(w) for w in syllables(query)]
         phrase = any(answerable.has_phrase(words, [fold_token(w) for w in syllables(h.text)]) for h in hits)
         evidence = answerable.judge(max(scored) if scored else None, everyday, known, phrase)
@@ -449,15 +454,23 @@ class Searcher:
         and what the corpus says about it: validity, typed relations both ways, identity card."""
         key = reference_key(query) or query.strip()
         found = find_numbers(query)
-        year = year_after(query, found[0].end) if found and not has_own_year(found[0].key) else None
-        candidates = self.backend.docs_with_key(key)
+        bare, year = split_key(key)
+        if year is None and found and not has_own_year(found[0].key):
+            year = year_after(query, found[0].end)  # "20-NQ/TW 2017" as a user types it
+        candidates = self.backend.docs_with_key(bare)
         chosen, ambiguous = pick_document(candidates, {d["doc_id"]: d for d in self.backend.documents(candidates)},
                                           year)
+        graph = self.relations()
+        if chosen and graph.canonical(key) != graph.primary_key(chosen):
+            key = graph.primary_key(chosen) or key  # "999-NQ/TEST năm 2099": the key of that year's
+        elif year and not candidates and key == bare:
+            key = dated_key(bare, year)
         doc_ids = [chosen] if chosen else []
-        rows = self.backend.passages(self.backend.pids_citing(key))
+        # the passages citing the document under any of its keys (dated, bare while it is the only one)
+        keys = list(dict.fromkeys([key, *(graph.keys_of(chosen) if chosen else [])]))
+        rows = self.backend.passages(sorted({p for k in keys for p in self.backend.pids_citing(k)}))
         rows.sort(key=lambda r: (r["doc_id"], r["ordinal"]))
         ranked = [(r["pid"], 1.0) for r in rows]
-        graph = self.relations()
         return {
             "key": key,
             "label": self.backend.key_label(key) or query.strip(),
@@ -473,4 +486,4 @@ class Searcher:
         }
 
     def reference_list(self) -> list[dict[str, Any]]:
-        return self.backend.reference_counts()
+        return merged_reference_counts(self.backend, self.relations())

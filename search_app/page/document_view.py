@@ -43,7 +43,7 @@ def document_header(searcher: Searcher, doc: dict[str, Any], go: Callable[..., N
     citation_box(format_citation(doc, [], None, subject=graph.subject(doc["doc_id"]),
                                  note=graph.citation_note(doc["doc_id"])))
     if doc.get("doc_number") and st.button("Xem quan hệ văn bản →", key="doc_to_ref"):
-        go(ref=number_key(doc["doc_number"]), q=st.query_params.get("q", ""))
+        go(ref=graph.primary_key(doc["doc_id"]) or number_key(doc["doc_number"]), q=st.query_params.get("q", ""))
 
 
 def find_in_document(passages: list[dict[str, Any]], words: str, hit: int | None,

@@ -20,7 +20,8 @@ from indexer.store.base import IndexFormatError
 from indexer.store.embedded.delta import DeltaKeyword
 from indexer.store.keyword import KeywordIndex
 
-FORMAT_VERSION = 5  # 3: stable pids, embeddings table, passage head, document year; 4: sentences; 5: graph
+FORMAT_VERSION = 6  # 3: stable pids, embeddings table, passage head, document year; 4: sentences; 5: graph;
+# 6: reference keys carry the year a reference gives ("20-NQ/TW@2012"), documents their dated key
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2  # the live one and the one a running app may still be reading
 DB = "passages.sqlite"

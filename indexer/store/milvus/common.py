@@ -21,7 +21,8 @@ class _NoSessionTsWarning(logging.Filter):
 
 logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_NoSessionTsWarning())
 
-FORMAT_VERSION = 4  # 2: the sentences collection; 3: no nullable fields, keyword pieces joined by JOINER; 4: graph
+FORMAT_VERSION = 5  # 2: the sentences collection; 3: no nullable fields, keyword pieces joined by JOINER; 4: graph;
+# 5: reference keys carry the year a reference gives ("20-NQ/TW@2012"), documents their dated key
 LITE_DIR = "milvus"
 LITE_STATE = "milvus-lite.json"
 LITE_LOG = "milvus-lite.log"

@@ -142,6 +142,13 @@ class Searcher:
     def _embed_uncached(self, model: str, query: str) -> np.ndarray:
         return self._embedder(model).embed_query(query)
 
+    def warm_up(self) -> None:
+        """Load the model and embed the everyday texts now: otherwise the first search after a start
+        pays for both (1–2 s), and under several sessions every first search waits behind it."""
+        embedder = self._embedder()
+        embedder.embed_query("khởi động")
+        answerable.everyday_vectors(embedder)
+
     def refresh(self) -> bool:
         """Switch to a newer published index if there is one. True when it switched."""
         with self._refresh_lock:

@@ -104,3 +104,22 @@ def unpublished_write(index: Path) -> bool:
             backend.close()
         return ptr is not None and ptr.claimed > ptr.epoch
     return any(index.glob(".tmp-gen-*"))
+
+
+def page_text(at) -> str:
+    """Every Markdown and HTML element of an AppTest run (or of a block of it), joined: hits are HTML
+    elements (st.html), the rest Markdown. The page's own fixed script (citation_box.page_script, no
+    document text in it) is left out, so that a test can say no document put a <script> on the page."""
+    from search_app.page.citation_box import page_script
+
+    return "\n".join([m.value for m in at.markdown] + [h.value for h in at.get("html") if h.value != page_script()])
+
+
+def page_values(node) -> list[str]:
+    """The Markdown and HTML values of an AppTest tree in page order (cards, hits, …)."""
+    out: list[str] = []
+    for child in getattr(node, "children", {}).values():
+        if getattr(child, "type", None) in ("markdown", "html"):
+            out.append(child.value)
+        out.extend(page_values(child))
+    return out

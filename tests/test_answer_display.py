@@ -165,7 +165,7 @@ def test_a_number_query_is_not_accented_and_its_date_digits_are_not_marked():
 
 @pytest.mark.slow
 def test_a_number_query_shows_the_document_card_first(hash_index, monkeypatch):
-    from helpers import ROOT
+    from helpers import ROOT, page_values
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
@@ -174,7 +174,7 @@ def test_a_number_query_shows_the_document_card_first(hash_index, monkeypatch):
     try:
         at.text_input(key="q").input("999-NQ/TEST").run()
         assert not at.exception
-        md = [m.value for m in at.markdown]
+        md = page_values(at.main)
         card = next(i for i, m in enumerate(md) if "Được dẫn chiếu trong" in m)
         first_hit = next(i for i, m in enumerate(md) if m.startswith('<div class="hit-title">'))
         assert card < first_hit and "999&#45;NQ/TEST" in md[card]
@@ -187,8 +187,14 @@ def test_a_number_query_shows_the_document_card_first(hash_index, monkeypatch):
 
 
 def test_the_copy_button_carries_the_citation_safely():
-    from search_app.page.citation_box import COPY_LABEL, copy_button_html
+    from search_app.page.citation_box import COPY_LABEL, citation_html, page_script
 
-    html = copy_button_html('Nghị quyết số 999-NQ/TEST</script><script>alert(1)</script> "thử"')
-    assert COPY_LABEL in html and "</script><script>alert" not in html
-    assert html.count("<script>") == 1 and html.count("</script>") == 1
+    citation = 'Nghị quyết số 999-NQ/TEST</script><script>alert(1)</script> "thử" <img src=x onerror=alert(2)>'
+    html = citation_html(citation)
+    assert COPY_LABEL in html and "<script>" not in html and "<img" not in html
+    # the attribute holds the citation escaped: nothing in it can close the quote or open a tag
+    attr = html.split('data-copy="')[1].split('"')[0]
+    assert "<" not in attr and ">" not in attr and "&#34;thử&#34;" in attr
+    script = page_script()
+    assert script.count("<script>") == 1 and script.count("</script>") == 1 and "999" not in script
+    assert 'lang = "vi"' in script

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import BACKEND_PARAMS, ROOT, unpublished_write, write
+from helpers import BACKEND_PARAMS, ROOT, page_text, unpublished_write, write
 
 from indexer.pipeline.build import build
 from indexer.records import Filters
@@ -133,11 +133,11 @@ def test_app_serves_the_index(backend_index, monkeypatch):
     at.run()
     at.text_input(key="q").input("kiem thu tu dong").run()
     assert not at.exception
-    md = "\n".join(m.value for m in at.markdown)
+    md = page_text(at)
     assert '<div class="hit-title">1. Phỏng vấn thử nghiệm</div>' in md
     ref = next(b for b in at.button if b.key and b.key.startswith("ref-") and b.label == "999-NQ/TEST")
     ref.click().run()
-    assert "Được dẫn chiếu trong 2 đoạn văn" in "\n".join(m.value for m in at.markdown)
+    assert "Được dẫn chiếu trong 2 đoạn văn" in page_text(at)
     import streamlit as st
 
     st.cache_resource.clear()

@@ -135,7 +135,7 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
     # 3. the whole document, the hit marked and scrolled into view
     page.get_by_role("button", name="Xem toàn văn").first.click()
     page.wait_for_url(lambda u: "doc=" in u)
-    frame = _frame_with(page, "#hit")  # the document's frame (the page has others: copy buttons)
+    frame = _frame_with(page, "#hit")  # the document's frame
     assert "Quy hoạch tỉnh Bắc Kạn" in frame.locator("#hit").inner_text()
     assert frame.locator("nav a").count() >= 5  # the outline
     _shot(page, "2b-document")
@@ -180,7 +180,9 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
 
 def test_no_answer_and_a_citation_that_copies(server, browser):
     url, _ = server
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000},
+                              permissions=["clipboard-read", "clipboard-write"])
+    page = ctx.new_page()
     page.set_default_timeout(60_000)
     page.goto(url)
     page.get_by_role("heading", name="Tra cứu văn bản chính trị").wait_for()
@@ -191,10 +193,13 @@ def test_no_answer_and_a_citation_that_copies(server, browser):
     box = page.locator(".citation").first
     box.wait_for()
     assert "Trần Thị Lộc" in box.inner_text()
-    # the copy button sits below the citation, not over its text
-    b1 = box.bounding_box()
-    frames = [b for b in (f.bounding_box() for f in page.locator("iframe").all()) if b and b["height"] > 0]
-    below = [b for b in frames if b["y"] >= b1["y"]]
-    assert below and below[0]["y"] >= b1["y"] + b1["height"] - 1
-    assert _frame_with(page, "#copy").get_by_role("button", name="Sao chép trích dẫn").count() == 1
-    page.close()
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    # the copy button sits below the citation, not over its text, and copies the citation as shown
+    button = page.get_by_role("button", name="Sao chép trích dẫn").first
+    b1, b2 = box.bounding_box(), button.bounding_box()
+    assert b2["y"] >= b1["y"] + b1["height"] - 1
+    button.click()
+    page.get_by_role("button", name="Đã sao chép").first.wait_for()
+    shown = box.inner_text().removeprefix("Trích dẫn:").strip()
+    assert page.evaluate("navigator.clipboard.readText()").strip() == shown
+    ctx.close()

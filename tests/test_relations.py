@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import BACKEND_PARAMS, ROOT, shared_dir, write
+from helpers import BACKEND_PARAMS, ROOT, page_text, shared_dir, write
 
 from indexer.load.metadata import detect_header
 from indexer.pipeline.build import build
@@ -529,7 +529,7 @@ def app_at(relations_index, monkeypatch):
 
 
 def _md(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    return page_text(at)
 
 
 def test_page_badges_and_in_force_filter(app_at):

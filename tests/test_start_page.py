@@ -4,13 +4,14 @@ view's header and search, validity badges only where validity means something.""
 from __future__ import annotations
 
 import pytest
+from helpers import page_text
 
 from search_app.core.searcher import Searcher
 from search_app.page.start_view import corpus_table, example_questions
 
 
 def _md(at):
-    return "\n".join(m.value for m in at.markdown)
+    return page_text(at)
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ import functools
 import threading
 import time
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,15 @@ def clip_query(query: str) -> tuple[str, bool]:
     return query, False
 
 
+@dataclass
+class Prefetched:
+    """One query's rankings read ahead by `Searcher.prefetch` (None: not read ahead)."""
+
+    keyword: dict[int, float] | None
+    vector: np.ndarray | None
+    dense: dict[int, float] | None
+
+
 class Searcher:
     def __init__(self, index_dir: Path | str = DEFAULT_INDEX, model: str | None = None,
                  embedder: Embedder | None = None, backend: Backend | None = None,
@@ -121,6 +130,7 @@ class Searcher:
         self._query_vector = functools.lru_cache(maxsize=query_cache)(self._embed_uncached)
         self._graph: RelationGraph | None = None
         self._graph_lock = threading.Lock()
+        self._prefetched: dict[tuple[Any, ...], Prefetched] = {}  # see prefetch
 
     # --- index life cycle ----------------------------------------------------------------------
 
@@ -142,6 +152,13 @@ class Searcher:
 
     def _embed_uncached(self, model: str, query: str) -> np.ndarray:
         return self._embedder(model).embed_query(query)
+
+    def warm_up(self) -> None:
+        """Load the model and embed the everyday texts now: otherwise the first search after a start
+        pays for both (1–2 s), and under several sessions every first search waits behind it."""
+        embedder = self._embedder()
+        embedder.embed_query("khởi động")
+        answerable.everyday_vectors(embedder)
 
     def refresh(self) -> bool:
         """Switch to a newer published index if there is one. True when it switched."""
@@ -200,6 +217,37 @@ class Searcher:
     def doc_passages(self, doc_id: str) -> list[dict[str, Any]]:
         return self.backend.doc_passages(doc_id)
 
+    # --- batches ----------------------------------------------------------------------------------
+
+    def prefetch(self, queries: list[str], top_k: int = 10, filters: Filters | None = None,
+                 method: str = DEFAULT_METHOD) -> None:
+        """Before a batch (`search --queries`): both rankings of many queries in a few backend calls, kept
+        for the `search` calls with the same arguments that follow (each is used once). Only on a backend
+        that answers many queries a call (`keyword_many`, `dense_many`: Milvus, where a call is a round
+        trip); elsewhere nothing is done. The rankings are the ones each search would ask for, so the
+        results are the same; a query typed without diacritics gets its dense side in its own search
+        (what it embeds depends on the passages its keyword side found)."""
+        many_kw, many_dense = getattr(self.backend, "keyword_many", None), getattr(self.backend, "dense_many", None)
+        if many_kw is None or many_dense is None or method not in METHODS or top_k <= 0:
+            return
+        n = max(CANDIDATES, top_k * 3)
+        qs = list(dict.fromkeys(q for q in (clip_query(q)[0] for q in queries) if q))
+        gen = self.backend.manifest.get("generation")
+        kw_qs = [q for q in qs if method in ("hybrid", "keyword") or (method == "dense" and is_unaccented(q))]
+        keyword = dict(zip(kw_qs, many_kw(kw_qs, n, filters), strict=True)) if kw_qs else {}
+        dense_qs = [q for q in qs if method in ("hybrid", "dense") and not is_unaccented(q)]
+        vectors = [self.embed_query(q) for q in dense_qs]
+        dense = dict(zip(dense_qs, many_dense(vectors, n, filters), strict=True)) if dense_qs else {}
+        vector = dict(zip(dense_qs, vectors, strict=True))
+        # Replaces what an earlier batch left unused; the key holds everything the rankings depend on.
+        self._prefetched = {(gen, q, n, method, repr(filters)): Prefetched(keyword.get(q), vector.get(q), dense.get(q))
+                            for q in qs}
+
+    def _take_prefetched(self, query: str, n: int, method: str, filters: Filters | None) -> Prefetched | None:
+        if not self._prefetched:
+            return None
+        return self._prefetched.pop((self.backend.manifest.get("generation"), query, n, method, repr(filters)), None)
+
     # --- search stages --------------------------------------------------------------------------
 
     def _rows(self, pids: list[int], cache: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -210,7 +258,7 @@ class Searcher:
         return [cache[p] for p in pids if p in cache]
 
     def _retrieve(self, query: str, method: str, n: int, filters: Filters | None, timings: dict[str, float],
-                  details: dict[str, Any], rows: dict[int, dict[str, Any]],
+                  details: dict[str, Any], rows: dict[int, dict[str, Any]], pre: Prefetched | None = None,
                   ) -> tuple[dict[int, float], dict[int, float], np.ndarray | None, float]:
         """Both rankings, the query vector and the dense side's weight in the fusion (from how much of
         the query the keyword side covers, and whether it was typed without diacritics).
@@ -225,7 +273,8 @@ class Searcher:
         unaccented = is_unaccented(query)
         if method in ("hybrid", "keyword") or (method == "dense" and unaccented):
             t = time.perf_counter()
-            keyword = self.backend.keyword(query, n, filters)
+            keyword = pre.keyword if pre is not None and pre.keyword is not None else self.backend.keyword(
+                query, n, filters)
             timings["keyword"] = time.perf_counter() - t
         dense_query = query
         if method in ("hybrid", "dense") and keyword:
@@ -239,12 +288,15 @@ class Searcher:
             details["dense_query"] = dense_query
             if method == "hybrid":
                 details["dense_weight"] = weight = self.dense_weight(coverage, unaccented) if keyword else 1.0
-            t = time.perf_counter()
-            qv = self.embed_query(dense_query)
-            timings["embed"] = time.perf_counter() - t
-            t = time.perf_counter()
-            dense = self.backend.dense(qv, n, filters)
-            timings["vector"] = time.perf_counter() - t
+            if pre is not None and pre.vector is not None and pre.dense is not None and dense_query == query:
+                qv, dense = pre.vector, pre.dense
+            else:
+                t = time.perf_counter()
+                qv = self.embed_query(dense_query)
+                timings["embed"] = time.perf_counter() - t
+                t = time.perf_counter()
+                dense = self.backend.dense(qv, n, filters)
+                timings["vector"] = time.perf_counter() - t
         if method == "dense":
             keyword = {}  # read only to put the accents back
         return dense, keyword, qv, weight
@@ -373,7 +425,8 @@ class Searcher:
         timings = {} if timings is None else timings
         n = max(CANDIDATES, top_k * 3)
         rows: dict[int, dict[str, Any]] = {}  # passage rows read during this search, by pid
-        dense, keyword, qv, dense_weight = self._retrieve(query, method, n, filters, timings, details, rows)
+        dense, keyword, qv, dense_weight = self._retrieve(query, method, n, filters, timings, details, rows,
+                                                          self._take_prefetched(query, n, method, filters))
         sentences: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if qv is not None and dense:
             dense = self._sentence_match(dense, self._sentences(qv, list(dense), sentences, timings))

@@ -26,13 +26,13 @@ from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
 from search_app.page import export, follow_view
-from search_app.page.citation_box import citation_box
+from search_app.page.citation_box import citation_html, install_page_script
 from search_app.page.document_view import document_header, document_height, document_html, find_in_document
 from search_app.page.number_card import number_card
 from search_app.page.originals import original_download
 from search_app.page.relations_view import render as render_relations
 from search_app.page.render import answer_spans, code_span, escape, escape_block, highlight
-from search_app.page.start_view import set_language, start_view
+from search_app.page.start_view import start_view
 from search_app.page.uploads import (
     ALLOWED,
     MAX_UPLOAD_BYTES,
@@ -68,6 +68,9 @@ CSS = """
 .citation {font-size: .9rem; line-height: 1.45; padding: .35rem .6rem; background: #f6f6f6; border-radius: .3rem;
   margin-top: .4rem; user-select: all;}
 .citation-label {color: #666; user-select: none;}
+.copy {font: .85rem sans-serif; padding: .1rem .6rem; margin: .3rem 0; cursor: pointer; border: 1px solid #bbb;
+  border-radius: .25rem; background: #fff;}
+.context summary {cursor: pointer; color: #444; font-size: .9rem; margin-top: .4rem;}
 .evidence {color: #555; font-size: .85rem; border-left: 2px solid #ccc; padding-left: .5rem; margin: .2rem 0;}
 </style>
 """
@@ -75,7 +78,9 @@ CSS = """
 
 @st.cache_resource(show_spinner="Đang nạp chỉ mục…")
 def get_searcher(index_dir: str) -> Searcher:
-    return Searcher(index_dir)
+    searcher = Searcher(index_dir)
+    searcher.warm_up()  # the first page load, not some user's first search, pays for loading the model
+    return searcher
 
 
 def _go(**params: str) -> None:
@@ -204,19 +209,46 @@ def validity_badge(validity: dict, numbered: bool = True) -> str:
 NO_ANSWER = "Không tìm thấy đoạn văn trả lời câu hỏi này trong kho."
 
 
-def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
-    st.markdown(f'<div class="hit-title">{hit.rank}. {escape(hit.title)}</div>', unsafe_allow_html=True)
+def passage_html(hit: Hit, query: str, show_score: bool = True) -> str:
+    """A hit as one block of HTML (title, details, badge, text, answer hint, citation and copy
+    button): one element instead of eight per hit, which is what a browser spends its time on
+    when ten sessions search at once. Every text from a document in it is escaped."""
     # a label that means something to a reader (core/answerable.py), never the fused score's decimals
     meta = [f"Mục: {escape(hit.section)}" if hit.section else "", f"Trang {hit.page}" if hit.page else "",
             f"Mức phù hợp: {escape(hit.match)}" if show_score and hit.match else ""]
-    st.markdown(f'<div class="hit-meta">{" · ".join(m for m in meta if m)}</div>', unsafe_allow_html=True)
+    parts = [f'<div class="hit-title">{hit.rank}. {escape(hit.title)}</div>',
+             f'<div class="hit-meta">{" · ".join(m for m in meta if m)}</div>']
     if shows_validity(hit.validity, bool(hit.doc_number)):
-        st.markdown(validity_badge(hit.validity, bool(hit.doc_number)), unsafe_allow_html=True)
-    st.markdown(f'<div class="hit-text">{highlight(hit.text, query, hit.answer)}</div>', unsafe_allow_html=True)
+        parts.append(f"<div>{validity_badge(hit.validity, bool(hit.doc_number))}</div>")
+    parts.append(f'<div class="hit-text">{highlight(hit.text, query, hit.answer)}</div>')
     if answer_spans(hit.text, hit.answer):  # say in words, not only in colour, what the underline means
-        st.markdown(f'<div class="answer-hint">{escape("Phần gạch chân là câu trả lời cho câu hỏi.")}</div>',
-                    unsafe_allow_html=True)
-    citation_box(hit.citation)
+        parts.append(f'<div class="answer-hint">{escape("Phần gạch chân là câu trả lời cho câu hỏi.")}</div>')
+    parts.append(citation_html(hit.citation))
+    return "".join(parts)
+
+
+def context_html(hit: Hit, query: str, neighbours: list[dict]) -> str:
+    """The passages before and after a hit, folded in a native <details> (no Streamlit expander)."""
+    rows = []
+    for p in neighbours:
+        current = p["ordinal"] == hit.ordinal
+        # the offsets are into hit.text: mark them only on the very same text
+        answer = hit.answer if p["text"] == hit.text else None
+        body = highlight(p["text"], query, answer) if current else escape_block(p["text"])
+        rows.append(f'<div class="ctx{" ctx-current" if current else ""}">'
+                    f'<small>{escape(section_label(p["section"]))}</small><br>{body}</div>')
+    return f'<details class="context"><summary>{escape(CONTEXT_LABEL)}</summary>{"".join(rows)}</details>'
+
+
+CONTEXT_LABEL = "Ngữ cảnh: đoạn trước và sau"
+
+
+def _passage_box(hit: Hit, query: str, show_score: bool = True) -> None:
+    st.html(passage_html(hit, query, show_score))
+    _ocr_warning(hit)
+
+
+def _ocr_warning(hit: Hit) -> None:
     if OCR_NOTE in hit.citation:  # the citation carries the marker for OCR'd pages (citation.is_ocr_page)
         st.warning("Đoạn này được nhận dạng tự động (OCR) từ bản quét nên có thể sai chữ; "
                    "cần đối chiếu bản gốc trước khi trích dẫn.")
@@ -241,46 +273,32 @@ def _cached_search(searcher: Searcher, query: str, top_k: int, filters: Filters,
     return cached
 
 
-def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cache: dict,
-                folded: bool = False) -> None:
-    """One hit; `folded`: inside an expander already (Streamlit nests none), so no context fold."""
+def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cache: dict) -> None:
     with st.container(border=True):
-        _passage_box(hit, query)
-        with st.expander("Ngữ cảnh: đoạn trước và sau") if not folded else st.container():
-            if hit.pid not in cache["neighbours"]:
-                cache["neighbours"][hit.pid] = searcher.neighbours(hit.doc_id, hit.ordinal, radius=1)
-            for p in cache["neighbours"][hit.pid]:
-                current = p["ordinal"] == hit.ordinal
-                # the offsets are into hit.text: mark them only on the very same text
-                answer = hit.answer if p["text"] == hit.text else None
-                body = highlight(p["text"], query, answer) if current else escape_block(p["text"])
-                label = escape(section_label(p["section"]))
-                st.markdown(
-                    f'<div class="ctx{" ctx-current" if current else ""}"><small>{label}</small><br>{body}</div>',
-                    unsafe_allow_html=True,
-                )
-        cols = st.columns([1, 4])
-        if cols[0].button("Xem toàn văn", key=f"read-{hit.pid}"):
-            _go(doc=hit.doc_id, p=str(hit.ordinal), q=query)
-        if hit.page and hit.doc_id not in cache["docs"]:  # only PDF passages have pages
-            cache["docs"][hit.doc_id] = searcher.document(hit.doc_id)
-        doc = cache["docs"].get(hit.doc_id) if hit.page else None
-        if doc and str(doc.get("path", "")).lower().endswith(".pdf") and (
-                orig := original_download(searcher.manifest.get("sources", []), doc)):
-            # on click the file is checked and read in one step: a swap after rendering serves nothing else
-            cols[0].download_button(f"Tải bản gốc (PDF, trang {hit.page})", data=orig[1],
-                                    file_name=orig[0], mime="application/pdf", key=f"orig-{hit.pid}", on_click="ignore",
-                                    help=f"Mở tệp rồi chuyển tới trang {hit.page}")
-        if refs:
-            with cols[1]:
-                st.caption("Văn bản được dẫn chiếu:")
-                seen: set[str] = set()
-                for r in refs:
-                    if r["key"] in seen:
-                        continue
-                    seen.add(r["key"])
-                    if st.button(r["label"], key=f"ref-{hit.pid}-{r['key']}"):
-                        _go(ref=r["key"], q=query)
+        if hit.pid not in cache["neighbours"]:
+            cache["neighbours"][hit.pid] = searcher.neighbours(hit.doc_id, hit.ordinal, radius=1)
+        st.html(passage_html(hit, query) + context_html(hit, query, cache["neighbours"][hit.pid]))
+        _ocr_warning(hit)
+        with st.container(horizontal=True):  # one row of buttons, one element
+            if st.button("Xem toàn văn", key=f"read-{hit.pid}"):
+                _go(doc=hit.doc_id, p=str(hit.ordinal), q=query)
+            if hit.page and hit.doc_id not in cache["docs"]:  # only PDF passages have pages
+                cache["docs"][hit.doc_id] = searcher.document(hit.doc_id)
+            doc = cache["docs"].get(hit.doc_id) if hit.page else None
+            if doc and str(doc.get("path", "")).lower().endswith(".pdf") and (
+                    orig := original_download(searcher.manifest.get("sources", []), doc)):
+                # on click the file is checked and read in one step: a swap after rendering serves nothing else
+                st.download_button(f"Tải bản gốc (PDF, trang {hit.page})", data=orig[1], file_name=orig[0],
+                                   mime="application/pdf", key=f"orig-{hit.pid}", on_click="ignore",
+                                   help=f"Mở tệp rồi chuyển tới trang {hit.page}")
+            seen: set[str] = set()
+            for r in refs:
+                if r["key"] in seen:
+                    continue
+                seen.add(r["key"])
+                if st.button(r["label"], key=f"ref-{hit.pid}-{r['key']}", type="tertiary",
+                             help="Văn bản được dẫn chiếu: xem văn bản và các quan hệ của nó"):
+                    _go(ref=r["key"], q=query)
 
 
 def search_view(searcher: Searcher) -> None:
@@ -324,7 +342,7 @@ def search_view(searcher: Searcher) -> None:
         st.warning(NO_ANSWER)
         with st.expander(f"Các đoạn văn gần nhất ({len(hits)}) — không đoạn nào trả lời câu hỏi"):
             for hit in hits:
-                _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache, folded=True)
+                _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache)
         return
     for hit in hits:
         _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache)
@@ -444,7 +462,7 @@ def _main() -> None:
         reader_view(searcher, params["doc"], params.get("p"))
     else:
         search_view(searcher)
-    set_language("vi")  # last: its (empty) frame comes after the page's own
+    install_page_script("vi")  # last: its (empty) element comes after the page's own
 
 
 main()

@@ -1,41 +1,60 @@
 """The citation under a hit: in the page's own font, with a copy button labelled in Vietnamese that
-sits beside the text, never over it (st.code's icon covered the end of long citations)."""
+sits beside the text, never over it (st.code's icon covered the end of long citations).
+
+No frame per citation: ten iframes per result page (one per copy button) were a large share of what
+a browser spent on each search under ten sessions (docs/benchmarks.md, "Page load"). The button is
+plain HTML carrying its citation in an escaped `data-copy` attribute; one fixed script per page
+(`page_script`, no document text in it) copies on click for every button.
+"""
 
 from __future__ import annotations
 
 import json
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from search_app.page.render import escape
 
 COPY_LABEL = "Sao chép trích dẫn"
 COPIED_LABEL = "Đã sao chép"
 
-
-def copy_button_html(text: str) -> str:
-    """A small page with one button that copies `text`. The text travels as a JSON string, with "<"
-    written as \\u003c so that no document text can close the script."""
-    payload = json.dumps(text, ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e")
-    label, done = escape(COPY_LABEL), escape(COPIED_LABEL)
-    return f"""<button id="copy" type="button" style="font: 14px sans-serif; padding: 2px 10px;
-cursor: pointer; border: 1px solid #bbb; border-radius: 4px; background: #fff;">{label}</button>
-<script>
-const text = {payload};
-document.getElementById("copy").addEventListener("click", async () => {{
-  const b = document.getElementById("copy");
-  try {{ await navigator.clipboard.writeText(text); }}
-  catch (e) {{  // an iframe without clipboard permission: the older way
-    const t = document.createElement("textarea"); t.value = text; document.body.appendChild(t);
-    t.select(); document.execCommand("copy"); t.remove();
-  }}
-  b.textContent = "{done}";
-}});
+# A document-level listener, installed once per browser tab (st.html runs scripts in the page itself).
+# It also sets <html lang>: Streamlit writes lang="en" and offers no setting, and a screen reader then
+# reads Vietnamese with English rules.
+_SCRIPT = """<script>
+(() => {
+  document.documentElement.lang = LANG;
+  if (window.__vnCopy) return;
+  window.__vnCopy = true;
+  document.addEventListener("click", async (event) => {
+    const b = event.target.closest && event.target.closest("button[data-copy]");
+    if (!b) return;
+    const text = b.dataset.copy;
+    try { await navigator.clipboard.writeText(text); }
+    catch (e) {  // a page served over plain http to another machine has no clipboard API
+      const t = document.createElement("textarea"); t.value = text; document.body.appendChild(t);
+      t.select(); document.execCommand("copy"); t.remove();
+    }
+    b.textContent = DONE;
+  });
+})();
 </script>"""
 
 
+def page_script(lang: str = "vi") -> str:
+    """The page's one script: the copy buttons' listener and <html lang>. No document text in it."""
+    return _SCRIPT.replace("LANG", json.dumps(lang)).replace("DONE", json.dumps(COPIED_LABEL, ensure_ascii=True))
+
+
+def install_page_script(lang: str = "vi") -> None:
+    st.html(page_script(lang), unsafe_allow_javascript=True)
+
+
+def citation_html(citation: str) -> str:
+    """The citation and its copy button; the citation is escaped in the text and in the attribute."""
+    return (f'<div class="citation"><span class="citation-label">Trích dẫn:</span> {escape(citation)}</div>'
+            f'<button type="button" class="copy" data-copy="{escape(citation)}">{escape(COPY_LABEL)}</button>')
+
+
 def citation_box(citation: str) -> None:
-    st.markdown(f'<div class="citation"><span class="citation-label">Trích dẫn:</span> {escape(citation)}</div>',
-                unsafe_allow_html=True)
-    components.html(copy_button_html(citation), height=34)
+    st.html(citation_html(citation))

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from indexer.text.normalise import fold
 from search_app.core.citation import vn_date
@@ -23,12 +22,6 @@ ENGLISH_TYPES = {"Nghị quyết": "Resolution", "Kết luận": "Conclusion", "
                  "Nghị định": "Decree", "Chỉ thị": "Directive", "Thông tư": "Circular", "Bộ luật": "Code",
                  "Kế hoạch": "Plan", "Chương trình": "Programme"}
 EXAMPLES = 6
-
-
-def set_language(lang: str = "vi") -> None:
-    """<html lang="vi">: Streamlit writes lang="en" and offers no setting; a screen reader then reads
-    Vietnamese with English rules. The component's frame is same-origin, so it can set it."""
-    components.html(f"<script>window.parent.document.documentElement.lang = {lang!r};</script>", height=0)
 
 
 def _headings(searcher: Searcher, doc_id: str) -> list[str]:

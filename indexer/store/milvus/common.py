@@ -39,6 +39,10 @@ FLUSH_EVERY = 5_000  # passages: a writer seals what it wrote this often (see `_
 HIDDEN_GC_NOW = 128  # more replaced files than this: collect garbage at publish, keep filters short
 QUERY_WINDOW = 16_384  # Milvus's largest limit (offset + limit) for one query or search
 SENTENCE_SEARCH_PIDS = 200  # pids per sentence-scoring search (~8 sentences each: far below the window)
+# Hydrated passage rows a reader keeps per published version (a version never changes, so they cannot go
+# stale; a refresh to a newer one starts empty). ~2 KB a row: ~40 MB at most. Saves the one or two
+# passage queries a search makes (coverage, hydration) for passages an earlier search already read.
+PASSAGE_CACHE_ROWS = 20_000
 SENTENCE_SEARCH_LIMIT = QUERY_WINDOW  # hits asked of one sentence-scoring search (all of its pids' rows)
 DUMMY = [1.0, 0.0]
 # No nullable fields (the engine behind milvus-lite 2.5 refuses them; Milvus < 2.5 has none): an absent

@@ -50,6 +50,24 @@ from indexer.store.milvus.view import Pointer, _View, visibility
 from indexer.store.milvus.writer import MilvusWriter
 from indexer.store.vectors import HNSW_EF_SEARCH
 
+_SENTENCE_FIELDS = ("pid", "born", "k", "start", "end")  # what a sentence score needs besides the score
+# Queries per search call in dense_many / keyword_many (a batch of `search --queries`): a keyword call
+# returns up to 400 hits a query, so 16 queries stay far below what one reply may hold.
+DENSE_BATCH = 32
+KEYWORD_BATCH = 16
+
+
+def _add_bm25(scores: dict[int, float], hits: Any, weight: float) -> None:
+    """One field's BM25 hits added into `scores` (pid → score), each pid once (its best row)."""
+    seen: set[int] = set()
+    for hit in hits:
+        pid = int(hit["entity"]["pid"])
+        if pid in seen:
+            continue
+        seen.add(pid)
+        # Milvus Lite returns minus the score, a Milvus server the score itself.
+        scores[pid] = scores.get(pid, 0.0) + weight * abs(float(hit["distance"])) / (BM25_K1 + 1.0)
+
 # --- the backend --------------------------------------------------------------------------------
 
 
@@ -317,21 +335,29 @@ class MilvusBackend(MilvusRows):
     # --- retrieval ------------------------------------------------------------------------------
 
     def dense(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> dict[int, float]:
-        n = min(int(n), QUERY_WINDOW)
-        if n <= 0:
-            return {}
-        q = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
+        return self.dense_many([vector], n, filters)[0]
 
-        def run(v: _View) -> dict[int, float]:
+    def dense_many(self, vectors: list[np.ndarray], n: int, filters: Filters | None = None) -> list[dict[int, float]]:
+        """`dense` of each vector, DENSE_BATCH vectors a search call (one round trip, not one per query);
+        each query's hits are the ones its own search would return."""
+        n = min(int(n), QUERY_WINDOW)
+        if n <= 0 or not vectors:
+            return [{} for _ in vectors]
+        qs = [np.asarray(v, dtype=np.float32).reshape(-1).tolist() for v in vectors]
+
+        def run(v: _View) -> list[dict[int, float]]:
             params: dict[str, Any] = {"ef": max(HNSW_EF_SEARCH, n)} if v.pointer.vector_index == "hnsw" else {}
-            res = self._client.search(v.names["passages"], data=[q], anns_field="dense", limit=n,
-                                      filter=v.where(filter_expr(filters)), output_fields=["pid"],
-                                      search_params={"metric_type": "IP", "params": params},
-                                      consistency_level=CONSISTENCY)
-            out: dict[int, float] = {}
-            for hit in res[0] if res else []:
-                pid = int(hit["entity"]["pid"])
-                out.setdefault(pid, float(hit["distance"]))
+            out: list[dict[int, float]] = []
+            for s in range(0, len(qs), DENSE_BATCH):
+                res = self._client.search(v.names["passages"], data=qs[s : s + DENSE_BATCH], anns_field="dense",
+                                          limit=n, filter=v.where(filter_expr(filters)), output_fields=["pid"],
+                                          search_params={"metric_type": "IP", "params": params},
+                                          consistency_level=CONSISTENCY)
+                for j in range(len(qs[s : s + DENSE_BATCH])):
+                    found: dict[int, float] = {}
+                    for hit in res[j] if j < len(res) else []:
+                        found.setdefault(int(hit["entity"]["pid"]), float(hit["distance"]))
+                    out.append(found)
             return out
 
         return self._read(run)
@@ -343,34 +369,33 @@ class MilvusBackend(MilvusRows):
         embedded backend's scale. Each field returns more candidates than asked for, so that a
         passage strong in one field and average in the other is not missed.
         """
+        return self.keyword_many([query], n, filters)[0]
+
+    def keyword_many(self, queries: list[str], n: int, filters: Filters | None = None) -> list[dict[int, float]]:
+        """`keyword` of each query: one search call per field for KEYWORD_BATCH queries (a round trip
+        each), each query's hits the ones its own search would return."""
         from indexer.store.keyword import FOLDED_WEIGHT
 
         n = int(n)
-        q_exact = keyword_field(exact_tokens(query))
-        q_folded = keyword_field(folded_tokens(query))
-        if n <= 0 or not (q_exact or q_folded):
-            return {}
+        texts = [(keyword_field(exact_tokens(q)), keyword_field(folded_tokens(q))) for q in queries]
+        if n <= 0:
+            return [{} for _ in queries]
         depth = min(QUERY_WINDOW, max(4 * n, n + 100))
 
-        def run(v: _View) -> dict[int, float]:
+        def run(v: _View) -> list[dict[int, float]]:
             expr = v.where(filter_expr(filters))
-            scores: dict[int, float] = {}
-            for field_name, text, weight in (("sp_exact", q_exact, 1.0), ("sp_folded", q_folded, FOLDED_WEIGHT)):
-                if not text:
-                    continue
-                res = self._client.search(v.names["passages"], data=[text], anns_field=field_name, limit=depth,
-                                          filter=expr, output_fields=["pid"],
-                                          search_params={"metric_type": "BM25"}, consistency_level=CONSISTENCY)
-                seen: set[int] = set()
-                for hit in res[0] if res else []:
-                    pid = int(hit["entity"]["pid"])
-                    if pid in seen:
-                        continue
-                    seen.add(pid)
-                    # Milvus Lite returns minus the score, a Milvus server the score itself.
-                    scores[pid] = scores.get(pid, 0.0) + weight * abs(float(hit["distance"])) / (BM25_K1 + 1.0)
-            best = sorted(((s, p) for p, s in scores.items() if s > 0), key=lambda x: (-x[0], x[1]))[:n]
-            return {p: s for s, p in best}
+            scores: list[dict[int, float]] = [{} for _ in queries]
+            for col, (field_name, weight) in enumerate((("sp_exact", 1.0), ("sp_folded", FOLDED_WEIGHT))):
+                todo = [i for i, t in enumerate(texts) if t[col]]  # a query with no such token asks nothing
+                for s in range(0, len(todo), KEYWORD_BATCH):
+                    part = todo[s : s + KEYWORD_BATCH]
+                    res = self._client.search(v.names["passages"], data=[texts[i][col] for i in part],
+                                              anns_field=field_name, limit=depth, filter=expr, output_fields=["pid"],
+                                              search_params={"metric_type": "BM25"}, consistency_level=CONSISTENCY)
+                    for j, i in enumerate(part):
+                        _add_bm25(scores[i], res[j] if j < len(res) else [], weight)
+            return [{p: sc for sc, p in sorted(((sc, p) for p, sc in found.items() if sc > 0),
+                                                key=lambda x: (-x[0], x[1]))[:n]} for found in scores]
 
         return self._read(run)
 
@@ -391,7 +416,6 @@ class MilvusBackend(MilvusRows):
             return {}
         wanted = sorted({int(p) for p in pids})
         q = np.asarray(vector, dtype=np.float32).reshape(-1)
-        fields = ["pid", "born", "k", "start", "end"]
 
         def run(v: _View) -> dict[int, tuple[np.ndarray, np.ndarray]]:
             name = v.names.get("sentences")
@@ -402,17 +426,13 @@ class MilvusBackend(MilvusRows):
             rows: list[dict[str, Any]] = []
             while todo:
                 chunk = todo.pop()
-                expr = v.where(f"pid in {int_list(chunk)}")
-                res = self._client.search(name, data=[q.tolist()], anns_field="dense", limit=limit, filter=expr,
-                                          output_fields=fields, search_params={"metric_type": "IP"},
-                                          consistency_level=CONSISTENCY)
-                hits = res[0] if res else []
-                if len(hits) < limit:
-                    rows += [{**{f: hit["entity"][f] for f in fields}, "score": float(hit["distance"])} for hit in hits]
+                found = self._scored_sentences(v, name, chunk, q, limit)
+                if found is not None:
+                    rows += found
                 elif len(chunk) > 1:  # possibly cut short: search again in halves
                     todo += [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
                 else:  # one pid with at least `limit` visible rows: score its vectors here
-                    for r in self._scan(name, expr, [*fields, "dense"]):
+                    for r in self._scan(name, v.where(f"pid in {int_list(chunk)}"), [*_SENTENCE_FIELDS, "dense"]):
                         r["score"] = float(np.dot(np.asarray(r.pop("dense"), dtype=np.float32), q))
                         rows.append(r)
             return {pid: (np.array([[int(r["start"]), int(r["end"])] for r in rs], dtype=np.int64).reshape(-1, 2),
@@ -420,6 +440,37 @@ class MilvusBackend(MilvusRows):
                     for pid, rs in self._sentence_rows(rows).items()}
 
         return self._read(run)
+
+    def _scored_sentences(self, v: _View, name: str, chunk: list[int], q: np.ndarray, limit: int,
+                          lean: bool = True) -> list[dict[str, Any]] | None:
+        """The visible sentence rows of `chunk` with their scores; None when the search filled its limit.
+
+        The rows' fields never change within a published version, so they are kept (v.sentences, by
+        pid) from the first search that returned them; a chunk whose pids are all known asks for no
+        field, only each hit's id and score (a third fewer milliseconds a search, and less parsing)."""
+        known = v.sentences.get_many(chunk) if lean else {}
+        lean = len(known) == len(chunk)
+        res = self._client.search(name, data=[q.tolist()], anns_field="dense", limit=limit,
+                                  filter=v.where(f"pid in {int_list(chunk)}"),
+                                  output_fields=[] if lean else list(_SENTENCE_FIELDS),
+                                  search_params={"metric_type": "IP"}, consistency_level=CONSISTENCY)
+        hits = res[0] if res else []
+        if len(hits) >= limit:
+            return None
+        if lean:
+            by_rid = {r[0]: r for rs in known.values() for r in rs}
+            if any(h["id"] not in by_rid for h in hits):  # cannot happen on an immutable version: ask again
+                return self._scored_sentences(v, name, chunk, q, limit, lean=False)
+            return [{**dict(zip(_SENTENCE_FIELDS, by_rid[h["id"]][1:], strict=True)), "score": float(h["distance"])}
+                    for h in hits]
+        grouped: dict[int, list[tuple[int, ...]]] = {p: [] for p in chunk}
+        out = []
+        for h in hits:
+            row = {f: h["entity"][f] for f in _SENTENCE_FIELDS}
+            grouped.setdefault(int(row["pid"]), []).append((h["id"], *(row[f] for f in _SENTENCE_FIELDS)))
+            out.append({**row, "score": float(h["distance"])})
+        v.sentences.put_many({p: tuple(rs) for p, rs in grouped.items()})
+        return out
 
     def begin(self, full: bool) -> MilvusWriter:
         return MilvusWriter(self, full=full or self._view is None)

@@ -69,12 +69,17 @@ class MilvusRows:
         wanted = sorted({int(p) for p in pids})
 
         def run(v: _View) -> list[dict[str, Any]]:
+            by_pid = v.passages.get_many(wanted)  # read by an earlier call on this version
+            missing = [p for p in wanted if p not in by_pid]
             rows: list[dict[str, Any]] = []
-            for s in range(0, len(wanted), IN_CHUNK):
-                rows += self._query(v.names["passages"], v.where(f"pid in {int_list(wanted[s : s + IN_CHUNK])}"),
+            for s in range(0, len(missing), IN_CHUNK):
+                rows += self._query(v.names["passages"], v.where(f"pid in {int_list(missing[s : s + IN_CHUNK])}"),
                                     self._PASSAGE_FIELDS)
-            by_pid = {r["pid"]: r for r in self._passage_rows(v, list(self._newest(rows, "pid").values()))}
-            return [by_pid[int(p)] for p in pids if int(p) in by_pid]
+            fresh = {r["pid"]: r for r in self._passage_rows(v, list(self._newest(rows, "pid").values()))}
+            v.passages.put_many(fresh)
+            by_pid.update(fresh)
+            # copies: a caller may change what it got without changing the cache
+            return [{**by_pid[int(p)], "section": list(by_pid[int(p)]["section"])} for p in pids if int(p) in by_pid]
 
         return self._read(run)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.store.milvus.common import (
     FORMAT_VERSION,
+    PASSAGE_CACHE_ROWS,
 )
 from indexer.store.milvus.expressions import (
     _and,
@@ -39,6 +42,35 @@ class Pointer:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
+class RowCache:
+    """A bounded, thread-safe LRU map (key → row) of one published version's rows."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._rows: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Iterable[Any]) -> dict[Any, Any]:
+        out = {}
+        with self._lock:
+            for k in keys:
+                if k in self._rows:
+                    self._rows.move_to_end(k)
+                    out[k] = self._rows[k]
+        return out
+
+    def put_many(self, rows: dict[Any, Any]) -> None:
+        with self._lock:
+            for k, row in rows.items():
+                self._rows[k] = row
+                self._rows.move_to_end(k)
+            while len(self._rows) > self.capacity:
+                self._rows.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 @dataclass
 class _View:
     """One published version as a reader sees it; immutable, swapped whole on refresh."""
@@ -50,6 +82,9 @@ class _View:
     vis: str
     cache: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    passages: RowCache = field(default_factory=lambda: RowCache(PASSAGE_CACHE_ROWS))  # pid → hydrated row
+    # pid → its visible sentence rows (rid, pid, born, k, start, end): tuples, ~100 bytes a sentence
+    sentences: RowCache = field(default_factory=lambda: RowCache(PASSAGE_CACHE_ROWS))
 
     def where(self, *exprs: str) -> str:
         return _and(self.vis, *exprs)

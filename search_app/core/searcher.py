@@ -518,6 +518,13 @@ class Searcher:
             key = graph.primary_key(chosen) or key  # "999-NQ/TEST năm 2099": the key of that year's
         elif year and not candidates and key == bare:
             key = dated_key(bare, year)
+        elif not candidates and key == bare:
+            # a bare number no indexed document holds, cited with one date only ("11-NQ/TW ngày
+            # 10/02/2022"): that dated reference is what the user means; with several dates none is picked
+            dated = sorted({it["key"] for it in self.backend.reference_counts()
+                            if split_key(it["key"])[0] == bare and split_key(it["key"])[1]})
+            if len(dated) == 1:
+                key = dated[0]
         doc_ids = [chosen] if chosen else []
         # the passages citing the document under any of its keys (dated, bare while it is the only one)
         keys = list(dict.fromkeys([key, *(graph.keys_of(chosen) if chosen else [])]))

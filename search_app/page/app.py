@@ -22,6 +22,7 @@ import streamlit.components.v1 as components
 
 from indexer.records import doc_year, section_label
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
+from indexer.text.docnumbers import split_key
 from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
@@ -357,6 +358,8 @@ def refs_view(searcher: Searcher, key: str) -> None:
         st.info("Chưa có văn bản nào được dẫn chiếu trong kho.")
         return
     keys = [it["key"] for it in items]
+    if key not in keys:  # a hit's dated key ("1288/QD-TTG@2023") under the list's one entry for its number
+        key = next((k for k in keys if split_key(k)[0] == split_key(key)[0]), key)
     labels = {it["key"]: f"{it['label']} — được dẫn {it['citing_passages']} lần"
               + ("" if it["doc_ids"] else " (chưa có trong kho)") for it in items}
     index = keys.index(key) if key in keys else None

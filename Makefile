@@ -64,7 +64,7 @@ test-fast: venv
 eval: index
 	$(BIN)/python -m benchmarks.eval --gold $(SHARED)/eval/dev_queries.jsonl --index $(INDEX) \
 		--gold-docs $(SHARED)/eval/dev_resolutions.jsonl --docs $(SHARED)/corpus --docs $(SHARED)/documents \
-		--answerable --beir $(SHARED)/datasets/alqac-2023-2025 --unaccented --model $(MODEL) \
+		--answerable --shared $(SHARED) --beir $(SHARED)/datasets/alqac-2023-2025 --unaccented --model $(MODEL) \
 		--json eval/results.json
 	@# the implementation map (issue 21): 03/NQ-CP's items against 57-NQ/TW's tasks
 	$(BIN)/python -m indexer update $(SHARED)/corpus $(SHARED)/documents --index .cache/eval-documents \

@@ -218,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--answerable", action="store_true",
                    help="also measure knowing when there is no answer (benchmarks/answerable.py) on the --docs "
                         "index: the --gold and --gold-docs questions against benchmarks/out_of_corpus*.jsonl")
+    p.add_argument("--shared", type=Path,
+                   help="with --answerable: ../shared, to run the unseen sets too (their gold checked there)")
     p.add_argument("--beir", type=Path, action="append", default=[], help="BEIR folder")
     p.add_argument("--unaccented", action="store_true",
                    help="also run each BEIR set with its questions typed without diacritics")
@@ -245,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.answerable and args.gold_docs:
         from benchmarks import answerable
 
-        res = answerable.evaluate(Searcher(index_dir, query_cache=0), [*args.gold, *args.gold_docs])
+        res = answerable.evaluate(Searcher(index_dir, query_cache=0), [*args.gold, *args.gold_docs],
+                                  shared=args.shared)
         print(answerable.format_table(res) + "\n")
         out.append(res)
     for folder in args.beir:

@@ -1,10 +1,11 @@
 """Everyday text from outside any document collection: the background a query is compared with.
 
 A question whose best match in the index is no closer than its best match here is not about the
-index (see answerable.py). These sentences were written for this purpose, in Vietnamese and
-English, over everyday subjects — food, sport, weather, travel, health, homes, animals,
-entertainment, shopping, money, vehicles, computers, greetings — and deliberately nothing about
-government, law, the Party or science policy, which are what the indexed documents are about.
+index (see answerable.py). These sentences were written for this purpose, in Vietnamese only (the
+documents' language: answerable.py says why), over everyday subjects — food, sport, weather,
+travel, health, homes, animals, entertainment, shopping, money, vehicles, computers, greetings —
+and deliberately nothing about government, law, the Party or science policy, which are what the
+indexed documents are about.
 """
 
 from __future__ import annotations
@@ -47,35 +48,34 @@ EVERYDAY: tuple[str, ...] = (
     "Trẻ nhỏ nên được đọc truyện trước khi ngủ và hạn chế xem điện thoại.",
     "Chợ hoa ngày Tết bán đào, quất, mai và các loại bánh kẹo.",
     "Mặc áo khoác và mang ô khi ra ngoài vào những ngày mưa gió.",
-    # English
-    "Preheat the oven, mix the flour with butter and sugar, and bake for twenty minutes.",
-    "Boil the pasta in salted water, then stir in the tomato sauce and grated cheese.",
-    "The restaurant serves fresh seafood, grilled chicken and homemade desserts.",
-    "The home team won two to one after a late goal in stoppage time.",
-    "She finished the race in record time and took the gold medal.",
-    "The tournament final will be broadcast live on Sunday evening.",
-    "Expect showers in the morning, clearing to sunshine with highs around 25 degrees.",
-    "A storm warning is in effect for the coast, with strong winds and heavy rain.",
-    "Snow is forecast for the mountains this weekend, so drive carefully.",
-    "Book your flight early, pack light, and check the hotel's cancellation policy.",
-    "The beach is quiet in the early morning and the sunsets are beautiful.",
-    "Drink plenty of water, get enough sleep and exercise a few times a week.",
-    "See a doctor if the fever lasts more than three days or the headache gets worse.",
-    "Dogs need daily walks, and cats should never be fed chocolate.",
-    "Water the plants in the morning and keep them in a sunny spot.",
-    "The apartment has two bedrooms, a small kitchen and a balcony.",
-    "The movie won several awards for its music, acting and visual effects.",
-    "The band released a new album and announced a world tour.",
-    "Practise the basic chords for fifteen minutes a day to learn the guitar.",
-    "The shop is having a sale on phones, laptops and headphones this weekend.",
-    "The price of gold and the exchange rate rose slightly today.",
-    "Change the engine oil every five thousand miles and check the tyre pressure.",
-    "To fix the error, check that the variable is defined before the loop runs.",
-    "Install the package with the package manager and restart the server.",
-    "Use a list when the items change and a tuple when they stay the same.",
-    "The game has a multiplayer mode and new maps are added every season.",
-    "Hello, how are you today? I'm fine, thanks.",
-    "Happy birthday, have a wonderful day with your family and friends.",
-    "Lorem ipsum dolor sit amet, consectetur adipiscing elit.",
-    "Click the button to log in, then enter your password.",
+    # subjects most often asked about in English (code, sport, films…), written in Vietnamese
+    "Làm nóng lò, trộn bột với bơ và đường rồi nướng trong hai mươi phút.",
+    "Luộc mì Ý trong nước muối, sau đó trộn với sốt cà chua và phô mai bào.",
+    "Nhà hàng phục vụ hải sản tươi, gà nướng và món tráng miệng tự làm.",
+    "Đội chủ nhà thắng hai một nhờ bàn thắng muộn ở phút bù giờ.",
+    "Cô ấy về đích với thời gian kỷ lục và giành huy chương vàng.",
+    "Trận chung kết giải đấu sẽ được truyền hình trực tiếp vào tối chủ nhật.",
+    "Buổi sáng có mưa rào, sau đó trời nắng, nhiệt độ cao nhất khoảng 25 độ.",
+    "Cảnh báo bão cho vùng ven biển, gió mạnh và mưa lớn.",
+    "Cuối tuần này vùng núi có tuyết rơi, lái xe cẩn thận.",
+    "Đặt vé máy bay sớm, mang hành lý gọn nhẹ và xem chính sách hủy phòng của khách sạn.",
+    "Bãi biển vắng vào sáng sớm và hoàng hôn ở đây rất đẹp.",
+    "Uống nhiều nước, ngủ đủ và tập thể dục vài lần mỗi tuần.",
+    "Đi khám bác sĩ nếu sốt quá ba ngày hoặc đau đầu nặng hơn.",
+    "Chó cần được dắt đi dạo hằng ngày, còn mèo không bao giờ được ăn sô-cô-la.",
+    "Tưới cây vào buổi sáng và đặt chậu ở chỗ có nắng.",
+    "Căn hộ có hai phòng ngủ, một bếp nhỏ và một ban công.",
+    "Bộ phim giành nhiều giải thưởng nhờ âm nhạc, diễn xuất và hiệu ứng hình ảnh.",
+    "Ban nhạc phát hành album mới và công bố chuyến lưu diễn vòng quanh thế giới.",
+    "Tập các hợp âm cơ bản mười lăm phút mỗi ngày để học đàn guitar.",
+    "Cửa hàng giảm giá điện thoại, máy tính xách tay và tai nghe vào cuối tuần này.",
+    "Giá vàng và tỉ giá hối đoái hôm nay tăng nhẹ.",
+    "Thay dầu động cơ sau mỗi tám nghìn ki-lô-mét và kiểm tra áp suất lốp.",
+    "Để sửa lỗi, hãy kiểm tra biến đã được khai báo trước khi vòng lặp chạy.",
+    "Cài gói bằng trình quản lý gói rồi khởi động lại máy chủ.",
+    "Dùng list khi các phần tử thay đổi, dùng tuple khi chúng giữ nguyên.",
+    "Trò chơi có chế độ nhiều người chơi và mỗi mùa lại có bản đồ mới.",
+    "Chào bạn, hôm nay bạn khỏe không? Mình khỏe, cảm ơn.",
+    "Chúc mừng sinh nhật, chúc bạn một ngày tuyệt vời bên gia đình và bạn bè.",
+    "Bấm nút để đăng nhập rồi nhập mật khẩu.",
 )

@@ -81,6 +81,18 @@ def test_a_known_number_is_answerable(searcher):
     assert details["answerable"] is True and details["evidence"]["number_known"] is True
 
 
+def test_short_references_are_read_from_the_query():
+    from indexer.text.docnumbers import find_short_references, short_reference_matches
+
+    assert find_short_references("Nghị quyết 57 thừa nhận điều gì") == [("NQ", 57)]
+    assert find_short_references("nghi quyet so 20 nam 2012") == [("NQ", 20)]
+    assert find_short_references("Does Conclusion No. 69 say") == [("KL", 69)]
+    assert find_short_references("Nghị quyết 57-NQ/TW ngày 22/12/2024") == []  # a full number is not short
+    assert find_short_references("ngày 10/02/2022, năm 2024") == []
+    assert short_reference_matches("NQ", 3, "03/NQ-CP") and short_reference_matches("NQ", 20, "20-NQ/TW@2012")
+    assert not short_reference_matches("KL", 57, "57-NQ/TW") and not short_reference_matches("NQ", 68, "68/2020/QH14")
+
+
 def test_an_empty_query_is_not_answerable(searcher):
     details: dict = {}
     assert searcher.search("", 5, details=details) == [] and details["answerable"] is False

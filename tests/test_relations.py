@@ -738,3 +738,15 @@ def test_real_citations_on_the_first_page_paste_as_they_are(documents_index):
     programme = [h for h in hits if h.doc_id == "nghi-quyet-03-NQ-CP-2025.md" and "mục II" in h.citation]
     assert programme and programme[0].citation.startswith(
         "Chương trình hành động ban hành kèm theo Nghị quyết số 03/NQ-CP ngày 09/01/2025 của Chính phủ, mục II.")
+
+
+def test_a_document_named_by_type_and_number_is_evidence_of_an_answer(searcher):
+    # "Nghị quyết 998" names the indexed 998-NQ/TEST as people say it once the full number is known
+    graph = searcher.relations()
+    assert graph.docs_named("NQ", 998) == graph.key_docs["998-NQ/TEST"]
+    assert graph.docs_named("KL", 998) == [] and graph.docs_named("NQ", 990) == []
+    for query, known in [("Nghị quyết 998 nói gì về bánh chưng", True), ("Does Resolution No. 998 cover cooking", True),
+                         ("Nghị quyết 990 nói gì về bánh chưng", False), ("Kết luận 998 nói gì về bánh chưng", False)]:
+        details: dict = {}
+        searcher.search(query, 5, details=details)
+        assert details["evidence"]["number_known"] is known, query

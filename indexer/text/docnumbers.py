@@ -180,3 +180,29 @@ def split_key(key: str) -> tuple[str, str | None]:
 def document_key(number: str, date: str | None) -> str:
     """The key a document is known by: its number with the year of its date ("20-NQ/TW@2012")."""
     return dated_key(number_key(number), (date or "")[:4] or None)
+
+
+# "Nghị quyết 57", "nghi quyet so 57", "Resolution No. 57", "Kết luận 69": a document named by its
+# type and the first part of its number only, as people say it once the full number is known.
+_SHORT_TYPES = {
+    "nghi quyet": "NQ", "resolution": "NQ", "ket luan": "KL", "conclusion": "KL",
+    "quyet dinh": "QD", "decision": "QD", "chi thi": "CT", "directive": "CT",
+    "nghi dinh": "ND", "decree": "ND", "thong tu": "TT", "circular": "TT",
+}
+_SHORT_RE = re.compile(
+    r"(?<!\w)(" + "|".join(sorted(_SHORT_TYPES, key=len, reverse=True)) + r")"
+    r"\s+(?:so\s+|no\.?\s*|number\s+)?(\d{1,5})(?![\w/.-]*[/-]\w)(?!\w)"
+)
+
+
+def find_short_references(text: str) -> list[tuple[str, int]]:
+    """(type code, number) for each short reference in `text`: ("NQ", 57) for "Nghị quyết 57"."""
+    return [(_SHORT_TYPES[m.group(1)], int(m.group(2))) for m in _SHORT_RE.finditer(fold(text))]
+
+
+def short_reference_matches(code: str, number: int, key: str) -> bool:
+    """Whether the document key `key` (57-NQ/TW, 03/NQ-CP, 20-NQ/TW@2012) is a `code` numbered `number`."""
+    parts = re.split(r"[-/]", split_key(key)[0])
+    if not parts[0].isdigit() or int(parts[0]) != number:
+        return False
+    return code in [re.sub(r"\d+$", "", p) for p in parts[1:] if not p.isdigit()]

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.store.base import Backend
-from indexer.text.docnumbers import document_key, issuer_from_number, number_key, split_key, type_from_number
+from indexer.text.docnumbers import (
+    document_key,
+    issuer_from_number,
+    number_key,
+    short_reference_matches,
+    split_key,
+    type_from_number,
+)
 from indexer.text.normalise import fold
 from indexer.text.relations import EFFECTIVE, RELATION_TYPES, STATUS_TYPES, Relation
 from search_app.core.citation import vn_date
@@ -222,6 +229,11 @@ class RelationGraph:
 
     def label(self, key: str) -> str:
         return self.labels.get(key, key)
+
+    def docs_named(self, code: str, number: int) -> list[str]:
+        """Indexed documents a short reference ("Nghị quyết 57": code NQ, number 57) can name."""
+        return sorted({d for key, docs in self.key_docs.items() if docs
+                       and short_reference_matches(code, number, key) for d in docs})
 
     def keys_of(self, doc_id: str) -> list[str]:
         return list(self.doc_keys.get(doc_id, []))

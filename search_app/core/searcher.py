@@ -25,7 +25,7 @@ from indexer.embed.base import Embedder
 from indexer.records import Filters, section_label
 from indexer.store import open_backend
 from indexer.store.base import DEFAULT_INDEX, Backend, IndexNotFound
-from indexer.text.docnumbers import dated_key, find_numbers, has_own_year, split_key, year_after
+from indexer.text.docnumbers import dated_key, find_numbers, find_short_references, has_own_year, split_key, year_after
 from indexer.text.normalise import fold, fold_token, syllables
 from indexer.text.references import find_references, reference_key
 from indexer.text.sentences import sentence_spans
@@ -468,6 +468,8 @@ class Searcher:
         graph = self.relations()
         keys = [m.key for m in find_numbers(query)]  # bare: known under any year counts
         known = any(self.backend.docs_with_key(k) or self.backend.pids_citing(k) or graph.years.get(k) for k in keys)
+        # "Nghị quyết 57", "Resolution 57": a document the index holds, named by type and number
+        known = known or any(graph.docs_named(code, n) for code, n in find_short_references(query))
         words = [fold_token(w) for w in syllables(query)]
         phrase = any(answerable.has_phrase(words, [fold_token(w) for w in syllables(h.text)]) for h in hits)
         evidence = answerable.judge(max(scored) if scored else None, everyday, known, phrase)

@@ -468,8 +468,7 @@ class Searcher:
         graph = self.relations()
         keys = [m.key for m in find_numbers(query)]  # bare: known under any year counts
         known = any(self.backend.docs_with_key(k) or self.backend.pids_citing(k) or graph.years.get(k) for k in keys)
-        # "Nghị quyết 57", "Resolution 57": a document the index holds, named by type and number
-        known = known or any(graph.docs_named(code, n) for code, n in find_short_references(query))
+        known = known or any(graph.docs_named(code, n) for code, n in find_short_references(query))  # "NQ 57"
         words = [fold_token(w) for w in syllables(query)]
         phrase = any(answerable.has_phrase(words, [fold_token(w) for w in syllables(h.text)]) for h in hits)
         evidence = answerable.judge(max(scored) if scored else None, everyday, known, phrase)

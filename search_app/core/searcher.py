@@ -57,6 +57,7 @@ DENSE_WEIGHT = 0.5
 # COVERAGE_LOW the keyword ranking is noise and is left out, linear in between.
 COVERAGE_LOW, COVERAGE_HIGH = 0.3, 0.6
 COVERAGE_PASSAGES = 10
+PREFETCH_DOCUMENTS = 50_000  # a batch on Milvus reads every document's row ahead up to this many
 # A Vietnamese query typed without diacritics is read badly by the embedding model; the keyword side,
 # folded, finds the passages all the same, the query gets its accents back from them (accents.py)
 # before it is embedded, and its fusion weight starts from here.
@@ -239,6 +240,13 @@ class Searcher:
         vectors = [self.embed_query(q) for q in dense_qs]
         dense = dict(zip(dense_qs, many_dense(vectors, n, filters), strict=True)) if dense_qs else {}
         vector = dict(zip(dense_qs, vectors, strict=True))
+        # The rows the searches hydrate, read ahead too: each ranking's head (the coverage passages and
+        # what the hits come from) in one query per 500 pids, and the documents' rows (kept per version).
+        head = max(COVERAGE_PASSAGES, top_k * 2)
+        self.backend.passages(sorted({p for side in (keyword, dense) for r in side.values()
+                                      for p in fusion.top(r, head)}))
+        if int(self.backend.manifest.get("documents") or PREFETCH_DOCUMENTS + 1) <= PREFETCH_DOCUMENTS:
+            self.backend.documents()
         # Replaces what an earlier batch left unused; the key holds everything the rankings depend on.
         self._prefetched = {(gen, q, n, method, repr(filters)): Prefetched(keyword.get(q), vector.get(q), dense.get(q))
                             for q in qs}

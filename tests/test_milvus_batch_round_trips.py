@@ -1,0 +1,89 @@
+"""Round trips of a `search --queries` batch on the Milvus engine: they grow per batch of
+BATCH_PREFETCH queries (the read-ahead), not per query (issue 17)."""
+
+from __future__ import annotations
+
+import collections
+import math
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pymilvus")
+pytestmark = [pytest.mark.milvus, pytest.mark.slow]
+
+from test_milvus_engine import corpus, local_index  # noqa: E402,F401
+
+from indexer.pipeline.build import build  # noqa: E402
+from search_app.cli import BATCH_PREFETCH  # noqa: E402
+from search_app.core import serialize  # noqa: E402
+from search_app.core.searcher import Searcher  # noqa: E402
+
+CALLS = ("search", "hybrid_search", "query", "query_iterator", "get", "get_load_state", "load_collection",
+         "describe_collection", "list_collections")
+
+
+def _count_calls(client) -> collections.Counter:
+    counts: collections.Counter = collections.Counter()
+    for name in CALLS:
+        fn = getattr(client, name, None)
+        if fn is None:
+            continue
+
+        def wrapped(*a, _fn=fn, _name=name, **kw):
+            counts[_name] += 1
+            return _fn(*a, **kw)
+
+        setattr(client, name, wrapped)
+    return counts
+
+
+def _run_batches(s: Searcher, queries: list[str]) -> list[str]:
+    out = []
+    for at in range(0, len(queries), BATCH_PREFETCH):
+        part = queries[at : at + BATCH_PREFETCH]
+        s.prefetch(part, 10, None, "hybrid")
+        for q in part:
+            hits, answerable = serialize.run_query(s, q, 10, None, "hybrid")
+            out.append(repr(serialize.batch_line(q, hits, answerable)))
+    return out
+
+
+def _measure(tmp_path: Path, index: Path) -> tuple[collections.Counter, int, list[str], list[str]]:
+    """Round trips of a batch of 90 queries (two read-aheads), its lines, and the same lines one query at
+    a time (no read-ahead)."""
+    corpus(tmp_path / "c", 30, "thử nghiệm")
+    assert build([tmp_path / "c"], index, model="hash", progress=False, backend="milvus").ok
+    queries = [f"quy định {k} của văn bản thử nghiệm {i}" for i in range(30) for k in (1, 3, 5)]
+    s = Searcher(index, query_cache=0)
+    try:
+        s.search("văn bản thử nghiệm", top_k=10)  # opening and loading are not the batch's
+        counts = _count_calls(s.backend._client)
+        lines = _run_batches(s, queries)
+    finally:
+        s.close()
+    s = Searcher(index, query_cache=0)
+    try:
+        single = [repr(serialize.batch_line(q, *serialize.run_query(s, q, 10, None, "hybrid"))) for q in queries]
+    finally:
+        s.close()
+    return counts, math.ceil(len(queries) / BATCH_PREFETCH), lines, single
+
+
+def test_a_batch_hydrates_its_hits_per_batch_not_per_query(tmp_path: Path, local_index: Path) -> None:  # noqa: F811
+    counts, batches, lines, single = _measure(tmp_path, local_index)
+    # passage and document rows: one query per 500 pids and the documents' table, per batch
+    # (before the read-ahead: ~60 for these 90 queries)
+    assert counts["query"] + counts["query_iterator"] + counts["get"] <= 4 * batches, dict(counts)
+    assert lines == single
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17, open: sentence scores are one search a query (scored inside Milvus); "
+                   "reading the sentence vectors ahead instead was measured slower (20.8 s to read ALQAC's 15,510 "
+                   "from Milvus Lite) — see CHANGELOG")
+def test_a_batch_costs_round_trips_per_batch_not_per_query(tmp_path: Path, local_index: Path) -> None:  # noqa: F811
+    counts, batches, lines, single = _measure(tmp_path, local_index)
+    # per batch: keyword_many (2 fields, 16 queries a call), dense_many (32 a call), the candidates'
+    # rows (a query per 500 pids): ~14; a call a query would be 64 more
+    assert sum(counts.values()) <= 20 * batches, dict(counts)
+    assert lines == single

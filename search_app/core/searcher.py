@@ -57,7 +57,6 @@ DENSE_WEIGHT = 0.5
 # COVERAGE_LOW the keyword ranking is noise and is left out, linear in between.
 COVERAGE_LOW, COVERAGE_HIGH = 0.3, 0.6
 COVERAGE_PASSAGES = 10
-PREFETCH_DOCUMENTS = 50_000  # a batch on Milvus reads every document's row ahead up to this many
 # A Vietnamese query typed without diacritics is read badly by the embedding model; the keyword side,
 # folded, finds the passages all the same, the query gets its accents back from them (accents.py)
 # before it is embedded, and its fusion weight starts from here.
@@ -222,12 +221,9 @@ class Searcher:
 
     def prefetch(self, queries: list[str], top_k: int = 10, filters: Filters | None = None,
                  method: str = DEFAULT_METHOD) -> None:
-        """Before a batch (`search --queries`): both rankings of many queries in a few backend calls, kept
-        for the `search` calls with the same arguments that follow (each is used once). Only on a backend
-        that answers many queries a call (`keyword_many`, `dense_many`: Milvus, where a call is a round
-        trip); elsewhere nothing is done. The rankings are the ones each search would ask for, so the
-        results are the same; a query typed without diacritics gets its dense side in its own search
-        (what it embeds depends on the passages its keyword side found)."""
+        """Before a batch (`search --queries`), on a backend answering many queries a call (Milvus): both
+        rankings and the rows they hydrate, read in a few calls for the searches that follow (same results;
+        an unaccented query's dense side waits for its keyword side, which decides what it embeds)."""
         many_kw, many_dense = getattr(self.backend, "keyword_many", None), getattr(self.backend, "dense_many", None)
         if many_kw is None or many_dense is None or method not in METHODS or top_k <= 0:
             return
@@ -240,21 +236,17 @@ class Searcher:
         vectors = [self.embed_query(q) for q in dense_qs]
         dense = dict(zip(dense_qs, many_dense(vectors, n, filters), strict=True)) if dense_qs else {}
         vector = dict(zip(dense_qs, vectors, strict=True))
-        # The rows the searches hydrate, read ahead too: each ranking's head (the coverage passages and
-        # what the hits come from) in one query per 500 pids, and the documents' rows (kept per version).
-        head = max(COVERAGE_PASSAGES, top_k * 2)
-        self.backend.passages(sorted({p for side in (keyword, dense) for r in side.values()
-                                      for p in fusion.top(r, head)}))
-        if int(self.backend.manifest.get("documents") or PREFETCH_DOCUMENTS + 1) <= PREFETCH_DOCUMENTS:
+        head = max(COVERAGE_PASSAGES, top_k * 2)  # each ranking's head: coverage passages, hits; then documents
+        ahead = {p for side in (*keyword.values(), *dense.values()) for p in fusion.top(side, head)}
+        self.backend.passages(sorted(ahead))
+        if int(self.backend.manifest.get("documents") or 1e9) <= 50_000:  # every document's row, if few
             self.backend.documents()
-        # Replaces what an earlier batch left unused; the key holds everything the rankings depend on.
         self._prefetched = {(gen, q, n, method, repr(filters)): Prefetched(keyword.get(q), vector.get(q), dense.get(q))
-                            for q in qs}
+                            for q in qs}  # replaces what an earlier batch left unused
 
     def _take_prefetched(self, query: str, n: int, method: str, filters: Filters | None) -> Prefetched | None:
-        if not self._prefetched:
-            return None
-        return self._prefetched.pop((self.backend.manifest.get("generation"), query, n, method, repr(filters)), None)
+        key = (self.backend.manifest.get("generation"), query, n, method, repr(filters))
+        return self._prefetched.pop(key, None) if self._prefetched else None
 
     # --- search stages --------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ The everyday texts are in the documents' language, Vietnamese, and only in it: b
 comparison then pay the same price for a query in another language. With English everyday texts
 beside the Vietnamese documents, an English question met its own language on the everyday side
 only, and English questions the documents answer fell below the threshold (2 of 5 on a held-out
-half) while no Vietnamese one did (docs/evaluation.md).
+half) while no Vietnamese one did (CHANGELOG.md, issue 18.4).
 
 MARGIN is chosen by benchmarks/answerable.py on the tuning half of the development questions and
 the tuning out-of-corpus set only, and reported on question sets it never saw.

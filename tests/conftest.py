@@ -42,6 +42,17 @@ def hash_index(synthetic_corpus: Path, tmp_path: Path) -> Path:
     return index
 
 
+@pytest.fixture(scope="session")
+def milvus_uri(tmp_path_factory) -> str:
+    """One local Milvus engine server for the whole run; each index keeps collections of its own."""
+    from indexer.store import milvus
+
+    home = tmp_path_factory.mktemp("milvus-server")
+    uri = milvus.ensure_lite_server(home)
+    yield uri
+    milvus.stop_lite_server(home)
+
+
 @pytest.fixture
 def shared() -> Path:
     return shared_dir()

@@ -67,6 +67,11 @@ BBT: Xin cảm ơn!
 """
 
 
+def backend_uri(request: pytest.FixtureRequest, backend: str) -> str | None:
+    """The Milvus URI a test of `backend` builds against: the session's `milvus_uri` (None if embedded)."""
+    return request.getfixturevalue("milvus_uri") if backend == "milvus" else None
+
+
 def write(path: Path, text: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(text, bytes):

@@ -26,16 +26,6 @@ from indexer.store.base import read_config
 from search_app.core.searcher import HIT_FIELDS, Searcher
 
 
-@pytest.fixture(scope="session")
-def milvus_uri(tmp_path_factory) -> str:
-    from indexer.store import milvus
-
-    home = tmp_path_factory.mktemp("milvus-server")
-    uri = milvus.ensure_lite_server(home)
-    yield uri
-    milvus.stop_lite_server(home)
-
-
 def _build(corpus: Path, index: Path, backend: str, uri: str | None, **kw):
     return build([corpus], index, model="hash", progress=False, backend=backend,
                  milvus_uri=uri if backend == "milvus" else None, **kw)

@@ -6,7 +6,7 @@ validity and the reference list, on both backends. Fixtures are visibly syntheti
 from __future__ import annotations
 
 import pytest
-from helpers import BACKEND_PARAMS, shared_dir, write
+from helpers import BACKEND_PARAMS, backend_uri, shared_dir, write
 
 from indexer.pipeline.build import build
 from indexer.text.docnumbers import date_year_after, dated_key, document_key, split_key
@@ -66,13 +66,7 @@ def test_a_document_that_dates_a_number_once_dates_its_bare_mentions():
 @pytest.fixture(scope="module", params=BACKEND_PARAMS)
 def shared_number(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"dated-{request.param}")
-    uri = None
-    if request.param == "milvus":
-        from indexer.store import milvus
-
-        home = tmp_path_factory.mktemp("milvus-dated")
-        uri = milvus.ensure_lite_server(home)
-        request.addfinalizer(lambda: milvus.stop_lite_server(home))
+    uri = backend_uri(request, request.param)
     for name, text in (("nq-2012.txt", OLD), ("nq-2017.txt", NEW), ("nq-998.txt", REPEALER), ("bai-viet.txt", BARE)):
         write(root / "c" / name, text)
     report = build([root / "c"], root / "ix", model="hash", progress=False, backend=request.param, milvus_uri=uri)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import BACKEND_PARAMS, write
+from helpers import BACKEND_PARAMS, backend_uri, write
 from test_relations import NEW_LAW, relations_corpus
 
 from indexer.pipeline.build import build
@@ -55,13 +55,7 @@ class CountingBackend:
 
 @pytest.fixture(params=BACKENDS)
 def index(request, tmp_path) -> tuple[Path, Path, dict[str, Any]]:
-    kw: dict[str, Any] = {"backend": request.param}
-    if request.param == "milvus":
-        from indexer.store import milvus
-
-        home = tmp_path / "milvus-home"
-        kw["milvus_uri"] = milvus.ensure_lite_server(home)
-        request.addfinalizer(lambda: milvus.stop_lite_server(home))
+    kw: dict[str, Any] = {"backend": request.param, "milvus_uri": backend_uri(request, request.param)}
     corpus = relations_corpus(tmp_path)
     report = build([corpus], tmp_path / "index", model="hash", progress=False, **kw)
     assert report.ok and report.documents == 7, report.summary()

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import BACKEND_PARAMS, ROOT, page_text, shared_dir, write
+from helpers import BACKEND_PARAMS, ROOT, backend_uri, page_text, shared_dir, write
 
 from indexer.load.metadata import detect_header
 from indexer.pipeline.build import build
@@ -361,13 +361,7 @@ def test_dot_labels_are_escaped():
 @pytest.fixture(scope="module", params=BACKENDS)
 def relations_index(request, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp(f"relations-{request.param}")
-    uri = None
-    if request.param == "milvus":
-        from indexer.store import milvus
-
-        home = tmp_path_factory.mktemp("milvus-relations")
-        uri = milvus.ensure_lite_server(home)
-        request.addfinalizer(lambda: milvus.stop_lite_server(home))
+    uri = backend_uri(request, request.param)
     index = root / "index"
     report = build([relations_corpus(root)], index, model="hash", progress=False, backend=request.param,
                    milvus_uri=uri)

@@ -129,9 +129,9 @@ def issuer_from_number(key: str) -> str | None:
 # A date or year given right after a number: "20-NQ/TW, ngày 01/11/2012", "20-NQ/TW ngày 1 tháng 11
 # năm 2012", "20-NQ/TW (năm 2012)", "20-NQ/TW năm 2017". Party and Government numbers restart every
 # term or year, so the year is part of which document a number names.
+_DATE_BEFORE_YEAR = r"ngày\s+\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+"
 _YEAR_AFTER = re.compile(
-    r"^\s*[,(@]?\s*(?:ngày\s+\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+"
-    r"|(?:năm|khóa|khoá)?\s*)(?P<year>(?:19|20)\d\d)\b", re.IGNORECASE)
+    rf"^\s*[,(@]?\s*(?:{_DATE_BEFORE_YEAR}|(?:năm|khóa|khoá)?\s*)(?P<year>(?:19|20)\d\d)\b", re.IGNORECASE)
 
 
 def year_after(text: str, end: int) -> str | None:
@@ -143,8 +143,8 @@ def year_after(text: str, end: int) -> str | None:
 # At index time only the explicit shapes count: a date, "năm 2012", "(2012)". A bare year after a
 # comma is too often the start of a period ("1288/QĐ-TTg, 2021–2030") to say which document it is.
 _DATE_AFTER = re.compile(
-    r"^\s*,?\s*\(?\s*(?:ngày\s+\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+"
-    r"|năm\s+|(?=\d{4}\s*\)))(?P<year>(?:19|20)\d\d)\b(?!\s*[-–]\s*\d)", re.IGNORECASE)
+    rf"^\s*,?\s*\(?\s*(?:{_DATE_BEFORE_YEAR}|năm\s+|(?=\d{{4}}\s*\)))(?P<year>(?:19|20)\d\d)\b(?!\s*[-–]\s*\d)",
+    re.IGNORECASE)
 
 
 def date_year_after(text: str, end: int) -> str | None:

@@ -23,6 +23,7 @@ import streamlit.components.v1 as components
 from indexer.records import doc_year, section_label
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from indexer.text.docnumbers import split_key
+from search_app.api import quiet_openmp
 from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
@@ -79,6 +80,10 @@ CSS = """
 
 @st.cache_resource(show_spinner="Đang nạp chỉ mục…")
 def get_searcher(index_dir: str) -> Searcher:
+    # before the embedding engine and FAISS load their OpenMP runtimes: spinning at a barrier, their
+    # threads took the CPU the other sessions needed (one query's vector 0.9–7.6 s instead of 0.1 s
+    # on a busy 2-core machine; docs/reliability.md, "Page load")
+    quiet_openmp()
     searcher = Searcher(index_dir)
     searcher.warm_up()  # the first page load, not some user's first search, pays for loading the model
     return searcher

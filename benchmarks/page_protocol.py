@@ -184,7 +184,14 @@ async def _run(port: int, sessions: int, searches: int, queries: list[str], time
             peak.append(_rss_mb(pid))
             await asyncio.sleep(0.25)
 
-    sampler = asyncio.create_task(sample())
+    phase: dict = {}
+
+    async def searches_start() -> None:  # the server's CPU from when every session is open: the searches'
+        while len(ready) < sessions:
+            await asyncio.sleep(0.01)
+        phase.update(cpu=_cpu_s(pid), busy=_machine_busy_s(), t=time.perf_counter())
+
+    sampler, starter = asyncio.create_task(sample()), asyncio.create_task(searches_start())
     cpu0, busy0, own0 = _cpu_s(pid), _machine_busy_s(), time.process_time()
     t = time.perf_counter()
     # session n searches queries n*searches … (mod the file): Vietnamese, unaccented and English mixed
@@ -193,6 +200,10 @@ async def _run(port: int, sessions: int, searches: int, queries: list[str], time
     wall = time.perf_counter() - t
     server_cpu, machine_cpu, own_cpu = _cpu_s(pid) - cpu0, _machine_busy_s() - busy0, time.process_time() - own0
     sampler.cancel()
+    starter.cancel()
+    if phase:
+        phase.update(cpu=_cpu_s(pid) - phase["cpu"], busy=_machine_busy_s() - phase["busy"],
+                     t=time.perf_counter() - phase["t"])
     times = sorted(out["times"])
     q = statistics.quantiles(times, n=20, method="inclusive") if len(times) >= 2 else times * 19
     return {"client": "protocol", "sessions": sessions, "searches_per_session": searches,
@@ -200,7 +211,11 @@ async def _run(port: int, sessions: int, searches: int, queries: list[str], time
             "p50_s": round(statistics.median(times), 3) if times else None,
             "p95_s": round(q[18], 3) if times else None, "max_s": round(times[-1], 3) if times else None,
             "wall_s": round(wall, 1), "server_cpu_s": round(server_cpu, 1),
-            "server_cpu_per_search_s": round(server_cpu / len(times), 3) if times else None,
+            # from when every session was open (the page loads and the model's loading left out)
+            "search_phase_wall_s": round(phase["t"], 1) if phase else None,
+            "search_phase_server_cpu_s": round(phase["cpu"], 1) if phase else None,
+            "search_phase_machine_cpu_s": round(phase["busy"], 1) if phase else None,
+            "server_cpu_per_search_s": round(phase["cpu"] / len(times), 3) if phase and times else None,
             "client_cpu_s": round(own_cpu, 1), "machine_cpu_s": round(machine_cpu, 1), "cores": os.cpu_count(),
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "errors": out["errors"], "server_rss_start_mb": round(peak[0]), "server_rss_peak_mb": round(max(peak)),
@@ -252,8 +267,10 @@ def main(argv: list[str] | None = None) -> int:
           f"p50 {res['p50_s']} s, p95 {res['p95_s']} s, max {res['max_s']} s, errors {len(res['errors'])}; "
           f"page opened in p50 {res['page_load_p50_s']} s, max {res['page_load_max_s']} s; "
           f"server RSS {res['server_rss_start_mb']} → {res['server_rss_peak_mb']} MB; CPU in {res['wall_s']} s wall: "
-          f"server {res['server_cpu_s']} s ({res['server_cpu_per_search_s']} s a search), client "
-          f"{res['client_cpu_s']} s, whole machine {res['machine_cpu_s']} s of {res['cores']} cores; "
+          f"server {res['server_cpu_s']} s, client {res['client_cpu_s']} s, whole machine {res['machine_cpu_s']} s "
+          f"of {res['cores']} cores; searches alone: {res['search_phase_wall_s']} s wall, server "
+          f"{res['search_phase_server_cpu_s']} s ({res['server_cpu_per_search_s']} s a search), whole machine "
+          f"{res['search_phase_machine_cpu_s']} s; "
           f"load average {res['load_average']}; {res['hits_per_search']} hits, {res['elements_per_search']} elements, "
           f"{res['kb_per_search']} KiB a search")
     for e in res["errors"][:5]:

@@ -78,4 +78,6 @@ bench: venv
 	$(BIN)/python -m benchmarks.bench
 	$(BIN)/python -m benchmarks.scale
 	$(BIN)/python -m benchmarks.page_load --index $(INDEX) --sessions 10 --searches 5
+	$(BIN)/python -m benchmarks.page_protocol --index $(INDEX) --sessions 10 --searches 5 \
+		--queries $(SHARED)/eval/dev_queries.jsonl
 	$(BIN)/python -m benchmarks.api_bench --index $(INDEX)

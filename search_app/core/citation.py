@@ -19,6 +19,7 @@ document that the corpus says is no longer (wholly) in force ends with that warn
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -103,6 +104,13 @@ _HEADER_LINES = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "CỘNG HOÀ X
                  "BỘ CHÍNH TRỊ", "BAN BÍ THƯ", "CHÍNH PHỦ", "QUỐC HỘI", "THỦ TƯỚNG CHÍNH PHỦ")
 
 
+@functools.lru_cache(maxsize=4096)
+def _folded(text: str) -> str:
+    """fold(text).casefold(), cached: every hit's every section label is compared with its document's
+    title and trích yếu, the same few strings search after search."""
+    return fold(text).casefold()
+
+
 def _names_document(label: str, doc: dict[str, Any], subject: str | None) -> bool:
     """True when `label` is the document's own name, trích yếu or a header line, not a section of it."""
     text = label.strip().rstrip(" …").strip()
@@ -110,9 +118,9 @@ def _names_document(label: str, doc: dict[str, Any], subject: str | None) -> boo
         return True
     if text.upper() == text and any(text.startswith(h) for h in _HEADER_LINES) and not _ANNEX.match(text):
         return True
-    folded = fold(text).casefold()
+    folded = _folded(text)
     for name in (doc.get("title"), subject):
-        if name and (fold(name).casefold().startswith(folded) or folded.startswith(fold(name).casefold())):
+        if name and (_folded(name).startswith(folded) or folded.startswith(_folded(name))):
             return True
     number = doc.get("doc_number")
     if number and any(n.key == k.key for n in find_numbers(text) for k in find_numbers(number)):

@@ -23,6 +23,7 @@ import streamlit.components.v1 as components
 from indexer.records import doc_year, section_label
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from indexer.text.docnumbers import split_key
+from search_app.api import quiet_openmp
 from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
@@ -79,6 +80,10 @@ CSS = """
 
 @st.cache_resource(show_spinner="Đang nạp chỉ mục…")
 def get_searcher(index_dir: str) -> Searcher:
+    # before the embedding engine and FAISS load their OpenMP runtimes: spinning at a barrier, their
+    # threads took the CPU the other sessions needed (one query's vector 0.9–7.6 s instead of 0.1 s
+    # on a busy 2-core machine; docs/reliability.md, "Page load")
+    quiet_openmp()
     searcher = Searcher(index_dir)
     searcher.warm_up()  # the first page load, not some user's first search, pays for loading the model
     return searcher
@@ -210,10 +215,11 @@ def validity_badge(validity: dict, numbered: bool = True) -> str:
 NO_ANSWER = "Không tìm thấy đoạn văn trả lời câu hỏi này trong kho."
 
 
-def passage_html(hit: Hit, query: str, show_score: bool = True) -> str:
+def passage_html(hit: Hit, query: str, show_score: bool = True, body: str | None = None) -> str:
     """A hit as one block of HTML (title, details, badge, text, answer hint, citation and copy
     button): one element instead of eight per hit, which is what a browser spends its time on
-    when ten sessions search at once. Every text from a document in it is escaped."""
+    when ten sessions search at once. Every text from a document in it is escaped. `body`: the
+    hit's text as `highlight(hit.text, query, hit.answer)` made it, when the caller has it already."""
     # a label that means something to a reader (core/answerable.py), never the fused score's decimals
     meta = [f"Mục: {escape(hit.section)}" if hit.section else "", f"Trang {hit.page}" if hit.page else "",
             f"Mức phù hợp: {escape(hit.match)}" if show_score and hit.match else ""]
@@ -221,21 +227,28 @@ def passage_html(hit: Hit, query: str, show_score: bool = True) -> str:
              f'<div class="hit-meta">{" · ".join(m for m in meta if m)}</div>']
     if shows_validity(hit.validity, bool(hit.doc_number)):
         parts.append(f"<div>{validity_badge(hit.validity, bool(hit.doc_number))}</div>")
-    parts.append(f'<div class="hit-text">{highlight(hit.text, query, hit.answer)}</div>')
+    body = highlight(hit.text, query, hit.answer) if body is None else body
+    parts.append(f'<div class="hit-text">{body}</div>')
     if answer_spans(hit.text, hit.answer):  # say in words, not only in colour, what the underline means
         parts.append(f'<div class="answer-hint">{escape("Phần gạch chân là câu trả lời cho câu hỏi.")}</div>')
     parts.append(citation_html(hit.citation))
     return "".join(parts)
 
 
-def context_html(hit: Hit, query: str, neighbours: list[dict]) -> str:
-    """The passages before and after a hit, folded in a native <details> (no Streamlit expander)."""
+def context_html(hit: Hit, query: str, neighbours: list[dict], hit_body: str | None = None) -> str:
+    """The passages before and after a hit, folded in a native <details> (no Streamlit expander).
+    `hit_body`: `highlight(hit.text, query, hit.answer)`, reused for the hit's own passage."""
     rows = []
     for p in neighbours:
         current = p["ordinal"] == hit.ordinal
         # the offsets are into hit.text: mark them only on the very same text
-        answer = hit.answer if p["text"] == hit.text else None
-        body = highlight(p["text"], query, answer) if current else escape_block(p["text"])
+        same = p["text"] == hit.text
+        if current and same and hit_body is not None:
+            body = hit_body  # the very same text, query and answer: the same HTML, not made twice
+        elif current:
+            body = highlight(p["text"], query, hit.answer if same else None)
+        else:
+            body = escape_block(p["text"])
         rows.append(f'<div class="ctx{" ctx-current" if current else ""}">'
                     f'<small>{escape(section_label(p["section"]))}</small><br>{body}</div>')
     return f'<details class="context"><summary>{escape(CONTEXT_LABEL)}</summary>{"".join(rows)}</details>'
@@ -278,7 +291,8 @@ def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cach
     with st.container(border=True):
         if hit.pid not in cache["neighbours"]:
             cache["neighbours"][hit.pid] = searcher.neighbours(hit.doc_id, hit.ordinal, radius=1)
-        st.html(passage_html(hit, query) + context_html(hit, query, cache["neighbours"][hit.pid]))
+        body = highlight(hit.text, query, hit.answer)
+        st.html(passage_html(hit, query, body=body) + context_html(hit, query, cache["neighbours"][hit.pid], body))
         _ocr_warning(hit)
         with st.container(horizontal=True):  # one row of buttons, one element
             if st.button("Xem toàn văn", key=f"read-{hit.pid}"):

@@ -13,21 +13,23 @@ import re
 from collections.abc import Iterable, Mapping
 
 from indexer.text.docnumbers import find_numbers
-from indexer.text.normalise import fold, syllables
+from indexer.text.normalise import fold, fold_token, syllables
 from search_app.core.answers import FUNCTION_WORDS
 
 # Every character that HTML or Streamlit's Markdown would interpret, as a numeric entity.
 _SPECIAL = {c: f"&#{ord(c)};" for c in "&<>\"'`*_[]()#~\\$:|!{}+-=^"}
+_TABLE = str.maketrans(_SPECIAL)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def escape(text: str) -> str:
-    return "".join(_SPECIAL.get(c, c) for c in text)
+    # one C-level pass: a generator over the characters was a third of a search's rendering time
+    return text.translate(_TABLE)
 
 
 def escape_block(text: str) -> str:
-    """Escaped text with its line breaks kept."""
-    return "<br>".join(escape(line) for line in text.split("\n"))
+    """Escaped text with its line breaks kept (a line break is nothing escape() replaces)."""
+    return escape(text).replace("\n", "<br>")
 
 
 # A date in a passage: its digits are never a match for a number of the query ("11" of 11-NQ/TW is
@@ -67,7 +69,7 @@ def _marks(words: list[str], query: str) -> list[bool]:
     """
     terms = query_terms(query)
     exact = {t.casefold() for t in syllables(query) if t != fold(t)}
-    hit = [fold(w) in terms for w in words]
+    hit = [fold_token(w) in terms for w in words]  # cached: a passage repeats its syllables
     out = []
     for i, w in enumerate(words):
         if not hit[i]:

@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="run load/split/embed as a Ray Data pipeline: local Ray without ADDRESS, "
                             "'auto' or ray://HOST:10001 to join a cluster")
         b.add_argument("--ray-actors", type=int, default=None, help="embedding actors (default: one per 2 CPUs)")
+        b.add_argument("--ray-writers", type=int, default=None,
+                       help="with --backend milvus, a full build's writer actors, each inserting its share "
+                            "of the rows in the same epoch (default: as many as embedding actors)")
         b.add_argument("--vectors-from", type=Path, default=None, metavar="INDEX",
                        help="reuse the stored vectors of another index of the same model (e.g. to move an "
                             "index to Milvus without re-embedding)")
@@ -99,6 +102,7 @@ def _build(args: argparse.Namespace) -> int:
         report = build(paths, args.index, model=model, progress=not args.quiet, context=not args.no_context,
                        incremental=incremental, index_type=args.index_type, backend=args.backend,
                        milvus_uri=args.milvus_uri, ray=args.ray, ray_actors=args.ray_actors,
+                       ray_writers=args.ray_writers,
                        vectors_from=args.vectors_from, verbose=args.verbose)
     except (IndexFormatError, IndexNotFound, BackendUnavailable) as e:  # BackendUnavailable: the server died
         print(f"error: {e}", file=sys.stderr)

@@ -136,8 +136,12 @@ def test_app_serves_the_index(backend_index, monkeypatch):
 @pytest.mark.ray
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", BACKEND_PARAMS)
-def test_ray_pipeline_builds_the_same_index_as_the_local_loop(kind, synthetic_corpus, tmp_path, request):
+def test_ray_pipeline_builds_the_same_index_as_the_local_loop(kind, synthetic_corpus, tmp_path, request,
+                                                            monkeypatch):
+    from indexer.pipeline import ray_writers
+
     uri = request.getfixturevalue("milvus_uri") if kind == "milvus" else None
+    monkeypatch.setattr(ray_writers, "WRITE_WINDOW", 64)  # several windows: every writer actor gets some
     for i in range(6):
         write(synthetic_corpus / "them" / f"vb-{i}.txt", f"Văn bản thử nghiệm số {i}.\n\nĐiều 1. Nội dung {i}\n"
               + "Nội dung thử nghiệm được lặp lại để có đoạn dài hơn. " * (i + 1))
@@ -159,8 +163,81 @@ def test_ray_pipeline_builds_the_same_index_as_the_local_loop(kind, synthetic_co
     va, vb = a.cached_vectors(hashes), b.cached_vectors(hashes)
     assert len(va) == len(set(hashes)) and va.keys() == vb.keys()
     assert max(float(np.abs(va[h] - vb[h]).max()) for h in va) <= 1e-5
+    if kind == "milvus":  # written by 2 writer actors in one epoch: row ids of two shards, none of the driver's
+        assert (local.writers, distributed.writers) == (1, 2)
+        assert _shards_of_rows(a) == {0} and _shards_of_rows(b) == {1, 2}
+    else:
+        assert distributed.writers == 1  # the embedded index is written by the driver
     a.close()
     b.close()
+    sa, sb = Searcher(tmp_path / "local"), Searcher(tmp_path / "ray")
+    for q in ("kiểm thử tự động", "Quy định thử nghiệm 57", "nội dung thử nghiệm được lặp lại"):
+        for method in ("hybrid", "dense", "keyword"):
+            ha, hb = sa.search(q, top_k=8, method=method), sb.search(q, top_k=8, method=method)
+            assert ha and [h.pid for h in ha] == [h.pid for h in hb], (q, method)
+            assert [h.text for h in ha] == [h.text for h in hb]
+            # dense and keyword scores are the same; a hybrid score may move by ~1e-4: passages tied
+            # (score 0 with the hash model) at the 100-candidate cut come back in the rows' segment order
+            tol = 1e-3 if method == "hybrid" else 1e-6
+            assert [h.score for h in ha] == pytest.approx([h.score for h in hb], abs=tol), (q, method)
+    sa.close()
+    sb.close()
+
+
+def _shards_of_rows(backend) -> set[int]:
+    """The writer shards in the row ids of every passage and sentence row of a Milvus index."""
+    from indexer.store.milvus.common import SHARD_SHIFT
+
+    out = set()
+    for kind in ("passages", "sentences", "documents"):
+        name = backend.manifest["collections"][kind]
+        out |= {(int(r["rid"]) & 0xFFFFFFFF) >> SHARD_SHIFT for r in backend._scan(name, "rid >= 0", ["rid"])}
+    return out
+
+
+@pytest.mark.ray
+@pytest.mark.milvus
+@pytest.mark.slow
+def test_a_failing_ray_writer_aborts_the_build_and_the_published_index_keeps_answering(
+        synthetic_corpus, tmp_path, milvus_uri, monkeypatch):
+    from indexer.pipeline.ray_writers import RayShards, ShardActor
+
+    class FailingShard(ShardActor):  # defined here: Ray ships it to the actor by value
+        def add(self, window):
+            super().add(window)
+            self.writer._flush()  # its rows reach the server before it fails
+            raise RuntimeError("writer actor failed on purpose (test)")
+
+    index = tmp_path / "index"
+    assert _build(synthetic_corpus, index, "milvus", milvus_uri).ok
+    searcher = Searcher(index)
+    before = [h.pid for h in searcher.search("kiểm thử tự động", top_k=5)]
+    published = open_backend(index)
+    generation, prefix = published.manifest["generation"], read_config(index)["prefix"]
+    for i in range(4):
+        write(synthetic_corpus / "them" / f"vb-{i}.txt", f"Văn bản thử nghiệm số {i}.\n\nĐiều 1. Nội dung {i}\n"
+              + "Nội dung thử nghiệm mới. " * 40)
+    monkeypatch.setattr(RayShards, "actor_class", FailingShard)
+    with pytest.raises(Exception, match="writer actor failed on purpose"):
+        _build(synthetic_corpus, index, "milvus", milvus_uri, ray="local", ray_actors=2)
+    ptr = published._pointer()
+    assert ptr.claimed > ptr.epoch  # an epoch was claimed and written into, never published
+    published.refresh()
+    assert published.manifest["generation"] == generation and published.manifest["documents"] == 3
+    searcher.refresh()
+    assert [h.pid for h in searcher.search("kiểm thử tự động", top_k=5)] == before
+    dead = f"{prefix}_s{ptr.claimed}_"
+    assert not [c for c in published._client.list_collections() if c.startswith(dead)]  # abort dropped its set
+    monkeypatch.undo()
+    again = _build(synthetic_corpus, index, "milvus", milvus_uri, ray="local", ray_actors=2)
+    assert again.ok and again.writers == 2 and again.documents == 7
+    published.refresh()
+    ptr = published._pointer()
+    assert ptr.epoch == ptr.claimed and published.manifest["documents"] == 7
+    searcher.refresh()
+    assert searcher.search("Nội dung thử nghiệm mới", top_k=1)[0].doc_id.startswith("them/vb-")
+    searcher.close()
+    published.close()
 
 
 def _embed_hashes(backend, doc_ids: list[str]) -> list[str]:

@@ -115,6 +115,7 @@ def build(
     milvus_uri: str | None = None,
     ray: str | None = None,
     ray_actors: int | None = None,
+    ray_writers: int | None = None,
     vectors_from: Path | None = None,
     verbose: bool = False,
 ) -> BuildReport:
@@ -123,7 +124,8 @@ def build(
     Passages whose embedded text is unchanged always reuse their stored vectors. With
     `incremental`, files whose content hash is unchanged are not even re-read, files that
     vanished are deleted, and when nothing changed nothing is written. With `ray` ("local",
-    "auto" or a cluster address) loading, splitting and embedding run as a Ray Data pipeline.
+    "auto" or a cluster address) loading, splitting and embedding run as a Ray Data pipeline, and a
+    full build into Milvus is written by `ray_writers` Ray actors in the same epoch (published once).
     `vectors_from` names another index of the same model whose stored vectors are reused (moving
     an index to another backend without re-embedding). Nothing becomes visible to searches before
     the whole change is published. `verbose` prints one line per file read (stderr).
@@ -159,8 +161,11 @@ def build(
         prepared = _prepared_stream(work, caches, model_name, context, embedder, progress, report, ray, ray_actors,
                                     verbose)
         writer = store.begin(full=work.full)
+        shards = _ray_shards(writer, work, ray, ray_writers or ray_actors)
         try:
-            written = _write(writer, prepared, store, work, report)
+            written = _write(shards or writer, prepared, store, work, report)
+            if shards is not None:
+                report.writers = shards.close() or 1  # every actor's rows absorbed: one publish for all
             report.files_indexed = sorted(set(report.files_indexed) | set(work.carried))
             report.file_hashes.update(work.carried)
             if written == 0 and not work.carried:
@@ -172,6 +177,8 @@ def build(
             report.seconds = time.perf_counter() - t0
             writer.publish(_manifest(report, embedder, context, paths, index_type, work.stamps))
         except BaseException:
+            if shards is not None:
+                shards.kill()  # before the abort drops what they wrote
             writer.abort()
             raise
         store.refresh()
@@ -182,6 +189,20 @@ def build(
     finally:
         store.close()
         lock.release()
+
+
+def _ray_shards(writer: Writer, work: Plan, ray: str | None, count: int | None) -> Any:
+    """Writer actors for a full Ray build into Milvus (`ray_writers.RayShards`), else None.
+
+    The embedded backend keeps writing from the driver: its index is a local folder (one SQLite
+    file, FAISS and BM25 built at publish) that one process writes, so actors would only queue on its
+    lock. An update (`indexer update`) stays single-writer too: it deletes the replaced files' rows
+    as it goes, which one writer orders; it writes a few files, where a bulk build writes them all."""
+    if ray is None or not work.full or not callable(getattr(writer, "shard_specs", None)):
+        return None
+    from indexer.pipeline.ray_writers import RayShards
+
+    return RayShards(writer, count)
 
 
 def _manifest(report: BuildReport, embedder: Embedder, context: bool, paths: list[Path],

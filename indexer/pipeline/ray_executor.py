@@ -1,11 +1,14 @@
-"""Bulk indexing as a Ray Data pipeline: load → split → embed on a Ray cluster, write from the driver.
+"""Bulk indexing as a Ray Data pipeline: load → split → embed on a Ray cluster, then write.
 
-    files ─ from_items ─▶ flat_map(prepare)  ─▶ map_batches(Embed, ActorPoolStrategy) ─▶ driver ─▶ Writer
-            (one row     (tasks, num_cpus=0:   (a pool of embedding actors, each with   (one writer: Milvus
-             per file)    I/O-bound, and on     the model loaded once; the embedding     Lite locks its data
-                          2 cores they stall    cache is consulted first)                folder, and the
-                          the pool otherwise)                                            embedded store is a
-                                                                                         local SQLite file)
+    files ─ from_items ─▶ flat_map(prepare)  ─▶ map_batches(Embed, ActorPoolStrategy) ─▶ driver ─▶ write
+            (one row     (tasks, num_cpus=0:   (a pool of embedding actors, each with   (joins pieces,
+             per file)    I/O-bound, and on     the model loaded once; the embedding     unique ids)
+                          2 cores they stall    cache is consulted first)
+                          the pool otherwise)
+
+The write: a full build into Milvus goes to a pool of writer actors, one `ShardWriter` each, in the
+epoch the driver's writer claimed, which publishes once for all (`ray_writers.py`); the embedded
+backend and updates are written by the driver's one writer (`build._ray_shards` says why).
 
 The rows that travel are pickled pieces of `DocumentRecords` (at most 32 passages each, so that a
 long law is spread over every actor; the driver joins the pieces again) and one status row per
@@ -146,7 +149,8 @@ def init_ray(address: str | None, num_cpus: int | None = None) -> None:
 def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, caches: list[Backend],
                report: BuildReport, address: str | None = "local", actors: int | None = None,
                window: int = WINDOW) -> Iterator[list[DocumentRecords]]:
-    """Windows of documents with vectors, computed by Ray Data; the caller writes them."""
+    """Windows of documents with vectors, computed by Ray Data; the caller writes them (itself, or
+    through `ray_writers.RayShards`)."""
     if not to_read:
         return
     import ray

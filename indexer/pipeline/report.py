@@ -31,6 +31,7 @@ class BuildReport:
     sentences_embedded: int = 0  # sentence vectors computed (the rest came from the cache)
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    writers: int = 1  # processes that wrote the rows (Ray into Milvus: the writer actors)
 
     @property
     def ok(self) -> bool:
@@ -70,7 +71,7 @@ class BuildReport:
             "skipped": [{"file": f, "reason": r} for f, r in self.skipped], "notes": self.notes,
             "documents": self.documents, "passages": self.passages, "embedded": self.embedded,
             "reused": self.reused, "sentences_embedded": self.sentences_embedded, "seconds": round(self.seconds, 2),
-            "embed_seconds": round(self.embed_seconds, 2),
+            "embed_seconds": round(self.embed_seconds, 2), "writers": self.writers,
             "up_to_date": self.up_to_date,
             "incomplete": [{"doc_id": d, "missing": m} for d, m in self.incomplete],
             "unchanged": self.unchanged, "removed": self.removed, "files_hashed": self.files_hashed,

@@ -32,7 +32,7 @@ class Reply:
         return (self.ids if field is None else self.fields[field])[a:b], self.scores[a:b]
 
 
-def _from_proto(res: Any, nq: int) -> Reply:
+def _from_proto(res: Any, nq: int, output_fields: list[str]) -> Reply:
     ids = np.array(res.ids.int_id.data, dtype=np.int64)
     scores = np.array(res.scores, dtype=np.float32)
     topks = list(res.topks)
@@ -42,6 +42,10 @@ def _from_proto(res: Any, nq: int) -> Reply:
         if not fd.HasField("scalars") or not fd.scalars.HasField("long_data"):
             raise TypeError(f"raw search reads int64 output fields only, not {fd.field_name!r}")
         fields[fd.field_name] = np.array(fd.scalars.long_data.data, dtype=np.int64)
+    for f in output_fields:  # a reply without hits has no field data
+        if f not in fields and len(ids):
+            raise ValueError(f"the search reply has no field {f!r}")
+        fields.setdefault(f, np.zeros(0, dtype=np.int64))
     return Reply(ids, scores, np.concatenate([[0], np.cumsum(topks, dtype=np.int64)]), fields)
 
 
@@ -69,6 +73,6 @@ def search(client: Any, name: str, data: list[Any], **kw: Any) -> Callable[[], R
 
         response = wire.result()
         check_status(response.status)
-        return _from_proto(response.results, len(data))
+        return _from_proto(response.results, len(data), list(kw.get("output_fields") or []))
 
     return wait

@@ -146,6 +146,8 @@ class SentenceScoring:
             known = self._known_sentences(v, name, sorted({p for w in wanted for p in w}))
             groups: list[tuple[list[int], set[int], int]] = []  # queries, their pids, those pids' rows
             for i, w in enumerate(wanted):
+                if not any(known[p] for p in w):
+                    continue  # nothing to score: {}
                 if groups:
                     idx, pids, n_rows = groups[-1]
                     extra = sum(len(known[p]) for p in w if p not in pids)
@@ -159,7 +161,7 @@ class SentenceScoring:
                 self._client, name, [qs[i].tolist() for i in idx], anns_field="dense", limit=SENTENCE_SEARCH_LIMIT,
                 filter=v.where(f"pid in {int_list(sorted(pids))}"), output_fields=[],
                 search_params={"metric_type": "IP"}, consistency_level=CONSISTENCY))
-                for idx, pids, n_rows in groups if n_rows]  # all in flight at once
+                for idx, pids, n_rows in groups]  # all in flight at once
             plans = {p: _plan(rows) for p, rows in known.items()}
             out: list[dict[int, tuple[np.ndarray, np.ndarray]]] = [{} for _ in wanted]
             for idx, n_rows, wait in waits:
@@ -168,7 +170,8 @@ class SentenceScoring:
                     ids, scores = reply.hits(j)
                     own = _own_scores(ids, scores, [(p, plans[p]) for p in wanted[i] if plans[p] is not None])
                     if len(ids) != n_rows or len(ids) >= SENTENCE_SEARCH_LIMIT or own is None:
-                        own = self.sentence_scores(qs[i], wanted[i])  # cannot happen on an immutable version
+                        # more rows than a search returns (a query alone in its group), or a row missing
+                        own = self.sentence_scores(qs[i], wanted[i])
                     out[i] = own
             return out
 

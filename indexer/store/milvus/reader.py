@@ -55,16 +55,24 @@ DENSE_BATCH = 32
 KEYWORD_BATCH = 16
 
 
-def _add_bm25(scores: dict[int, float], pids: np.ndarray, distances: np.ndarray, weight: float) -> None:
-    """One field's BM25 hits (their pids and distances, best first) added into `scores` (pid → score),
-    each pid once (its best row)."""
-    seen: set[int] = set()
-    for pid, distance in zip(pids.tolist(), distances.tolist(), strict=True):
-        if pid in seen:
-            continue
-        seen.add(pid)
-        # Milvus Lite returns minus the score, a Milvus server the score itself.
-        scores[pid] = scores.get(pid, 0.0) + weight * abs(distance) / (BM25_K1 + 1.0)
+def _bm25(pids: np.ndarray, distances: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """One field's BM25 hits (their pids and distances, best first) → each pid once (its best row) and
+    its weighted score on the embedded backend's scale."""
+    pids, first = np.unique(pids, return_index=True)
+    # Milvus Lite returns minus the score, a Milvus server the score itself.
+    return pids, weight * np.abs(distances[first].astype(np.float64)) / (BM25_K1 + 1.0)
+
+
+def _top_bm25(parts: list[tuple[np.ndarray, np.ndarray]], n: int) -> dict[int, float]:
+    """The fields' scores added per pid (in the fields' order, from 0.0), the n best (ties: lower pid)."""
+    if not parts:
+        return {}
+    pids, inverse = np.unique(np.concatenate([p for p, _ in parts]), return_inverse=True)
+    total = np.zeros(len(pids), dtype=np.float64)
+    np.add.at(total, inverse, np.concatenate([sc for _, sc in parts]))
+    pids, total = pids[total > 0], total[total > 0]
+    best = np.lexsort((pids, -total))[:n]
+    return dict(zip(pids[best].tolist(), total[best].tolist(), strict=True))
 
 # --- the backend --------------------------------------------------------------------------------
 
@@ -383,7 +391,7 @@ class MilvusBackend(SentenceScoring, MilvusRows):
 
         def run(v: _View) -> list[dict[int, float]]:
             expr = v.where(filter_expr(filters))
-            scores: list[dict[int, float]] = [{} for _ in queries]
+            parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in queries]
             waits = []  # every search in flight at once; added up in order (exact field, then folded)
             for col, (field_name, weight) in enumerate((("sp_exact", 1.0), ("sp_folded", FOLDED_WEIGHT))):
                 todo = [i for i, t in enumerate(texts) if t[col]]  # a query with no such token asks nothing
@@ -396,9 +404,8 @@ class MilvusBackend(SentenceScoring, MilvusRows):
             for part, weight, wait in waits:
                 reply = wait()
                 for j, i in enumerate(part):
-                    _add_bm25(scores[i], *reply.hits(j, "pid"), weight)
-            return [{p: sc for sc, p in sorted(((sc, p) for p, sc in found.items() if sc > 0),
-                                                key=lambda x: (-x[0], x[1]))[:n]} for found in scores]
+                    parts[i].append(_bm25(*reply.hits(j, "pid"), weight))
+            return [_top_bm25(p, n) for p in parts]
 
         return self._read(run)
 

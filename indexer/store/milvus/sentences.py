@@ -162,7 +162,10 @@ class SentenceScoring:
                 filter=v.where(f"pid in {int_list(sorted(pids))}"), output_fields=[],
                 search_params={"metric_type": "IP"}, consistency_level=CONSISTENCY))
                 for idx, pids, n_rows in groups]  # all in flight at once
-            plans = {p: _plan(rows) for p, rows in known.items()}
+            plans = v.plans.get_many(known)
+            fresh = {p: _plan(rows) for p, rows in known.items() if p not in plans}
+            v.plans.put_many(fresh)
+            plans.update(fresh)
             out: list[dict[int, tuple[np.ndarray, np.ndarray]]] = [{} for _ in wanted]
             for idx, n_rows, wait in waits:
                 reply = wait()

@@ -796,7 +796,7 @@ def test_sentence_scores_of_a_batch_equal_each_query_s_own(make, monkeypatch: py
         monkeypatch.setattr(b._client, "search", spy)
         vs = [vectors[i % len(vectors)] for i in range(len(asked))]
         got = b.sentence_scores_many(vs, asked)
-        monkeypatch.undo()
+        monkeypatch.setattr(b._client, "search", real)
         assert len(got) == len(asked)
         for v, pids, mine in zip(vs, asked, got, strict=True):
             alone = b.sentence_scores(v, pids)
@@ -807,6 +807,7 @@ def test_sentence_scores_of_a_batch_equal_each_query_s_own(make, monkeypatch: py
                 np.testing.assert_array_equal(mine[p][1], scores)
         return searches
 
+    monkeypatch.setattr(milvus.sentences, "SENTENCE_GROUP_ROWS", 100_000)
     assert check() == [4]  # one search: every query whose pids have sentences, in one group
     monkeypatch.setattr(milvus.sentences, "SENTENCE_GROUP_ROWS", 50)  # groups of fewer rows: several searches
     searches = check()

@@ -158,7 +158,10 @@ class SentenceScoring:
                         continue
                 groups.append(([i], set(w), sum(len(known[p]) for p in w)))
             waits = [(idx, n_rows, raw.search(
-                self._client, name, [qs[i].tolist() for i in idx], anns_field="dense", limit=SENTENCE_SEARCH_LIMIT,
+                self._client, name, [qs[i].tolist() for i in idx], anns_field="dense",
+                # one more than the rows expected: a reply of more tells that the cache missed some; a smaller
+                # limit than the window is faster (-25% on ALQAC)
+                limit=min(n_rows + 1, SENTENCE_SEARCH_LIMIT),
                 filter=v.where(f"pid in {int_list(sorted(pids))}"), output_fields=[],
                 search_params={"metric_type": "IP"}, consistency_level=CONSISTENCY))
                 for idx, pids, n_rows in groups]  # all in flight at once

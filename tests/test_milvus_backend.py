@@ -762,12 +762,56 @@ def test_sentence_scores_are_computed_inside_milvus(make, monkeypatch: pytest.Mo
     # Chunks whose sentences fill the search limit are split until they fit; a single passage with that
     # many sentences is scored from its vectors, read by a scan (the only path that reads vectors).
     big = max(expected, key=lambda p: len(expected[p][0]))
-    monkeypatch.setattr(milvus.reader, "SENTENCE_SEARCH_PIDS", 7)
-    monkeypatch.setattr(milvus.reader, "SENTENCE_SEARCH_LIMIT", len(expected[big][0]))
+    monkeypatch.setattr(milvus.sentences, "SENTENCE_SEARCH_PIDS", 7)
+    monkeypatch.setattr(milvus.sentences, "SENTENCE_SEARCH_LIMIT", len(expected[big][0]))
     reads.clear()
     same(b.sentence_scores(q, every), expected)
     assert reads == [["pid", "born", "k", "start", "end", "dense"]] * sum(
         len(expected[p][0]) >= len(expected[big][0]) for p in expected)
+
+
+def test_sentence_scores_of_a_batch_equal_each_query_s_own(make, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sentence_scores_many` (a search per group of queries, over all the group's pids) gives each query
+    exactly what `sentence_scores` gives it alone: the same pids, spans and scores, bit for bit."""
+    import indexer.store.milvus as milvus
+
+    b = make()
+    recs = corpus()
+    old = records("cu", "Văn bản thử nghiệm của một trình gọi cũ. Không có câu nào được lưu.", "cu.txt",
+                  sentences=False)
+    publish(b, [*recs, old])
+    every = [p for r in [*recs, old] for p in r.pids]
+    texts = ["Đoạn thử nghiệm số 7 ghi nhận nội dung", "văn bản thử nghiệm", "quy định số 3", "câu cuối"]
+    vectors = [EMB.embed_query(t) for t in texts]
+    asked = [every[::2], every[1::3], [*every[:5], 12345], old.pids, [], every]
+
+    def check() -> list[int]:
+        searches: list[int] = []
+        real = b._client.search
+
+        def spy(*args, **kwargs):
+            searches.append(len(kwargs.get("data") or []))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(b._client, "search", spy)
+        vs = [vectors[i % len(vectors)] for i in range(len(asked))]
+        got = b.sentence_scores_many(vs, asked)
+        monkeypatch.setattr(b._client, "search", real)
+        assert len(got) == len(asked)
+        for v, pids, mine in zip(vs, asked, got, strict=True):
+            alone = b.sentence_scores(v, pids)
+            assert set(mine) == set(alone)
+            for p, (spans, scores) in alone.items():
+                np.testing.assert_array_equal(mine[p][0], spans)
+                assert mine[p][1].dtype == np.float32
+                np.testing.assert_array_equal(mine[p][1], scores)
+        return searches
+
+    monkeypatch.setattr(milvus.sentences, "SENTENCE_GROUP_ROWS", 100_000)
+    assert check() == [4]  # one search: every query whose pids have sentences, in one group
+    monkeypatch.setattr(milvus.sentences, "SENTENCE_GROUP_ROWS", 50)  # groups of fewer rows: several searches
+    searches = check()
+    assert len(searches) > 1 and sum(searches) == 4
 
 
 def test_an_update_replaces_sentences(make) -> None:

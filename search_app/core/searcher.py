@@ -14,7 +14,7 @@ import functools
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,10 @@ from indexer.text.docnumbers import dated_key, find_numbers, find_short_referenc
 from indexer.text.normalise import fold, fold_token, syllables
 from indexer.text.references import find_references, reference_key
 from indexer.text.sentences import sentence_spans
-from search_app.core import accents, answerable, answers, fusion
+from search_app.core import accents, answerable, answers, fusion, prefetch
 from search_app.core.citation import format_citation
 from search_app.core.hits import HIT_FIELDS, Hit  # the searcher's result type, re-exported
+from search_app.core.prefetch import Prefetched
 from search_app.core.reference_list import merged_reference_counts
 from search_app.core.relations import RelationGraph, pick_document, unresolved_validity
 
@@ -96,15 +97,6 @@ def clip_query(query: str) -> tuple[str, bool]:
     if len(query) > MAX_QUERY_CHARS:
         return query[:MAX_QUERY_CHARS], True
     return query, False
-
-
-@dataclass
-class Prefetched:
-    """One query's rankings read ahead by `Searcher.prefetch` (None: not read ahead)."""
-
-    keyword: dict[int, float] | None
-    vector: np.ndarray | None
-    dense: dict[int, float] | None
 
 
 class Searcher:
@@ -222,27 +214,16 @@ class Searcher:
     def prefetch(self, queries: list[str], top_k: int = 10, filters: Filters | None = None,
                  method: str = DEFAULT_METHOD) -> None:
         """Before a batch (`search --queries`), on a backend answering many queries a call (Milvus): both
-        rankings and the rows they hydrate, read in a few calls for the searches that follow (same results;
-        an unaccented query's dense side waits for its keyword side, which decides what it embeds)."""
-        many_kw, many_dense = getattr(self.backend, "keyword_many", None), getattr(self.backend, "dense_many", None)
-        if many_kw is None or many_dense is None or method not in METHODS or top_k <= 0:
+        rankings, the sentence scores and the rows they hydrate, read in a few calls for the searches that
+        follow (same results; see core/prefetch.py)."""
+        if method not in METHODS or top_k <= 0:
             return
-        n = max(CANDIDATES, top_k * 3)
         qs = list(dict.fromkeys(q for q in (clip_query(q)[0] for q in queries) if q))
-        gen = self.backend.manifest.get("generation")
-        kw_qs = [q for q in qs if method in ("hybrid", "keyword") or (method == "dense" and is_unaccented(q))]
-        keyword = dict(zip(kw_qs, many_kw(kw_qs, n, filters), strict=True)) if kw_qs else {}
-        dense_qs = [q for q in qs if method in ("hybrid", "dense") and not is_unaccented(q)]
-        vectors = [self.embed_query(q) for q in dense_qs]
-        dense = dict(zip(dense_qs, many_dense(vectors, n, filters), strict=True)) if dense_qs else {}
-        vector = dict(zip(dense_qs, vectors, strict=True))
-        head = max(COVERAGE_PASSAGES, top_k * 2)  # each ranking's head: coverage passages, hits; then documents
-        ahead = {p for side in (*keyword.values(), *dense.values()) for p in fusion.top(side, head)}
-        self.backend.passages(sorted(ahead))
-        if int(self.backend.manifest.get("documents") or 1e9) <= 50_000:  # every document's row, if few
-            self.backend.documents()
-        self._prefetched = {(gen, q, n, method, repr(filters)): Prefetched(keyword.get(q), vector.get(q), dense.get(q))
-                            for q in qs}  # replaces what an earlier batch left unused
+        gen, n = self.backend.manifest.get("generation"), max(CANDIDATES, top_k * 3)
+        ahead = prefetch.read_ahead(self.backend, self.embed_query, qs, {q for q in qs if is_unaccented(q)}, n,
+                                    max(COVERAGE_PASSAGES, top_k * 2), filters, method)
+        if ahead is not None:  # replaces what an earlier batch left unused
+            self._prefetched = {(gen, q, n, method, repr(filters)): pre for q, pre in ahead.items()}
 
     def _take_prefetched(self, query: str, n: int, method: str, filters: Filters | None) -> Prefetched | None:
         key = (self.backend.manifest.get("generation"), query, n, method, repr(filters))
@@ -302,9 +283,13 @@ class Searcher:
         return dense, keyword, qv, weight
 
     def _sentences(self, qv: np.ndarray, pids: list[int], cache: dict[int, tuple[np.ndarray, np.ndarray]],
-                   timings: dict[str, float]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Sentence spans and their similarities to the query vector for `pids`, read once per search."""
+                   timings: dict[str, float], ahead: prefetch.Sentences | None = None,
+                   ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Sentence spans and their similarities to the query vector for `pids`, read once per search
+        (those read `ahead` for a batch taken from there)."""
         missing = [p for p in pids if p not in cache]
+        if ahead is not None and missing:
+            missing = ahead.take(missing, cache)
         if missing:
             t = time.perf_counter()
             cache.update(self.backend.sentence_scores(qv, missing))
@@ -425,11 +410,12 @@ class Searcher:
         timings = {} if timings is None else timings
         n = max(CANDIDATES, top_k * 3)
         rows: dict[int, dict[str, Any]] = {}  # passage rows read during this search, by pid
-        dense, keyword, qv, dense_weight = self._retrieve(query, method, n, filters, timings, details, rows,
-                                                          self._take_prefetched(query, n, method, filters))
+        pre = self._take_prefetched(query, n, method, filters)
+        dense, keyword, qv, dense_weight = self._retrieve(query, method, n, filters, timings, details, rows, pre)
         sentences: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        ahead = pre.sentences_for(qv) if pre is not None else None
         if qv is not None and dense:
-            dense = self._sentence_match(dense, self._sentences(qv, list(dense), sentences, timings))
+            dense = self._sentence_match(dense, self._sentences(qv, list(dense), sentences, timings, ahead))
         ranked = self._fuse(method, dense, keyword, dense_weight, timings)
         # A reranker would go here: it sees `ranked` (pid, score) and reorders the head.
         ranked = self._number_first(query, ranked, filters, rows)[:top_k]
@@ -438,7 +424,7 @@ class Searcher:
         timings["hydrate"] = time.perf_counter() - t
         t = time.perf_counter()
         if qv is not None:
-            self._sentences(qv, [h.pid for h in hits], sentences, timings)
+            self._sentences(qv, [h.pid for h in hits], sentences, timings, ahead)
             marked = answers.answers(query, [h.text for h in hits], [sentences.get(h.pid) for h in hits],
                                      headings=[h.section_path for h in hits])
         else:  # the keyword method has no query vector: the query's words choose

@@ -19,6 +19,7 @@ import numpy as np
 from indexer.records import Filters
 from indexer.store.base import CONFIG_FILE, IndexFormatError, IndexNotFound, write_config
 from indexer.store.keyword import BM25_K1, exact_tokens, folded_tokens
+from indexer.store.milvus import raw
 from indexer.store.milvus.common import (
     CONSISTENCY,
     FORMAT_VERSION,
@@ -28,8 +29,6 @@ from indexer.store.milvus.common import (
     OPTIONAL_KINDS,
     POINTER_ID,
     QUERY_WINDOW,
-    SENTENCE_SEARCH_LIMIT,
-    SENTENCE_SEARCH_PIDS,
     MilvusUnavailable,
     T,
     is_transient,
@@ -38,11 +37,11 @@ from indexer.store.milvus.common import (
 from indexer.store.milvus.expressions import (
     _sanitize,
     filter_expr,
-    int_list,
     keyword_field,
 )
 from indexer.store.milvus.rows import MilvusRows
 from indexer.store.milvus.schema import _create, _schema
+from indexer.store.milvus.sentences import SentenceScoring
 from indexer.store.milvus.server import (
     ensure_lite_server,
 )
@@ -50,28 +49,35 @@ from indexer.store.milvus.view import Pointer, _View, visibility
 from indexer.store.milvus.writer import MilvusWriter
 from indexer.store.vectors import HNSW_EF_SEARCH
 
-_SENTENCE_FIELDS = ("pid", "born", "k", "start", "end")  # what a sentence score needs besides the score
 # Queries per search call in dense_many / keyword_many (a batch of `search --queries`): a keyword call
 # returns up to 400 hits a query, so 16 queries stay far below what one reply may hold.
 DENSE_BATCH = 32
 KEYWORD_BATCH = 16
 
 
-def _add_bm25(scores: dict[int, float], hits: Any, weight: float) -> None:
-    """One field's BM25 hits added into `scores` (pid → score), each pid once (its best row)."""
-    seen: set[int] = set()
-    for hit in hits:
-        pid = int(hit["entity"]["pid"])
-        if pid in seen:
-            continue
-        seen.add(pid)
-        # Milvus Lite returns minus the score, a Milvus server the score itself.
-        scores[pid] = scores.get(pid, 0.0) + weight * abs(float(hit["distance"])) / (BM25_K1 + 1.0)
+def _bm25(pids: np.ndarray, distances: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """One field's BM25 hits (their pids and distances, best first) → each pid once (its best row) and
+    its weighted score on the embedded backend's scale."""
+    pids, first = np.unique(pids, return_index=True)
+    # Milvus Lite returns minus the score, a Milvus server the score itself.
+    return pids, weight * np.abs(distances[first].astype(np.float64)) / (BM25_K1 + 1.0)
+
+
+def _top_bm25(parts: list[tuple[np.ndarray, np.ndarray]], n: int) -> dict[int, float]:
+    """The fields' scores added per pid (in the fields' order, from 0.0), the n best (ties: lower pid)."""
+    if not parts:
+        return {}
+    pids, inverse = np.unique(np.concatenate([p for p, _ in parts]), return_inverse=True)
+    total = np.zeros(len(pids), dtype=np.float64)
+    np.add.at(total, inverse, np.concatenate([sc for _, sc in parts]))
+    pids, total = pids[total > 0], total[total > 0]
+    best = np.lexsort((pids, -total))[:n]
+    return dict(zip(pids[best].tolist(), total[best].tolist(), strict=True))
 
 # --- the backend --------------------------------------------------------------------------------
 
 
-class MilvusBackend(MilvusRows):
+class MilvusBackend(SentenceScoring, MilvusRows):
     """The `Backend` protocol on Milvus collections (see the module docstring)."""
 
     kind = "milvus"
@@ -347,16 +353,17 @@ class MilvusBackend(MilvusRows):
 
         def run(v: _View) -> list[dict[int, float]]:
             params: dict[str, Any] = {"ef": max(HNSW_EF_SEARCH, n)} if v.pointer.vector_index == "hnsw" else {}
+            waits = [raw.search(self._client, v.names["passages"], qs[s : s + DENSE_BATCH], anns_field="dense",
+                                limit=n, filter=v.where(filter_expr(filters)), output_fields=["pid"],
+                                search_params={"metric_type": "IP", "params": params}, consistency_level=CONSISTENCY)
+                     for s in range(0, len(qs), DENSE_BATCH)]  # all in flight at once
             out: list[dict[int, float]] = []
-            for s in range(0, len(qs), DENSE_BATCH):
-                res = self._client.search(v.names["passages"], data=qs[s : s + DENSE_BATCH], anns_field="dense",
-                                          limit=n, filter=v.where(filter_expr(filters)), output_fields=["pid"],
-                                          search_params={"metric_type": "IP", "params": params},
-                                          consistency_level=CONSISTENCY)
+            for s, wait in zip(range(0, len(qs), DENSE_BATCH), waits, strict=True):
+                reply = wait()
                 for j in range(len(qs[s : s + DENSE_BATCH])):
                     found: dict[int, float] = {}
-                    for hit in res[j] if j < len(res) else []:
-                        found.setdefault(int(hit["entity"]["pid"]), float(hit["distance"]))
+                    for pid, distance in zip(*(a.tolist() for a in reply.hits(j, "pid")), strict=True):
+                        found.setdefault(pid, distance)
                     out.append(found)
             return out
 
@@ -384,93 +391,27 @@ class MilvusBackend(MilvusRows):
 
         def run(v: _View) -> list[dict[int, float]]:
             expr = v.where(filter_expr(filters))
-            scores: list[dict[int, float]] = [{} for _ in queries]
+            parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in queries]
+            waits = []  # every search in flight at once; added up in order (exact field, then folded)
             for col, (field_name, weight) in enumerate((("sp_exact", 1.0), ("sp_folded", FOLDED_WEIGHT))):
                 todo = [i for i, t in enumerate(texts) if t[col]]  # a query with no such token asks nothing
                 for s in range(0, len(todo), KEYWORD_BATCH):
                     part = todo[s : s + KEYWORD_BATCH]
-                    res = self._client.search(v.names["passages"], data=[texts[i][col] for i in part],
-                                              anns_field=field_name, limit=depth, filter=expr, output_fields=["pid"],
-                                              search_params={"metric_type": "BM25"}, consistency_level=CONSISTENCY)
-                    for j, i in enumerate(part):
-                        _add_bm25(scores[i], res[j] if j < len(res) else [], weight)
-            return [{p: sc for sc, p in sorted(((sc, p) for p, sc in found.items() if sc > 0),
-                                                key=lambda x: (-x[0], x[1]))[:n]} for found in scores]
+                    waits.append((part, weight, raw.search(
+                        self._client, v.names["passages"], [texts[i][col] for i in part], anns_field=field_name,
+                        limit=depth, filter=expr, output_fields=["pid"], search_params={"metric_type": "BM25"},
+                        consistency_level=CONSISTENCY)))
+            for part, weight, wait in waits:
+                reply = wait()
+                for j, i in enumerate(part):
+                    parts[i].append(_bm25(*reply.hits(j, "pid"), weight))
+            return [_top_bm25(p, n) for p in parts]
 
         return self._read(run)
 
     # --- hydration ------------------------------------------------------------------------------
 
     _PASSAGE_FIELDS = ["pid", "doc_id", "ordinal", "start", "end", "section", "page", "text", "spill", "born"]
-
-    def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """pid → (spans, scores) of its sentences in order k: spans an int (k, 2) array of offsets into the
-        passage text, scores float32 (k,) inner products with `vector`; pids without stored sentences are
-        left out. Scored inside Milvus: a filtered search over the pids' sentence rows (FLAT: exact), so no
-        vector crosses the wire. One search per SENTENCE_SEARCH_PIDS pids asks for SENTENCE_SEARCH_LIMIT hits;
-        a search that fills its limit may have been cut short, so its pids are searched again in halves,
-        and a single pid with that many visible rows is scored here from its vectors (never truncated).
-        Milvus Lite, 16,000 sentences of 384-d: 100 pids (800 sentences) ~55 ms, `sentences` ~110-135 ms;
-        Lite's cost is ~13 ms a search plus ~50 µs a hit returned (10 pids: 15 ms)."""
-        if not pids:
-            return {}
-        wanted = sorted({int(p) for p in pids})
-        q = np.asarray(vector, dtype=np.float32).reshape(-1)
-
-        def run(v: _View) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-            name = v.names.get("sentences")
-            if name is None:  # a set of an older format
-                return {}
-            per, limit = SENTENCE_SEARCH_PIDS, SENTENCE_SEARCH_LIMIT
-            todo = [wanted[s : s + per] for s in range(0, len(wanted), per)]
-            rows: list[dict[str, Any]] = []
-            while todo:
-                chunk = todo.pop()
-                found = self._scored_sentences(v, name, chunk, q, limit)
-                if found is not None:
-                    rows += found
-                elif len(chunk) > 1:  # possibly cut short: search again in halves
-                    todo += [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
-                else:  # one pid with at least `limit` visible rows: score its vectors here
-                    for r in self._scan(name, v.where(f"pid in {int_list(chunk)}"), [*_SENTENCE_FIELDS, "dense"]):
-                        r["score"] = float(np.dot(np.asarray(r.pop("dense"), dtype=np.float32), q))
-                        rows.append(r)
-            return {pid: (np.array([[int(r["start"]), int(r["end"])] for r in rs], dtype=np.int64).reshape(-1, 2),
-                          np.array([r["score"] for r in rs], dtype=np.float32))
-                    for pid, rs in self._sentence_rows(rows).items()}
-
-        return self._read(run)
-
-    def _scored_sentences(self, v: _View, name: str, chunk: list[int], q: np.ndarray, limit: int,
-                          lean: bool = True) -> list[dict[str, Any]] | None:
-        """The visible sentence rows of `chunk` with their scores; None when the search filled its limit.
-
-        The rows' fields never change within a published version, so they are kept (v.sentences, by
-        pid) from the first search that returned them; a chunk whose pids are all known asks for no
-        field, only each hit's id and score (a third fewer milliseconds a search, and less parsing)."""
-        known = v.sentences.get_many(chunk) if lean else {}
-        lean = len(known) == len(chunk)
-        res = self._client.search(name, data=[q.tolist()], anns_field="dense", limit=limit,
-                                  filter=v.where(f"pid in {int_list(chunk)}"),
-                                  output_fields=[] if lean else list(_SENTENCE_FIELDS),
-                                  search_params={"metric_type": "IP"}, consistency_level=CONSISTENCY)
-        hits = res[0] if res else []
-        if len(hits) >= limit:
-            return None
-        if lean:
-            by_rid = {r[0]: r for rs in known.values() for r in rs}
-            if any(h["id"] not in by_rid for h in hits):  # cannot happen on an immutable version: ask again
-                return self._scored_sentences(v, name, chunk, q, limit, lean=False)
-            return [{**dict(zip(_SENTENCE_FIELDS, by_rid[h["id"]][1:], strict=True)), "score": float(h["distance"])}
-                    for h in hits]
-        grouped: dict[int, list[tuple[int, ...]]] = {p: [] for p in chunk}
-        out = []
-        for h in hits:
-            row = {f: h["entity"][f] for f in _SENTENCE_FIELDS}
-            grouped.setdefault(int(row["pid"]), []).append((h["id"], *(row[f] for f in _SENTENCE_FIELDS)))
-            out.append({**row, "score": float(h["distance"])})
-        v.sentences.put_many({p: tuple(rs) for p, rs in grouped.items()})
-        return out
 
     def begin(self, full: bool) -> MilvusWriter:
         return MilvusWriter(self, full=full or self._view is None)

@@ -175,9 +175,10 @@ class MilvusRows:
                     rows = list(self._newest(self._scan(v.names["documents"], v.vis, self._DOC_FIELDS),
                                              "doc_id").values())
                     v.cache["documents"] = sorted(self._doc_rows(v, rows, False), key=lambda d: d["doc_id"])
-                if doc_ids is not None:
-                    wanted_set = set(doc_ids)
-                    return [dict(d) for d in v.cache["documents"] if d["doc_id"] in wanted_set]
+                    v.cache["documents_by_id"] = {d["doc_id"]: d for d in v.cache["documents"]}
+                if doc_ids is not None:  # a search's few documents (each search hydrates its hits'): by id
+                    by_id = v.cache["documents_by_id"]
+                    return [dict(by_id[d]) for d in sorted(set(doc_ids)) if d in by_id]
                 return [dict(d) for d in v.cache["documents"]]
 
         return self._read(run)

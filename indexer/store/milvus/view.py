@@ -85,6 +85,8 @@ class _View:
     passages: RowCache = field(default_factory=lambda: RowCache(PASSAGE_CACHE_ROWS))  # pid → hydrated row
     # pid → its visible sentence rows (rid, pid, born, k, start, end): tuples, ~100 bytes a sentence
     sentences: RowCache = field(default_factory=lambda: RowCache(PASSAGE_CACHE_ROWS))
+    # pid → its sentences' row ids in order and their spans (sentences.py, _plan), from `sentences`
+    plans: RowCache = field(default_factory=lambda: RowCache(PASSAGE_CACHE_ROWS))
 
     def where(self, *exprs: str) -> str:
         return _and(self.vis, *exprs)

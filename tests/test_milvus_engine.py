@@ -276,3 +276,23 @@ def test_several_writers_in_one_epoch_publish_once(tmp_path: Path) -> None:
         assert ShardWriter  # exported for other processes (Ray workers)
     finally:
         stop_lite_server(home)
+
+
+@pytest.mark.parametrize("wanted", ["auto", "hnsw"])
+def test_the_local_engine_keeps_an_exact_index_past_flat_max(tmp_path: Path, local_index: Path, monkeypatch,
+                                                             wanted: str) -> None:
+    """The local engine refuses HNSW ("local mode only support FLAT IVF_FLAT AUTOINDEX"): a build past
+    FLAT_MAX passages (here lowered to 5) must still publish, with the exact index, and answer."""
+    from search_app.core.searcher import Searcher
+
+    monkeypatch.setattr("indexer.store.milvus.writer.FLAT_MAX", 5)
+    corpus(tmp_path / "c", 2, "một")
+    report = build([tmp_path / "c"], local_index, model="hash", progress=False, backend="milvus", index_type=wanted)
+    assert report.ok and report.passages > 5, report.summary()
+    s = Searcher(local_index)
+    try:
+        assert s.manifest["vector_index"]["type"] == "flat"
+        hits = s.search("Nội dung phiên bản một của điều 3 trong văn bản thử nghiệm số 1", top_k=3)
+        assert hits and hits[0].doc_id == "vb-001.txt"
+    finally:
+        s.close()

@@ -380,6 +380,13 @@ class MilvusWriter:
     def _choose_index(self, passages: int, wanted: str) -> None:
         """A full build picks the dense index once it knows its size (FLAT exact, HNSW beyond)."""
         kind = "flat" if wanted == "flat" or (wanted == "auto" and passages <= FLAT_MAX) else "hnsw"
+        if kind == "hnsw" and self.b.is_local:
+            # The local engine (milvus-lite 2.5.1) builds FLAT, IVF_FLAT and AUTOINDEX only ("invalid
+            # index type: HNSW, local mode only support ..."): it keeps the exact index, HNSW is for
+            # standalone servers and clusters. Found by the scale simulation past FLAT_MAX passages.
+            if wanted == "hnsw":
+                log.warning("the local Milvus engine cannot build HNSW: the dense index stays FLAT (exact)")
+            kind = "flat"
         if kind == self.vector_index:
             return
         name = self.names["passages"]

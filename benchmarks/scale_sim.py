@@ -139,7 +139,8 @@ def write_copies(writer: Any, base: list[Any], copies: range, folder: Path,
 def manifest(files: dict[str, str], folder: Path, seconds: float) -> dict[str, Any]:
     return {"model": "hash", "dimension": DIM, "embed_context": True, "files": files, "sources": [str(folder)],
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "build_seconds": round(seconds, 2),
-            "index_type": "auto", "skipped": [], "duplicates": []}
+            # SCALE_SIM_INDEX_TYPE=flat: the local Milvus engine builds no HNSW, which `auto` picks past 100k
+            "index_type": os.environ.get("SCALE_SIM_INDEX_TYPE", "auto"), "skipped": [], "duplicates": []}
 
 
 def build_main(backend: str, copies: int, index: Path, folder: Path) -> int:
@@ -153,10 +154,14 @@ def build_main(backend: str, copies: int, index: Path, folder: Path) -> int:
     progress = index.with_name(index.name + ".progress.jsonl")
     progress.unlink(missing_ok=True)
     store = create_backend(index, backend, None)
-    w = store.begin(full=True)
-    files, rows = write_copies(w, base, range(copies), folder, progress, t0)
-    _note(progress, t0, step="publish started")
-    w.publish(manifest(files, folder, time.perf_counter() - t0))
+    try:
+        w = store.begin(full=True)
+        files, rows = write_copies(w, base, range(copies), folder, progress, t0)
+        _note(progress, t0, step="publish started")
+        w.publish(manifest(files, folder, time.perf_counter() - t0))
+    except Exception as e:  # the measuring parent keeps no stderr: the reason goes into the progress file
+        _note(progress, t0, error=f"{type(e).__name__}: {e}"[:2000])
+        raise
     _note(progress, t0, step="published")
     store.refresh()
     print(json.dumps({"seconds": round(time.perf_counter() - t0, 1), "documents": store.manifest["documents"],

@@ -231,14 +231,25 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.scale_sim import simulate
 
         queries, _qrels = _read_beir(ALQAC)
+
+        def save(key: str, res: dict[str, Any]) -> None:  # each measurement on disk as soon as it is taken
+            result[key] = res
+            _write(args.json, {**result, "partial": True})
+
         for backend in args.sim_backends.split(","):
             print(f"Simulated corpus, {args.sim_copies} copies, on {backend} …", file=sys.stderr)
-            result[f"sim_{backend}"] = simulate(backend, args.sim_copies, [q["text"] for q in queries][:args.queries])
+            key = f"sim_{backend}"
+            result[key] = simulate(backend, args.sim_copies, [q["text"] for q in queries][:args.queries],
+                                   lambda res, key=key: save(key, res))
     result["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, ensure_ascii=False, indent=2, default=float))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=float), encoding="utf-8")
+    _write(args.json, result)
     return 0
+
+
+def _write(path: Path, result: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=float), encoding="utf-8")
 
 
 if __name__ == "__main__":

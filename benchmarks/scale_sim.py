@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ import numpy as np
 
 from benchmarks.bench import LAWS, ROOT, run_measured
 
-WORK = ROOT / ".cache" / "scale"
+# SCALE_SIM_WORK: where the simulated indexes and files go (tens of GB at a million passages)
+WORK = Path(os.environ.get("SCALE_SIM_WORK") or ROOT / ".cache" / "scale")
 BASE = WORK / "laws-hash-records.pkl"
 DIM = 384
 NOISE = 0.1
@@ -54,7 +56,9 @@ def base_records(laws: int | None = None) -> list[Any]:
         fill_vectors(prep.records, [], emb)
         out += prep.records
     WORK.mkdir(parents=True, exist_ok=True)
-    BASE.write_bytes(pickle.dumps(out))
+    tmp = BASE.with_suffix(f".{os.getpid()}.tmp")  # two simulations may start together
+    tmp.write_bytes(pickle.dumps(out))
+    os.replace(tmp, BASE)
     return out[:laws]
 
 
@@ -98,9 +102,27 @@ def copy_file(folder: Path, k: int, law: str) -> tuple[str, str]:
     return rel, file_hash(path)
 
 
-def write_copies(writer: Any, base: list[Any], copies: range, folder: Path) -> tuple[dict[str, str], int]:
+def _rss_mb() -> dict[str, int]:
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return {}
+    kb = {ln.split(":")[0]: int(ln.split()[1]) for ln in status.splitlines() if ln.startswith(("VmHWM", "VmRSS"))}
+    return {"rss_mb": round(kb.get("VmRSS", 0) / 1024), "peak_rss_mb": round(kb.get("VmHWM", 0) / 1024)}
+
+
+def _note(progress: Path | None, t0: float, **fields: Any) -> None:
+    """One line of progress (seconds since the start, this process's RSS) appended to `progress`."""
+    if progress is not None:
+        with progress.open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"seconds": round(time.perf_counter() - t0, 1), **fields, **_rss_mb()}) + "\n")
+
+
+def write_copies(writer: Any, base: list[Any], copies: range, folder: Path,
+                 progress: Path | None = None, t0: float = 0.0) -> tuple[dict[str, str], int]:
+    """Copies one after another: only the base records and the copy being written are in memory."""
     files: dict[str, str] = {}
-    rows = 0
+    rows = passages = 0
     for k in copies:
         rng = np.random.default_rng(k)
         for rec in base:
@@ -108,26 +130,39 @@ def write_copies(writer: Any, base: list[Any], copies: range, folder: Path) -> t
             files[rel] = fh
             r = clone(rec, k, rng, fh)
             writer.add(r)
+            passages += len(r.passages)
             rows += 1 + len(r.passages) + sum(len(s) for s in r.sentences) + sum(len(x) for x in r.refs)
+        _note(progress, t0, copies_written=k + 1 - copies.start, passages_written=passages, rows_written=rows)
     return files, rows
 
 
 def manifest(files: dict[str, str], folder: Path, seconds: float) -> dict[str, Any]:
     return {"model": "hash", "dimension": DIM, "embed_context": True, "files": files, "sources": [str(folder)],
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "build_seconds": round(seconds, 2),
-            "index_type": "auto", "skipped": [], "duplicates": []}
+            # SCALE_SIM_INDEX_TYPE=flat: the local Milvus engine builds no HNSW, which `auto` picks past 100k
+            "index_type": os.environ.get("SCALE_SIM_INDEX_TYPE", "auto"), "skipped": [], "duplicates": []}
 
 
 def build_main(backend: str, copies: int, index: Path, folder: Path) -> int:
-    """(In the measured child process.) Write `copies` copies into a fresh index and publish."""
+    """(In the measured child process.) Write `copies` copies into a fresh index and publish.
+
+    Progress (each copy written, the publish) goes to `<index>.progress.jsonl` as it happens."""
     from indexer.store import create_backend
 
     base = base_records()
     t0 = time.perf_counter()
+    progress = index.with_name(index.name + ".progress.jsonl")
+    progress.unlink(missing_ok=True)
     store = create_backend(index, backend, None)
-    w = store.begin(full=True)
-    files, rows = write_copies(w, base, range(copies), folder)
-    w.publish(manifest(files, folder, time.perf_counter() - t0))
+    try:
+        w = store.begin(full=True)
+        files, rows = write_copies(w, base, range(copies), folder, progress, t0)
+        _note(progress, t0, step="publish started")
+        w.publish(manifest(files, folder, time.perf_counter() - t0))
+    except Exception as e:  # the measuring parent keeps no stderr: the reason goes into the progress file
+        _note(progress, t0, error=f"{type(e).__name__}: {e}"[:2000])
+        raise
+    _note(progress, t0, step="published")
     store.refresh()
     print(json.dumps({"seconds": round(time.perf_counter() - t0, 1), "documents": store.manifest["documents"],
                       "passages": store.manifest["passages"], "rows": rows}))
@@ -173,30 +208,45 @@ def _latency(s: Any, queries: list[str], filters: Any) -> dict[str, float]:
             "queries": len(times)}
 
 
-def simulate(backend: str, copies: int, queries: list[str]) -> dict[str, Any]:
+def simulate(backend: str, copies: int, queries: list[str],
+             save: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """The measurements of one backend at `copies` copies; `save(results so far)` after each one."""
     from indexer.records import Filters
     from search_app.core.searcher import Searcher
 
-    index, folder = WORK / f"sim-{backend}-{copies}", WORK / "sim-files"
+    # The files folder belongs to this simulation: another one's (more copies, or running at the
+    # same time and editing a file for its update) would make the update see files it never indexed.
+    index, folder = WORK / f"sim-{backend}-{copies}", WORK / f"sim-files-{backend}-{copies}"
     shutil.rmtree(index, ignore_errors=True)
+    save = save or (lambda _res: None)
     code, wall, rss, out = run_measured(["-m", "benchmarks.scale_sim", "build", backend, str(copies), str(index),
                                          str(folder)])
     if code != 0:
-        return {"error": f"build exited with {code}"}
+        progress = index.with_name(index.name + ".progress.jsonl")
+        lines = progress.read_text(encoding="utf-8").splitlines() if progress.exists() else []
+        res = {"error": f"build exited with {code}", "wall_s": round(wall, 1), "peak_rss_mb": round(rss),
+               "last_progress": json.loads(lines[-1]) if lines else None}
+        save(res)
+        return res
     res: dict[str, Any] = {"build": {**json.loads(out.strip().splitlines()[-1]), "wall_s": round(wall, 1),
                                      "peak_rss_mb": round(rss)}}
     res["build"]["passages_per_s"] = round(res["build"]["passages"] / res["build"]["seconds"])
     res["build"].update(_server_stats(index))
-    s = Searcher(index, query_cache=0)
-    res["queries"] = {
-        "hybrid": _latency(s, queries, None),
-        "hybrid, year ≥ 2015": _latency(s, queries, Filters(year_from=2015)),
-        "hybrid, type Luật, 2010–2020": _latency(s, queries, Filters(doc_types={"Luật"}, year_from=2010,
-                                                                     year_to=2020)),
-    }
     res["disk_mb"] = _du_mb(index)
+    save(res)
+    t = time.perf_counter()
+    s = Searcher(index, query_cache=0)
+    res["searcher_open_s"] = round(time.perf_counter() - t, 1)
+    res["queries"] = {}
+    for name, filters in (("hybrid", None), ("hybrid, year ≥ 2015", Filters(year_from=2015)),
+                          ("hybrid, type Luật, 2010–2020", Filters(doc_types={"Luật"}, year_from=2010,
+                                                                    year_to=2020))):
+        res["queries"][name] = _latency(s, queries, filters)
+        save(res)
     try:
         res["one_file_update"] = one_file_update(s, index, folder, queries)
+        res["disk_mb_after_update"] = _du_mb(index)
+        save(res)
     finally:
         s.close()
     if backend == "milvus":
@@ -204,6 +254,7 @@ def simulate(backend: str, copies: int, queries: list[str]) -> dict[str, Any]:
         from indexer.store import milvus
 
         milvus.stop_lite_server(index)
+        save(res)
     return res
 
 

@@ -194,10 +194,15 @@ def main(argv: list[str] | None = None) -> int:
           f"page opened in p50 {res['page_load_p50_s']} s, max {res['page_load_max_s']} s; "
           f"server RSS {res['server_rss_start_mb']} → {res['server_rss_peak_mb']} MB (wall {res['wall_s']} s; CPU: "
           f"server {res['server_cpu_s']} s, whole machine {res['machine_cpu_s']} s of {res['cores']} cores)")
+    return finish(res, args.json)
+
+
+def finish(res: dict, json_path: Path | None) -> int:
+    """The first errors printed, the figures written to `json_path`; exit code 1 if any search failed."""
     for e in res["errors"][:5]:
         print("  -", e)
-    if args.json:
-        args.json.write_text(json.dumps(res, ensure_ascii=False, indent=2), encoding="utf-8")
+    if json_path:
+        json_path.write_text(json.dumps(res, ensure_ascii=False, indent=2), encoding="utf-8")
     return 1 if res["errors"] else 0
 
 

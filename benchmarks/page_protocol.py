@@ -31,7 +31,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from benchmarks.page_load import ROOT, _cpu_s, _free_port, _machine_busy_s, _rss_mb, start_server
+from benchmarks.page_load import ROOT, _cpu_s, _free_port, _machine_busy_s, _rss_mb, finish, start_server
 
 SEARCH_LABEL = "Câu hỏi hoặc từ khóa (có thể gõ không dấu)"  # the page's search box (search_view)
 HIT_MARK = 'class="hit-title"'  # every hit's block starts with it (app.passage_html)
@@ -273,11 +273,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{res['search_phase_machine_cpu_s']} s; "
           f"load average {res['load_average']}; {res['hits_per_search']} hits, {res['elements_per_search']} elements, "
           f"{res['kb_per_search']} KiB a search")
-    for e in res["errors"][:5]:
-        print("  -", e)
-    if args.json:
-        args.json.write_text(json.dumps(res, ensure_ascii=False, indent=2), encoding="utf-8")
-    return 1 if res["errors"] else 0
+    return finish(res, args.json)
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def _kill_mid_write(index: Path, cmd: list[str]) -> dict:
     state = None
     while proc.poll() is None and time.monotonic() < deadline:
         ptr = b._pointer()
-        if ptr.claimed > epoch and raw(b, "passages", f"born > {epoch}") > 0:
+        if ptr is not None and ptr.claimed > epoch and raw(b, "passages", f"born > {epoch}") > 0:
             proc.send_signal(signal.SIGKILL)
             state = "killed"
             break

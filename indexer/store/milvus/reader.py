@@ -77,6 +77,8 @@ def _top_bm25(parts: list[tuple[np.ndarray, np.ndarray]], n: int) -> dict[int, f
 # --- the backend --------------------------------------------------------------------------------
 
 
+POINTER_READS = 5  # reads of an absent pointer row before it counts as absent (see _pointer)
+
 class MilvusBackend(SentenceScoring, MilvusRows):
     """The `Backend` protocol on Milvus collections (see the module docstring)."""
 
@@ -222,9 +224,17 @@ class MilvusBackend(SentenceScoring, MilvusRows):
         return int(rows[0]["count(*)"]) if rows else 0
 
     def _pointer(self) -> Pointer | None:
-        rows = self._client.get(self.state_name, ids=[POINTER_ID], output_fields=["data"],
-                                consistency_level=CONSISTENCY)
-        return Pointer.from_json(rows[0]["data"]) if rows else None
+        # An upsert is a delete and an insert: the engine has been seen (once, in a SIGKILL test's
+        # polling) to answer a read between the two with no pointer row at all. Only an index never
+        # published has none for good, so an empty answer is asked again a few times first.
+        for attempt in range(POINTER_READS):
+            rows = self._client.get(self.state_name, ids=[POINTER_ID], output_fields=["data"],
+                                    consistency_level=CONSISTENCY)
+            if rows:
+                return Pointer.from_json(rows[0]["data"])
+            if attempt + 1 < POINTER_READS:
+                time.sleep(0.02)
+        return None
 
     def _state_chunks(self, epoch: int, counts: dict[str, int]) -> dict[str, list[str]] | None:
         """The first counts[kind] chunks of each kind written by `epoch`; None if one is missing."""

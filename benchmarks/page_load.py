@@ -126,6 +126,13 @@ def _browser_path(client_nice: int, folder: Path) -> str:
     return str(wrapper)
 
 
+async def sample_rss(pid: int, peak: list[float], every: float) -> None:
+    """Append the server's RSS to `peak` every `every` seconds until cancelled."""
+    while True:
+        peak.append(_rss_mb(pid))
+        await asyncio.sleep(every)
+
+
 async def _run(url: str, sessions: int, searches: int, timeout_ms: int, pid: int, browser_path: str) -> dict:
     from playwright.async_api import async_playwright
 
@@ -133,14 +140,9 @@ async def _run(url: str, sessions: int, searches: int, timeout_ms: int, pid: int
     ready: list[int] = []
     peak = [_rss_mb(pid)]
 
-    async def sample() -> None:
-        while True:
-            peak.append(_rss_mb(pid))
-            await asyncio.sleep(0.5)
-
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=browser_path, args=FLAGS, headless=True)
-        sampler = asyncio.create_task(sample())
+        sampler = asyncio.create_task(sample_rss(pid, peak, 0.5))
         cpu0, busy0 = _cpu_s(pid), _machine_busy_s()
         t = time.perf_counter()
         await asyncio.gather(*(_session(browser, url, n, searches, timeout_ms, out, ready, sessions)

@@ -31,7 +31,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from benchmarks.page_load import ROOT, _cpu_s, _free_port, _machine_busy_s, _rss_mb, finish, start_server
+from benchmarks.page_load import ROOT, _cpu_s, _free_port, _machine_busy_s, _rss_mb, finish, sample_rss, start_server
 
 SEARCH_LABEL = "Câu hỏi hoặc từ khóa (có thể gõ không dấu)"  # the page's search box (search_view)
 HIT_MARK = 'class="hit-title"'  # every hit's block starts with it (app.passage_html)
@@ -179,11 +179,6 @@ async def _run(port: int, sessions: int, searches: int, queries: list[str], time
     ready: list[int] = []
     peak = [_rss_mb(pid)]
 
-    async def sample() -> None:
-        while True:
-            peak.append(_rss_mb(pid))
-            await asyncio.sleep(0.25)
-
     phase: dict = {}
 
     async def searches_start() -> None:  # the server's CPU from when every session is open: the searches'
@@ -191,7 +186,7 @@ async def _run(port: int, sessions: int, searches: int, queries: list[str], time
             await asyncio.sleep(0.01)
         phase.update(cpu=_cpu_s(pid), busy=_machine_busy_s(), t=time.perf_counter())
 
-    sampler, starter = asyncio.create_task(sample()), asyncio.create_task(searches_start())
+    sampler, starter = asyncio.create_task(sample_rss(pid, peak, 0.25)), asyncio.create_task(searches_start())
     cpu0, busy0, own0 = _cpu_s(pid), _machine_busy_s(), time.process_time()
     t = time.perf_counter()
     # session n searches queries n*searches … (mod the file): Vietnamese, unaccented and English mixed

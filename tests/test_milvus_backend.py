@@ -717,17 +717,22 @@ def test_sentences_are_stored_and_read_back_exactly(make) -> None:
     w.abort()
 
 
-def test_sentence_scores_are_computed_inside_milvus(make, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`sentence_scores` is a filtered search on the sentences collection: no vector is read back, every
-    sentence of every pid comes back (chunks that fill a search's limit are searched again, smaller)."""
-    import indexer.store.milvus as milvus
-
+def _with_an_old_caller(make) -> tuple:
+    """The corpus published with one document stored without sentences (an old caller's), and every pid."""
     b = make()
     recs = corpus()
     old = records("cu", "Văn bản thử nghiệm của một trình gọi cũ. Không có câu nào được lưu.", "cu.txt",
                   sentences=False)
     publish(b, [*recs, old])
-    every = [p for r in [*recs, old] for p in r.pids]
+    return b, recs, old, [p for r in [*recs, old] for p in r.pids]
+
+
+def test_sentence_scores_are_computed_inside_milvus(make, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sentence_scores` is a filtered search on the sentences collection: no vector is read back, every
+    sentence of every pid comes back (chunks that fill a search's limit are searched again, smaller)."""
+    import indexer.store.milvus as milvus
+
+    b, recs, old, every = _with_an_old_caller(make)
     with_sentences = {p for r in recs for p, s in zip(r.pids, r.sentences, strict=True) if s}
     assert len(every) > 40 and sum(len(r.sentence_hashes) for r in recs) > 900
     q = EMB.embed_query("Đoạn thử nghiệm số 7 ghi nhận nội dung")
@@ -775,12 +780,7 @@ def test_sentence_scores_of_a_batch_equal_each_query_s_own(make, monkeypatch: py
     exactly what `sentence_scores` gives it alone: the same pids, spans and scores, bit for bit."""
     import indexer.store.milvus as milvus
 
-    b = make()
-    recs = corpus()
-    old = records("cu", "Văn bản thử nghiệm của một trình gọi cũ. Không có câu nào được lưu.", "cu.txt",
-                  sentences=False)
-    publish(b, [*recs, old])
-    every = [p for r in [*recs, old] for p in r.pids]
+    b, recs, old, every = _with_an_old_caller(make)
     texts = ["Đoạn thử nghiệm số 7 ghi nhận nội dung", "văn bản thử nghiệm", "quy định số 3", "câu cuối"]
     vectors = [EMB.embed_query(t) for t in texts]
     asked = [every[::2], every[1::3], [*every[:5], 12345], old.pids, [], every]

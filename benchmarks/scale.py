@@ -193,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="e5-small", help="the model of the ALQAC part (hash: no model needed)")
     p.add_argument("--sim-copies", type=int, default=10, help="copies of the 208 laws (31,214 passages each)")
     p.add_argument("--sim-backends", default="milvus,embedded")
+    p.add_argument("--sim-reuse", action="store_true",
+                   help="measure the simulated indexes an earlier run of the same size left (no build)")
     p.add_argument("--writer-laws", type=int, default=30, help="laws in each writer's copy (writers part)")
     p.add_argument("--queries", type=int, default=200, help="queries for the latency figures")
     p.add_argument("--ray-files", type=int, default=12,
@@ -240,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Simulated corpus, {args.sim_copies} copies, on {backend} …", file=sys.stderr)
             key = f"sim_{backend}"
             result[key] = simulate(backend, args.sim_copies, [q["text"] for q in queries][:args.queries],
-                                   lambda res, key=key: save(key, res))
+                                   lambda res, key=key: save(key, res), reuse=args.sim_reuse)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, ensure_ascii=False, indent=2, default=float))
     _write(args.json, result)

@@ -7,7 +7,7 @@ not hide the index's own costs, one run measures:
 - an update with nothing changed (every file stat-ed, none read: the size+mtime fast path);
 - a one-file update: one law gets a visibly synthetic article appended;
 - the first search after that update (the searcher opened before it, `refresh`, then one search:
-  the relation graph is assembled then) against the median of warm searches.
+  the refresh assembles the new relation graph before it switches) against the median of warm searches.
 
 The ratio one-file update / cached full build is the figure issue 17 asks to bring under 0.05.
 An index of the copy is built once and reused (`--index`); pass `--fresh` to start over.

@@ -114,6 +114,29 @@ def test_update_adds_changes_and_deletes_files(backend_index, synthetic_corpus):
     assert again.up_to_date and again.embedded == 0
 
 
+def test_neighbours_of_a_page_of_hits_is_one_read_with_each_hits_own_neighbours(backend_index, synthetic_corpus):
+    _kind, index = backend_index
+    law = synthetic_corpus / "luat-thu-nghiem.txt"
+    write(law, law.read_text(encoding="utf-8") + "\nĐiều 4. Điều khoản mới thêm\nVăn bản thử nghiệm điều mới.\n")
+    build([synthetic_corpus], index, model="hash", progress=False, incremental=True)  # a newer version of it
+    s = Searcher(index)
+    try:
+        hits = s.search("văn bản thử nghiệm", top_k=10, method="keyword")
+        laws = s.doc_passages("luat-thu-nghiem.txt")
+        places = [(h.doc_id, h.ordinal) for h in hits] + [(laws[0]["doc_id"], laws[0]["ordinal"]),
+                                                          (laws[-1]["doc_id"], laws[-1]["ordinal"]),
+                                                          (laws[0]["doc_id"], laws[0]["ordinal"]), ("xss-khong-co", 0)]
+        assert len({d for d, _o in places}) >= 3
+        together = s.backend.neighbours_of(places, radius=1)
+        assert together == [s.neighbours(d, o, radius=1) for d, o in places]
+        assert together[-1] == [] and [p["ordinal"] for p in together[-4]] == [laws[0]["ordinal"], laws[1]["ordinal"]]
+        assert "Điều 4" in together[-3][-1]["text"]  # the updated file's rows, not its older version's
+        assert s.neighbours_of(hits) == {h.pid: s.neighbours(h.doc_id, h.ordinal) for h in hits}
+        assert s.backend.neighbours_of([]) == []
+    finally:
+        s.close()
+
+
 def test_app_serves_the_index(backend_index, monkeypatch):
     from streamlit.testing.v1 import AppTest
 

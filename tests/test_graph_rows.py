@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from indexer.pipeline.build import build
 from indexer.store import open_backend
 from indexer.text.document_graph import graph_row
 from indexer.text.relations import analyse_document
+from search_app.core.graphs import GraphCache
+from search_app.core.relations import RelationGraph
 from search_app.core.searcher import COVERAGE_PASSAGES, Searcher
 
 BACKENDS = [p for p in BACKEND_PARAMS
@@ -62,7 +66,7 @@ def index(request, tmp_path) -> tuple[Path, Path, dict[str, Any]]:
     return corpus, tmp_path / "index", kw
 
 
-def test_first_search_after_an_update_reads_no_corpus(index):
+def test_first_search_after_an_update_reads_no_corpus(index, monkeypatch):
     corpus, path, kw = index
     inner = open_backend(path)
     backend = CountingBackend(inner)
@@ -73,14 +77,26 @@ def test_first_search_after_an_update_reads_no_corpus(index):
         # the repealing law leaves the folder: an update, then the first search after it
         (corpus / NEW).unlink()
         assert build([corpus], path, model="hash", progress=False, incremental=True, **kw).removed == [NEW]
+        built = []
+        real_init = RelationGraph.__init__
+
+        def counted_init(self: RelationGraph, b: Any) -> None:
+            real_init(self, b)
+            built.append(self.generation)
+
+        monkeypatch.setattr(RelationGraph, "__init__", counted_init)
+        before = s.manifest["generation"]
+        # the refresh assembles the new generation's graph before it switches ...
+        assert s.refresh()
+        assert built == [s.manifest["generation"]] != [before]
+        # ... so the first search after it reads no graph and no passage beyond what its hits need
         backend.calls.clear()
         backend.passages_read = 0
-        assert s.refresh()
         hits = s.search(QUERY, top_k=5)
         old = next(h for h in hits if h.doc_id == OLD)
         assert old.validity["status"] == "in_force" and "hết hiệu lực" not in old.citation
         assert s.relations().generation == s.manifest["generation"]
-        assert backend.calls["graph_rows"] == 1  # the graph came from the stored rows, once
+        assert len(built) == 1 and backend.calls["graph_rows"] == 0
         assert backend.calls["doc_passages"] == 0 and backend.calls["neighbours"] == 0
         assert not hasattr(inner, "all_passages")
         assert 0 < backend.passages_read <= COVERAGE_PASSAGES + len(hits)
@@ -124,3 +140,59 @@ def test_a_deleted_file_takes_its_part_of_the_graph_with_it(tmp_path):
         assert NEW not in {r["doc_id"] for r in b.graph_rows()} and len(b.graph_rows()) == 6
     finally:
         b.close()
+
+
+def test_searches_answer_from_the_current_index_while_a_refresh_prepares_the_next(index, monkeypatch):
+    """A refresh assembles the next graph before it switches; searches meanwhile neither wait for it
+    nor see the next generation, and once it switched the first search finds the graph ready."""
+    corpus, path, kw = index
+    s = Searcher(path)
+    try:
+        assert next(h for h in s.search(QUERY, top_k=5) if h.doc_id == OLD).validity["status"] == "repealed"
+        before = s.manifest["generation"]
+        (corpus / NEW).unlink()
+        build([corpus], path, model="hash", progress=False, incremental=True, **kw)
+        started, release = threading.Event(), threading.Event()
+        real_init = RelationGraph.__init__
+
+        def slow_init(self: RelationGraph, b: Any) -> None:
+            started.set()
+            assert release.wait(30)
+            real_init(self, b)
+
+        monkeypatch.setattr(RelationGraph, "__init__", slow_init)
+        s.refresh_soon()  # the page's call: returns at once
+        assert started.wait(30)
+        t = time.perf_counter()
+        hits = s.search(QUERY, top_k=5)  # while the next graph is being assembled
+        assert time.perf_counter() - t < 10 and s.manifest["generation"] == before
+        assert next(h for h in hits if h.doc_id == OLD).validity["status"] == "repealed"
+        s.refresh_soon()  # a second call while one runs starts nothing
+        monkeypatch.setattr(RelationGraph, "__init__", real_init)
+        release.set()
+        deadline = time.monotonic() + 30
+        while s.manifest["generation"] == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert s.manifest["generation"] != before
+        built = []
+        monkeypatch.setattr(RelationGraph, "__init__", lambda self, b: built.append(b) or real_init(self, b))
+        old = next(h for h in s.search(QUERY, top_k=5) if h.doc_id == OLD)
+        assert old.validity["status"] == "in_force" and built == []
+    finally:
+        s.close()
+
+
+def test_a_failed_preparation_does_not_stop_the_switch(index, monkeypatch, caplog):
+    corpus, path, kw = index
+    s = Searcher(path)
+    try:
+        s.search(QUERY, top_k=5)
+        (corpus / NEW).unlink()
+        build([corpus], path, model="hash", progress=False, incremental=True, **kw)
+        monkeypatch.setattr(GraphCache, "prepare", lambda self, ahead: 1 / 0)
+        assert s.refresh()  # switched regardless: the new generation is published and is served
+        assert "preparing the newer index version failed" in caplog.text
+        old = next(h for h in s.search(QUERY, top_k=5) if h.doc_id == OLD)  # its graph made here
+        assert old.validity["status"] == "in_force"
+    finally:
+        s.close()

@@ -21,6 +21,8 @@ Passage ids (`pid`) are stable: a 63-bit hash of (doc_id, ordinal), never a row 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -71,8 +73,12 @@ class Backend(Protocol):
     def readable(self) -> bool:
         """A published index of this code's format is there (an older one is rebuilt, not read)."""
 
-    def refresh(self) -> bool:
-        """Switch to a newer published version if there is one. True when it switched."""
+    def refresh(self, warm: Callable[[Backend], object] | None = None) -> bool:
+        """Switch to a newer published version if there is one. True when it switched.
+
+        `warm`, when given, is called with a backend that reads the newer version before this one
+        switches to it: what a search needs of each version (the relation graph) is made there, so
+        that no search waits for it. A `warm` that raises does not stop the switch."""
 
     def close(self) -> None: ...
 
@@ -100,6 +106,9 @@ class Backend(Protocol):
     def doc_passages(self, doc_id: str) -> list[PassageRow]: ...
 
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[PassageRow]: ...
+
+    def neighbours_of(self, places: list[tuple[str, int]], radius: int = 1) -> list[list[PassageRow]]:
+        """`neighbours` of each (doc_id, ordinal) in `places`, in that order, in one read."""
 
     def document(self, doc_id: str, with_text: bool = False) -> DocumentRow | None: ...
 
@@ -142,3 +151,21 @@ def write_config(index_dir: Path, config: dict[str, Any]) -> None:
     tmp = index_dir / f".{CONFIG_FILE}.tmp"
     tmp.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(index_dir / CONFIG_FILE)
+
+
+def warm_before_switch(warm: Callable[[Backend], object] | None, view: Backend) -> None:
+    """Run a refresh's `warm` on `view` (the newer version, not yet switched to). A failure is logged
+    and the switch goes on: what `warm` would have made is then made by the first search that needs it."""
+    if warm is None:
+        return
+    try:
+        warm(view)
+    except Exception:  # noqa: BLE001 - the newer version is published and must be served regardless
+        logging.getLogger("vnsearch.store").warning("preparing the newer index version failed; "
+                                                    "its first search prepares it", exc_info=True)
+
+
+def near(rows: list[PassageRow], doc_id: str, ordinal: int, radius: int) -> list[PassageRow]:
+    """The rows of `doc_id` within `radius` of `ordinal`, in order (one place of `neighbours_of`)."""
+    return sorted((r for r in rows if r["doc_id"] == doc_id and abs(r["ordinal"] - int(ordinal)) <= radius),
+                  key=lambda r: r["ordinal"])

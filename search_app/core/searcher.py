@@ -11,6 +11,7 @@ and Milvus.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 import unicodedata
@@ -31,10 +32,13 @@ from indexer.text.references import find_references, reference_key
 from indexer.text.sentences import sentence_spans
 from search_app.core import accents, answerable, answers, fusion, prefetch
 from search_app.core.citation import format_citation
+from search_app.core.graphs import GraphCache
 from search_app.core.hits import HIT_FIELDS, Hit  # the searcher's result type, re-exported
 from search_app.core.prefetch import Prefetched
 from search_app.core.reference_list import merged_reference_counts
 from search_app.core.relations import RelationGraph, pick_document, unresolved_validity
+
+log = logging.getLogger("vnsearch.search")
 
 __all__ = ["Filters", "HIT_FIELDS", "Hit", "Searcher", "ModelMismatch", "QueryError", "IndexNotFound", "clip_query"]
 
@@ -120,8 +124,7 @@ class Searcher:
         # The page runs the search again on every click (an expander, a download): the query's
         # vector is kept for the last `query_cache` queries (0 in benchmarks: every search pays).
         self._query_vector = functools.lru_cache(maxsize=query_cache)(self._embed_uncached)
-        self._graph: RelationGraph | None = None
-        self._graph_lock = threading.Lock()
+        self._graphs = GraphCache()
         self._prefetched: dict[tuple[Any, ...], Prefetched] = {}  # see prefetch
 
     # --- index life cycle ----------------------------------------------------------------------
@@ -153,9 +156,23 @@ class Searcher:
         answerable.everyday_vectors(embedder)
 
     def refresh(self) -> bool:
-        """Switch to a newer published index if there is one. True when it switched."""
+        """Switch to a newer published index if there is one. True when it switched. The newer
+        index's relation graph is assembled before the switch, so its first search costs what any
+        search costs; searches meanwhile answer from the current index."""
         with self._refresh_lock:
-            return self.backend.refresh()
+            return self.backend.refresh(warm=self._graphs.prepare)
+
+    def refresh_soon(self) -> None:
+        """`refresh` in a background thread (the page's reruns): the caller goes on with the current
+        index instead of waiting for the newer one to be prepared. One refresh at a time."""
+        if not self._refresh_lock.locked():
+            threading.Thread(target=self._refresh_quietly, name="vnsearch-refresh", daemon=True).start()
+
+    def _refresh_quietly(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # noqa: BLE001 - a half-written or pruned generation: the next look retries
+            log.warning("could not switch to the newer index; still serving the current one", exc_info=True)
 
     def close(self) -> None:
         self.backend.close()
@@ -163,24 +180,7 @@ class Searcher:
     def relations(self) -> RelationGraph:
         """The relation graph (typed relations, validity, identity) of the published index, assembled
         once per generation from the rows the indexer stored per document (no passage is read)."""
-        with self._graph_lock:
-            for attempt in range(3):
-                gen = self.backend.manifest.get("generation")
-                if self._graph is not None and self._graph.generation == gen:
-                    break
-                try:
-                    graph = RelationGraph(self.backend)
-                except Exception:
-                    # The index switched while it was being read (a retired generation closes under
-                    # a long read): read the new one; a failure on an unchanged index is a real error.
-                    if attempt == 2 or self.backend.manifest.get("generation") == gen:
-                        raise
-                    continue
-                self._graph = graph
-                if self.backend.manifest.get("generation") == gen:
-                    break  # else an update was published meanwhile: build again from the new one
-            assert self._graph is not None
-            return self._graph
+        return self._graphs.of(self.backend)
 
     def in_force(self, filters: Filters | None = None) -> Filters:
         """`filters` narrowed to documents still in force ("Chỉ văn bản còn hiệu lực")."""
@@ -205,6 +205,11 @@ class Searcher:
 
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
         return self.backend.neighbours(doc_id, ordinal, radius)
+
+    def neighbours_of(self, hits: list[Hit], radius: int = 1) -> dict[int, list[dict[str, Any]]]:
+        """pid → the passages around each hit (its own included), read at once for a page of hits."""
+        return dict(zip([h.pid for h in hits], self.backend.neighbours_of([(h.doc_id, h.ordinal) for h in hits],
+                                                                          radius), strict=True))
 
     def doc_passages(self, doc_id: str) -> list[dict[str, Any]]:
         return self.backend.doc_passages(doc_id)

@@ -272,8 +272,9 @@ def _cached_search(searcher: Searcher, query: str, top_k: int, filters: Filters,
     """This session's results for (query, filters, method, top_k) on this generation.
 
     A rerun that is not a new search (a click on a button, an expander, a download) reuses them, with
-    the neighbours and documents each hit shows: under ten sessions on two cores the page spent its
-    time re-running the same search and the same lookups on every rerun. One entry per session.
+    the neighbours (one read for every hit) and documents each hit shows: under ten sessions on two
+    cores the page spent its time re-running the same search and the same lookups on every rerun.
+    One entry per session.
     """
     key = (query, top_k, repr(filters), method, _generation(searcher))
     cached = st.session_state.get("_results")
@@ -282,15 +283,13 @@ def _cached_search(searcher: Searcher, query: str, top_k: int, filters: Filters,
     details: dict = {}
     hits = searcher.search(query, top_k=top_k, filters=filters, method=method, details=details)
     cached = {"key": key, "hits": hits, "details": details, "refs": searcher.cited_in(hits) if hits else {},
-              "neighbours": {}, "docs": {}}
+              "neighbours": searcher.neighbours_of(hits, radius=1), "docs": {}}
     st.session_state["_results"] = cached
     return cached
 
 
 def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cache: dict) -> None:
     with st.container(border=True):
-        if hit.pid not in cache["neighbours"]:
-            cache["neighbours"][hit.pid] = searcher.neighbours(hit.doc_id, hit.ordinal, radius=1)
         body = highlight(hit.text, query, hit.answer)
         st.html(passage_html(hit, query, body=body) + context_html(hit, query, cache["neighbours"][hit.pid], body))
         _ocr_warning(hit)
@@ -468,7 +467,9 @@ def _main() -> None:
             "`make index` (hoặc `python -m indexer build corpus/`), rồi tải lại trang."
         )
         return
-    searcher.refresh()  # a newer index published by the indexer is picked up without restart
+    # A newer index published by the indexer is picked up without restart, prepared in the
+    # background: this rerun and the other sessions' go on with the current one meanwhile.
+    searcher.refresh_soon()
     _status(searcher)
     _upload(searcher)
     follow_view.sidebar(searcher, INDEX_DIR)  # "Theo dõi": what is new since the last check

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from indexer.records import Filters
 from indexer.store import vectors as vector_index
-from indexer.store.base import IndexFormatError, IndexNotFound
+from indexer.store.base import Backend, IndexFormatError, IndexNotFound, near, warm_before_switch
 from indexer.store.embedded.generation import (
     FORMAT_VERSION,
     Generation,
@@ -21,6 +22,8 @@ from indexer.store.embedded.generation import (
     row_to_passage,
 )
 from indexer.store.embedded.writer import EmbeddedWriter, _format2_vectors
+
+NEIGHBOUR_PLACES = 200  # passages whose neighbours one SQL statement reads (3 bound values each)
 
 
 class EmbeddedBackend:
@@ -72,7 +75,7 @@ class EmbeddedBackend:
         """Whether the published generation is of this program's format (else: rebuild)."""
         return self._gen is not None and self._gen.manifest.get("format_version") == FORMAT_VERSION
 
-    def refresh(self) -> bool:
+    def refresh(self, warm: Callable[[Backend], object] | None = None) -> bool:
         path = current_generation(self.index_dir)
         if path is None or (self._gen is not None and path == self._gen.path):
             return False
@@ -86,6 +89,8 @@ class EmbeddedBackend:
                 # Pruned or replaced between reading CURRENT and opening it: keep serving the
                 # current generation; the next refresh will find the newest one.
                 return False
+            # a backend of its own over the new generation (never closed: it owns nothing else)
+            warm_before_switch(warm, EmbeddedBackend(self.index_dir, new, light=self._light))
             # Searches in flight may still read the generation being replaced: it is closed one
             # refresh later, not now.
             if self._retired is not None:
@@ -212,9 +217,17 @@ class EmbeddedBackend:
         return out
 
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
-        rows = self._live.rows("SELECT * FROM passages WHERE doc_id=? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",
-                               (doc_id, ordinal - radius, ordinal + radius))
-        return sorted((row_to_passage(r) for r in rows), key=lambda r: r["ordinal"])
+        return self.neighbours_of([(doc_id, ordinal)], radius)[0]
+
+    def neighbours_of(self, places: list[tuple[str, int]], radius: int = 1) -> list[list[dict[str, Any]]]:
+        out: list[list[dict[str, Any]]] = []
+        for i in range(0, len(places), NEIGHBOUR_PLACES):  # well under SQLite's limit of bound values
+            chunk = places[i : i + NEIGHBOUR_PLACES]
+            where = " OR ".join(["(doc_id=? AND ordinal BETWEEN ? AND ?)"] * len(chunk))
+            args = tuple(x for d, o in chunk for x in (d, int(o) - radius, int(o) + radius))
+            rows = [row_to_passage(r) for r in self._live.rows(f"SELECT * FROM passages WHERE {where}", args)]
+            out += [near(rows, d, o, radius) for d, o in chunk]
+        return out
 
     def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None:
         if not with_text:  # the metadata of every document is in memory; only the text is on disk

@@ -5,6 +5,7 @@ Reads by id are in `rows.py`; writing is `writer.py`."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import secrets
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from indexer.records import Filters
-from indexer.store.base import CONFIG_FILE, IndexFormatError, IndexNotFound, write_config
+from indexer.store.base import CONFIG_FILE, Backend, IndexFormatError, IndexNotFound, warm_before_switch, write_config
 from indexer.store.keyword import BM25_K1, exact_tokens, folded_tokens
 from indexer.store.milvus import raw
 from indexer.store.milvus.common import (
@@ -285,8 +286,9 @@ class MilvusBackend(SentenceScoring, MilvusRows):
             return _View(ptr, manifest, hidden, names, visibility(ptr.epoch, hidden))
         raise RuntimeError(f"could not read a consistent published version of {self.prefix}")
 
-    def refresh(self) -> bool:
-        """Switch to a newer published version if there is one (one pointer read). True when it switched."""
+    def refresh(self, warm: Callable[[Backend], object] | None = None) -> bool:
+        """Switch to a newer published version if there is one (one pointer read). True when it switched;
+        `warm` as in `Backend.refresh`."""
         before = self._view.pointer.generation if self._view is not None else None
         try:
             ptr = self._pointer()
@@ -305,6 +307,10 @@ class MilvusBackend(SentenceScoring, MilvusRows):
             view = self._read_view()
             if view is None:
                 return False
+            if warm is not None:
+                ahead = copy.copy(self)  # the same client and loaded collections, reading the new view
+                ahead._view = view
+                warm_before_switch(warm, ahead)
             self._view = view  # one reference swap: calls in flight keep the view they started with
         return True
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from indexer.records import Document, DocumentRecords, PageSpan, Passage
+from indexer.store.base import near
 from indexer.store.milvus.common import (
     IN_CHUNK,
     NO_PAGE,
@@ -21,6 +22,8 @@ from indexer.store.milvus.expressions import (
 )
 from indexer.store.milvus.view import _View
 from indexer.text.references import Reference
+
+NEIGHBOUR_PLACES = 100  # places of neighbours_of per query expression
 
 # --- the backend --------------------------------------------------------------------------------
 
@@ -123,11 +126,21 @@ class MilvusRows:
         return self._read(run)
 
     def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
-        def run(v: _View) -> list[dict[str, Any]]:
-            expr = v.where(f"doc_id == {lit(doc_id)} and ordinal >= {int(ordinal) - int(radius)} "
-                           f"and ordinal <= {int(ordinal) + int(radius)}")
-            rows = self._query(v.names["passages"], expr, self._PASSAGE_FIELDS)
-            return sorted(self._passage_rows(v, list(self._newest(rows, "pid").values())), key=lambda r: r["ordinal"])
+        return self.neighbours_of([(doc_id, ordinal)], radius)[0]
+
+    def neighbours_of(self, places: list[tuple[str, int]], radius: int = 1) -> list[list[dict[str, Any]]]:
+        """One query for every place: a page of hits costs one round trip, not one a hit."""
+        if not places:
+            return []
+
+        def run(v: _View) -> list[list[dict[str, Any]]]:
+            r, unique, rows = int(radius), list(dict.fromkeys(places)), []
+            for i in range(0, len(unique), NEIGHBOUR_PLACES):  # an expression of bounded length
+                expr = v.where(" or ".join(f"(doc_id == {lit(d)} and ordinal >= {int(o) - r} and "
+                                           f"ordinal <= {int(o) + r})" for d, o in unique[i : i + NEIGHBOUR_PLACES]))
+                rows += self._query(v.names["passages"], expr, self._PASSAGE_FIELDS)
+            rows = self._passage_rows(v, list(self._newest(rows, "pid").values()))
+            return [near(rows, d, o, r) for d, o in places]
 
         return self._read(run)
 

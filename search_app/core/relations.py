@@ -4,9 +4,10 @@ What each document's text says (its typed relations, effective date, subject, wh
 the documents it cites) is computed by the indexer when the document is written, one small row per
 document (`indexer/text/document_graph.py`, `Backend.graph_rows`). This module only assembles those
 rows into the graph, because the status of one document depends on sentences anywhere in the
-corpus: no passage is read, so an update recomputes the changed files' rows and the first search
-after it pays a few milliseconds (208 laws: 1,483 relations, 671 identity mentions;
-`benchmarks/relations.py` measures it). The Searcher caches the graph per published generation.
+corpus: no passage is read, so an update recomputes the changed files' rows only (208 laws: 1,483
+relations, 671 identity mentions; `benchmarks/relations.py` measures it). The graph of a newer
+generation is assembled by the refresh that switches to it, before the switch (core/graphs.py), so
+no search waits for it; the Searcher keeps one graph per published generation.
 
 Validity is "theo các văn bản trong kho": what the indexed texts say, nothing more.
 """

@@ -85,14 +85,13 @@ def collect(searcher: Searcher, gold: list[Path], ooc: list[Path],
                 half = tuning_split(f"{path.stem}:{q['id']}")
             else:
                 half = "tune" if path.name == OUT_OF_CORPUS_TUNE.name else "held-out"
-            details: dict[str, Any] = {}
-            hits = searcher.search(q["query"], 10, details=details)
+            hits = searcher.search(q["query"], 10)
             found = None
             if is_answerable:  # the gold's passage among the ten shown: the answer is reachable
                 golds = [_folded(g) for g in q.get("gold", [])]
                 found = any(g in _folded(h.text) for h in hits for g in golds) if golds else None
             # "in_corpus" is the truth; the evidence's own "answerable" is the decision
-            rows.append({**details["evidence"], "set": path.stem, "id": q["id"], "half": half,
+            rows.append({**hits.evidence, "set": path.stem, "id": q["id"], "half": half,
                          "lang": q.get("lang", "?"), "kind": q.get("kind", "?"), "query": q["query"],
                          "in_corpus": is_answerable, "gold_in_top10": found})
     return rows

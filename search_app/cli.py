@@ -6,37 +6,43 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from indexer.text.normalise import for_terminal
-from search_app import commands
+from search_app import commands, labels
 from search_app.core import serialize
-from search_app.core.searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
+from search_app.core.pipeline import SearchRequest, SearchResult, make_request
+from search_app.core.searcher import DEFAULT_METHOD, METHODS, Hit, ModelMismatch, QueryError, Searcher, clip_query
 from search_app.labels import STATUS_LABELS, TYPE_LABELS, TYPE_LABELS_IN
 
 
-def _filters(args: argparse.Namespace, searcher: Searcher | None = None) -> Filters | None:
-    f = Filters(
-        doc_types=set(args.type) if args.type else None,
-        issuers=set(args.issuer) if args.issuer else None,
-        year_from=args.year_from,
-        year_to=args.year_to,
-        doc_ids=set(args.doc) if args.doc else None,
-    )
-    if getattr(args, "in_force", False) and searcher is not None:
-        f = searcher.in_force(f)
-    return f if f.active() else None
+def _request(args: argparse.Namespace, query: str) -> SearchRequest:
+    return make_request(query, top_k=args.top_k, method=args.method, type=args.type, issuer=args.issuer,
+                        doc=args.doc, year_from=args.year_from, year_to=args.year_to, in_force=args.in_force)
 
 
-NO_ANSWER = "Không tìm thấy đoạn văn trả lời câu hỏi này trong kho."
+def _print_result(result: SearchResult, out: TextIO = sys.stdout) -> None:
+    """The card of the document the query names (its answer first), then the passages; a question the
+    corpus does not answer says so before the nearest passages, which are not counted as results."""
+    t = for_terminal
+    if result.understood:
+        print(t(f"(tìm theo: {result.understood})"), file=out)
+    if result.card:
+        answer = result.card.get("answer")
+        for line in labels.answer_lines(answer) if answer else []:
+            print(t(f"⮕ {line}"), file=out)
+        for line in labels.card_lines(result.card):
+            print(t(f"  {line}"), file=out)
+        print(file=out)
+    if result.hits and not result.answerable:
+        print(f"{labels.NO_ANSWER}\n{labels.NEAREST}\n", file=out)
+    _print_hits(result.hits, out)
 
 
-def _print_hits(hits: list, out=sys.stdout, answerable: bool = True) -> None:  # noqa: ANN001
+def _print_hits(hits: list[Hit], out: TextIO = sys.stdout) -> None:
     if not hits:
         print("Không tìm thấy kết quả.", file=out)
-    elif not answerable:
-        print(f"{NO_ANSWER} Các đoạn văn gần nhất:\n", file=out)
     t = for_terminal  # titles come from file names: an escape code in one is shown, never obeyed
     for h in hits:
         print(f"[{h.rank}] {t(h.title)}" + (f"  ({h.match})" if h.match else ""), file=out)
@@ -105,16 +111,15 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 BATCH_PREFETCH = 64  # queries of a batch whose rankings are read ahead together (Searcher.prefetch)
 
 
-def _batch(args: argparse.Namespace, searcher: Searcher, filters: Filters | None) -> int:
+def _batch(args: argparse.Namespace, searcher: Searcher) -> int:
     """Batch mode: one JSON line per query line, in order. The rankings of BATCH_PREFETCH queries are
     read ahead in a few backend calls (a round trip each on Milvus); the lines are the same either way."""
     items: list[tuple[Any, str]] = []
 
     def flush() -> None:
-        searcher.prefetch([q for _, q in items], args.top_k, filters, args.method)
-        for qid, query in items:
-            hits, answerable = serialize.run_query(searcher, query, args.top_k, filters, args.method)
-            print(json.dumps(serialize.batch_line(qid, hits, answerable), ensure_ascii=False))
+        results = searcher.search_many([_request(args, query) for _, query in items])
+        for (qid, _), result in zip(items, results, strict=True):
+            print(json.dumps(serialize.batch_line(qid, result), ensure_ascii=False))
         items.clear()
 
     for lineno, line in enumerate(args.queries.read_text(encoding="utf-8").splitlines(), start=1):
@@ -207,21 +212,19 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    filters = _filters(args, searcher)
-
     try:
         if args.queries is not None:
-            return _batch(args, searcher, filters)
+            return _batch(args, searcher)
 
         query, cut = clip_query(args.query)
         if cut:
             print(f"note: the query was cut to its first {len(query)} characters", file=sys.stderr)
-        hits, answerable = serialize.run_query(searcher, query, args.top_k, filters, args.method)
+        result = searcher.search(_request(args, query))
     except QueryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(serialize.search_response(query, hits, answerable), ensure_ascii=False, indent=2))
+        print(json.dumps(serialize.search_response(result), ensure_ascii=False, indent=2))
     else:
-        _print_hits(hits, answerable=answerable)
+        _print_result(result)
     return 0

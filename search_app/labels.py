@@ -3,6 +3,8 @@
 The core speaks in codes (`repealed`, `implements`); what a reader sees is chosen here, once.
 """
 
+from typing import Any
+
 STATUS_LABELS = {
     "repealed": "Hết hiệu lực",
     "partly_repealed": "Hết hiệu lực một phần",
@@ -31,3 +33,81 @@ TYPE_LABELS_IN = {
     "repeals_part": "Bị bãi bỏ một phần bởi",
     "cites": "Được dẫn chiếu bởi",
 }
+
+# What a search says when the passages it found do not answer the question (every door).
+NO_ANSWER = "Không tìm thấy đoạn văn trả lời câu hỏi này trong kho."
+NEAREST = "Các đoạn văn gần nhất (không trả lời câu hỏi, chỉ để tham khảo):"
+ANSWER_KINDS = {
+    "validity": "Hiệu lực",
+    "replaces": "Văn bản thay thế",
+    "amends": "Văn bản sửa đổi, bổ sung",
+    "implements": "Văn bản thực hiện, triển khai",
+    "basis": "Căn cứ ban hành",
+    "issued": "Ban hành",
+}
+
+
+def _date(iso: str | None) -> str | None:
+    if not iso or len(iso) != 10 or iso[4] != "-":
+        return iso
+    y, m, d = iso.split("-")
+    return f"{d}/{m}/{y}"
+
+
+def validity_words(v: dict[str, Any]) -> str:
+    """"Còn hiệu lực", "Hết hiệu lực từ 01/07/2021 (thay thế bởi …)": a validity in words, dates dd/mm/yyyy."""
+    out = STATUS_LABELS.get(v.get("status") or "unknown", STATUS_LABELS["unknown"])
+    if v.get("since") and v.get("status") != "in_force":
+        out += f" từ {_date(v['since'])}"
+    by = ", ".join(a.get("label") or "" for a in v.get("by") or [] if a.get("label"))
+    if by:
+        out += f" ({by})"
+    if v.get("until"):
+        out += f"; hết hiệu lực từ {_date(v['until'])}"
+    return out
+
+
+def card_lines(card: dict[str, Any]) -> list[str]:
+    """The card of the document a query names, as plain lines (each door escapes them for where they go)."""
+    if card.get("ambiguous"):
+        listed = "; ".join(f"{d.get('title')} ({_date(d.get('date')) or 'không rõ ngày'})" for d in card["ambiguous"])
+        return [f"{card['label']}: {len(card['ambiguous'])} văn bản trong kho ứng với tên gọi này — {listed}. "
+                "Hãy ghi kèm năm, cơ quan ban hành hoặc số hiệu đầy đủ."]
+    ident = card.get("identity") or {}
+    name = " ".join(x for x in (ident.get("doc_type"), f"số {ident['number']}" if ident.get("number") else None,
+                                f"ngày {_date(ident['date'])}" if ident.get("date") else None,
+                                f"của {ident['issuer']}" if ident.get("issuer") else None) if x)
+    lines = [name or card["label"]]
+    if ident.get("subject"):
+        lines.append(f"Trích yếu: {ident['subject']}")
+    lines.append("Có trong kho" if card.get("document") else "Chưa có trong kho (chỉ được các văn bản khác dẫn chiếu)")
+    v = card.get("validity") or {}
+    if card.get("document") or v.get("status") not in (None, "in_force"):
+        lines.append(f"Hiệu lực ({v.get('source')}): {validity_words(v)}")
+    counts: dict[str, int] = {}
+    for r in card.get("relations") or []:
+        if r["direction"] == "in" and r["type"] in TYPE_LABELS_IN:
+            counts[r["type"]] = counts.get(r["type"], 0) + 1
+    lines += [f"{TYPE_LABELS_IN[t]}: {n} văn bản" for t, n in counts.items()]
+    lines.append(f"Được dẫn chiếu trong {card.get('cited_by', 0)} đoạn văn")
+    return lines
+
+
+def answer_lines(answer: dict[str, Any]) -> list[str]:
+    """The card's answer as plain lines: what it establishes, then each evidence sentence with its citation."""
+    kind = answer.get("asks") or ""
+    head = ANSWER_KINDS.get(kind, kind)
+    if kind == "validity":
+        head += f": {validity_words(answer)}"
+        carried = [r.get("label") for r in answer.get("carried_out_by") or [] if r.get("label")]
+        if answer.get("status") == "in_force" and carried:
+            head += f"; đang được tiếp tục thực hiện bởi {', '.join(dict.fromkeys(carried))}"
+    elif kind == "issued":
+        head += ": " + ", ".join(x for x in (_date(answer.get("date")), answer.get("issuer")) if x)
+    else:
+        head += ": " + ", ".join(dict.fromkeys(r.get("label") or "" for r in answer.get("relations") or []))
+    lines = [head]
+    for e in answer.get("evidence") or []:
+        said = " … ".join(" ".join(e["text"][a["start"]:a["end"]].split()) for a in e.get("answer") or [])
+        lines.append(f"“{said or ' '.join(e['text'].split())[:300]}” — {e['citation']}")
+    return lines

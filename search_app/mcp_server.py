@@ -27,7 +27,8 @@ from search_app.api.models import MAX_PAGE, MAX_TOP_K
 from search_app.api.settings import ApiSettings
 from search_app.core import serialize
 from search_app.core.live import LiveIndex
-from search_app.core.searcher import MAX_QUERY_CHARS, Filters
+from search_app.core.pipeline import make_request
+from search_app.core.searcher import MAX_QUERY_CHARS
 
 INSTRUCTIONS = """This server searches an index of Vietnamese political and legal documents (Party
 resolutions, Government decisions, laws, interviews) and returns passages with their official
@@ -80,13 +81,10 @@ def build_server(live: LiveIndex) -> MCPServer:
         query = " ".join(query.split())
         if not query:
             raise ToolError("the query has no words")
+        request = make_request(query, top_k=top_k, type=type, issuer=issuer, year_from=year_from, year_to=year_to,
+                               in_force=in_force)
         with live.lease() as searcher:
-            f = Filters(doc_types=set(type) if type else None, issuers=set(issuer) if issuer else None,
-                        year_from=year_from, year_to=year_to)
-            if in_force:
-                f = searcher.in_force(f)
-            hits, answerable = serialize.run_query(searcher, query, top_k, f if f.active() else None, "hybrid")
-            out = serialize.search_response(query, hits, answerable)
+            out = serialize.search_response(searcher.search(request))
         out["results"] = [_hit(h) for h in out["results"]]
         return out
 

@@ -27,7 +27,7 @@ def test_unaccented_queries_are_recognised():
 def test_an_unaccented_query_is_embedded_with_its_accents_back(hash_index, monkeypatch):
     s = Searcher(hash_index, query_cache=0)
     seen = []
-    emb = s._embedder()
+    emb = s.embedder()
     real = emb.embed_query
     monkeypatch.setattr(emb, "embed_query", lambda q: seen.append(q) or real(q))
     hits = s.search("kiem thu tu dong", top_k=3)
@@ -43,9 +43,7 @@ def test_an_unaccented_query_is_embedded_with_its_accents_back(hash_index, monke
 
 def test_search_details_tell_how_the_query_was_read(hash_index):
     s = Searcher(hash_index)
-    details = {}
-    s.search("kiem thu tu dong", top_k=3, details=details)
-    assert details["dense_query"] == "kiểm thử tự động" and 0 < details["dense_weight"] < 1
-    details = {}
-    s.search("What are the responsibilities of the testing agency?", top_k=3, details=details)
-    assert details["dense_query"].startswith("What") and details["dense_weight"] == 1.0
+    res = s.search("kiem thu tu dong", top_k=3)
+    assert res.understood == "kiểm thử tự động" and res.dense_weight is not None and 0 < res.dense_weight < 1
+    res = s.search("What are the responsibilities of the testing agency?", top_k=3)
+    assert res.understood is None and res.dense_weight == 1.0

@@ -59,26 +59,23 @@ def searcher(hash_index):
 
 
 def test_a_question_the_documents_answer_is_answerable(searcher):
-    details: dict = {}
-    hits = searcher.search("Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn", 5, details=details)
-    assert hits and details["answerable"] is True
-    assert set(details["evidence"]) == {"best", "everyday", "margin", "number_known", "phrase", "answerable"}
+    hits = searcher.search("Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn", 5)
+    assert hits and hits.answerable is True
+    assert set(hits.evidence) == {"best", "everyday", "margin", "number_known", "phrase", "answerable"}
     assert all(h.match in answerable.LABELS for h in hits)
 
 
 @pytest.mark.parametrize("query", OFF_TOPIC)
 @pytest.mark.parametrize("method", ["hybrid", "dense", "keyword"])
 def test_off_topic_questions_are_flagged_and_nothing_is_marked_as_their_answer(searcher, query, method):
-    details: dict = {}
-    hits = searcher.search(query, 5, method=method, details=details)
-    assert details["answerable"] is False
+    hits = searcher.search(query, 5, method=method)
+    assert hits.answerable is False
     assert all(h.answer == [] for h in hits)  # the nearest passages, none of them an answer
 
 
 def test_a_known_number_is_answerable(searcher):
-    details: dict = {}
-    searcher.search("999-NQ/TEST", 5, details=details)
-    assert details["answerable"] is True and details["evidence"]["number_known"] is True
+    res = searcher.search("999-NQ/TEST", 5)
+    assert res.answerable is True and res.evidence["number_known"] is True
 
 
 def test_short_references_are_read_from_the_query():
@@ -94,15 +91,16 @@ def test_short_references_are_read_from_the_query():
 
 
 def test_an_empty_query_is_not_answerable(searcher):
-    details: dict = {}
-    assert searcher.search("", 5, details=details) == [] and details["answerable"] is False
+    res = searcher.search("", 5)
+    assert not res and res.answerable is False
 
 
 def test_the_response_shape(searcher):
-    hits = searcher.search("kiểm thử tự động", 2)
-    res = search_response("kiểm thử tự động", hits, True)
-    assert list(res) == ["query", "answerable", "results"] and list(res["results"][0]) == list(HIT_FIELDS)
-    assert list(batch_line("a", hits, False)) == ["id", "answerable", "results"]
+    result = searcher.search("kiểm thử tự động", 2)
+    res = search_response(result)
+    assert list(res) == ["query", "understood", "answerable", "card", "results"]
+    assert list(res["results"][0]) == list(HIT_FIELDS)
+    assert list(batch_line("a", result)) == ["id", "understood", "answerable", "card", "results"]
 
 
 def _cli(*args):

@@ -5,6 +5,7 @@ import pytest
 
 from search_app.core import answers as A
 from search_app.core.searcher import COVERAGE_HIGH, COVERAGE_LOW, DENSE_WEIGHT, Searcher
+from search_app.core.stages import dense_weight
 
 TEXT = ("Văn bản thử nghiệm nêu ba nhiệm vụ. Thứ nhất, xây dựng kho dữ liệu thử nghiệm dùng chung. "
         "Thứ hai, đào tạo cán bộ thử nghiệm. Thứ ba, báo cáo kết quả hằng năm.")
@@ -60,11 +61,11 @@ def test_without_a_query_vector_the_words_decide():
 
 
 def test_dense_weight_follows_coverage():
-    assert Searcher.dense_weight(1.0) == pytest.approx(DENSE_WEIGHT)
-    assert Searcher.dense_weight(COVERAGE_HIGH) == pytest.approx(DENSE_WEIGHT)
-    assert Searcher.dense_weight(0.0) == pytest.approx(1.0)
-    assert Searcher.dense_weight(COVERAGE_LOW) == pytest.approx(1.0)
-    mid = Searcher.dense_weight((COVERAGE_LOW + COVERAGE_HIGH) / 2)
+    assert dense_weight(1.0) == pytest.approx(DENSE_WEIGHT)
+    assert dense_weight(COVERAGE_HIGH) == pytest.approx(DENSE_WEIGHT)
+    assert dense_weight(0.0) == pytest.approx(1.0)
+    assert dense_weight(COVERAGE_LOW) == pytest.approx(1.0)
+    mid = dense_weight((COVERAGE_LOW + COVERAGE_HIGH) / 2)
     assert DENSE_WEIGHT < mid < 1.0
 
 
@@ -72,12 +73,10 @@ def test_english_questions_leave_the_keyword_side_out(hash_index):
     s = Searcher(hash_index)
     vi = "trách nhiệm của cơ quan thử nghiệm"
     en = "What are the responsibilities of the testing agency?"
-    read: dict = {}
-    s.search(vi, details=read)
-    assert read["coverage"] >= COVERAGE_HIGH and read["dense_weight"] == DENSE_WEIGHT
-    read = {}
-    s.search(en, details=read)
-    assert read.get("coverage", 0.0) <= COVERAGE_LOW and read["dense_weight"] == 1.0
+    read = s.search(vi)
+    assert read.coverage >= COVERAGE_HIGH and read.dense_weight == DENSE_WEIGHT
+    read = s.search(en)
+    assert (read.coverage or 0.0) <= COVERAGE_LOW and read.dense_weight == 1.0
 
 
 def test_search_hits_carry_their_answer_offsets(hash_index):
@@ -98,7 +97,7 @@ def test_search_hits_carry_their_answer_offsets(hash_index):
 def test_a_repeated_query_is_embedded_once(hash_index, monkeypatch):
     s = Searcher(hash_index)
     calls = []
-    emb = s._embedder()
+    emb = s.embedder()
     real = emb.embed_query
     monkeypatch.setattr(emb, "embed_query", lambda q: calls.append(q) or real(q))
     first = s.search("kiểm thử tự động", top_k=3)

@@ -17,6 +17,7 @@ from test_milvus_engine import corpus, local_index  # noqa: E402,F401
 from indexer.pipeline.build import build  # noqa: E402
 from search_app.cli import BATCH_PREFETCH  # noqa: E402
 from search_app.core import serialize  # noqa: E402
+from search_app.core.pipeline import SearchRequest  # noqa: E402
 from search_app.core.searcher import Searcher  # noqa: E402
 
 CALLS = ("search", "hybrid_search", "query", "query_iterator", "get", "get_load_state", "load_collection",
@@ -42,10 +43,8 @@ def _run_batches(s: Searcher, queries: list[str]) -> list[str]:
     out = []
     for at in range(0, len(queries), BATCH_PREFETCH):
         part = queries[at : at + BATCH_PREFETCH]
-        s.prefetch(part, 10, None, "hybrid")
-        for q in part:
-            hits, answerable = serialize.run_query(s, q, 10, None, "hybrid")
-            out.append(repr(serialize.batch_line(q, hits, answerable)))
+        for q, result in zip(part, s.search_many([SearchRequest(q) for q in part]), strict=True):
+            out.append(repr(serialize.batch_line(q, result)))
     return out
 
 
@@ -64,7 +63,7 @@ def _measure(tmp_path: Path, index: Path) -> tuple[collections.Counter, int, lis
         s.close()
     s = Searcher(index, query_cache=0)
     try:
-        single = [repr(serialize.batch_line(q, *serialize.run_query(s, q, 10, None, "hybrid"))) for q in queries]
+        single = [repr(serialize.batch_line(q, s.search(q, 10))) for q in queries]
     finally:
         s.close()
     return counts, math.ceil(len(queries) / BATCH_PREFETCH), lines, single

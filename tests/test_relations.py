@@ -741,6 +741,4 @@ def test_a_document_named_by_type_and_number_is_evidence_of_an_answer(searcher):
     assert graph.docs_named("KL", 998) == [] and graph.docs_named("NQ", 990) == []
     for query, known in [("Nghị quyết 998 nói gì về bánh chưng", True), ("Does Resolution No. 998 cover cooking", True),
                          ("Nghị quyết 990 nói gì về bánh chưng", False), ("Kết luận 998 nói gì về bánh chưng", False)]:
-        details: dict = {}
-        searcher.search(query, 5, details=details)
-        assert details["evidence"]["number_known"] is known, query
+        assert searcher.search(query, 5).evidence["number_known"] is known, query

@@ -40,7 +40,8 @@ from search_app.api.models import MAX_PAGE, MAX_TOP_K, Method, errors
 from search_app.api.settings import ApiSettings
 from search_app.core import serialize
 from search_app.core.live import LiveIndex
-from search_app.core.searcher import DEFAULT_METHOD, MAX_QUERY_CHARS, Filters, QueryError, Searcher
+from search_app.core.pipeline import SearchRequest, make_request
+from search_app.core.searcher import DEFAULT_METHOD, MAX_QUERY_CHARS, QueryError, Searcher
 
 log = logging.getLogger("vnsearch.api")
 disable_created_metrics()  # the *_created series only double what a scraper needs to read
@@ -121,12 +122,9 @@ def _answer(obj: Any, searcher: Searcher) -> JSONResponse:
     return JSONResponse(obj, headers={GENERATION_HEADER: str(searcher.manifest.get("generation"))})
 
 
-def _filters(searcher: Searcher, f: models.Filters) -> Filters | None:
-    out = Filters(doc_types=set(f.type) if f.type else None, issuers=set(f.issuer) if f.issuer else None,
-                  year_from=f.year_from, year_to=f.year_to, doc_ids=set(f.doc) if f.doc else None)
-    if f.in_force:
-        out = searcher.in_force(out)
-    return out if out.active() else None
+def _request(query: str, f: models.Filters, top_k: int, method: str) -> SearchRequest:
+    return make_request(query, top_k=top_k, method=method, type=f.type, issuer=f.issuer, doc=f.doc,
+                        year_from=f.year_from, year_to=f.year_to, in_force=f.in_force)
 
 
 def _live(request: Request) -> LiveIndex:
@@ -154,19 +152,15 @@ def search_get(
         raise HTTPException(422, "q: the query has no words")
     query = " ".join(q.split())
     with _live(request).lease() as searcher:
-        hits, answerable = serialize.run_query(searcher, query, top_k, _filters(searcher, f), method)
-        return _answer(serialize.search_response(query, hits, answerable), searcher)
+        return _answer(serialize.search_response(searcher.search(_request(query, f, top_k, method))), searcher)
 
 
 def search_post(request: Request, _: Caller, body: models.BatchRequest) -> JSONResponse:
     """Several queries at once, with the same filters: the lines batch mode (`search --queries`)
     prints, as `{"results": [{"id", "answerable", "results"}]}` in the order given."""
     with _live(request).lease() as searcher:
-        filters = _filters(searcher, body)
-        out = []
-        for item in body.queries:
-            hits, answerable = serialize.run_query(searcher, item.query, body.top_k, filters, body.method)
-            out.append(serialize.batch_line(item.id, hits, answerable))
+        results = searcher.search_many([_request(item.query, body, body.top_k, body.method) for item in body.queries])
+        out = [serialize.batch_line(item.id, r) for item, r in zip(body.queries, results, strict=True)]
         return _answer({"results": out}, searcher)
 
 
@@ -196,10 +190,13 @@ def refs(request: Request, _: Caller,
 def document(request: Request, _: Caller,
              doc_id: Annotated[str, PathParam(description="the document id, as hits give it")],
              offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-             limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50) -> JSONResponse:
+             limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+             ordinal: Annotated[int | None, Query(ge=0, le=10_000_000, description="the page holding this "
+                                                  "passage (a hit's `ordinal`); replaces `offset`")] = None,
+             ) -> JSONResponse:
     """A document: metadata, validity, identity, and its passages (a page of them, in order)."""
     with _live(request).lease() as searcher:
-        obj = serialize.document_object(searcher, doc_id, offset, limit)
+        obj = serialize.document_object(searcher, doc_id, offset, limit, ordinal=ordinal)
         if obj is None:
             raise HTTPException(404, f"no document {doc_id!r} in the index")
         return _answer(obj, searcher)

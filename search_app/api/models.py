@@ -29,8 +29,11 @@ class Hit(BaseModel):
     """One passage found, as `search --json` prints it."""
 
     rank: int
-    score: float
+    score: float = Field(description="the passage's score within this query's ranking (per-query normalised): "
+                                     "it orders the results of one query and means nothing across queries")
     doc_id: str
+    pid: int = Field(description="the passage's id in the index")
+    ordinal: int = Field(description="the passage's place in its document: GET /v1/documents/{doc_id}?ordinal=")
     title: str
     doc_number: str | None
     doc_type: str | None
@@ -47,10 +50,50 @@ class Hit(BaseModel):
                                            "answers clearly")
 
 
+class Evidence(BaseModel):
+    """A passage that establishes what a card's answer says."""
+
+    doc_id: str
+    pid: int
+    ordinal: int
+    text: str = Field(description="the passage, verbatim")
+    answer: list[Span] = Field(description="the sentence of `text` that says it")
+    citation: str
+
+
+class CardAnswer(BaseModel):
+    """What the query asks of the document it names, answered from the corpus, with its evidence."""
+
+    model_config = ConfigDict(extra="allow")
+
+    asks: Literal["validity", "replaces", "amends", "implements", "basis", "issued"]
+    evidence: list[Evidence] = Field(description="the passages that establish the answer (at least one)")
+
+
+class Card(BaseModel):
+    """The document a query names ("57-NQ/TW", "Nghị quyết 57", "Resolution 57"): what the corpus says of it."""
+
+    key: str = Field(description="the reference key, as `GET /v1/refs?key=` takes it")
+    label: str
+    document: dict[str, Any] | None = Field(description="the indexed document's fields; null when only cited")
+    identity: dict[str, Any] | None = Field(description="{doc_type, number, date, issuer, subject, indexed}")
+    ambiguous: list[dict[str, Any]] = Field(description="when several indexed documents fit the name: their "
+                                                        "fields, none chosen")
+    validity: dict[str, Any] | None = Field(description="{status, since, until, by, source}")
+    relations: list[dict[str, Any]] = Field(description="typed relations both ways: {type, direction, key, label, "
+                                                        "doc_id, when}")
+    cited_by: int = Field(description="how many passages cite it")
+    answer: CardAnswer | None = Field(description="the answer to what the query asks of the document (is it in "
+                                                  "force, what implements it, when was it issued…), or null")
+
+
 class SearchResponse(BaseModel):
     query: str
+    understood: str | None = Field(description="the text searched when it differs from the query (diacritics put "
+                                               "back from the corpus), else null")
     answerable: bool = Field(description="whether the indexed documents answer the query; when false the results "
-                                         "are only the nearest passages")
+                                         "are only the nearest passages, not answers")
+    card: Card | None = Field(description="the card of the document the query names, or null")
     results: list[Hit]
 
 
@@ -87,7 +130,9 @@ class BatchRequest(Filters):
 
 class BatchItem(BaseModel):
     id: str | int
+    understood: str | None
     answerable: bool
+    card: Card | None
     results: list[Hit]
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-HIT_FIELDS = ("rank", "score", "doc_id", "title", "doc_number", "doc_type", "date", "section", "page",
-              "text", "start", "end", "citation", "validity", "answer")
+# `pid` names the passage in the index, `ordinal` its place in its document: `/v1/documents/{doc_id}`
+# (and the page's `?doc=…&p=…`) take it to show the passage among its neighbours.
+HIT_FIELDS = ("rank", "score", "doc_id", "pid", "ordinal", "title", "doc_number", "doc_type", "date", "section",
+              "page", "text", "start", "end", "citation", "validity", "answer")
 
 
 @dataclass
@@ -28,8 +30,8 @@ class Hit:
     # The sentence(s) of `text` that answer the query: [{"start", "end"}] offsets into `text`, in
     # text order; empty when no sentence answers clearly enough (see core/answers.py).
     answer: list[dict[str, int]] = field(default_factory=list)
-    # Not part of the JSON contract; used by the page for context and navigation.
     ordinal: int = field(default=0, repr=False)
+    # Not part of the JSON contract; the section's headings, for the page's answer marking.
     section_path: list[str] = field(default_factory=list, repr=False)
     pid: int = field(default=-1, repr=False)
     # How well the passage matches, in words ("Rất phù hợp" / "Phù hợp" / "Ít liên quan", see

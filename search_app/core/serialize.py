@@ -11,7 +11,8 @@ from typing import Any
 
 from indexer.records import section_label
 from search_app.core.citation import format_citation
-from search_app.core.searcher import Filters, Hit, Searcher
+from search_app.core.pipeline import SearchResult
+from search_app.core.searcher import Hit, Searcher
 
 # The document fields every object shows (no text: a document's text comes as its passages).
 DOC_FIELDS = ("doc_id", "title", "doc_number", "doc_type", "issuer", "date", "source", "extra")
@@ -26,23 +27,18 @@ def answer_texts(hit: dict[str, Any]) -> list[str]:
     return [" ".join(hit["text"][a["start"]:a["end"]].split()) for a in hit.get("answer") or []]
 
 
-def search_response(query: str, hits: list[Hit], answerable: bool) -> dict[str, Any]:
-    """What `search --json` prints for one query and `GET /v1/search` returns."""
-    return {"query": query, "answerable": bool(answerable), "results": [hit_object(h) for h in hits]}
+def search_response(result: SearchResult) -> dict[str, Any]:
+    """What `search --json` prints for one query, `GET /v1/search` returns and the MCP search tool
+    gives: the query, how it was understood, whether the corpus answers it, the card of the document
+    it names (or null), the passages."""
+    return {"query": result.query, "understood": result.understood, "answerable": bool(result.answerable),
+            "card": result.card, "results": [hit_object(h) for h in result.hits]}
 
 
-def batch_line(qid: Any, hits: list[Hit], answerable: bool) -> dict[str, Any]:
+def batch_line(qid: Any, result: SearchResult) -> dict[str, Any]:
     """One line of batch mode (`search --queries`), one item of `POST /v1/search`."""
-    return {"id": qid, "answerable": bool(answerable), "results": [hit_object(h) for h in hits]}
-
-
-def run_query(searcher: Searcher, query: str, top_k: int, filters: Filters | None,
-              method: str) -> tuple[list[Hit], bool]:
-    """The hits for `query` and whether the corpus answers it (core/answerable.py): the one search
-    every door runs."""
-    details: dict[str, Any] = {}
-    hits = searcher.search(query, top_k, filters, method, details=details)
-    return hits, bool(details.get("answerable", bool(hits)))
+    return {"id": qid, "understood": result.understood, "answerable": bool(result.answerable),
+            "card": result.card, "results": [hit_object(h) for h in result.hits]}
 
 
 def document_fields(doc: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -57,17 +53,22 @@ def refs_object(res: dict[str, Any]) -> dict[str, Any]:
             "validity": res["validity"], "relations": res["relations"], "identity": res["identity"]}
 
 
-def document_object(searcher: Searcher, doc_id: str, offset: int = 0, limit: int = 50) -> dict[str, Any] | None:
+def document_object(searcher: Searcher, doc_id: str, offset: int = 0, limit: int = 50,
+                    ordinal: int | None = None) -> dict[str, Any] | None:
     """A document's metadata, validity and identity, and its passages `offset`..`offset+limit` in
-    document order, each with its citation. None when the index has no such document."""
+    document order, each with its citation; with `ordinal`, the page of `limit` passages holding that
+    passage. None when the index has no such document."""
     doc = searcher.document(doc_id)
     if doc is None:
         return None
     graph = searcher.relations()
     key = graph.primary_key(doc_id)
     passages = searcher.doc_passages(doc_id)
+    if ordinal is not None:
+        at = next((i for i, p in enumerate(passages) if p["ordinal"] >= ordinal), len(passages))
+        offset = (at // limit) * limit
     subject, note = graph.subject(doc_id), graph.citation_note(doc_id)
-    items = [{"ordinal": p["ordinal"], "section": section_label(p["section"]), "page": p["page"],
+    items = [{"pid": p["pid"], "ordinal": p["ordinal"], "section": section_label(p["section"]), "page": p["page"],
               "start": p["start"], "end": p["end"], "text": p["text"],
               "citation": format_citation(doc, p["section"], p["page"], subject=subject, note=note)}
              for p in passages[offset:offset + limit]]

@@ -23,6 +23,7 @@ import streamlit.components.v1 as components
 from indexer.records import doc_year, section_label
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from indexer.text.docnumbers import split_key
+from search_app import labels
 from search_app.api import quiet_openmp
 from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
@@ -30,7 +31,7 @@ from search_app.labels import STATUS_LABELS
 from search_app.page import export, follow_view
 from search_app.page.citation_box import citation_html, install_page_script
 from search_app.page.document_view import document_header, document_height, document_html, find_in_document
-from search_app.page.number_card import number_card
+from search_app.page.number_card import show_card
 from search_app.page.originals import original_download
 from search_app.page.relations_view import render as render_relations
 from search_app.page.render import answer_spans, code_span, escape, escape_block, highlight
@@ -212,7 +213,7 @@ def validity_badge(validity: dict, numbered: bool = True) -> str:
             f"{escape(label)}</span>")
 
 
-NO_ANSWER = "Không tìm thấy đoạn văn trả lời câu hỏi này trong kho."
+NO_ANSWER = labels.NO_ANSWER
 
 
 def passage_html(hit: Hit, query: str, show_score: bool = True, body: str | None = None) -> str:
@@ -280,9 +281,9 @@ def _cached_search(searcher: Searcher, query: str, top_k: int, filters: Filters,
     cached = st.session_state.get("_results")
     if cached is not None and cached["key"] == key:
         return cached
-    details: dict = {}
-    hits = searcher.search(query, top_k=top_k, filters=filters, method=method, details=details)
-    cached = {"key": key, "hits": hits, "details": details, "refs": searcher.cited_in(hits) if hits else {},
+    result = searcher.search(query, top_k=top_k, filters=filters, method=method)
+    hits = result.hits
+    cached = {"key": key, "hits": hits, "result": result, "refs": searcher.cited_in(hits) if hits else {},
               "neighbours": searcher.neighbours_of(hits, radius=1), "docs": {}}
     st.session_state["_results"] = cached
     return cached
@@ -331,15 +332,22 @@ def search_view(searcher: Searcher) -> None:
     if cut:
         st.info(f"Câu hỏi quá dài nên chỉ dùng {len(query)} ký tự đầu.")
     cache = _cached_search(searcher, query, top_k, filters, method)
-    hits, details = cache["hits"], cache["details"]
-    understood = details.get("dense_query")
-    if hits and understood and understood != query:  # the diacritics were put back: say how it was read
-        st.caption(f"Hiểu câu hỏi là: {code_span(understood)} (dấu thanh lấy từ các đoạn văn tìm được)")
-    number_card(searcher, query, _go)  # a query naming a document number: its card comes first
+    hits, result = cache["hits"], cache["result"]
+    if hits and result.understood:  # the diacritics were put back: say how it was read
+        st.caption(f"Hiểu câu hỏi là: {code_span(result.understood)} (dấu thanh lấy từ các đoạn văn tìm được)")
+    show_card(result.card, query, _go)  # a query naming a document: its card comes first
     if not hits:
         st.info("Không tìm thấy đoạn văn nào phù hợp. Hãy thử từ khóa khác hoặc bỏ bớt bộ lọc.")
         return
-    context = export.search_context(query, filters, METHOD_LABELS.get(method), details.get("answerable"),
+    refs = cache["refs"]
+    if not result.answerable:
+        # the nearest passages stay reachable, folded away, not counted as results, nothing to export
+        st.warning(NO_ANSWER)
+        with st.expander("Các đoạn văn gần nhất — không đoạn nào trả lời câu hỏi"):
+            for hit in hits:
+                _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache)
+        return
+    context = export.search_context(query, filters, METHOD_LABELS.get(method), result.answerable,
                                     _facets(str(INDEX_DIR), _generation(searcher), searcher)[3])
     cols = st.columns([3, 1, 1, 1])
     cols[0].caption(f"{len(hits)} kết quả")
@@ -350,14 +358,6 @@ def search_view(searcher: Searcher) -> None:
                             on_click="ignore")
     cols[3].download_button("Tải JSON", lambda: export.to_json(query, hits, context), "ket-qua.json",
                             "application/json", key="dl_json", on_click="ignore")
-    refs = cache["refs"]
-    if not details.get("answerable", True):
-        # the nearest passages stay reachable, folded away and with no sentence marked as an answer
-        st.warning(NO_ANSWER)
-        with st.expander(f"Các đoạn văn gần nhất ({len(hits)}) — không đoạn nào trả lời câu hỏi"):
-            for hit in hits:
-                _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache)
-        return
     for hit in hits:
         _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache)
 

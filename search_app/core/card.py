@@ -1,0 +1,289 @@
+"""The document a query names, and its card: what the corpus says about that document.
+
+People name a document many ways: by its number ("57-NQ/TW", "03/NQ-CP"), by type and number ("Nghị
+quyết 57", "NQ 57", "Kết luận 69", "Resolution 57"), with a year, an issuer, a term ("khóa XI") or its
+subject to tell apart documents sharing a number. `resolve` finds the one the corpus holds or cites,
+or says it is ambiguous — never silently a same-number document of another year or issuer.
+
+`build` makes the card: the document's fields (or its identity when it is only cited), its validity,
+its relations, and, when the query asks something the card knows (is it still in force? what carries
+it out? when and by whom was it issued?), an `answer` with the passage(s) that establish it, each
+with its citation. The card holds codes; the doors put them into words (search_app/labels.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from indexer.text.docnumbers import (
+    dated_key,
+    find_numbers,
+    find_short_references,
+    has_own_year,
+    short_reference_matches,
+    split_key,
+    year_after,
+)
+from indexer.text.normalise import fold
+from indexer.text.references import find_references, reference_key
+from indexer.text.sentences import sentence_spans
+from search_app.core.citation import format_citation
+from search_app.core.pipeline import Named, SearchContext
+from search_app.core.relations import RelationGraph, pick_document
+
+DOC_FIELDS = ("doc_id", "title", "doc_number", "doc_type", "issuer", "date", "source", "extra")
+MAX_EVIDENCE = 3
+MAX_RELATIONS = 20
+
+# What a query asks of the document it names (folded, lower case; whole words). Checked in this order.
+ASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("validity", ("hieu luc", "het hieu luc", "bai bo", "con ap dung", "con gia tri", "in force", "valid",
+                  "repealed", "still apply", "still applies", "effective")),
+    ("replaces", ("thay the", "replace", "replaced", "replaces")),
+    ("amends", ("sua doi", "amend", "amended", "amends")),
+    ("implements", ("trien khai", "thuc hien", "cu the hoa", "implement", "implemented", "implements",
+                    "implementing", "carry out", "carries out")),
+    ("basis", ("can cu", "based on", "basis")),
+    ("issued", ("ban hanh", "ngay nao", "khi nao", "ai ky", "co quan nao", "issued", "issue date", "when",
+                "who issued", "signed")),
+)
+_ASK_RES = [(what, re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")) for what, words in ASKS]
+# Which relations answer which question, and from which end (in: other documents acting on this one).
+_RELATION_ASKS = {"replaces": ("replaces", "in"), "amends": ("amends", "in"), "implements": ("implements", "in"),
+                  "basis": ("basis", "out")}
+# Relations that show a document is still being carried out (for "is it still in force?").
+_CARRIED_OUT = ("implements", "guides")
+
+# Party terms ("khóa XI") and the years their congresses span, to tell same-number resolutions apart.
+_TERMS = {"ix": (2001, 2006), "x": (2006, 2011), "xi": (2011, 2016), "xii": (2016, 2021), "xiii": (2021, 2026),
+          "xiv": (2026, 2031)}
+_TERM_RE = re.compile(r"\b(?:khoa|term)\s+(xiv|xiii|xii|xi|ix|x)\b")
+_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+_ISSUERS = (("bo chinh tri", "bo chinh tri"), ("politburo", "bo chinh tri"), ("trung uong", "trung uong"),
+            ("central committee", "trung uong"), ("ban bi thu", "ban bi thu"), ("thu tuong", "thu tuong"),
+            ("prime minister", "thu tuong"), ("chinh phu", "chinh phu"), ("government", "chinh phu"),
+            ("quoc hoi", "quoc hoi"), ("national assembly", "quoc hoi"))
+
+
+def _folded(text: str) -> str:
+    return " ".join(fold(text).lower().split())
+
+
+def asks(query: str) -> str | None:
+    """What the query asks of the document it names: validity, a relation type, "issued", or None."""
+    q = _folded(query)
+    return next((what for what, rx in _ASK_RES if rx.search(q)), None)
+
+
+# --- which document ---------------------------------------------------------------------------------
+
+def target(ctx: SearchContext, query: str) -> tuple[str, str | None, list[str]]:
+    """The reference key `query` names (a number or a document's name), the indexed document it
+    resolves to, and the candidates when several indexed documents share the number."""
+    key = reference_key(query) or query.strip()
+    found = find_numbers(query)
+    bare, year = split_key(key)
+    if year is None and found and not has_own_year(found[0].key):
+        year = year_after(query, found[0].end)  # "20-NQ/TW 2017" as a user types it
+    backend = ctx.backend
+    candidates = backend.docs_with_key(bare)
+    chosen, ambiguous = pick_document(candidates, {d["doc_id"]: d for d in backend.documents(candidates)}, year)
+    graph = ctx.relations()
+    if chosen and graph.canonical(key) != graph.primary_key(chosen):
+        key = graph.primary_key(chosen) or key  # "999-NQ/TEST năm 2099": the key of that year's
+    elif year and not candidates and key == bare:
+        key = dated_key(bare, year)
+    elif not candidates and key == bare:
+        # a bare number no indexed document holds, cited with one date only ("11-NQ/TW ngày
+        # 10/02/2022"): that dated reference is what the user means; with several dates none is picked
+        dated = sorted({it["key"] for it in backend.reference_counts()
+                        if split_key(it["key"])[0] == bare and split_key(it["key"])[1]})
+        if len(dated) == 1:
+            key = dated[0]
+    return key, chosen, ambiguous
+
+
+def resolve(ctx: SearchContext, query: str) -> Named | None:
+    """The document `query` names, or None when it names none the corpus holds or cites."""
+    numbers = [r for r in find_references(query) if r.kind == "number"]
+    if numbers:
+        key = numbers[0].key
+        holders = ctx.backend.docs_with_key(key)
+        return Named(key, holders, len(holders) > 1, True, asks(query))
+    for code, number in find_short_references(query):
+        named = _short(ctx, query, code, number)
+        if named is not None:
+            return named
+    return None
+
+
+def _short(ctx: SearchContext, query: str, code: str, number: int) -> Named | None:
+    """"Nghị quyết 57" and the like: the indexed documents of that type and number, narrowed by what
+    else the query says; else a cited document of that type and number."""
+    graph = ctx.relations()
+    docs = _narrow(graph, query, graph.docs_named(code, number))
+    what = asks(query)
+    if len(docs) == 1:
+        return Named(graph.primary_key(docs[0]) or f"{number}-{code}", docs, False, False, what)
+    if docs:
+        return Named(graph.display_label(graph.primary_key(docs[0]) or docs[0]), docs, True, False, what)
+    cited = sorted(k for k in graph.labels if not graph.key_docs.get(k) and short_reference_matches(code, number, k))
+    cited = _narrow_keys(query, cited)
+    if len(cited) == 1:
+        return Named(cited[0], [], False, False, what)
+    return None
+
+
+def _years(query: str) -> tuple[set[int], tuple[int, int] | None]:
+    q = _folded(query)
+    years = {int(y) for y in _YEAR_RE.findall(q)}
+    term = _TERM_RE.search(q)
+    return years, (_TERMS[term.group(1)] if term else None)
+
+
+def _narrow(graph: RelationGraph, query: str, docs: list[str]) -> list[str]:
+    """Of several documents sharing a type and number, those the query's year, term, issuer or subject
+    words point to; all of them when it says nothing that tells them apart."""
+    if len(docs) < 2 and not _YEAR_RE.search(query):
+        return docs
+    years, term = _years(query)
+
+    def year_of(d: str) -> int | None:
+        date = graph.docs[d].get("date") or ""
+        return int(date[:4]) if date[:4].isdigit() else None
+
+    if years:
+        docs = [d for d in docs if year_of(d) in years]  # a year given and not theirs: not these documents
+    if term and len(docs) > 1:
+        docs = [d for d in docs if (y := year_of(d)) is not None and term[0] <= y <= term[1]] or docs
+    q = _folded(query)
+    issuers = {name for word, name in _ISSUERS if word in q}
+    if issuers and len(docs) > 1:
+        docs = [d for d in docs if any(i in _folded(graph.docs[d].get("issuer") or "") for i in issuers)] or docs
+    if len(docs) > 1:
+        docs = _by_subject(graph, q, docs)
+    return docs
+
+
+def _by_subject(graph: RelationGraph, folded_query: str, docs: list[str]) -> list[str]:
+    words = set(folded_query.split())
+    overlap = {d: len(words & set(_folded(f"{graph.docs[d].get('title') or ''} {graph.subject(d) or ''}").split()))
+               for d in docs}
+    best = max(overlap.values())
+    winners = [d for d in docs if overlap[d] == best]
+    return winners if best > 0 else docs
+
+
+def _narrow_keys(query: str, keys: list[str]) -> list[str]:
+    years, _ = _years(query)
+    if not years:
+        return keys
+    return [k for k in keys if (y := split_key(k)[1]) is not None and int(y) in years]
+
+
+# --- the card -----------------------------------------------------------------------------------------
+
+def build(ctx: SearchContext, named: Named, query: str) -> dict[str, Any] | None:
+    """The card of `named` (None when the corpus neither holds nor cites it)."""
+    graph, backend = ctx.relations(), ctx.backend
+    if named.ambiguous:
+        docs = backend.documents(named.doc_ids)
+        return {"key": named.key, "label": named.key, "document": None, "identity": None,
+                "ambiguous": [_fields(d) for d in docs], "validity": None, "relations": [], "cited_by": 0,
+                "answer": None}
+    doc_id = named.doc_ids[0] if named.doc_ids else None
+    key = named.key
+    keys = list(dict.fromkeys([key, *(graph.keys_of(doc_id) if doc_id else [])]))
+    cited = len({p for k in keys for p in backend.pids_citing(k)})
+    if doc_id is None and not cited:
+        return None
+    doc = backend.document(doc_id) if doc_id else None
+    validity = graph.validity(key, doc_id=doc_id)
+    relations = [_relation(r) for r in graph.relations(key) if r["type"] != "cites"][:MAX_RELATIONS]
+    card = {"key": key, "label": graph.display_label(key), "document": _fields(doc) if doc else None,
+            "identity": _identity(graph.identity(key)), "ambiguous": [], "validity": _validity(validity),
+            "relations": relations, "cited_by": cited, "answer": None}
+    if named.asks:
+        card["answer"] = _answer(ctx, named.asks, validity, graph.relations(key), doc)
+    return card
+
+
+def _fields(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: doc.get(k) for k in DOC_FIELDS}
+
+
+def _identity(ident: dict[str, Any]) -> dict[str, Any]:
+    return {k: ident.get(k) for k in ("doc_type", "number", "date", "issuer", "subject", "indexed")}
+
+
+def _validity(v: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.get(k) for k in ("status", "since", "until", "by", "source")}
+
+
+def _relation(r: dict[str, Any]) -> dict[str, Any]:
+    return {k: r.get(k) for k in ("type", "direction", "key", "label", "doc_id", "when")}
+
+
+def _answer(ctx: SearchContext, what: str, validity: dict[str, Any], relations: list[dict[str, Any]],
+            doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The card's answer to what the query asks, each statement with the passage that establishes it;
+    None when the corpus holds no passage for it."""
+    if what == "validity":
+        evidence = [(e["pid"], e["text"]) for e in validity.get("evidence") or []]
+        carried = [r for r in relations if r["direction"] == "in" and r["type"] in _CARRIED_OUT]
+        carried.sort(key=lambda r: r.get("when") or "", reverse=True)
+        if validity["status"] == "in_force":  # no text repeals it: what shows it is still carried out
+            evidence = [(r["pid"], r["sentence"]) for r in carried] + evidence
+        found = _evidence(ctx, evidence)
+        if not found:
+            return None
+        return {"asks": what, "status": validity["status"], "since": validity.get("since"),
+                "until": validity.get("until"), "by": validity.get("by") or [],
+                "carried_out_by": [_relation(r) for r in carried], "evidence": found}
+    if what == "issued":
+        if doc is None or not (doc.get("date") or doc.get("issuer")):
+            return None
+        first = ctx.backend.doc_passages(doc["doc_id"])[:1]
+        found = _evidence(ctx, [(p["pid"], "") for p in first])
+        if not found:
+            return None
+        return {"asks": what, "date": doc.get("date"), "issuer": doc.get("issuer"), "evidence": found}
+    rel_type, direction = _RELATION_ASKS[what]
+    items = [r for r in relations if r["type"] == rel_type and r["direction"] == direction]
+    found = _evidence(ctx, [(r["pid"], r["sentence"]) for r in items])
+    if not found:
+        return None
+    return {"asks": what, "relations": [_relation(r) for r in items], "evidence": found}
+
+
+def _evidence(ctx: SearchContext, items: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Each (pid, sentence) as the passage holding it, the sentence's offsets in it, and its citation."""
+    items = list(dict.fromkeys((p, s) for p, s in items if p is not None and p >= 0))[:MAX_EVIDENCE]
+    if not items:
+        return []
+    rows = {r["pid"]: r for r in ctx.backend.passages(sorted({p for p, _ in items}))}
+    docs = {d["doc_id"]: d for d in ctx.backend.documents(sorted({r["doc_id"] for r in rows.values()}))}
+    graph = ctx.relations()
+    out = []
+    for pid, sentence in items:
+        row = rows.get(pid)
+        doc = docs.get(row["doc_id"]) if row else None
+        if row is None or doc is None:
+            continue
+        out.append({"doc_id": row["doc_id"], "pid": pid, "ordinal": row["ordinal"], "text": row["text"],
+                    "answer": _locate(row["text"], sentence),
+                    "citation": format_citation(doc, row["section"], row["page"], subject=graph.subject(row["doc_id"]),
+                                                note=graph.citation_note(row["doc_id"]))})
+    return out
+
+
+def _locate(text: str, sentence: str) -> list[dict[str, int]]:
+    """The offsets of `sentence` in `text` (white space compared loosely), or the first sentence's."""
+    if sentence:
+        words = [re.escape(w) for w in sentence.split()]
+        m = re.search(r"\s+".join(words), text) if words else None
+        if m:
+            return [{"start": m.start(), "end": m.end()}]
+    spans = sentence_spans(text)
+    return [{"start": int(spans[0][0]), "end": int(spans[0][1])}] if spans and not sentence else []

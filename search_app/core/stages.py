@@ -1,0 +1,389 @@
+"""The stages of a search, in the order `default_stages` lists them (core/pipeline.py says how they run).
+
+keyword → understand → dense → sentences → fuse → name → own text first → number first → hydrate →
+answers → answerable → card. Every stage talks to storage through the backend's verbs only, so the
+same stages serve the embedded index and Milvus.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from indexer.records import Filters, section_label
+from indexer.text.normalise import fold, fold_token, syllables
+from indexer.text.sentences import sentence_spans
+from search_app.core import accents, answerable, answers, card, fusion
+from search_app.core.citation import format_citation
+from search_app.core.hits import Hit
+from search_app.core.pipeline import SearchContext, SearchState, Stage
+from search_app.core.prefetch import Sentences
+from search_app.core.relations import RelationGraph
+
+WORDS_CACHE = 4096  # passages whose folded words are kept (see folded_words)
+NUMBER_DOC_PASSAGES = 3  # passages of the named document put first when a query names a number
+
+# Every weight below was chosen on the tuning half of ALQAC and checked on the development questions;
+# the figures behind each choice are in docs/evaluation.md ("Tuned parameters").
+# Fusion is a convex combination of per-query min-max normalised scores, not reciprocal-rank fusion:
+# RRF throws away how far ahead the first BM25 hit is, on legal questions the strongest signal, and
+# min-max per query side-steps the narrow band of E5 similarities.
+DENSE_WEIGHT = 0.5
+# The dense weight rises to 1 for a query the keyword side has nothing to say about (an English
+# question, words the corpus does not use). The signal is the share of the query's folded words found
+# in the keyword side's own top passages: at or above COVERAGE_HIGH the tuned weight holds, at or below
+# COVERAGE_LOW the keyword ranking is noise and is left out, linear in between.
+COVERAGE_LOW, COVERAGE_HIGH = 0.3, 0.6
+COVERAGE_PASSAGES = 10
+# A Vietnamese query typed without diacritics is read badly by the embedding model; the keyword side,
+# folded, finds the passages all the same, the query gets its accents back from them (accents.py)
+# before it is embedded, and its fusion weight starts from here.
+UNACCENTED_DENSE_WEIGHT = 0.3
+# Finer semantic matching: a passage's dense score is the mean of its own similarity and that of its
+# best sentence, so a question matching one sentence of a long passage is not diluted by the rest.
+SENTENCE_WEIGHT = 0.5
+
+
+@functools.lru_cache(maxsize=WORDS_CACHE)
+def folded_words(text: str) -> frozenset[str]:
+    """The folded words of a passage, kept for the last few thousand passages: the same passages
+    come back at the top of the keyword ranking for many queries."""
+    return frozenset(map(fold_token, syllables(text)))
+
+
+def is_unaccented(query: str) -> bool:
+    """True when the query has letters and not one diacritic (nor đ): typed without accents. An
+    English query is unaccented too; its low coverage sends it to the dense side all the same."""
+    lowered = query.casefold()
+    return any(c.isalpha() for c in lowered) and fold(lowered) == unicodedata.normalize("NFC", lowered)
+
+
+def dense_weight(coverage: float, unaccented: bool = False) -> float:
+    """The dense side's share in the fusion for a query with this coverage (see COVERAGE_LOW)."""
+    base = UNACCENTED_DENSE_WEIGHT if unaccented else DENSE_WEIGHT
+    low = (COVERAGE_HIGH - coverage) / (COVERAGE_HIGH - COVERAGE_LOW)
+    return base + (1 - base) * min(1.0, max(0.0, low))
+
+
+def coverage(query: str, rows: list[dict[str, Any]]) -> float:
+    """The share of the query's folded words found in `rows`."""
+    terms = {fold_token(t) for t in syllables(query)}
+    if not terms or not rows:
+        return 0.0
+    seen: set[str] = set()
+    for row in rows:
+        seen |= folded_words(row["text"])
+    return len(terms & seen) / len(terms)
+
+
+# --- reads shared by the stages, each at most once per search -------------------------------------
+
+def read_rows(ctx: SearchContext, state: SearchState, pids: list[int]) -> list[dict[str, Any]]:
+    """Passage rows for `pids` in order, each read from the backend at most once per search."""
+    missing = [p for p in pids if p not in state.rows]
+    if missing:
+        state.rows.update((r["pid"], r) for r in ctx.backend.passages(missing))
+    return [state.rows[p] for p in pids if p in state.rows]
+
+
+def read_sentences(ctx: SearchContext, state: SearchState, pids: list[int]) -> None:
+    """Sentence spans and their similarities to the query vector for `pids`, into state.sentences
+    (those a batch read ahead taken from there)."""
+    assert state.vector is not None
+    missing = [p for p in pids if p not in state.sentences]
+    ahead: Sentences | None = state.ahead.sentences_for(state.vector) if state.ahead is not None else None
+    if ahead is not None and missing:
+        missing = ahead.take(missing, state.sentences)
+    if missing:
+        vector = state.vector
+        state.sentences.update(state.timed("sentences", lambda: ctx.backend.sentence_scores(vector, missing)))
+
+
+def accepted(ctx: SearchContext, filters: Filters | None, doc_ids: list[str]) -> list[str]:
+    """The documents of `doc_ids` that `filters` lets through, read in one call."""
+    if filters is None or not filters.active():
+        return list(dict.fromkeys(doc_ids))
+    docs = {d["doc_id"]: d for d in ctx.backend.documents(sorted(set(doc_ids)))}
+    return [d for d in dict.fromkeys(doc_ids) if d in docs and filters.accepts(docs[d])]
+
+
+def make_hit(doc: dict[str, Any], row: dict[str, Any], rank: int, score: float,
+             graph: RelationGraph | None = None) -> Hit:
+    doc_id = row["doc_id"]
+    citation = format_citation(doc, row["section"], row["page"],
+                               subject=graph.subject(doc_id) if graph else None,
+                               note=graph.citation_note(doc_id) if graph else None)
+    return Hit(
+        rank=rank, score=round(float(score), 6), doc_id=doc_id, title=doc["title"],
+        doc_number=doc.get("doc_number"), doc_type=doc.get("doc_type"), date=doc.get("date"),
+        section=section_label(row["section"]), page=row["page"], text=row["text"], start=row["start"],
+        end=row["end"], citation=citation, validity=graph.short_validity(doc_id) if graph else {},
+        ordinal=row["ordinal"], section_path=row["section"], pid=row["pid"],
+    )
+
+
+def hydrate(ctx: SearchContext, ranked: list[tuple[int, float]], rows: dict[int, dict[str, Any]],
+            rank_from: int = 1) -> list[Hit]:
+    """Hits for `ranked` (pid, score), in order; a passage gone in an update published meanwhile is left out."""
+    by_pid = {r["pid"]: r for r in ctx.backend.passages([p for p, _ in ranked if p not in rows])}
+    by_pid.update((p, rows[p]) for p, _ in ranked if p in rows)
+    docs = {d["doc_id"]: d for d in ctx.backend.documents(sorted({r["doc_id"] for r in by_pid.values()}))}
+    graph = ctx.relations() if ranked else None
+    hits: list[Hit] = []
+    for pid, score in ranked:
+        row = by_pid.get(pid)
+        doc = docs.get(row["doc_id"]) if row is not None else None
+        if row is not None and doc is not None:
+            hits.append(make_hit(doc, row, rank_from + len(hits), score, graph))
+    return hits
+
+
+# --- the stages -----------------------------------------------------------------------------------
+
+@dataclass
+class KeywordStage:
+    """BM25 over exact and folded syllables; also for a dense search typed without diacritics, whose
+    accents come back from the passages it finds."""
+
+    ctx: SearchContext
+    name: str = "keyword"
+
+    def transform(self, state: SearchState) -> SearchState:
+        if state.method in ("hybrid", "keyword") or (state.method == "dense" and state.unaccented):
+            pre = state.ahead
+            if pre is not None and pre.keyword is not None:
+                state.keyword = pre.keyword
+            else:
+                state.keyword = self.ctx.backend.keyword(state.query, state.n, state.filters)
+        return state
+
+
+@dataclass
+class UnderstandStage:
+    """How the query is read: the share of its words the keyword side covers (the dense side's weight in
+    the fusion), and its diacritics put back when it was typed without them."""
+
+    ctx: SearchContext
+    name: str = "understand"
+
+    def transform(self, state: SearchState) -> SearchState:
+        state.understood = state.query
+        if state.method not in ("hybrid", "dense"):
+            return state
+        if state.keyword:
+            top = read_rows(self.ctx, state, fusion.top(state.keyword, COVERAGE_PASSAGES))
+            state.coverage = coverage(state.query, top)
+            if state.unaccented and state.coverage >= COVERAGE_HIGH:  # Vietnamese typed bare, not English
+                state.understood = accents.restore(state.query, [r["text"] for r in top])
+        if state.method == "hybrid":
+            state.dense_weight = dense_weight(state.coverage, state.unaccented) if state.keyword else 1.0
+        return state
+
+
+@dataclass
+class DenseStage:
+    """The query's vector (of the text understood) and the nearest passages to it."""
+
+    ctx: SearchContext
+    name: str = "dense"
+
+    def transform(self, state: SearchState) -> SearchState:
+        if state.method not in ("hybrid", "dense"):
+            return state
+        pre = state.ahead
+        if pre is not None and pre.vector is not None and pre.dense is not None and state.understood == state.query:
+            state.vector, state.dense = pre.vector, pre.dense
+        else:
+            vector = state.timed("embed", lambda: self.ctx.embed_query(state.understood))
+            state.vector = vector
+            state.dense = state.timed("vector", lambda: self.ctx.backend.dense(vector, state.n, state.filters))
+        if state.method == "dense":
+            state.keyword = {}  # read only to put the accents back
+        return state
+
+
+@dataclass
+class SentenceMatchStage:
+    """Each dense candidate's score mixed with its best sentence's (SENTENCE_WEIGHT)."""
+
+    ctx: SearchContext
+    name: str = "sentences"
+
+    def transform(self, state: SearchState) -> SearchState:
+        if state.vector is None or not state.dense:
+            return state
+        read_sentences(self.ctx, state, list(state.dense))
+        out = {}
+        for pid, score in state.dense.items():
+            sent = state.sentences.get(pid)
+            if sent is None or not len(sent[1]):
+                out[pid] = score
+            else:
+                out[pid] = (1 - SENTENCE_WEIGHT) * score + SENTENCE_WEIGHT * float(sent[1].max())
+        state.dense = out
+        return state
+
+
+@dataclass
+class FuseStage:
+    """One ranking from the two: per-query min-max normalised, weighted by the dense side's share."""
+
+    name: str = "fuse"
+
+    def transform(self, state: SearchState) -> SearchState:
+        if state.method == "dense":
+            scores = state.dense
+        elif state.method == "keyword":
+            scores = state.keyword
+        else:
+            scores = fusion.weighted(state.dense, state.keyword, state.dense_weight)
+        state.ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        return state
+
+
+@dataclass
+class NameStage:
+    """The document the query names, by number or as people name it ("Nghị quyết 57", "NQ 57",
+    "Resolution 57"), resolved against the corpus (core/card.py)."""
+
+    ctx: SearchContext
+    name: str = "name"
+
+    def transform(self, state: SearchState) -> SearchState:
+        state.named = card.resolve(self.ctx, state.query)
+        return state
+
+
+@dataclass
+class NumberFirstStage:
+    """A query naming a document: that document's best passages, then the passages citing it, first."""
+
+    ctx: SearchContext
+    name: str = "number_first"
+
+    def transform(self, state: SearchState) -> SearchState:
+        named = state.named
+        if named is not None:
+            state.ranked = self._first(state, named.key, named.doc_ids if not named.ambiguous else [])
+        state.ranked = state.ranked[: state.request.top_k]
+        return state
+
+    def _first(self, state: SearchState, key: str, own: list[str]) -> list[tuple[int, float]]:
+        ranked, backend = state.ranked, self.ctx.backend
+        order = {pid: i for i, (pid, _) in enumerate(ranked)}
+        own_docs = accepted(self.ctx, state.filters, own)
+        first: list[int] = []
+        if own_docs:
+            doc_of = {r["pid"]: r["doc_id"] for r in read_rows(self.ctx, state, [p for p, _ in ranked])}
+            mine = [pid for pid, _ in ranked if doc_of.get(pid) in own_docs]
+            if not mine:  # the document matched nothing else in the query: show its opening
+                mine = [r["pid"] for d in own_docs for r in backend.doc_passages(d)]
+            first.extend(mine[:NUMBER_DOC_PASSAGES])
+        # one document: the passages citing it by any of its keys (dated or bare)
+        cite_keys = [key, *self.ctx.relations().keys_of(own[0])] if len(own) == 1 else [key]
+        cites = sorted({p for k in dict.fromkeys(cite_keys) for p in backend.pids_citing(k)})
+        if state.filters is not None and state.filters.active():
+            citing = read_rows(self.ctx, state, cites)
+            ok = accepted(self.ctx, state.filters, [r["doc_id"] for r in citing])
+            cites = [r["pid"] for r in citing if r["doc_id"] in ok]
+        first.extend(sorted(cites, key=lambda p: order.get(p, len(order))))
+        first = list(dict.fromkeys(first))
+        taken, score = set(first), dict(ranked)
+        top_score = ranked[0][1] if ranked else 1.0
+        return [(p, score.get(p, top_score)) for p in first] + [(p, s) for p, s in ranked if p not in taken]
+
+
+@dataclass
+class HydrateStage:
+    """Passage rows, documents and citations for the ranking's head: the hits."""
+
+    ctx: SearchContext
+    name: str = "hydrate"
+
+    def transform(self, state: SearchState) -> SearchState:
+        state.hits = hydrate(self.ctx, state.ranked, state.rows)
+        return state
+
+
+@dataclass
+class AnswerStage:
+    """The answering sentence(s) of each hit (core/answers.py)."""
+
+    ctx: SearchContext
+    name: str = "answers"
+
+    def transform(self, state: SearchState) -> SearchState:
+        hits = state.hits
+        headings = [h.section_path for h in hits]
+        if state.vector is not None:
+            read_sentences(self.ctx, state, [h.pid for h in hits])
+            marked = answers.answers(state.query, [h.text for h in hits],
+                                     [state.sentences.get(h.pid) for h in hits], headings=headings)
+        else:  # the keyword method has no query vector: the query's words choose
+            spans = [(np.array(sentence_spans(h.text)).reshape(-1, 2), None) for h in hits]
+            marked = answers.answers(state.query, [h.text for h in hits], spans, lexical_only=True,
+                                     headings=headings)
+        for h, a in zip(hits, marked, strict=True):
+            h.answer = a
+        return state
+
+
+@dataclass
+class AnswerableStage:
+    """Whether the passages searched answer the query at all (core/answerable.py); each hit's match
+    label; no sentence marked when they do not."""
+
+    ctx: SearchContext
+    name: str = "answerable"
+
+    def transform(self, state: SearchState) -> SearchState:
+        hits = state.hits
+        if not hits:
+            state.evidence = answerable.judge(None, None).to_dict()
+            return state
+        if state.vector is None:  # keyword method: the decision needs the query's vector all the same
+            state.vector = self.ctx.embed_query(state.understood or state.query)
+            read_sentences(self.ctx, state, [h.pid for h in hits])
+        scored = [float(v[1].max()) for v in state.sentences.values() if len(v[1])]
+        everyday = answerable.everyday_best(self.ctx.embedder(), state.vector)
+        known = state.named is not None and bool(state.named.doc_ids or self._cited(state.named.key))
+        words = [fold_token(w) for w in syllables(state.query)]
+        phrase = any(answerable.has_phrase(words, [fold_token(w) for w in syllables(h.text)]) for h in hits)
+        evidence = answerable.judge(max(scored) if scored else None, everyday, known, phrase)
+        state.answerable, state.evidence = evidence.answerable, evidence.to_dict()
+        for h in hits:
+            own = state.sentences.get(h.pid)
+            h.match = answerable.label(float(own[1].max()) if own is not None and len(own[1]) else None, everyday)
+            if not evidence.answerable:
+                h.answer = []
+        return state
+
+    def _cited(self, key: str) -> bool:
+        return bool(self.ctx.backend.pids_citing(key) or self.ctx.relations().years.get(key))
+
+
+@dataclass
+class CardStage:
+    """The card of the document the query names: identity, validity, relations, and the answer to
+    what the query asks of it, with the passage that establishes it (core/card.py)."""
+
+    ctx: SearchContext
+    name: str = "card"
+
+    def transform(self, state: SearchState) -> SearchState:
+        if state.named is not None:
+            state.card = card.build(self.ctx, state.named, state.query)
+            if state.card is not None and state.card.get("answer"):
+                state.answerable = True  # the card answers it, with its evidence passage
+        return state
+
+
+def default_stages(ctx: SearchContext) -> list[Stage]:
+    """The search, stage by stage. A new signal (a reranker, a prior) is a new stage in this list."""
+    return [KeywordStage(ctx), UnderstandStage(ctx), DenseStage(ctx), SentenceMatchStage(ctx), FuseStage(),
+            NameStage(ctx), NumberFirstStage(ctx), HydrateStage(ctx), AnswerStage(ctx), AnswerableStage(ctx),
+            CardStage(ctx)]

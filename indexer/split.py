@@ -52,6 +52,14 @@ HEADING_PATTERNS: list[tuple[str, float, re.Pattern[str]]] = [
 ]
 DECLARED_RANK = 0.5  # a Markdown/HTML/DOCX heading with no numbering: top-level by default
 
+# A web page that republishes a document often opens with its own words about it ("Thay mặt Bộ Chính
+# trị, Tổng Bí thư … đã ký ban hành Nghị quyết …", then "Trân trọng giới thiệu toàn văn Nghị quyết:"):
+# the publisher's text, not the document's. The lines up to that announcement get a section of their
+# own, so they are never packed with the document's text nor cited as it.
+PUBLISHER_LEAD = "Lời giới thiệu của trang đăng tải (không thuộc văn bản)"
+_LEAD_END = re.compile(r"(?:giới thiệu|đăng tải|đăng|gửi tới bạn đọc)\s+toàn văn|^toàn văn\b.*:\s*$", re.I)
+LEAD_LINES = 6  # the announcement, if any, is among the first lines of text
+
 
 @dataclass
 class Heading:
@@ -155,7 +163,25 @@ def _lines(text: str, declared: dict[int, int]) -> list[_Line]:
         ln.lead_in = ln.words <= 8 and text[ln.start : ln.end].rstrip().endswith(":")
     if out:
         out[-1].lead_in = False
+    _mark_publisher_lead(out, text)
     return out
+
+
+def _mark_publisher_lead(lines: list[_Line], text: str) -> None:
+    """The publisher's lines before the announcement of the full text go under PUBLISHER_LEAD."""
+    first = next((i for i, ln in enumerate(lines) if ln.heading is None), None)
+    if first is None:
+        return
+    end = None
+    for i in range(first, min(first + LEAD_LINES, len(lines))):
+        if lines[i].heading is not None:
+            return  # the document's own structure has begun: no lead
+        if _LEAD_END.search(text[lines[i].start : lines[i].end].strip()):
+            end = i
+            break
+    for ln in lines[first : (end + 1) if end is not None else first]:
+        ln.path, ln.hard = (*ln.path, PUBLISHER_LEAD), (*ln.hard, PUBLISHER_LEAD)
+        ln.lead_in = False
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[”\"')]*\s+(?=[“\"(\[]?[A-ZĐÀ-Ỹ0-9–-])")
@@ -209,7 +235,8 @@ def _units(lines: list[_Line]) -> list[list[_Line]]:
     units: list[list[_Line]] = []
     cur: list[_Line] = []
     for ln in lines:
-        if ln.heading is not None and any(not x.is_title for x in cur):
+        starts = ln.heading is not None or (bool(cur) and ln.hard != cur[-1].hard)  # a publisher's lead ends
+        if starts and any(not x.is_title for x in cur):
             units.append(cur)
             cur = []
         cur.append(ln)

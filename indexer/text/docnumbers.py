@@ -188,6 +188,8 @@ _SHORT_TYPES = {
     "nghi quyet": "NQ", "resolution": "NQ", "ket luan": "KL", "conclusion": "KL",
     "quyet dinh": "QD", "decision": "QD", "chi thi": "CT", "directive": "CT",
     "nghi dinh": "ND", "decree": "ND", "thong tu": "TT", "circular": "TT",
+    # as staff abbreviate them ("NQ 57", "KL 69", "QĐ 1288")
+    "nq": "NQ", "kl": "KL", "qd": "QD", "nd": "ND",
 }
 _SHORT_RE = re.compile(
     r"(?<!\w)(" + "|".join(sorted(_SHORT_TYPES, key=len, reverse=True)) + r")"

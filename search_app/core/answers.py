@@ -38,6 +38,7 @@ MIN_LEXICAL = 0.5
 FUNCTION_WORDS = frozenset((
     "và", "của", "các", "là", "có", "cho", "với", "trong", "những", "này", "để", "đã", "về", "được", "một",
     "nào", "gì", "ra", "sao", "thế", "như", "không", "hay", "hoặc", "thì", "mà", "theo", "từ", "đến", "tại",
+    "còn", "vẫn", "đang", "bao", "nhiêu", "ai", "đâu", "khi",
     "the", "of", "and", "to", "in", "a", "an", "for", "on", "is", "are", "what", "does", "do", "how", "which",
     "did", "will", "be", "by", "with", "that", "this", "at", "as", "it"))
 _FOLDED_FUNCTION_WORDS = frozenset(map(fold, FUNCTION_WORDS))
@@ -120,11 +121,19 @@ def _not_answers(text: str, spans: np.ndarray, headings: Sequence[str]) -> np.nd
     return out
 
 
+def _without_words(terms: set[str], text: str, spans: np.ndarray) -> np.ndarray:
+    """Sentences holding none of `terms` (folded content words)."""
+    return np.array([not terms & set(map(fold_token, syllables(text[int(a):int(b)]))) for a, b in spans], dtype=bool)
+
+
 def answers(query: str, texts: Sequence[str], sentences: Sequence[tuple[np.ndarray, np.ndarray | None] | None],
-            lexical_only: bool = False, headings: Sequence[Sequence[str]] | None = None) -> list[list[dict[str, int]]]:
+            lexical_only: bool = False, headings: Sequence[Sequence[str]] | None = None,
+            require_words: bool = False) -> list[list[dict[str, int]]]:
     """The answer spans of each hit. `sentences[i]` holds (spans, similarities to the query vector)
     of hit i's sentences, or None; `lexical_only` when there is no query vector (similarities None);
-    `headings[i]` the section path of hit i (its heading lines are never the answer)."""
+    `headings[i]` the section path of hit i (its heading lines are never the answer). With
+    `require_words` (a query in the corpus's own words, not English) a sentence sharing none of the
+    query's content words is never marked: what it shares is at most "còn", "không", "của"…"""
     # The word bonus is at most LEXICAL_WEIGHT, so a sentence more than SLACK + PAIR_SLACK +
     # LEXICAL_WEIGHT below the best similarity can neither be marked nor join a marked neighbour:
     # its words are not read (the same choice, a millisecond less per search).
@@ -137,6 +146,8 @@ def answers(query: str, texts: Sequence[str], sentences: Sequence[tuple[np.ndarr
             continue
         score = sentence_scores(query, text, sent[0], None if lexical_only else sent[1], below)
         score[_not_answers(text, sent[0], headings[i] if headings else ())] = -np.inf
+        if require_words:
+            score[_without_words(content_terms(query), text, sent[0])] = -np.inf
         scored.append(score)
     tops = [float(s.max()) for s in scored if s is not None and len(s) and np.isfinite(s.max())]
     if not tops:

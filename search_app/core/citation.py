@@ -23,7 +23,7 @@ import functools
 import re
 from typing import Any
 
-from indexer.split import heading_marker
+from indexer.split import PUBLISHER_LEAD, heading_marker
 from indexer.text.docnumbers import find_numbers
 from indexer.text.normalise import fold
 
@@ -151,6 +151,9 @@ def place_of(doc: dict[str, Any], section: list[str], subject: str | None = None
     return place
 
 
+PUBLISHER_LEAD_CITED = "Lời giới thiệu của trang đăng tải, không thuộc văn bản, đăng trước toàn văn"
+
+
 def format_citation(doc: dict[str, Any], section: list[str], page: int | None, *, subject: str | None = None,
                     note: str | None = None) -> str:
     """The citation of a passage of `doc` at `section` (and `page`). `subject` is the document's
@@ -188,6 +191,8 @@ def format_citation(doc: dict[str, Any], section: list[str], page: int | None, *
     if page:
         parts.append(f"trang {page}")
     citation = ", ".join(parts)
+    if PUBLISHER_LEAD in section:  # the web page's words about the document, not the document's
+        citation = f"{PUBLISHER_LEAD_CITED} {citation.removesuffix(', ' + place) if place else citation}"
     if is_ocr_page(doc, page):
         citation += f" ({OCR_NOTE})"
     if note:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from indexer.records import Filters, section_label
+from indexer.split import PUBLISHER_LEAD
 from indexer.text.normalise import fold, fold_token, syllables
 from indexer.text.sentences import sentence_spans
 from search_app.core import accents, answerable, answers, card, fusion
@@ -278,10 +279,14 @@ class NumberFirstStage:
         own_docs = accepted(self.ctx, state.filters, own)
         first: list[int] = []
         if own_docs:
-            doc_of = {r["pid"]: r["doc_id"] for r in read_rows(self.ctx, state, [p for p, _ in ranked])}
-            mine = [pid for pid, _ in ranked if doc_of.get(pid) in own_docs]
+            rows = {r["pid"]: r for r in read_rows(self.ctx, state, [p for p, _ in ranked])}
+            mine = [pid for pid, _ in ranked if pid in rows and rows[pid]["doc_id"] in own_docs]
             if not mine:  # the document matched nothing else in the query: show its opening
-                mine = [r["pid"] for d in own_docs for r in backend.doc_passages(d)]
+                opening = [r for d in own_docs for r in backend.doc_passages(d)]
+                rows.update((r["pid"], r) for r in opening)
+                mine = [r["pid"] for r in opening]
+            # the document's own text before a web page's lead about it
+            mine.sort(key=lambda p: PUBLISHER_LEAD in rows[p]["section"])
             first.extend(mine[:NUMBER_DOC_PASSAGES])
         # one document: the passages citing it by any of its keys (dated or bare)
         cite_keys = [key, *self.ctx.relations().keys_of(own[0])] if len(own) == 1 else [key]
@@ -322,7 +327,8 @@ class AnswerStage:
         if state.vector is not None:
             read_sentences(self.ctx, state, [h.pid for h in hits])
             marked = answers.answers(state.query, [h.text for h in hits],
-                                     [state.sentences.get(h.pid) for h in hits], headings=headings)
+                                     [state.sentences.get(h.pid) for h in hits], headings=headings,
+                                     require_words=state.coverage >= COVERAGE_HIGH)
         else:  # the keyword method has no query vector: the query's words choose
             spans = [(np.array(sentence_spans(h.text)).reshape(-1, 2), None) for h in hits]
             marked = answers.answers(state.query, [h.text for h in hits], spans, lexical_only=True,
@@ -375,10 +381,16 @@ class CardStage:
     name: str = "card"
 
     def transform(self, state: SearchState) -> SearchState:
-        if state.named is not None:
-            state.card = card.build(self.ctx, state.named, state.query)
-            if state.card is not None and state.card.get("answer"):
-                state.answerable = True  # the card answers it, with its evidence passage
+        if state.named is None:
+            return state
+        state.card = card.build(self.ctx, state.named, state.query)
+        answer = (state.card or {}).get("answer")
+        if answer:
+            state.answerable = True  # the card answers it, with its evidence passage
+            # what a passage says of the question is its evidence sentence, not one sharing a word
+            evidence = {e["pid"]: e["answer"] for e in answer["evidence"]}
+            for h in state.hits:
+                h.answer = list(evidence.get(h.pid, []))
         return state
 
 

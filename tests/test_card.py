@@ -1,0 +1,112 @@
+"""The card of the document a query names: resolution of everyday names, validity with its evidence.
+
+Over the synthetic relations corpus of test_relations.py (both backends) and a small corpus of two
+same-number resolutions of different years; everything visibly made up ("thử nghiệm", "TEST").
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import write
+from test_relations import relations_index, searcher  # noqa: F401 - the shared fixtures
+
+from indexer.pipeline.build import build
+from search_app import cli, labels
+from search_app.core.searcher import Searcher
+
+RESOLUTION_2012 = """BAN THỬ NGHIỆM TRUNG ƯƠNG
+Số: 950-NQ/TEST
+Hà Nội, ngày 01 tháng 11 năm 2012
+NGHỊ QUYẾT
+VỀ KHO DỮ LIỆU THỬ NGHIỆM
+I. MỤC TIÊU
+1. Xây dựng kho dữ liệu thử nghiệm phục vụ kiểm thử phần mềm giả định.
+"""
+
+RESOLUTION_2017 = """BAN THỬ NGHIỆM TRUNG ƯƠNG
+Số: 950-NQ/TEST
+Hà Nội, ngày 03 tháng 06 năm 2017
+NGHỊ QUYẾT
+VỀ ĐÀO TẠO NGƯỜI KIỂM THỬ
+I. MỤC TIÊU
+1. Đào tạo người kiểm thử cho các ban thử nghiệm giả định.
+"""
+
+
+@pytest.mark.parametrize("query", ["Nghị quyết 998", "NQ 998", "nghi quyet so 998", "Resolution 998",
+                                   "nghi quyet 998 nam 2019 cua Ban Thu nghiem Trung uong"])
+def test_a_document_is_found_by_the_names_people_give_it(searcher, query):  # noqa: F811
+    res = searcher.search(query, 5)
+    assert res.card is not None and res.card["key"] == "998-NQ/TEST", query
+    assert res.card["document"]["doc_id"] == "nghi-quyet-998-thu-nghiem.txt"
+    assert res.hits[0].doc_id == "nghi-quyet-998-thu-nghiem.txt"  # its own text first
+
+
+def test_a_name_with_another_year_resolves_to_nothing_rather_than_the_wrong_document(searcher):  # noqa: F811
+    assert searcher.search("Nghị quyết 998 năm 2015", 5).card is None
+
+
+def test_a_document_only_cited_gets_the_card_of_what_the_corpus_says_of_it(searcher):  # noqa: F811
+    card = searcher.search("Kết luận 995", 5).card
+    assert card is not None and card["key"].startswith("995-KL/TEST") and card["document"] is None
+    assert card["identity"]["indexed"] is False and card["cited_by"] >= 1
+
+
+def test_a_validity_question_is_answered_with_the_passage_that_establishes_it(searcher):  # noqa: F811
+    res = searcher.search("Luật 990/2020/QH99 còn hiệu lực không", 5)
+    answer = res.card["answer"]
+    assert answer["asks"] == "validity" and answer["status"] == "repealed" and res.answerable
+    first = answer["evidence"][0]
+    said = first["text"][first["answer"][0]["start"]:first["answer"][0]["end"]]
+    assert "990/2020/QH99" in said and "hết hiệu lực" in said and first["doc_id"] == "luat-kho-thu-nghiem-2023.txt"
+    assert first["citation"].startswith("Luật")
+    assert labels.answer_lines(answer)[0].startswith("Hiệu lực: Hết hiệu lực từ 01/01/2024")
+    # a hit marks as its answer only the evidence sentence, never a sentence sharing a word
+    for h in res.hits:
+        assert not h.answer or h.pid in {e["pid"] for e in answer["evidence"]}
+
+
+def test_in_force_is_shown_with_what_carries_the_document_out(searcher):  # noqa: F811
+    answer = searcher.search("nghi quyet 998 con hieu luc khong", 5).card["answer"]
+    assert answer["status"] == "in_force" and answer["evidence"]
+    assert any(r["direction"] == "in" and r["type"] == "implements" for r in answer["carried_out_by"])
+    assert all(e["citation"] and e["text"] for e in answer["evidence"])
+
+
+def test_no_answer_is_claimed_without_evidence(searcher):  # noqa: F811
+    # asked who carries out a law nothing implements: the card has no answer, rather than a made-up one
+    card = searcher.search("văn bản nào triển khai Luật 987/2018/QH99", 5).card
+    assert card is None or card["answer"] is None
+
+
+def test_the_card_is_in_every_json_answer(relations_index, capsys):  # noqa: F811
+    assert cli.main(["search", "Nghị quyết 998", "--index", str(relations_index), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["card"]["key"] == "998-NQ/TEST" and {"pid", "ordinal"} <= set(out["results"][0])
+    assert cli.main(["search", "kiểm thử phần mềm", "--index", str(relations_index), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["card"] is None
+
+
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("two-years")
+    write(root / "c" / "nq-950-2012.txt", RESOLUTION_2012)
+    write(root / "c" / "nq-950-2017.txt", RESOLUTION_2017)
+    assert build([root / "c"], root / "index", model="hash", progress=False).ok
+    return root / "index"
+
+
+@pytest.mark.parametrize("query, doc", [("Nghị quyết 950", None), ("Nghị quyết 950 năm 2017", "nq-950-2017.txt"),
+                                        ("Nghị quyết 950 khóa XI", "nq-950-2012.txt"),
+                                        ("nghi quyet 950 ve dao tao nguoi kiem thu", "nq-950-2017.txt")])
+def test_same_numbers_of_different_years_are_told_apart_or_listed(two_years, query, doc):
+    card = Searcher(two_years).search(query, 5).card
+    assert card is not None
+    if doc is None:
+        assert card["document"] is None and len(card["ambiguous"]) == 2
+        assert "2 văn bản" in labels.card_lines(card)[0]
+    else:
+        assert card["document"]["doc_id"] == doc and not card["ambiguous"], query

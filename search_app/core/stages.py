@@ -47,6 +47,9 @@ UNACCENTED_DENSE_WEIGHT = 0.3
 # Finer semantic matching: a passage's dense score is the mean of its own similarity and that of its
 # best sentence, so a question matching one sentence of a long passage is not diluted by the rest.
 SENTENCE_WEIGHT = 0.5
+# Each further passage of a document in the head counts this much less (DiversifyStage); 1.0 turns it off.
+DOCUMENT_DECAY = 0.9
+DIVERSIFY_DEPTH = 3
 
 
 @functools.lru_cache(maxsize=WORDS_CACHE)
@@ -247,6 +250,36 @@ class FuseStage:
 
 
 @dataclass
+class DiversifyStage:
+    """Several documents in the head of the ranking: each further passage of a document already ranked
+    counts DOCUMENT_DECAY less, so that a question on a subject several documents treat (a resolution,
+    the one that continues it, the programme that implements it) shows them all rather than ten
+    passages of one. Only the head is reordered (DIVERSIFY_DEPTH × top_k); scores are kept."""
+
+    ctx: SearchContext
+    decay: float = DOCUMENT_DECAY
+    name: str = "diversify"
+
+    def transform(self, state: SearchState) -> SearchState:
+        depth = DIVERSIFY_DEPTH * state.request.top_k
+        head = state.ranked[:depth]
+        if self.decay >= 1.0 or len(head) < 2:
+            return state
+        doc_of = {r["pid"]: r["doc_id"] for r in read_rows(self.ctx, state, [p for p, _ in head])}
+        seen: dict[str, int] = {}
+        left, out = list(head), []
+        while left:  # greedy: the best discounted score next (a few dozen passages: quadratic is nothing)
+            best = max(range(len(left)),
+                       key=lambda i: (left[i][1] * self.decay ** seen.get(doc_of.get(left[i][0], ""), 0), -i))
+            pid, score = left.pop(best)
+            out.append((pid, score))
+            doc = doc_of.get(pid, "")
+            seen[doc] = seen.get(doc, 0) + 1
+        state.ranked = out + state.ranked[depth:]
+        return state
+
+
+@dataclass
 class NameStage:
     """The document the query names, by number or as people name it ("Nghị quyết 57", "NQ 57",
     "Resolution 57"), resolved against the corpus (core/card.py)."""
@@ -397,5 +430,5 @@ class CardStage:
 def default_stages(ctx: SearchContext) -> list[Stage]:
     """The search, stage by stage. A new signal (a reranker, a prior) is a new stage in this list."""
     return [KeywordStage(ctx), UnderstandStage(ctx), DenseStage(ctx), SentenceMatchStage(ctx), FuseStage(),
-            NameStage(ctx), NumberFirstStage(ctx), HydrateStage(ctx), AnswerStage(ctx), AnswerableStage(ctx),
+            DiversifyStage(ctx), NameStage(ctx), NumberFirstStage(ctx), HydrateStage(ctx), AnswerStage(ctx), AnswerableStage(ctx),
             CardStage(ctx)]

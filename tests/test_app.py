@@ -103,7 +103,7 @@ def test_the_answering_sentence_is_marked_in_the_hit_and_its_context(hash_index,
 
     def search_with_answer(self, *args, **kwargs):
         hits = search(self, *args, **kwargs)
-        kwargs["details"]["answerable"] = True  # this test is about how an answer is shown
+        hits.answerable = True  # this test is about how an answer is shown
         for h in hits:
             start = h.text.index("kiểm thử tự động") if "kiểm thử tự động" in h.text else 0
             h.answer = [{"start": start, "end": min(start + 40, len(h.text))}]

@@ -27,6 +27,7 @@ from indexer.text.relations import analyse_document
 from search_app.core.graphs import GraphCache
 from search_app.core.relations import RelationGraph
 from search_app.core.searcher import COVERAGE_PASSAGES, Searcher
+from search_app.core.stages import DIVERSIFY_DEPTH
 
 BACKENDS = [p for p in BACKEND_PARAMS
             if getattr(p, "values", (p,))[0] in os.environ.get("VNSEARCH_RELATION_BACKENDS", "embedded,milvus")]
@@ -99,7 +100,8 @@ def test_first_search_after_an_update_reads_no_corpus(index, monkeypatch):
         assert len(built) == 1 and backend.calls["graph_rows"] == 0
         assert backend.calls["doc_passages"] == 0 and backend.calls["neighbours"] == 0
         assert not hasattr(inner, "all_passages")
-        assert 0 < backend.passages_read <= COVERAGE_PASSAGES + len(hits)
+        # the rows the ranking's head needs: coverage, the diversified head, the hits (each read once)
+        assert 0 < backend.passages_read <= COVERAGE_PASSAGES + DIVERSIFY_DEPTH * 5
         # it comes back: the update's new rows say again that the old law is repealed
         write(corpus / NEW, NEW_LAW)
         build([corpus], path, model="hash", progress=False, incremental=True, **kw)

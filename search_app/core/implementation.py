@@ -334,7 +334,7 @@ def hit_dict(item: Item, graph: Any, score: float, rank: int) -> dict[str, Any]:
             "section": section_label(list(seg.path)), "page": row.get("page"), "text": row["text"],
             "start": row.get("start", 0), "end": row.get("end", len(row["text"])), "citation": citation,
             "validity": graph.short_validity(doc["doc_id"]) if indexed else {}, "answer": answer,
-            "pid": row.get("pid"), "item": section_number(seg.path) or None, "match": item.match}
+            "pid": row.get("pid"), "ordinal": row.get("ordinal"), "item": section_number(seg.path) or None, "match": item.match}
 
 
 def build_map(key: str, by: list[str], tasks: list[Task], items: list[Item], graph: Any) -> dict[str, Any]:
@@ -443,7 +443,7 @@ def implementation_map(searcher: Any, key: str, by: list[str] | None = None, dra
             docs[d] = graph.docs[d]
             segs += implementing_items(searcher.doc_passages(d), _doc_key(graph.docs[d]))
     task_segs = [s for t in tasks for s in t.segments]
-    embedder = searcher._embedder()
+    embedder = searcher.embedder()
     if draft is not None or meaning_only:
         embedded_vectors(embedder, segs, hide=meaning_only)
     else:

@@ -430,5 +430,6 @@ class CardStage:
 def default_stages(ctx: SearchContext) -> list[Stage]:
     """The search, stage by stage. A new signal (a reranker, a prior) is a new stage in this list."""
     return [KeywordStage(ctx), UnderstandStage(ctx), DenseStage(ctx), SentenceMatchStage(ctx), FuseStage(),
-            DiversifyStage(ctx), NameStage(ctx), NumberFirstStage(ctx), HydrateStage(ctx), AnswerStage(ctx), AnswerableStage(ctx),
+            DiversifyStage(ctx),
+            NameStage(ctx), NumberFirstStage(ctx), HydrateStage(ctx), AnswerStage(ctx), AnswerableStage(ctx),
             CardStage(ctx)]

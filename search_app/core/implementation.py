@@ -334,7 +334,8 @@ def hit_dict(item: Item, graph: Any, score: float, rank: int) -> dict[str, Any]:
             "section": section_label(list(seg.path)), "page": row.get("page"), "text": row["text"],
             "start": row.get("start", 0), "end": row.get("end", len(row["text"])), "citation": citation,
             "validity": graph.short_validity(doc["doc_id"]) if indexed else {}, "answer": answer,
-            "pid": row.get("pid"), "ordinal": row.get("ordinal"), "item": section_number(seg.path) or None, "match": item.match}
+            "pid": row.get("pid"), "ordinal": row.get("ordinal"), "item": section_number(seg.path) or None,
+            "match": item.match}
 
 
 def build_map(key: str, by: list[str], tasks: list[Task], items: list[Item], graph: Any) -> dict[str, Any]:

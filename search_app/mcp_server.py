@@ -39,8 +39,11 @@ answering from the nearest passages. `validity` says whether a document is still
 the indexed documents tell; mention it when a document is repealed or amended."""
 
 SEARCH = """Search the documents for passages answering `query` (Vietnamese or English; a document
-number such as "57-NQ/TW" finds that document and the passages citing it). Returns {query, answerable,
-results}: each result has `text` (the passage, verbatim), `citation` (the official citation),
+number such as "57-NQ/TW" or a name such as "Nghị quyết 57" finds that document and the passages citing
+it). Returns {query, understood, answerable, card, results}. `card` is null or the named document's card:
+its identity, validity, relations and, when the question asks it (is it still in force? what implements
+it? when was it issued?), an `answer` whose `evidence` passages say so, each with its `citation`. Each
+result has `text` (the passage, verbatim), `citation` (the official citation),
 `answer_text` (the sentence(s) of `text` that answer, verbatim), `validity` and the document's fields.
 Quote `text` / `answer_text` and `citation` exactly as given. If `answerable` is false, say the
 documents do not answer the question."""

@@ -110,3 +110,25 @@ def test_same_numbers_of_different_years_are_told_apart_or_listed(two_years, que
         assert "2 văn bản" in labels.card_lines(card)[0]
     else:
         assert card["document"]["doc_id"] == doc and not card["ambiguous"], query
+
+
+@pytest.mark.slow
+def test_the_page_shows_the_card_first_with_its_evidence_and_no_results_count_without_an_answer(
+        relations_index, monkeypatch):  # noqa: F811
+    from helpers import APP, page_text
+    from streamlit.testing.v1 import AppTest
+
+    from search_app.page.render import escape
+
+    monkeypatch.setenv("VNSEARCH_INDEX", str(relations_index))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.text_input(key="q").input("Luật 990/2020/QH99 còn hiệu lực không").run()
+    assert not at.exception
+    text = page_text(at)
+    assert escape("Hiệu lực: Hết hiệu lực từ 01/01/2024") in text
+    assert '<span class="answer"' in text.split('class="card-evidence"')[1]  # the evidence sentence, marked
+    at.text_input(key="q").input("Cách nấu phở bò ngon nhất").run()
+    assert not at.exception
+    assert any("Không tìm thấy đoạn văn trả lời" in w.value for w in at.warning)
+    assert not any("kết quả" in c.value for c in at.caption) and not at.get("download_button")

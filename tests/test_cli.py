@@ -22,7 +22,7 @@ def test_build_status_search_json_contract(synthetic_corpus, tmp_path):
     assert "Documents:  3" in st.stdout
     res = run("search_app", "search", "kiểm thử tự động", "--index", str(index), "--json", "--top-k", "2")
     out = json.loads(res.stdout)
-    assert list(out) == ["query", "answerable", "results"]
+    assert list(out) == ["query", "understood", "answerable", "card", "results"]
     assert out["query"] == "kiểm thử tự động" and out["answerable"] is True
     hits = out["results"]
     assert len(hits) == 2
@@ -37,7 +37,7 @@ def test_batch_mode_prints_one_line_per_query(hash_index, tmp_path):
     res = run("search_app", "search", "--queries", str(q), "--index", str(hash_index), "--top-k", "3")
     lines = [json.loads(x) for x in res.stdout.splitlines()]
     assert [x["id"] for x in lines] == ["a", "b"]
-    assert all(list(x) == ["id", "answerable", "results"] for x in lines)
+    assert all(list(x) == ["id", "understood", "answerable", "card", "results"] for x in lines)
     assert all(len(x["results"]) == 3 and set(x["results"][0]) == set(HIT_FIELDS) for x in lines)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fake_backend import DOCS, EMBEDDER, LAW, FakeBackend, make_records
+from helpers import ROOT
 
 from indexer.records import DocumentRecords, DocumentRow, Filters, PassageRow
 from indexer.store import backend_class, create_backend, index_exists
@@ -44,13 +45,29 @@ def records() -> dict[str, DocumentRecords]:
     return {d.doc_id: make_records(d) for d in DOCS}
 
 
-@pytest.fixture(params=PARAMS)
-def store(request: pytest.FixtureRequest, tmp_path: Path, records: dict[str, DocumentRecords]) -> Iterator[Backend]:
-    index = tmp_path / f"index-{request.param}"
-    writer_side = _open(request.param, index, request)
+def _published(kind: str, index: Path, request: pytest.FixtureRequest,
+               records: dict[str, DocumentRecords]) -> Backend:
+    """A reader of `index` after the synthetic documents were written and published there."""
+    writer_side = _open(kind, index, request)
     _publish(writer_side, list(records.values()))
     writer_side.close()
-    reader = FakeBackend.open(index) if request.param == "fake" else backend_class(request.param).open(index)
+    return FakeBackend.open(index) if kind == "fake" else backend_class(kind).open(index)
+
+
+@pytest.fixture(scope="module", params=PARAMS)
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          records: dict[str, DocumentRecords]) -> Iterator[Backend]:
+    """One index a backend for the tests that only read it."""
+    reader = _published(request.param, tmp_path_factory.mktemp("contract") / request.param, request, records)
+    yield reader
+    reader.close()
+
+
+@pytest.fixture(params=PARAMS)
+def fresh_store(request: pytest.FixtureRequest, tmp_path: Path,
+                records: dict[str, DocumentRecords]) -> Iterator[Backend]:
+    """An index of its own, for a test that writes."""
+    reader = _published(request.param, tmp_path / request.param, request, records)
     yield reader
     reader.close()
 
@@ -75,7 +92,8 @@ def test_a_published_index_describes_itself(store: Backend, records: dict[str, D
 
 
 def test_a_reader_keeps_its_version_until_refresh_and_an_abort_changes_nothing(
-        store: Backend, request: pytest.FixtureRequest, records: dict[str, DocumentRecords]) -> None:
+        fresh_store: Backend, request: pytest.FixtureRequest) -> None:
+    store = fresh_store
     before = store.manifest["generation"]
     writer_side = _open(store.kind, store.index_dir, request)
     w = writer_side.begin(full=False)
@@ -224,9 +242,20 @@ def test_the_embedding_cache_gives_back_the_stored_vectors(
 
 
 def test_a_backend_refuses_an_index_type_it_cannot_build(store: Backend) -> None:
-    check_index_type(store, "auto", "test")
-    with pytest.raises(IndexFormatError, match="cannot build a 'annoy'"):
-        check_index_type(store, "annoy", "test")
+    check_index_type(store, "auto")
+    with pytest.raises(IndexFormatError, match=f"the {store.kind} backend cannot build a 'annoy'"):
+        check_index_type(store, "annoy")
     if store.kind == "milvus":
-        with pytest.raises(IndexFormatError, match="ivf"):
-            check_index_type(store, "ivf", "Milvus backend")
+        with pytest.raises(IndexFormatError, match="cannot build a 'ivf'"):
+            check_index_type(store, "ivf")
+
+
+def test_a_build_asking_milvus_for_ivf_is_refused_before_anything_is_made(tmp_path: Path, capsys) -> None:
+    from indexer.cli import main
+
+    index = tmp_path / "ix"
+    assert main(["build", str(ROOT / "corpus"), "--index", str(index), "--backend", "milvus", "--index-type", "ivf",
+                 "--model", "hash", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "the milvus backend cannot build a 'ivf' vector index; choose one of auto, flat, hnsw" in err
+    assert not index.exists()  # no config written, no server started

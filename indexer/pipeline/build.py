@@ -26,7 +26,7 @@ from indexer.pipeline.stages import (
     windows,
 )
 from indexer.records import DocumentRecords
-from indexer.store import create_backend, open_backend
+from indexer.store import backend_class, create_backend, open_backend, writing_config
 from indexer.store.base import DEFAULT_INDEX, Backend, IndexFormatError, StoreConfig, Writer, check_index_type
 from indexer.store.locks import writer_lock
 
@@ -153,6 +153,8 @@ def build(paths: list[Path] | None = None, index_dir: Path = DEFAULT_INDEX, opti
     paths = [Path(p) for p in (paths or [DEFAULT_CORPUS])]
     embedder = opts.embedder or get_embedder(opts.model)
     report = BuildReport(index_dir=index_dir, model=canonical_name(embedder.name))
+    # refused before anything is created (a Milvus index's server started, its config written)
+    check_index_type(backend_class(writing_config(index_dir, opts.store).backend), opts.index_type)
     # One writer at a time on every backend, held from planning to publishing: a second `make index`
     # or an upload from the page waits, then plans against what this one published (no lost update).
     lock = writer_lock(index_dir)
@@ -162,7 +164,6 @@ def build(paths: list[Path] | None = None, index_dir: Path = DEFAULT_INDEX, opti
         lock.release()
         raise
     try:
-        check_index_type(store, opts.index_type, f"{store.kind} backend")
         work = plan(paths, store, report.model, opts.context, opts.incremental, report)
         report.unchanged = sorted(work.carried)
         report.files_hashed = work.hashed

@@ -44,7 +44,12 @@ def create_backend(index_dir: Path | str, store: StoreConfig | None = None) -> B
     Switching an existing index to another backend (or Milvus server) is refused: build into a new
     folder instead.
     """
-    index_dir = Path(index_dir)
+    config = writing_config(Path(index_dir), store)
+    return backend_class(config.backend).create(Path(index_dir), config)
+
+
+def writing_config(index_dir: Path, store: StoreConfig | None) -> StoreConfig:
+    """Where a build into `index_dir` writes (`create_backend`), decided without opening anything."""
     config = StoreConfig.of(read_config(index_dir)) if (index_dir / CONFIG_FILE).exists() else None
     if config is not None and store is not None and config.backend != store.backend:
         raise IndexFormatError(f"{index_dir} holds a {config.backend} index; build the {store.backend} one "
@@ -52,8 +57,7 @@ def create_backend(index_dir: Path | str, store: StoreConfig | None = None) -> B
     if config is not None and store is not None and store.uri is not None and config.uri != store.uri:
         raise IndexFormatError(f"{index_dir} is bound to Milvus at {config.uri or 'its local Milvus server'}; "
                                f"build into another folder to use {store.uri}")
-    config = config or store or StoreConfig()
-    return backend_class(config.backend).create(index_dir, config)
+    return config or store or StoreConfig()
 
 
 def index_exists(index_dir: Path | str) -> bool:

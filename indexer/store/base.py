@@ -238,11 +238,11 @@ class Backend(Lifecycle, Retriever, Rows, References, Writing, Protocol):
     """Everything an index offers: the composition of the roles above."""
 
 
-def check_index_type(backend: Lifecycle, index_type: str, where: str) -> None:
+def check_index_type(backend: Lifecycle | type[Lifecycle], index_type: str) -> None:
     """Refuse, with a clear message, an index type `backend` cannot build."""
     if index_type not in backend.index_types:
-        raise IndexFormatError(f"the {where} cannot build a {index_type!r} vector index; choose one of "
-                               f"{', '.join(backend.index_types)}")
+        raise IndexFormatError(f"the {backend.kind} backend cannot build a {index_type!r} vector index; choose "
+                               f"one of {', '.join(backend.index_types)}")
 
 
 def read_config(index_dir: Path) -> dict[str, Any]:

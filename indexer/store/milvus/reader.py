@@ -40,7 +40,7 @@ from indexer.store.milvus.published import Published
 from indexer.store.milvus.rows import MilvusRows
 from indexer.store.milvus.sentences import SentenceScoring
 from indexer.store.milvus.session import Session
-from indexer.store.milvus.view import _View
+from indexer.store.milvus.view import Pointer, _View
 from indexer.store.milvus.writer import MilvusWriter
 
 # Queries per search call in dense_many / keyword_many (a batch of `search --queries`): a keyword call
@@ -145,7 +145,8 @@ class MilvusBackend(Backend):
         view = self.published.view
         return view is not None and view.manifest.get("format_version") == FORMAT_VERSION
 
-    def _pointer(self) -> Any:
+    def _pointer(self) -> Pointer | None:
+        """The published pointer (one read; on a transient failure, again on a fresh connection)."""
         try:
             return self.session.pointer()
         except Exception as e:

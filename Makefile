@@ -51,6 +51,7 @@ system-deps:
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy indexer search_app
 
 # system-deps first, also under make -j: the recursive make starts only after it succeeded.
 test: system-deps

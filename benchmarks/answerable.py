@@ -6,7 +6,7 @@ the corpus). Out-of-corpus questions: benchmarks/out_of_corpus_tune.jsonl (for c
 threshold) and benchmarks/out_of_corpus.jsonl (held out), written for this project: cooking, sport,
 weather, code, travel, health… in Vietnamese with and without diacritics, English, and strings
 such as "<script>". The development questions are split in two fixed halves by
-`eval.tuning_split("<file stem>:<id>")`: the threshold is chosen on the tuning half with the tuning
+`splits.tuning_split("<file stem>:<id>")`: the threshold is chosen on the tuning half with the tuning
 out-of-corpus set and reported on the held-out half with the held-out set.
 
 Then the unseen groups (`--shared`), each written after the rule and threshold of its time were
@@ -31,7 +31,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from benchmarks.eval import tuning_split
+from benchmarks.splits import tuning_split
 from search_app.core import answerable
 from search_app.core.searcher import Searcher
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import statistics
 import sys
@@ -28,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.splits import tuning_split
 from indexer.embed import DEFAULT_MODEL, canonical_name
 from indexer.pipeline.build import build
 from indexer.text.normalise import fold
@@ -53,11 +53,6 @@ def summarise(ranks: list[int | None]) -> dict[str, float]:
     out["mrr@10"] = sum(1.0 / r for r in ranks if r is not None and r <= 10) / n
     out["n"] = len(ranks)
     return out
-
-
-def tuning_split(query_id: str) -> str:
-    """Fixed half of the queries that parameters were tuned on; the other half is held out."""
-    return "tune" if int(hashlib.md5(query_id.encode()).hexdigest(), 16) % 2 == 0 else "held-out"
 
 
 def _scores(per_query: list[tuple[str, int | None]]) -> dict[str, dict[str, float]]:

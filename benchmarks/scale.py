@@ -184,7 +184,7 @@ def laws_rss() -> dict[str, Any]:
     return r
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--parts", default="rss,ray,alqac,writers,sim",
@@ -202,7 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=ROOT / ".cache" / "bench" / "scale.json")
     p.add_argument("--vectors-from", type=Path, default=ROOT / ".cache" / "eval" / "alqac-2023-2025-e5-small",
                    help="an e5-small index of the ALQAC corpus whose vectors the builds reuse (make eval makes it)")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if not ALQAC.exists() or not LAWS.exists():
         print("error: ../shared/datasets is missing", file=sys.stderr)
         return 2

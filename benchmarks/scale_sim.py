@@ -148,12 +148,13 @@ def build_main(backend: str, copies: int, index: Path, folder: Path) -> int:
 
     Progress (each copy written, the publish) goes to `<index>.progress.jsonl` as it happens."""
     from indexer.store import create_backend
+    from indexer.store.base import StoreConfig
 
     base = base_records()
     t0 = time.perf_counter()
     progress = index.with_name(index.name + ".progress.jsonl")
     progress.unlink(missing_ok=True)
-    store = create_backend(index, backend, None)
+    store = create_backend(index, StoreConfig(backend))
     try:
         w = store.begin(full=True)
         files, rows = write_copies(w, base, range(copies), folder, progress, t0)
@@ -303,6 +304,7 @@ def one_file_update(s: Any, index: Path, folder: Path, queries: list[str]) -> di
 
 def writers(counts: tuple[int, ...], copies_each: int, laws: int | None = None) -> dict[str, Any]:
     """Rows/s into the engine with several writer processes in one epoch (one claim, one publish)."""
+    from indexer.store.base import StoreConfig
     from indexer.store.milvus import MilvusBackend, ensure_lite_server, stop_lite_server
 
     base_records()  # made once, before the timed part
@@ -312,7 +314,7 @@ def writers(counts: tuple[int, ...], copies_each: int, laws: int | None = None) 
     out: dict[str, Any] = {"copies_per_writer": copies_each, "laws_per_copy": laws or 208}
     try:
         for n in counts:
-            b = MilvusBackend.create(WORK / f"writers-{n}", {"backend": "milvus", "uri": url, "prefix": f"w{n}"})
+            b = MilvusBackend.create(WORK / f"writers-{n}", StoreConfig("milvus", url, f"w{n}"))
             t0 = time.perf_counter()
             w = b.begin(full=True)
             specs = w.shard_specs(n, DIM)

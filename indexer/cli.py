@@ -9,23 +9,37 @@ from pathlib import Path
 from typing import Any
 
 from indexer.embed import DEFAULT_MODEL
-from indexer.pipeline.build import build
+from indexer.pipeline.build import BuildOptions, build
 from indexer.pipeline.stages import DEFAULT_CORPUS
+from indexer.records import Manifest
 from indexer.store import BACKENDS, open_backend
-from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound, read_config
+from indexer.store.base import (
+    DEFAULT_INDEX,
+    BackendUnavailable,
+    IndexFormatError,
+    IndexNotFound,
+    StoreConfig,
+    read_config,
+)
+from indexer.store.index_types import FLAT_MAX, INDEX_TYPES
 from indexer.store.locks import WriterBusy
 from indexer.store.space import is_disk_full
-from indexer.store.vectors import FLAT_MAX, KINDS
 
 
-def _published(index: Path) -> dict[str, Any] | None:
+def _published(index: Path) -> Manifest | None:
     """The manifest of the index in `index`, whatever its format, or None."""
+    found = _described(index)
+    return found[0] if found is not None else None
+
+
+def _described(index: Path) -> tuple[Manifest, dict[str, Any]] | None:
+    """The manifest of the index in `index`, whatever its format, and where it is kept; None: no index."""
     try:
         backend = open_backend(index, check_format=False)
     except IndexNotFound:
         return None
     try:
-        return backend.manifest or None
+        return (backend.manifest, backend.status()) if backend.manifest else None
     finally:
         backend.close()
 
@@ -46,9 +60,9 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"{DEFAULT_MODEL} (default, bundled), or a sentence-transformers model name or folder")
         b.add_argument("--no-context", action="store_true",
                        help="embed the passage text alone, without the document title and section path in front")
-        b.add_argument("--index-type", choices=KINDS, default="auto",
+        b.add_argument("--index-type", choices=INDEX_TYPES, default="auto",
                        help=f"vector index: exact (flat) up to {FLAT_MAX:,} passages, approximate (ivf) beyond; "
-                            "or force flat, ivf or hnsw")
+                            "or force flat, ivf or hnsw (Milvus: flat or hnsw; ivf is refused)")
         b.add_argument("--backend", choices=BACKENDS, default=None,
                        help="where a new index is stored: embedded (default: FAISS + SQLite in the index folder) "
                             "or milvus; an existing index keeps its backend")
@@ -89,6 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     return _status(args)
 
 
+def _options(args: argparse.Namespace, model: str, incremental: bool) -> BuildOptions:
+    store = None
+    if args.backend is not None or args.milvus_uri is not None:
+        store = StoreConfig(args.backend or ("milvus" if args.milvus_uri else "embedded"), args.milvus_uri)
+    return BuildOptions(model=model, progress=not args.quiet, context=not args.no_context, incremental=incremental,
+                        index_type=args.index_type, store=store, ray=args.ray, ray_actors=args.ray_actors,
+                        ray_writers=args.ray_writers, vectors_from=args.vectors_from, verbose=args.verbose)
+
+
 def _build(args: argparse.Namespace) -> int:
     incremental = args.command == "update"
     try:
@@ -99,11 +122,7 @@ def _build(args: argparse.Namespace) -> int:
     paths = args.paths or ([Path(p) for p in previous["sources"]] if previous else [DEFAULT_CORPUS])
     model = args.model or (previous["model"] if previous else DEFAULT_MODEL)
     try:
-        report = build(paths, args.index, model=model, progress=not args.quiet, context=not args.no_context,
-                       incremental=incremental, index_type=args.index_type, backend=args.backend,
-                       milvus_uri=args.milvus_uri, ray=args.ray, ray_actors=args.ray_actors,
-                       ray_writers=args.ray_writers,
-                       vectors_from=args.vectors_from, verbose=args.verbose)
+        report = build(paths, args.index, _options(args, model, incremental))
     except (IndexFormatError, IndexNotFound, BackendUnavailable) as e:  # BackendUnavailable: the server died
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -125,20 +144,17 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    manifest = _published(args.index)
-    if manifest is None:
+    found = _described(args.index)
+    if found is None:
         print(f"No index in {args.index}. Build one with: python -m indexer build [PATH ...] --index {args.index}",
               file=sys.stderr)
         return 1
-    config = read_config(args.index)
+    manifest, status = found
     if args.json:
-        print(json.dumps({**manifest, "backend": config.get("backend", "embedded"), "uri": config.get("uri")},
-                         ensure_ascii=False, indent=2))
+        print(json.dumps({**manifest, "backend": status["backend"], "uri": status["uri"]}, ensure_ascii=False,
+                         indent=2))
     else:
-        where = config.get("backend", "embedded")
-        if where == "milvus":
-            where += f" ({config.get('uri') or 'local Milvus server, data in ' + str(args.index / 'milvus')})"
-        print(f"Index:      {args.index} ({manifest.get('generation')}), backend {where}")
+        print(f"Index:      {args.index} ({manifest.get('generation')}), backend {status['where']}")
         print(f"Model:      {manifest['model']} ({manifest['dimension']}-d)")
         print(f"Documents:  {manifest.get('documents')}   passages: {manifest.get('passages')}")
         print(f"Built at:   {manifest['built_at']} in {manifest.get('build_seconds', '?')} s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
@@ -90,7 +91,7 @@ class Filters:
     def active(self) -> bool:
         return any(v not in (None, set()) for v in asdict(self).values())
 
-    def accepts(self, doc: dict[str, Any]) -> bool:
+    def accepts(self, doc: Mapping[str, Any]) -> bool:
         if self.doc_types and doc.get("doc_type") not in self.doc_types:
             return False
         if self.issuers and doc.get("issuer") not in self.issuers:
@@ -144,7 +145,6 @@ class PassageRow(TypedDict):
     section: list[str]
     page: int | None
     text: str
-    path: str
 
 
 class DocumentRow(TypedDict, total=False):
@@ -156,7 +156,7 @@ class DocumentRow(TypedDict, total=False):
     issuer: str | None
     date: str | None
     extra: dict[str, Any]
-    pages: list[dict[str, int]]
+    pages: list[list[int]]  # [start, end, page] of each PDF page (PageSpan)
     file_hash: str
     path: str
     text: str  # only when asked for (`with_text`)
@@ -169,6 +169,7 @@ class Manifest(TypedDict, total=False):
     dimension: int
     embed_context: bool
     files: dict[str, str]  # file → sha256 of what was indexed
+    file_stamps: dict[str, list[int]]  # file → its size/mtime stamp when it was hashed
     sources: list[str]
     built_at: str
     build_seconds: float

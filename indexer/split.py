@@ -322,22 +322,8 @@ def _page_of(offset: int, pages: list[PageSpan]) -> int | None:
     return pages[-1].page if pages and offset >= pages[-1].end else None
 
 
-def split_document(
-    doc_id: str,
-    text: str,
-    headings: dict[int, int] | None = None,
-    pages: list[PageSpan] | None = None,
-    min_words: int = MIN_WORDS,
-    max_words: int = MAX_WORDS,
-) -> list[Passage]:
-    lines = _lines(text, headings or {})
-    if not lines:
-        return []
-    units: list[_Unit] = []
-    for u in _units(lines):
-        units.extend(_cut(u, text, max_words))
-
-    # Heading-only units (e.g. "Chương I" right before "Điều 1") join the unit after them.
+def _merge_headings(units: list[_Unit]) -> list[_Unit]:
+    """Heading-only units (e.g. "Chương I" right before "Điều 1") join the unit after them."""
     merged: list[_Unit] = []
     carry: list[_Line] = []
     for u in units:
@@ -353,8 +339,11 @@ def split_document(
             merged[-1].lines.extend(carry)
         else:
             merged.append(_Unit(carry))
+    return merged
 
-    # Pack small neighbours inside the same hard section.
+
+def _pack(merged: list[_Unit], min_words: int, max_words: int) -> list[_Unit]:
+    """Small neighbours packed together inside the same hard section."""
     packed: list[_Unit] = []
     for u in merged:
         if packed:
@@ -366,8 +355,11 @@ def split_document(
                 prev.lines.extend(u.lines)
                 continue
         packed.append(_Unit(list(u.lines), u.whole))
+    return packed
 
-    # Stubs join their predecessor, across section boundaries (see STUB_WORDS).
+
+def _join_stubs(packed: list[_Unit], min_words: int, max_words: int) -> list[_Unit]:
+    """Stubs join their predecessor, across section boundaries (see STUB_WORDS)."""
     kept: list[_Unit] = []
     stub_words = min(STUB_WORDS, min_words)
     for i, u in enumerate(packed):
@@ -379,8 +371,24 @@ def split_document(
             kept[-1].lines.extend(replace(ln, stub=True) for ln in u.lines)
             continue
         kept.append(u)
-    packed = kept
+    return kept
 
+
+def split_document(
+    doc_id: str,
+    text: str,
+    headings: dict[int, int] | None = None,
+    pages: list[PageSpan] | None = None,
+    min_words: int = MIN_WORDS,
+    max_words: int = MAX_WORDS,
+) -> list[Passage]:
+    lines = _lines(text, headings or {})
+    if not lines:
+        return []
+    units: list[_Unit] = []
+    for run in _units(lines):
+        units.extend(_cut(run, text, max_words))
+    packed = _join_stubs(_pack(_merge_headings(units), min_words, max_words), min_words, max_words)
     passages: list[Passage] = []
     for i, u in enumerate(packed):
         start, end = u.lines[0].start, u.lines[-1].end

@@ -214,7 +214,7 @@ def _shards_of_rows(backend) -> set[int]:
     out = set()
     for kind in ("passages", "sentences", "documents"):
         name = backend.manifest["collections"][kind]
-        out |= {(int(r["rid"]) & 0xFFFFFFFF) >> SHARD_SHIFT for r in backend._scan(name, "rid >= 0", ["rid"])}
+        out |= {(int(r["rid"]) & 0xFFFFFFFF) >> SHARD_SHIFT for r in backend.session.scan(name, "rid >= 0", ["rid"])}
     return out
 
 
@@ -250,7 +250,7 @@ def test_a_failing_ray_writer_aborts_the_build_and_the_published_index_keeps_ans
     searcher.refresh()
     assert [h.pid for h in searcher.search("kiểm thử tự động", top_k=5)] == before
     dead = f"{prefix}_s{ptr.claimed}_"
-    assert not [c for c in published._client.list_collections() if c.startswith(dead)]  # abort dropped its set
+    assert not [c for c in published.session.client.list_collections() if c.startswith(dead)]  # abort dropped its set
     monkeypatch.undo()
     again = _build(synthetic_corpus, index, "milvus", milvus_uri, ray="local", ray_actors=2)
     assert again.ok and again.writers == 2 and again.documents == 7

@@ -6,8 +6,9 @@ import random
 import unicodedata
 
 import pytest
+from legacy_encode import encode_legacy
 
-from indexer.text.encodings import encode_legacy, to_unicode
+from indexer.text.encodings import to_unicode
 
 SENTENCE = (
     "Văn bản thử nghiệm: Đảng bộ tỉnh thử nghiệm họp về quy hoạch, kiểm tra việc thực hiện nghị quyết "

@@ -30,10 +30,13 @@ import pytest
 pytestmark = [pytest.mark.milvus, pytest.mark.slow]
 pytest.importorskip("pymilvus")
 
+from milvus_records import file_records  # noqa: E402
+
 from indexer.embed.hashing import HashEmbedder  # noqa: E402
 from indexer.records import Document, DocumentRecords, Filters, PageSpan, passage_id  # noqa: E402
 from indexer.split import split_document  # noqa: E402
 from indexer.store import open_backend  # noqa: E402
+from indexer.store.base import StoreConfig  # noqa: E402
 from indexer.store.keyword import KeywordIndex  # noqa: E402
 from indexer.store.milvus import MilvusBackend, ensure_lite_server, stop_lite_server  # noqa: E402
 from indexer.store.milvus.common import LITE_STATE  # noqa: E402
@@ -135,17 +138,18 @@ def publish(backend: MilvusBackend, recs: list[DocumentRecords], full: bool = Tr
 def assert_counts(backend: MilvusBackend) -> None:
     """The manifest's counts (kept incrementally) are what a reader really sees."""
     view = backend._live()
-    assert backend.manifest["documents"] == backend._count(view.names["documents"], view.vis)
-    assert backend.manifest["passages"] == backend._count(view.names["passages"], view.vis)
+    assert backend.manifest["documents"] == backend.session.count(view.names["documents"], view.vis)
+    assert backend.manifest["passages"] == backend.session.count(view.names["passages"], view.vis)
     # every visible passage's sentences once: no stale or duplicate sentence rows are visible
-    visible = list(backend._scan(view.names["sentences"], view.vis, ["pid", "k"]))
+    visible = list(backend.session.scan(view.names["sentences"], view.vis, ["pid", "k"]))
     assert len(visible) == len({(r["pid"], r["k"]) for r in visible})
-    assert {r["pid"] for r in visible} <= {r["pid"] for r in backend._scan(view.names["passages"], view.vis, ["pid"])}
+    passages = backend.session.scan(view.names["passages"], view.vis, ["pid"])
+    assert {r["pid"] for r in visible} <= {r["pid"] for r in passages}
 
 
 def raw_count(backend: MilvusBackend, kind: str, expr: str = "born >= 0") -> int:
     """Rows physically present in a collection of the live set, visible or not."""
-    return backend._count(backend._live().names[kind], expr)
+    return backend.session.count(backend._live().names[kind], expr)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +167,7 @@ def make(tmp_path: Path, lite: SimpleNamespace):
     opened: list[MilvusBackend] = []
 
     def _make(name: str = "index") -> MilvusBackend:
-        backend = MilvusBackend.create(tmp_path / name, {"backend": "milvus", "uri": lite.url})
+        backend = MilvusBackend.create(tmp_path / name, StoreConfig("milvus", lite.url))
         opened.append(backend)
         return backend
 
@@ -212,9 +216,9 @@ def test_lite_server_is_reused_started_and_stopped(lite: SimpleNamespace, tmp_pa
 
 def test_two_processes_share_a_lite_index(lite: SimpleNamespace) -> None:
     """uri null: the index lives in the folder; a second process finds the same server and data."""
-    backend = MilvusBackend.create(lite.dir, {"backend": "milvus", "uri": None})
+    backend = MilvusBackend.create(lite.dir, StoreConfig("milvus", None))
     try:
-        assert backend.url == lite.url
+        assert backend.session.url == lite.url
         config = json.loads((lite.dir / "backend.json").read_text())
         assert config["backend"] == "milvus" and config["uri"] is None and config["prefix"].startswith("vn_")
         publish(backend, corpus()[:2])
@@ -222,7 +226,7 @@ def test_two_processes_share_a_lite_index(lite: SimpleNamespace) -> None:
             import json
             from indexer.store import open_backend
             b = open_backend({str(lite.dir)!r})
-            print(json.dumps({{"url": b.url, "docs": [d["doc_id"] for d in b.documents()],
+            print(json.dumps({{"url": b.session.url, "docs": [d["doc_id"] for d in b.documents()],
                                "hit": list(b.keyword("quy hoach vung thu nghiem", 1)),
                                "generation": b.manifest["generation"]}}))
         """)
@@ -292,7 +296,7 @@ def test_write_and_read_back(make) -> None:
             "doc_ids": ["luat-999"]} in counts  # indexed, cited by nobody
     assert counts == sorted(counts, key=lambda x: (-x["citing_passages"], x["key"]))
 
-    back = b.file_records("luat.txt")
+    back = file_records(b, "luat.txt")
     assert len(back) == 1
     got, want = back[0], law_rec
     assert got.doc == want.doc and got.passages == want.passages and got.pids == want.pids
@@ -419,7 +423,7 @@ def test_filters_inside_the_search_with_hostile_values(make) -> None:
     assert both(Filters(doc_types=set())) == {"a", "b", hostile_id}  # an empty set is no filter
     assert b.document(hostile_id)["path"] == "c'\\\".txt"
     assert [r["doc_id"] for r in b.doc_passages(hostile_id)] == [hostile_id]
-    assert b.file_records("c'\\\".txt")[0].doc.doc_id == hostile_id
+    assert file_records(b, "c'\\\".txt")[0].doc.doc_id == hostile_id
     assert lit('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
     assert filter_expr(None) == "" and filter_expr(Filters(year_from=2000)) == "year >= 2000"
 
@@ -434,7 +438,7 @@ def test_update_adds_changes_and_deletes_files(make, lite: SimpleNamespace) -> N
     c = records("c", "Văn bản thử nghiệm thứ ba sẽ bị xóa khỏi kho giả định.", "c.txt")
     publish(b, [a, bb, c])
     gen1 = b.manifest["generation"]
-    reader = MilvusBackend.open(b.index_dir, json.loads((b.index_dir / "backend.json").read_text()))
+    reader = MilvusBackend.open(b.index_dir, StoreConfig.read(b.index_dir))
     try:
         assert reader.manifest["generation"] == gen1
         b2 = records("b", "Văn bản thử nghiệm thứ hai, phiên bản mới có từ khóa xanhlam.", "b.txt")
@@ -496,9 +500,9 @@ def test_a_killed_writer_leaves_the_index_as_it_was(make) -> None:
         import json, os, signal, sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_milvus_backend import records
+        from indexer.store.base import StoreConfig
         from indexer.store.milvus import MilvusBackend
-        config = json.loads(open({str(b.index_dir / 'backend.json')!r}).read())
-        backend = MilvusBackend.create({str(b.index_dir)!r}, config)
+        backend = MilvusBackend.create({str(b.index_dir)!r}, StoreConfig.read({str(b.index_dir)!r}))
         w = backend.begin(full=False)
         w.delete_file("a.txt")
         w.add(records("e", "Văn bản thử nghiệm dở dang có từ khóa đỏthẫm.", "e.txt"))
@@ -571,7 +575,7 @@ def test_full_rebuild_switches_collection_sets(make) -> None:
         w._flush()
         assert [d["doc_id"] for d in reader.documents()] == ["a"]
         w.publish({"model": "hash", "dimension": EMB.dimension})
-        assert not old & set(b._client.list_collections())  # the previous set is dropped
+        assert not old & set(b.session.client.list_collections())  # the previous set is dropped
         # A reader still on the dropped set recovers by itself: refresh and retry.
         assert set(reader.keyword("ngọcbích", 5)) == set(x.pids)
         assert [d["doc_id"] for d in reader.documents()] == ["x"] and reader.manifest["documents"] == 1
@@ -599,25 +603,25 @@ def test_open_without_an_index(tmp_path: Path, lite: SimpleNamespace) -> None:
     from indexer.store.base import IndexNotFound
 
     with pytest.raises(IndexNotFound):
-        MilvusBackend.open(tmp_path / "none", {"backend": "milvus", "uri": None, "prefix": "vn_none"})
-    created = MilvusBackend.create(tmp_path / "empty", {"backend": "milvus", "uri": lite.url})
+        MilvusBackend.open(tmp_path / "none", StoreConfig("milvus", None, "vn_none"))
+    created = MilvusBackend.create(tmp_path / "empty", StoreConfig("milvus", lite.url))
     created.close()
     with pytest.raises(IndexNotFound):
-        MilvusBackend.open(tmp_path / "empty", json.loads((tmp_path / "empty" / "backend.json").read_text()))
+        MilvusBackend.open(tmp_path / "empty", StoreConfig.read(tmp_path / "empty"))
 
 
 def test_readers_survive_a_lite_server_restart(tmp_path: Path) -> None:
     folder = tmp_path / "restart"
-    b = MilvusBackend.create(folder, {"backend": "milvus", "uri": None})
+    b = MilvusBackend.create(folder, StoreConfig("milvus", None))
     try:
         a = records("a", "Văn bản thử nghiệm về quy hoạch vùng giả định.", "a.txt")
         publish(b, [a])
         reader = open_backend(folder)
-        first_url = reader.url
+        first_url = reader.session.url
         assert stop_lite_server(folder)
         # The next call finds the server gone, starts it again (new port), loads and retries.
         assert set(reader.keyword("quy hoach vung", 5)) == set(a.pids)
-        assert reader.url != first_url and reader.refresh() is False
+        assert reader.session.url != first_url and reader.refresh() is False
         assert set(b.dense(EMB.embed_query("quy hoạch vùng"), 5)) == set(a.pids)
         reader.close()
     finally:
@@ -631,13 +635,14 @@ def test_a_garbage_collection_cut_short_is_harmless(make) -> None:
     a = records("a", "Văn bản thử nghiệm về quy hoạch vùng giả định.", "a.txt")
     publish(b, [a])
     epoch = b.manifest["epoch"]
-    b._client.insert(b.state_name, [{"rid": (epoch << 32) | 999, "born": epoch, "path": "", "kind": "hidden",
-                                     "chunk_no": 0, "data": json.dumps(["a.txt"]), "_v": [1.0, 0.0]}])
+    b.session.client.insert(b.session.state_name, [{"rid": (epoch << 32) | 999, "born": epoch, "path": "",
+                                                    "kind": "hidden", "chunk_no": 0, "data": json.dumps(["a.txt"]),
+                                                    "_v": [1.0, 0.0]}])
     fresh = MilvusBackend.open(b.index_dir, b.config)
     try:
         assert fresh._live().hidden == [] and [d["doc_id"] for d in fresh.documents()] == ["a"]
         b.begin(full=False).abort()  # the next writer deletes the stray chunk
-        assert b._count(b.state_name, 'kind == "hidden"') == 0
+        assert b.session.count(b.session.state_name, 'kind == "hidden"') == 0
     finally:
         fresh.close()
 
@@ -653,12 +658,12 @@ def test_a_writer_killed_after_the_switch_is_finished_by_the_next(make, monkeypa
     with monkeypatch.context() as m:
         m.setattr(milvus.MilvusWriter, "_after_publish", lambda self, ptr, hidden: None)
         publish(b, [records("b", "Văn bản thử nghiệm thứ hai.", "b.txt")])  # full: a new set
-        assert old_set <= set(b._client.list_collections())
+        assert old_set <= set(b.session.client.list_collections())
         publish(b, [records("b", "Văn bản thử nghiệm thứ hai, sửa lại.", "b.txt")], full=False)
     assert [d["doc_id"] for d in b.documents()] == ["b"] and raw_count(b, "passages") == 2
     assert b._live().hidden == ["b.txt"]
     b.begin(full=False).abort()
-    assert not old_set & set(b._client.list_collections()) and raw_count(b, "passages") == 1
+    assert not old_set & set(b.session.client.list_collections()) and raw_count(b, "passages") == 1
     assert raw_count(b, "sentences") == 1
     assert b.doc_passages("b")[0]["text"] == "Văn bản thử nghiệm thứ hai, sửa lại."
 
@@ -699,7 +704,7 @@ def test_sentences_are_stored_and_read_back_exactly(make) -> None:
 
     # Carrying a file over keeps its sentences whole.
     for rec in (law, recs[2], gap, old):
-        (got,) = b.file_records(rec.doc.path)
+        (got,) = file_records(b, rec.doc.path)
         assert got.sentences == rec.sentences and got.sentence_hashes == rec.sentence_hashes
         if rec.sentence_vectors is None:
             assert got.sentence_vectors is None
@@ -740,13 +745,13 @@ def test_sentence_scores_are_computed_inside_milvus(make, monkeypatch: pytest.Mo
     # No vector crosses the wire: neither a query nor a scan asks for one.
     reads: list[list[str]] = []
     for method in ("query", "query_iterator"):
-        real = getattr(b._client, method)
+        real = getattr(b.session.client, method)
 
         def spy(*args, _real=real, **kwargs):
             reads.append(list(kwargs.get("output_fields") or []))
             return _real(*args, **kwargs)
 
-        monkeypatch.setattr(b._client, method, spy)
+        monkeypatch.setattr(b.session.client, method, spy)
     expected = {p: (spans, vecs @ q) for p, (spans, vecs) in b.sentences(every).items()}
     reads.clear()
     got = b.sentence_scores(q, [*every, every[0], 12345])  # a duplicate and an unknown pid
@@ -787,16 +792,16 @@ def test_sentence_scores_of_a_batch_equal_each_query_s_own(make, monkeypatch: py
 
     def check() -> list[int]:
         searches: list[int] = []
-        real = b._client.search
+        real = b.session.client.search
 
         def spy(*args, **kwargs):
             searches.append(len(kwargs.get("data") or []))
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(b._client, "search", spy)
+        monkeypatch.setattr(b.session.client, "search", spy)
         vs = [vectors[i % len(vectors)] for i in range(len(asked))]
         got = b.sentence_scores_many(vs, asked)
-        monkeypatch.setattr(b._client, "search", real)
+        monkeypatch.setattr(b.session.client, "search", real)
         assert len(got) == len(asked)
         for v, pids, mine in zip(vs, asked, got, strict=True):
             alone = b.sentence_scores(v, pids)
@@ -845,7 +850,7 @@ def test_an_update_replaces_sentences(make) -> None:
     assert_sentences(b, v3b)
 
     # An unchanged file carried over into a new epoch keeps its sentences.
-    (carried,) = b.file_records("k.txt")
+    (carried,) = file_records(b, "k.txt")
     publish(b, [carried], full=False)
     assert_sentences(b, keep)
     b.begin(full=False).abort()  # collects the replaced rows
@@ -868,13 +873,13 @@ def test_a_set_without_sentences_is_read_as_empty_and_refused(make, monkeypatch:
     b = make()
     a = records("a", "Văn bản thử nghiệm định dạng cũ. Nghị quyết số 999-NQ/TEST.", "a.txt")
     publish(b, [a])
-    b._client.drop_collection(b._live().names["sentences"])
+    b.session.client.drop_collection(b._live().names["sentences"])
     old = MilvusBackend.create(b.index_dir, b.config)
     try:
         assert "sentences" not in old._live().names and old.sentences(a.pids) == {}
         assert old.sentence_scores(QUERY, a.pids) == {}
         assert set(old.cached_vectors(a.embed_hashes + a.sentence_hashes)) == set(a.embed_hashes)
-        (got,) = old.file_records("a.txt")
+        (got,) = file_records(old, "a.txt")
         assert got.sentences == [] and got.sentence_vectors is None and got.pids == a.pids
         with monkeypatch.context() as m:
             m.setattr(milvus.reader, "FORMAT_VERSION", 99)

@@ -57,7 +57,7 @@ def _measure(tmp_path: Path, index: Path) -> tuple[collections.Counter, int, lis
     s = Searcher(index, query_cache=0)
     try:
         s.search("văn bản thử nghiệm", top_k=10)  # opening and loading are not the batch's
-        counts = _count_calls(s.backend._client)
+        counts = _count_calls(s.backend.session.client)
         lines = _run_batches(s, queries)
     finally:
         s.close()

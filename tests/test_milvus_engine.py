@@ -22,7 +22,7 @@ from conftest import write  # noqa: E402
 
 from indexer.pipeline.build import build  # noqa: E402
 from indexer.store import open_backend  # noqa: E402
-from indexer.store.base import BackendUnavailable  # noqa: E402
+from indexer.store.base import BackendUnavailable, StoreConfig  # noqa: E402
 from indexer.store.milvus import MilvusBackend, ShardWriter, ensure_lite_server, stop_lite_server  # noqa: E402
 from indexer.store.milvus.common import LITE_STATE, is_transient  # noqa: E402
 
@@ -50,7 +50,7 @@ def local_index(tmp_path: Path):
 
 def raw(backend: MilvusBackend, kind: str, expr: str) -> int:
     """Rows physically present in the live set, visible or not."""
-    return backend._count(backend._live().names[kind], expr)
+    return backend.session.count(backend._live().names[kind], expr)
 
 
 def test_a_second_process_reads_while_one_writes(tmp_path: Path, local_index: Path) -> None:
@@ -185,7 +185,7 @@ def test_a_one_file_update_touches_only_that_files_rows(tmp_path: Path, local_in
     b = open_backend(local_index)
     epoch = b.manifest["epoch"]
     for kind in ("passages", "documents", "sentences", "refs", "texts"):
-        new_paths = {r["path"] for r in b._scan(b._live().names[kind], f"born > {before}", ["path"])}
+        new_paths = {r["path"] for r in b.session.scan(b._live().names[kind], f"born > {before}", ["path"])}
         assert new_paths <= {"vb-004.txt"}, (kind, new_paths)  # rows written by the update: that file's only
     assert raw(b, "passages", f'born == {epoch} and path == "vb-004.txt"') == per_file["vb-004.txt"]
     assert raw(b, "passages", f"born == {epoch}") == per_file["vb-004.txt"]
@@ -204,9 +204,10 @@ def test_reads_retry_only_transient_errors(tmp_path: Path, local_index: Path, mo
     assert build([tmp_path / "c"], local_index, model="hash", progress=False, backend="milvus").ok
     b = open_backend(local_index)
     recovered = []
-    monkeypatch.setattr(b, "_recover_connection", lambda: recovered.append(1))
+    monkeypatch.setattr(b.published, "recover", lambda: recovered.append(1))
     with pytest.raises(MilvusException):  # a permanent error: raised at once, no reconnect, no retry
-        b._read(lambda v: b._client.query(v.names["passages"], filter="born >>> 3", output_fields=["pid"]))
+        b.published.read(lambda v: b.session.client.query(v.names["passages"], filter="born >>> 3",
+                                                          output_fields=["pid"]))
     assert recovered == []
     calls = []
 
@@ -216,13 +217,13 @@ def test_reads_retry_only_transient_errors(tmp_path: Path, local_index: Path, mo
             raise MilvusException(code=2, message="Fail connecting to server")
         return "ok"
 
-    assert b._read(flaky) == "ok" and recovered == [1] and len(calls) == 2
+    assert b.published.read(flaky) == "ok" and recovered == [1] and len(calls) == 2
     b.close()
 
 
 def test_a_uri_where_no_server_answers_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BackendUnavailable, match="no Milvus server answers"):
-        MilvusBackend.create(tmp_path / "x", {"backend": "milvus", "uri": "http://127.0.0.1:9"})
+        MilvusBackend.create(tmp_path / "x", StoreConfig("milvus", "http://127.0.0.1:9"))
 
 
 _SHARD = textwrap.dedent("""
@@ -244,7 +245,7 @@ def test_several_writers_in_one_epoch_publish_once(tmp_path: Path) -> None:
     home = tmp_path / "srv"
     url = ensure_lite_server(home)
     try:
-        b = MilvusBackend.create(tmp_path / "ix", {"backend": "milvus", "uri": url})
+        b = MilvusBackend.create(tmp_path / "ix", StoreConfig("milvus", url))
         w = b.begin(full=True)
         w.add(records("main", "Văn bản thử nghiệm của người ghi chính có từ khóa songsong.", "main.txt"))
         specs = w.shard_specs(2, EMB.dimension)
@@ -261,7 +262,7 @@ def test_several_writers_in_one_epoch_publish_once(tmp_path: Path) -> None:
         assert b.refresh()
         assert b.manifest["documents"] == 11
         assert sorted(d["doc_id"] for d in b.documents()) == sorted(["main", *(f"p{i}" for i in range(10))])
-        rids = [r["rid"] for r in b._scan(b._live().names["passages"], "born >= 0", ["rid"])]
+        rids = [r["rid"] for r in b.session.scan(b._live().names["passages"], "born >= 0", ["rid"])]
         assert len(rids) == len(set(rids)) == b.manifest["passages"]  # no row id shared between writers
         assert {r >> 27 & 31 for r in rids} == {0, 1, 2}
         assert len(b.keyword("songsong", 20)) == 11

@@ -15,6 +15,10 @@ class Embedder(Protocol):
         """Rows of L2-normalised float32 vectors, one per text."""
         ...
 
+    def __hash__(self) -> int:
+        """Embedders key caches of what they embedded (answerable.everyday_vectors)."""
+        ...
+
     def embed_query(self, text: str) -> np.ndarray:
         """One L2-normalised float32 vector."""
         ...

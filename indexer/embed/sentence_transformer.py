@@ -15,7 +15,7 @@ class SentenceTransformerEmbedder:
 
         self.name = f"st:{model}"
         self._model = SentenceTransformer(model, device="cpu")
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
         is_e5 = "e5" in model.lower()
         self._query_prefix = "query: " if is_e5 else ""
         self._passage_prefix = "passage: " if is_e5 else ""
@@ -35,4 +35,4 @@ class SentenceTransformerEmbedder:
     def token_count(self, text: str) -> int:
         """Tokens the model reads for a passage (after its own truncation)."""
         n = len(self._model.tokenizer(self._passage_prefix + text)["input_ids"])
-        return min(n, int(self._model.max_seq_length))
+        return min(n, int(self._model.max_seq_length or n))

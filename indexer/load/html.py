@@ -26,8 +26,9 @@ _BLOCK = {"p", "div", "section", "article", "main", "li", "tr", "blockquote", "p
           "h4", "h5", "h6", "dd", "dt", "figcaption", "caption", "table", "ul", "ol", "br", "hr", "td", "th"}
 
 
-def html_to_document(html: str) -> RawDocument:
-    from bs4 import BeautifulSoup, NavigableString, Tag
+def _content(html: str) -> tuple[Any, dict[str, Any]]:
+    """The element holding the page's own content (chrome and scripts dropped), and the title hint."""
+    from bs4 import BeautifulSoup, Tag
 
     soup = BeautifulSoup(html, "lxml")
     hints: dict[str, Any] = {}
@@ -38,14 +39,30 @@ def html_to_document(html: str) -> RawDocument:
     for tag in soup.find_all(True):
         if tag.decomposed or not isinstance(tag, Tag) or tag.attrs is None:
             continue
-        ident = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
+        ident = " ".join([str(tag.get("id") or ""), *tag.get_attribute_list("class")])
         if ident.strip() and _CHROME.search(ident) and tag.name not in ("body", "html", "main", "article"):
             tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
     h1 = root.find("h1")
     if h1 and h1.get_text(strip=True):
         hints["title"] = h1.get_text(" ", strip=True)
+    return root, hints
 
+
+def _item_marker(item: Any) -> str:
+    """A list item's marker: its number in an ordered list ("3. "), else a dash."""
+    parent = item.parent
+    if parent is None or parent.name != "ol":
+        return "– "
+    given = str(parent.get("start") or "1")
+    start = int(given) if given.isdigit() else 1
+    return f"{start + [c for c in parent.find_all('li', recursive=False)].index(item)}. "
+
+
+def html_to_document(html: str) -> RawDocument:
+    from bs4 import NavigableString, Tag
+
+    root, hints = _content(html)
     asm = Assembler()
     buf: list[str] = []
     level: list[int | None] = [None]
@@ -76,13 +93,7 @@ def html_to_document(html: str) -> RawDocument:
                 if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
                     level[0] = int(name[1])
                 if name == "li":
-                    parent = child.parent
-                    if parent is not None and parent.name == "ol":
-                        start = int(parent.get("start") or 1) if str(parent.get("start") or "1").isdigit() else 1
-                        idx = [c for c in parent.find_all("li", recursive=False)].index(child)
-                        marker[0] = f"{start + idx}. "
-                    else:
-                        marker[0] = "– "
+                    marker[0] = _item_marker(child)
                 if name in ("td", "th"):
                     buf.append(" ")
                 walk(child)

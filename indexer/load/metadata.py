@@ -176,38 +176,47 @@ def detect_header(text: str, title_hint: str | None = None) -> dict[str, Any]:
             break
 
     if type_idx is not None:
-        rest = []
-        for ln in lines[type_idx + 1 : type_idx + 4]:
-            if re.match(r"(?i)^(chương|phần|điều|căn cứ|mục)\b", ln):
-                break
-            rest.append(ln)
-        about = next((ln for ln in rest if re.match(r"(?i)^(về|ban hành)\b", ln)), None)
-        subject = about or next((ln for ln in rest if ln.isupper() and len(ln.split()) <= 30), None)
-        if subject:
-            subject = _sentence_case(subject)
-            if meta["doc_type"] in ("Luật", "Bộ luật"):
-                meta["title"] = f"{meta['doc_type']} {subject}"
-            else:
-                meta["title"] = f"{meta['doc_type']} {subject[:1].lower()}{subject[1:]}"
+        _title_after_type(meta, lines[type_idx + 1 : type_idx + 4])
     elif title_hint:
         meta["title"] = title_hint
-
     if num := meta.get("doc_number"):
-        key = number_key(num)
-        meta.setdefault("doc_type", type_from_number(key))
-        if "issuer" not in meta:
-            # "Nghị quyết số 57-NQ/TW (ngày 22/12/2024) của Bộ Chính trị" names issuer and date.
-            for n in find_numbers(head):
-                if n.key == key:
-                    window = head[n.end : n.end + 160]
-                    if b := _BODY_PHRASE.search(window):
-                        meta["issuer"] = b.group(1)
-                    if "date" not in meta and (d := _DATE_NUM.search(window) or _DATE_WORDS.search(window)):
-                        meta["date"] = iso_date(*d.groups())
-                    break
-        if "issuer" not in meta and (iss := issuer_from_number(key)):
-            meta["issuer"] = iss
+        _from_number(meta, head, number_key(num))
     return {k: v for k, v in meta.items() if v}
+
+
+def _title_after_type(meta: dict[str, Any], after: list[str]) -> None:
+    """The title from the lines under the type line ("NGHỊ QUYẾT" / "Về …"), into `meta`."""
+    rest = []
+    for ln in after:
+        if re.match(r"(?i)^(chương|phần|điều|căn cứ|mục)\b", ln):
+            break
+        rest.append(ln)
+    about = next((ln for ln in rest if re.match(r"(?i)^(về|ban hành)\b", ln)), None)
+    subject = about or next((ln for ln in rest if ln.isupper() and len(ln.split()) <= 30), None)
+    if subject:
+        subject = _sentence_case(subject)
+        if meta["doc_type"] in ("Luật", "Bộ luật"):
+            meta["title"] = f"{meta['doc_type']} {subject}"
+        else:
+            meta["title"] = f"{meta['doc_type']} {subject[:1].lower()}{subject[1:]}"
+
+
+def _from_number(meta: dict[str, Any], head: str, key: str) -> None:
+    """What the document's own number tells (its type, its issuer), and what stands beside it in the
+    header, into `meta` where the header did not say."""
+    meta.setdefault("doc_type", type_from_number(key))
+    if "issuer" not in meta:
+        # "Nghị quyết số 57-NQ/TW (ngày 22/12/2024) của Bộ Chính trị" names issuer and date.
+        for n in find_numbers(head):
+            if n.key == key:
+                window = head[n.end : n.end + 160]
+                if b := _BODY_PHRASE.search(window):
+                    meta["issuer"] = b.group(1)
+                if "date" not in meta and (d := _DATE_NUM.search(window) or _DATE_WORDS.search(window)):
+                    meta["date"] = iso_date(*d.groups())
+                break
+    if "issuer" not in meta and (iss := issuer_from_number(key)):
+        meta["issuer"] = iss
 
 
 def from_filename(path: Path) -> dict[str, Any]:

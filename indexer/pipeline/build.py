@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from indexer.embed import canonical_name, get_embedder
 from indexer.embed.base import Embedder
@@ -26,9 +26,12 @@ from indexer.pipeline.stages import (
     windows,
 )
 from indexer.records import DocumentRecords
-from indexer.store import create_backend, open_backend
-from indexer.store.base import DEFAULT_INDEX, Backend, IndexFormatError, Writer
+from indexer.store import backend_class, create_backend, open_backend, writing_config
+from indexer.store.base import DEFAULT_INDEX, Backend, IndexFormatError, StoreConfig, Writer, check_index_type
 from indexer.store.locks import writer_lock
+
+if TYPE_CHECKING:  # imported with Ray, on a Ray build only
+    from indexer.pipeline.ray_writers import RayShards
 
 
 @dataclass
@@ -102,50 +105,66 @@ def _hash_files(files: list[tuple[Path, str]], prev_files: dict[str, str], prev_
     return hashed, stamps, n_read
 
 
-def build(
-    paths: list[Path] | None = None,
-    index_dir: Path = DEFAULT_INDEX,
-    model: str | None = None,
-    progress: bool = True,
-    embedder: Embedder | None = None,
-    context: bool = True,
-    incremental: bool = False,
-    index_type: str = "auto",
-    backend: str | None = None,
-    milvus_uri: str | None = None,
-    ray: str | None = None,
-    ray_actors: int | None = None,
-    ray_writers: int | None = None,
-    vectors_from: Path | None = None,
-    verbose: bool = False,
-) -> BuildReport:
-    """Index every supported file under `paths` and publish the result in `index_dir`.
+@dataclass(frozen=True)
+class BuildOptions:
+    """How `build` runs (the command line's options; every one has a default).
 
-    Passages whose embedded text is unchanged always reuse their stored vectors. With
-    `incremental`, files whose content hash is unchanged are not even re-read, files that
-    vanished are deleted, and when nothing changed nothing is written. With `ray` ("local",
-    "auto" or a cluster address) loading, splitting and embedding run as a Ray Data pipeline, and a
-    full build into Milvus is written by `ray_writers` Ray actors in the same epoch (published once).
-    `vectors_from` names another index of the same model whose stored vectors are reused (moving
-    an index to another backend without re-embedding). Nothing becomes visible to searches before
-    the whole change is published. `verbose` prints one line per file read (stderr).
+    `store`: the backend of a new index and its options (None: embedded); an existing index keeps its
+    own. `incremental`: files whose content hash is unchanged are not even re-read, files that vanished
+    are deleted, and when nothing changed nothing is written. `ray` ("local", "auto" or a cluster
+    address): loading, splitting and embedding run as a Ray Data pipeline, and a full build into a
+    backend whose writer may be joined (Milvus) is written by `ray_writers` Ray actors in the same epoch
+    (published once). `vectors_from` names another index of the same model whose stored vectors are
+    reused (moving an index to another backend without re-embedding). `verbose` prints one line per
+    file read (stderr)."""
+
+    model: str | None = None
+    embedder: Embedder | None = None
+    progress: bool = True
+    context: bool = True
+    incremental: bool = False
+    index_type: str = "auto"
+    store: StoreConfig | None = None
+    ray: str | None = None
+    ray_actors: int | None = None
+    ray_writers: int | None = None
+    vectors_from: Path | None = None
+    verbose: bool = False
+
+    def but(self, backend: str | None = None, milvus_uri: str | None = None, **changes: Any) -> BuildOptions:
+        """These options with `changes` (field names); `backend` / `milvus_uri` name the store, as the
+        command line's --backend / --milvus-uri do."""
+        if backend is not None or milvus_uri is not None:
+            changes["store"] = StoreConfig(backend or ("milvus" if milvus_uri else "embedded"), milvus_uri)
+        return replace(self, **changes) if changes else self
+
+
+def build(paths: list[Path] | None = None, index_dir: Path = DEFAULT_INDEX, options: BuildOptions | None = None,
+          **changes: Any) -> BuildReport:
+    """Index every supported file under `paths` and publish the result in `index_dir`, as `options` say
+    (or the defaults with `changes`: `build(paths, index, model="hash", incremental=True)`).
+
+    Passages whose embedded text is unchanged always reuse their stored vectors. Nothing becomes visible
+    to searches before the whole change is published.
     """
+    opts = (options or BuildOptions()).but(**changes)
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
     paths = [Path(p) for p in (paths or [DEFAULT_CORPUS])]
-    embedder = embedder or get_embedder(model)
-    model_name = canonical_name(embedder.name)
-    report = BuildReport(index_dir=index_dir, model=model_name)
+    embedder = opts.embedder or get_embedder(opts.model)
+    report = BuildReport(index_dir=index_dir, model=canonical_name(embedder.name))
+    # refused before anything is created (a Milvus index's server started, its config written)
+    check_index_type(backend_class(writing_config(index_dir, opts.store).backend), opts.index_type)
     # One writer at a time on every backend, held from planning to publishing: a second `make index`
-    # or an upload from the page waits, then plans against what this one published (issue: lost updates).
+    # or an upload from the page waits, then plans against what this one published (no lost update).
     lock = writer_lock(index_dir)
     try:
-        store = create_backend(index_dir, backend, milvus_uri)
+        store = create_backend(index_dir, opts.store)
     except BaseException:
         lock.release()
         raise
     try:
-        work = plan(paths, store, model_name, context, incremental, report)
+        work = plan(paths, store, report.model, opts.context, opts.incremental, report)
         report.unchanged = sorted(work.carried)
         report.files_hashed = work.hashed
         report.removed = work.removed
@@ -155,35 +174,10 @@ def build(
             report.file_hashes = dict(work.carried)
             report.documents = int(store.manifest.get("documents", 0))
             report.passages = report.reused = int(store.manifest.get("passages", 0))
-            report.seconds = time.perf_counter() - t0
-            return report
-        caches = [store] + ([_vector_source(Path(vectors_from), model_name)] if vectors_from else [])
-        prepared = _prepared_stream(work, caches, model_name, context, embedder, progress, report, ray, ray_actors,
-                                    verbose)
-        writer = store.begin(full=work.full)
-        shards = _ray_shards(writer, work, ray, ray_writers or ray_actors)
-        try:
-            written = _write(shards or writer, prepared, store, work, report)
-            if shards is not None:
-                report.writers = shards.close() or 1  # every actor's rows absorbed: one publish for all
-            report.files_indexed = sorted(set(report.files_indexed) | set(work.carried))
-            report.file_hashes.update(work.carried)
-            if written == 0 and not work.carried:
-                writer.abort()
-                report.seconds = time.perf_counter() - t0
-                return report
-            for rel in work.removed:
-                writer.delete_file(rel)
-            report.seconds = time.perf_counter() - t0
-            writer.publish(_manifest(report, embedder, context, paths, index_type, work.stamps))
-        except BaseException:
-            if shards is not None:
-                shards.kill()  # before the abort drops what they wrote
-            writer.abort()
-            raise
-        store.refresh()
-        report.documents = int(store.manifest.get("documents", 0))
-        report.passages = int(store.manifest.get("passages", 0))
+        elif _write_and_publish(store, work, paths, embedder, opts, report, t0):
+            store.refresh()
+            report.documents = int(store.manifest.get("documents", 0))
+            report.passages = int(store.manifest.get("passages", 0))
         report.seconds = time.perf_counter() - t0
         return report
     finally:
@@ -191,18 +185,47 @@ def build(
         lock.release()
 
 
-def _ray_shards(writer: Writer, work: Plan, ray: str | None, count: int | None) -> Any:
-    """Writer actors for a full Ray build into Milvus (`ray_writers.RayShards`), else None.
+def _write_and_publish(store: Backend, work: Plan, paths: list[Path], embedder: Embedder, opts: BuildOptions,
+                       report: BuildReport, t0: float) -> bool:
+    """Embed and write what `work` planned, and publish it; False when nothing was left to publish."""
+    caches = [store] + ([_vector_source(Path(opts.vectors_from), report.model)] if opts.vectors_from else [])
+    prepared = _prepared_stream(work, caches, report.model, opts, embedder, report)
+    writer = store.begin(full=work.full)
+    shards = _ray_shards(writer, work, opts.ray, opts.ray_writers or opts.ray_actors)
+    try:
+        written = _write(shards or writer, prepared, store, work, report)
+        if shards is not None:
+            report.writers = shards.close() or 1  # every actor's rows absorbed: one publish for all
+        report.files_indexed = sorted(set(report.files_indexed) | set(work.carried))
+        report.file_hashes.update(work.carried)
+        if written == 0 and not work.carried:
+            writer.abort()
+            return False
+        for rel in work.removed:
+            writer.delete_file(rel)
+        report.seconds = time.perf_counter() - t0
+        writer.publish(_manifest(report, embedder, opts.context, paths, opts.index_type, work.stamps))
+    except BaseException:
+        if shards is not None:
+            shards.kill()  # before the abort drops what they wrote
+        writer.abort()
+        raise
+    return True
+
+
+def _ray_shards(writer: Writer, work: Plan, ray: str | None, count: int | None) -> RayShards | None:
+    """Writer actors for a full Ray build into a backend whose writer may be joined (Milvus), else None.
 
     The embedded backend keeps writing from the driver: its index is a local folder (one SQLite
     file, FAISS and BM25 built at publish) that one process writes, so actors would only queue on its
     lock. An update (`indexer update`) stays single-writer too: it deletes the replaced files' rows
     as it goes, which one writer orders; it writes a few files, where a bulk build writes them all."""
-    if ray is None or not work.full or not callable(getattr(writer, "shard_specs", None)):
+    sharded = writer.sharded()
+    if ray is None or not work.full or sharded is None:
         return None
     from indexer.pipeline.ray_writers import RayShards
 
-    return RayShards(writer, count)
+    return RayShards(sharded, count)
 
 
 def _manifest(report: BuildReport, embedder: Embedder, context: bool, paths: list[Path],
@@ -232,25 +255,25 @@ def _vector_source(index_dir: Path, model_name: str) -> Backend:
     return source
 
 
-def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, context: bool, embedder: Embedder,
-                     progress: bool, report: BuildReport, ray: str | None,
-                     ray_actors: int | None, verbose: bool = False) -> Iterator[list[DocumentRecords]]:
+def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, opts: BuildOptions, embedder: Embedder,
+                     report: BuildReport) -> Iterator[list[DocumentRecords]]:
     """Windows of documents with their vectors, from the local loop or from Ray Data.
 
     Locally every file is split before the first is embedded: splitting is quick next to
     embedding, and it gives the progress bar its total (passages and sentences) and time left.
     """
-    if ray is not None:
+    if opts.ray is not None:
         from indexer.pipeline.ray_executor import ray_stream
 
-        yield from ray_stream(work.to_read, model_name, context, caches, report, address=ray, actors=ray_actors)
+        yield from ray_stream(work.to_read, model_name, opts.context, caches, report, address=opts.ray,
+                              actors=opts.ray_actors)
         return
-    files = [prepare_file(path, rel, fh, model_name, context) for path, rel, fh in work.to_read]
-    if verbose:
+    files = [prepare_file(path, rel, fh, model_name, opts.context) for path, rel, fh in work.to_read]
+    if opts.verbose:
         for prep in files:
             print(file_line(prep), file=sys.stderr)
     total = sum(len(r.embed_hashes) + len(r.sentence_hashes) for prep in files for r in prep.records)
-    embed = Embedding(caches, embedder, progress, report, total=total)
+    embed = Embedding(caches, embedder, opts.progress, report, total=total)
     try:
         for window in windows(_records(files, report)):
             yield embed(window)
@@ -268,7 +291,15 @@ def file_line(prep: Prepared) -> str:
     return f"{prep.rel}: {len(prep.records)} document(s) ({docs}), {passages} passages, {sentences} sentences"
 
 
-def _write(writer: Writer, windows: Iterable[list[DocumentRecords]], store: Backend, work: Plan,
+class _Sink(Protocol):
+    """Where `_write` hands documents: a writer, or the Ray actors that write for one (RayShards)."""
+
+    def delete_file(self, path: str) -> None: ...
+
+    def add(self, records: DocumentRecords) -> None: ...
+
+
+def _write(writer: _Sink, windows: Iterable[list[DocumentRecords]], store: Backend, work: Plan,
            report: BuildReport) -> int:
     """Hand every document to the writer; returns how many were written.
 

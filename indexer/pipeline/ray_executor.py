@@ -25,9 +25,11 @@ readable at the same path on every node (a shared folder).
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,7 @@ from indexer.embed.cache import fill_vectors
 from indexer.pipeline.report import BuildReport
 from indexer.pipeline.stages import WINDOW, prepare_file, record_file, windows
 from indexer.records import DocumentRecords
-from indexer.store.base import Backend
+from indexer.store.base import Backend, StoreConfig
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -54,7 +56,8 @@ def _pieces(rec: DocumentRecords) -> list[DocumentRecords]:
     for s in range(0, len(rec.passages), PIECE):
         e = min(s + PIECE, len(rec.passages))
         out.append(DocumentRecords(
-            doc=rec.doc if s == 0 else None, passages=rec.passages[s:e], pids=rec.pids[s:e],
+            doc=rec.doc if s == 0 else replace(rec.doc, text="", pages=[]), passages=rec.passages[s:e],
+            pids=rec.pids[s:e],
             embed_texts=rec.embed_texts[s:e], embed_hashes=rec.embed_hashes[s:e],
             vectors=rec.vectors, refs=rec.refs[s:e], keys=rec.keys if s == 0 else [],
             sentences=rec.sentences[s:e] if rec.sentences else [],
@@ -112,15 +115,13 @@ class Embed:
 
 def _open_cache(index_dir: Path, config: dict[str, Any]) -> Backend | None:
     """The published index, read-only, for its embedding cache; None where it cannot be reached
-    (a fresh index, or a worker node that does not see the index folder)."""
-    from indexer.store import open_backend
+    (a fresh index, or a worker node that does not see the index folder: a Milvus index opens from
+    its config alone)."""
+    from indexer.store import backend_class
 
     try:
-        if config.get("backend") == "milvus":
-            from indexer.store.milvus import MilvusBackend
-
-            return MilvusBackend.open(index_dir, config)
-        return open_backend(index_dir)
+        store = StoreConfig.of(config)
+        return backend_class(store.backend).open(index_dir, store)
     except Exception:  # noqa: BLE001 - no cache only costs re-embedding
         return None
 
@@ -166,8 +167,8 @@ def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, 
     # The embedding cache: the actors read the published indexes themselves (no round trip via the driver).
     sources = [(str(c.index_dir.resolve()), read_config(c.index_dir)) for c in caches if c.manifest]
     items = [{"path": str(p.resolve()), "rel": rel, "fhash": fh} for p, rel, fh in to_read]
-    ds = ray.data.from_items(items, override_num_blocks=min(len(items), 4 * cpus))
-    ds = ds.flat_map(_prepare, fn_kwargs={"model": model, "context": context}, num_cpus=0)
+    ds: ray.data.Dataset = ray.data.from_items(items, override_num_blocks=min(len(items), 4 * cpus))
+    ds = ds.flat_map(functools.partial(_prepare, model=model, context=context), num_cpus=0)
     per_actor = max(1, cpus // actors)
     # Each actor's model runs OpenMP with as many threads as the cores it was given: left alone,
     # every actor would start one thread per core of the node, and actors would fight for cores

@@ -21,6 +21,7 @@ from typing import Any
 
 from indexer.pipeline.stages import WINDOW
 from indexer.records import DocumentRecords
+from indexer.store.base import ShardedWriter
 
 WRITE_WINDOW = WINDOW  # passages per call of a writer actor
 IN_FLIGHT = 2  # windows sent to one actor and not yet written: one being written, one waiting
@@ -48,7 +49,7 @@ class RayShards:
 
     actor_class: type = ShardActor  # what each actor runs (a test puts one in that fails)
 
-    def __init__(self, claiming: Any, count: int | None) -> None:
+    def __init__(self, claiming: ShardedWriter, count: int | None) -> None:
         self.claiming, self.count, self.window = claiming, count, WRITE_WINDOW
         self.actors: list[Any] = []
         self.pending: list[list[Any]] = []
@@ -60,7 +61,7 @@ class RayShards:
 
         # as many as the embedding actors by default (`ray_stream`: one per 2 CPUs)
         self.count = max(1, int(self.count or int(ray.cluster_resources().get("CPU", 1)) // 2))
-        remote = ray.remote(num_cpus=0)(self.actor_class)  # I/O and Python: must not starve the embedding actors
+        remote: Any = ray.remote(num_cpus=0)(self.actor_class)  # I/O and Python: must not starve the embedding actors
         specs = self.claiming.shard_specs(self.count, dim)
         self.actors = [remote.options(max_concurrency=1).remote(spec) for spec in specs]
         self.pending = [[] for _ in self.actors]

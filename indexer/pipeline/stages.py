@@ -71,7 +71,8 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[tuple[Path, str]], list[t
     for root in paths:
         root = Path(root)
         if root.is_file():  # a file named on the command line is read even through a link: it was chosen
-            entries = [(root.resolve() if root.is_symlink() else root, root.name, None)]
+            entries: list[tuple[Path, str, str | None]] = [
+                (root.resolve() if root.is_symlink() else root, root.name, None)]
         elif root.is_dir():
             entries = list(_walk(root))
         else:

@@ -1,19 +1,24 @@
-"""The storage seam: one interface between the pipeline / Searcher and wherever the index lives.
+"""The storage seam: small role protocols between the pipeline / the search core and wherever the index lives.
 
-Two backends implement it (txtai's factory pattern: the index folder's config picks one):
+Two backends implement them (txtai's factory pattern: the index folder's config picks one):
 
-- ``embedded`` (default): FAISS + SQLite + bm25s generations in the index folder (`store/embedded.py`);
-- ``milvus``: collections in a Milvus server, Milvus Lite or a cluster (`store/milvus/`).
+- ``embedded`` (default): FAISS + SQLite + bm25s generations in the index folder (`store/embedded/`);
+- ``milvus``: collections in a Milvus server, the local one or a cluster (`store/milvus/`).
 
-Read side (the Searcher):  ``dense`` / ``keyword`` retrieval with backend-neutral `Filters`
-(a mask for the embedded backend, a filter expression for Milvus), then ``passages`` /
-``documents`` / ``neighbours`` / references to hydrate hits, ``refresh`` to pick up a newer
-published version, ``manifest`` for status.
+The roles, each a few plain verbs (txtai's ann/base.py):
 
-Write side (the pipeline): ``begin`` opens a `Writer`; the pipeline deletes the records of the
-files that changed or vanished and adds the new ones document by document, then ``publish``
-makes the whole change visible at once. Until then readers keep seeing the previous version,
-and a writer that dies leaves that previous version intact.
+- `Retriever`: ``dense_many`` / ``keyword_many`` / ``sentence_scores_many`` rank passages for a batch of
+  queries inside backend-neutral `Filters` (a mask for the embedded backend, a filter expression for
+  Milvus); one query is a batch of one (``dense``, ``keyword``, ``sentence_scores``);
+- `Rows`: passages, documents, neighbours and graph rows by id, to hydrate hits;
+- `References`: which passages cite a reference key, and how a key is written;
+- `Lifecycle`: ``open`` / ``create`` an index, ``refresh`` to a newer published version,
+  ``published_generation`` (a cheap look at what is published), ``status``, ``close``;
+- `Writing`: ``cached_vectors`` (the embedding cache) and ``begin``, which opens a `Writer`.
+
+`Backend` is their composition. A `Writer` deletes the records of the files that changed or vanished and
+adds the new ones document by document, then ``publish`` makes the whole change visible at once. Until
+then readers keep seeing the previous version, and a writer that dies leaves that previous version intact.
 
 Passage ids (`pid`) are stable: a 63-bit hash of (doc_id, ordinal), never a row position.
 """
@@ -22,9 +27,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
 import numpy as np
 
@@ -32,6 +38,9 @@ from indexer.records import DocumentRecords, DocumentRow, Filters, Manifest, Pas
 
 CONFIG_FILE = "backend.json"
 DEFAULT_INDEX = Path("index")
+
+# pid → (spans, scores): spans an int (k, 2) array of offsets into the passage text, scores float32 (k,)
+SentenceScores = dict[int, tuple[np.ndarray, np.ndarray]]
 
 
 class IndexNotFound(FileNotFoundError):
@@ -47,6 +56,36 @@ class BackendUnavailable(RuntimeError):
     published stays published."""
 
 
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where an index is kept: its backend and that backend's options, as `backend.json` records them.
+
+    `uri`: a Milvus server's URL (None: the local server the index folder starts); `prefix`: the names
+    of its Milvus collections (chosen when the index is created); `db_name`: the Milvus database."""
+
+    backend: str = "embedded"
+    uri: str | None = None
+    prefix: str | None = None
+    db_name: str = ""
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> StoreConfig:
+        return cls(backend=str(data.get("backend") or "embedded"), uri=data.get("uri"), prefix=data.get("prefix"),
+                   db_name=str(data.get("db_name") or ""))
+
+    @classmethod
+    def read(cls, index_dir: Path | str) -> StoreConfig:
+        return cls.of(read_config(Path(index_dir)))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"backend": self.backend, "uri": self.uri}
+        if self.prefix is not None:
+            out["prefix"] = self.prefix
+        if self.db_name:
+            out["db_name"] = self.db_name
+        return out
+
+
 class Writer(Protocol):
     def delete_file(self, path: str) -> None:
         """Remove every document (and its passages and references) indexed from file `path`."""
@@ -60,12 +99,110 @@ class Writer(Protocol):
     def abort(self) -> None:
         """Drop what was written; the published version stays as it was."""
 
+    def sharded(self) -> ShardedWriter | None:
+        """This writer, if writers in other processes may join its epoch (a bulk build), else None."""
 
-class Backend(Protocol):
-    kind: str
+
+class ShardedWriter(Writer, Protocol):
+    """A writer that more writers (in other processes, or Ray actors) may join: each writes rows of this
+    writer's epoch, invisible like its own, and this one publishes once for all of them."""
+
+    def shard_specs(self, count: int, dim: int) -> list[dict[str, Any]]:
+        """What `count` more writers need to join (picklable)."""
+
+    def absorb(self, written: dict[str, Any]) -> None:
+        """Count what a joined writer wrote (its `close()`), for the manifest and the replaced files."""
+
+
+class Retriever(Protocol):
+    """Ranked passage ids. The batched verbs are the primitive; a single query is a batch of one."""
+
+    # Whether every read is a call to a server: then reading a batch of queries ahead in a few calls pays.
+    remote: ClassVar[bool]
+
+    def dense_many(self, vectors: list[np.ndarray], n: int, filters: Filters | None = None) -> list[dict[int, float]]:
+        """For each vector: pid → inner product of its n nearest passages (inside the filter)."""
+
+    def keyword_many(self, queries: list[str], n: int, filters: Filters | None = None) -> list[dict[int, float]]:
+        """For each query: pid → BM25 score of its n best passages with a positive score (inside the filter)."""
+
+    def sentence_scores_many(self, vectors: list[np.ndarray], pid_lists: list[list[int]]) -> list[SentenceScores]:
+        """For each (vector, pids): pid → (spans, scores) of its sentences in order, scores the inner products
+        with the vector, computed where the vectors are (no vector leaves a remote store); pids without
+        stored sentences are left out."""
+
+    def sentences(self, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """pid → (spans, vectors) of its sentences: vectors a float32 (k, dim) array; pids without stored
+        sentences are left out."""
+
+    def dense(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> dict[int, float]:
+        return self.dense_many([vector], n, filters)[0]
+
+    def keyword(self, query: str, n: int, filters: Filters | None = None) -> dict[int, float]:
+        return self.keyword_many([query], n, filters)[0]
+
+    def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> SentenceScores:
+        return self.sentence_scores_many([vector], [pids])[0]
+
+
+class Rows(Protocol):
+    """Passages and documents by id, to hydrate hits and show documents."""
+
+    def passages(self, pids: list[int]) -> list[PassageRow]:
+        """Passage rows in the order of `pids` (unknown pids left out)."""
+
+    def doc_passages(self, doc_id: str) -> list[PassageRow]:
+        """Every passage of `doc_id`, in order."""
+
+    def neighbours_of(self, places: list[tuple[str, int]], radius: int = 1) -> list[list[PassageRow]]:
+        """The passages of each (doc_id, ordinal) in `places` within `radius` of it, in that order, in one read."""
+
+    def document(self, doc_id: str, with_text: bool = False) -> DocumentRow | None: ...
+
+    def documents(self, doc_ids: list[str] | None = None) -> list[DocumentRow]:
+        """The metadata (no text) of every document, or of those in `doc_ids`, by doc_id."""
+
+    def graph_rows(self) -> list[dict[str, Any]]:
+        """Every document's relation-graph row, as the writer computed it when the document was
+        indexed (`indexer/text/document_graph.py`); one per doc_id, no passage read."""
+
+    def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[PassageRow]:
+        return self.neighbours_of([(doc_id, ordinal)], radius)[0]
+
+
+class References(Protocol):
+    """The reference keys passages cite and documents are known by (`indexer/text/references.py`)."""
+
+    def pids_citing(self, key: str) -> list[int]: ...
+
+    def refs_of(self, pids: list[int]) -> dict[int, list[dict[str, Any]]]: ...
+
+    def key_label(self, key: str) -> str | None:
+        """How `key` is written: the indexed document's own spelling first, else a citing one."""
+
+    def docs_with_key(self, key: str) -> list[str]: ...
+
+    def reference_counts(self) -> list[dict[str, Any]]:
+        """Every key that is cited or that names an indexed document, with counts."""
+
+
+class Lifecycle(Protocol):
+    kind: ClassVar[str]
+    index_types: ClassVar[tuple[str, ...]]  # the `--index-type`s it can build (index_types.INDEX_TYPES)
     index_dir: Path
 
-    # --- life cycle -------------------------------------------------------------------------
+    @classmethod
+    def exists(cls, index_dir: Path, config: StoreConfig) -> bool:
+        """Whether `index_dir` looks published, checked without opening it (a clear error before workers start)."""
+
+    @classmethod
+    def open(cls, index_dir: Path, config: StoreConfig | None = None, check_format: bool = True) -> Self:
+        """The published index of `index_dir`. Raises IndexNotFound when nothing was published."""
+
+    @classmethod
+    def create(cls, index_dir: Path, config: StoreConfig | None = None) -> Self:
+        """For writing: the index of `index_dir` (its config written first if the folder has none)."""
+
     @property
     def manifest(self) -> Manifest: ...
 
@@ -80,57 +217,16 @@ class Backend(Protocol):
         switches to it: what a search needs of each version (the relation graph) is made there, so
         that no search waits for it. A `warm` that raises does not stop the switch."""
 
+    def published_generation(self) -> str | None:
+        """The generation published last (maybe newer than the one this backend reads), read cheaply."""
+
+    def status(self) -> dict[str, Any]:
+        """Where the index is kept, for people: {"backend", "uri", "where"}."""
+
     def close(self) -> None: ...
 
-    # --- retrieval --------------------------------------------------------------------------
-    def dense(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> dict[int, float]:
-        """pid → inner product of the n nearest passages (inside the filter)."""
 
-    def keyword(self, query: str, n: int, filters: Filters | None = None) -> dict[int, float]:
-        """pid → BM25 score of the n best passages with a positive score (inside the filter)."""
-
-    # --- hydration --------------------------------------------------------------------------
-    def sentences(self, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """pid → (spans, vectors) of its sentences: spans an int (k, 2) array of offsets into the
-        passage text, vectors a float32 (k, dim) array; pids without stored sentences are left out."""
-        ...
-
-    def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """pid → (spans, scores) of its sentences in order: spans as in `sentences`, scores float32 (k,)
-        inner products with `vector`, computed where the vectors are (no vector leaves a remote store)."""
-        ...
-
-    def passages(self, pids: list[int]) -> list[PassageRow]:
-        """Passage rows in the order of `pids` (pid, doc_id, ordinal, start, end, section, page, text)."""
-
-    def doc_passages(self, doc_id: str) -> list[PassageRow]: ...
-
-    def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[PassageRow]: ...
-
-    def neighbours_of(self, places: list[tuple[str, int]], radius: int = 1) -> list[list[PassageRow]]:
-        """`neighbours` of each (doc_id, ordinal) in `places`, in that order, in one read."""
-
-    def document(self, doc_id: str, with_text: bool = False) -> DocumentRow | None: ...
-
-    def documents(self, doc_ids: list[str] | None = None) -> list[DocumentRow]:
-        """The metadata (no text) of every document, or of those in `doc_ids`, by doc_id."""
-
-    # --- references -------------------------------------------------------------------------
-    def pids_citing(self, key: str) -> list[int]: ...
-
-    def refs_of(self, pids: list[int]) -> dict[int, list[dict[str, Any]]]: ...
-
-    def key_label(self, key: str) -> str | None: ...
-
-    def docs_with_key(self, key: str) -> list[str]: ...
-
-    def reference_counts(self) -> list[dict[str, Any]]: ...
-
-    def graph_rows(self) -> list[dict[str, Any]]:
-        """Every document's relation-graph row, as the writer computed it when the document was
-        indexed (`indexer/text/document_graph.py`); one per doc_id, no passage read."""
-
-    # --- write side -------------------------------------------------------------------------
+class Writing(Protocol):
     def cached_vectors(self, embed_hashes: list[str]) -> dict[str, np.ndarray]:
         """embed hash → stored vector for the hashes already embedded (the embedding cache)."""
 
@@ -138,18 +234,30 @@ class Backend(Protocol):
         """A writer; `full` starts from an empty index, otherwise from the published one."""
 
 
+class Backend(Lifecycle, Retriever, Rows, References, Writing, Protocol):
+    """Everything an index offers: the composition of the roles above."""
+
+
+def check_index_type(backend: Lifecycle | type[Lifecycle], index_type: str) -> None:
+    """Refuse, with a clear message, an index type `backend` cannot build."""
+    if index_type not in backend.index_types:
+        raise IndexFormatError(f"the {backend.kind} backend cannot build a {index_type!r} vector index; choose "
+                               f"one of {', '.join(backend.index_types)}")
+
+
 def read_config(index_dir: Path) -> dict[str, Any]:
+    """The index folder's `backend.json` as stored (an index without one is embedded)."""
     path = Path(index_dir) / CONFIG_FILE
     if not path.exists():
         return {"backend": "embedded"}
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def write_config(index_dir: Path, config: dict[str, Any]) -> None:
+def write_config(index_dir: Path, config: StoreConfig) -> None:
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = index_dir / f".{CONFIG_FILE}.tmp"
-    tmp.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.write_text(json.dumps(config.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(index_dir / CONFIG_FILE)
 
 

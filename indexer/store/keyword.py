@@ -107,6 +107,8 @@ class KeywordIndex:
 
     def save(self, folder: Path) -> None:
         folder = Path(folder)
+        if self._exact is None or self._folded is None:
+            raise ValueError("an empty keyword index has nothing to save")
         self._exact.save(folder / "bm25-exact", show_progress=False)
         self._folded.save(folder / "bm25-folded", show_progress=False)
         (folder / "bm25.json").write_text(

@@ -1,9 +1,9 @@
-"""The vector index: exact while it is fast enough, approximate beyond, chosen by size.
+"""The embedded backend's vector index (FAISS): exact while it is fast enough, approximate beyond, chosen
+by size (`index_types.choose`).
 
-Exact inner-product search grows linearly with the vectors; up to FLAT_MAX it stays fast enough and
-needs no training or tuning. Above that an IVF index (inverted lists over k-means cells) is used: it
-builds much faster than HNSW for a million vectors, and with the nprobe below it keeps recall@10 high
-against exact search (figures: docs/benchmarks.md).
+Above FLAT_MAX an IVF index (inverted lists over k-means cells) is used: it builds much faster than HNSW
+for a million vectors, and with the nprobe below it keeps recall@10 high against exact search (figures:
+docs/benchmarks.md).
 HNSW stays available (`--index-type hnsw`) for those who prefer its latency profile.
 """
 
@@ -16,13 +16,18 @@ from typing import Any
 import faiss
 import numpy as np
 
-FLAT_MAX = 100_000
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96
-IVF_NPROBE = 24
+from indexer.store.index_types import (
+    FLAT_MAX,
+    HNSW_EF_CONSTRUCTION,
+    HNSW_EF_SEARCH,
+    HNSW_M,
+    IVF_NPROBE,
+    choose,
+)
+
+__all__ = ["FLAT_MAX", "build", "choose", "configure", "search"]
+
 EXACT_FILTER_MAX = 50_000  # a filtered search over fewer allowed vectors than this is done exactly
-KINDS = ("auto", "flat", "hnsw", "ivf")
 
 
 def _threads(n: int | None) -> None:
@@ -32,14 +37,6 @@ def _threads(n: int | None) -> None:
     the query embedder (its own OpenMP runtime) needs next (the figures: docs/benchmarks.md).
     """
     faiss.omp_set_num_threads(n or os.cpu_count() or 1)
-
-
-def choose(n: int, kind: str = "auto") -> str:
-    if kind not in KINDS:
-        raise ValueError(f"unknown index type {kind!r}; choose one of {', '.join(KINDS)}")
-    if kind != "auto":
-        return kind
-    return "flat" if n <= FLAT_MAX else "ivf"
 
 
 def ivf_lists(n: int) -> int:
@@ -53,23 +50,26 @@ def build(vectors: np.ndarray, kind: str = "auto", seed: int = 1234) -> tuple[fa
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape if vectors.ndim == 2 else (0, 0)
     kind = choose(n, kind)
+    index: faiss.Index
     if kind == "flat" or n == 0:
         index = faiss.IndexFlatIP(max(dim, 1) if n == 0 else dim)
         params: dict[str, Any] = {"type": "flat"}
     elif kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index = hnsw
         params = {"type": "hnsw", "M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
     else:
         nlist = ivf_lists(n)
         quantizer = faiss.IndexFlatIP(dim)
-        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
         # 40 points per cell and 10 k-means rounds: enough for stable cells (recall is measured in
         # `make bench`), and it keeps training a 1M-vector index near a minute on 2 cores.
-        index.cp.niter = 10
+        ivf.cp.niter = 10
         rng = np.random.default_rng(seed)
         sample = vectors if n <= 40 * nlist else vectors[rng.choice(n, 40 * nlist, replace=False)]
-        index.train(sample)
+        ivf.train(sample)
+        index = ivf
         params = {"type": "ivf", "nlist": nlist, "nprobe": min(IVF_NPROBE, nlist)}
     if n:
         index.add(vectors)
@@ -81,7 +81,9 @@ def configure(index: faiss.Index, params: dict[str, Any]) -> None:
     """Apply search-time parameters (they are not stored in the FAISS file)."""
     kind = params.get("type", "flat")
     if kind == "hnsw":
-        faiss.downcast_index(index).hnsw.efSearch = int(params.get("efSearch", HNSW_EF_SEARCH))
+        hnsw = faiss.downcast_index(index)
+        if isinstance(hnsw, faiss.IndexHNSW):
+            hnsw.hnsw.efSearch = int(params.get("efSearch", HNSW_EF_SEARCH))
     elif kind == "ivf":
         ivf = faiss.extract_index_ivf(index)
         ivf.nprobe = int(params.get("nprobe", IVF_NPROBE))
@@ -106,7 +108,8 @@ def search(index: faiss.Index, params: dict[str, Any], query: np.ndarray, k: int
         return np.zeros((1, 0), np.float32), np.zeros((1, 0), np.int64)
     k = min(k, int(allowed.size))
     if kind == "flat":
-        return index.search(q, k, params=faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)))
+        # faiss's generated stubs lack the keyword constructors its Python layer adds (below too)
+        return index.search(q, k, params=faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)))  # type: ignore[call-arg]
     if allowed.size <= EXACT_FILTER_MAX:
         mat = index.reconstruct_batch(allowed)
         scores = mat @ q[0]
@@ -114,7 +117,7 @@ def search(index: faiss.Index, params: dict[str, Any], query: np.ndarray, k: int
         return scores[top].reshape(1, -1), allowed[top].reshape(1, -1)
     sel = faiss.IDSelectorBatch(allowed)
     if kind == "hnsw":
-        sp = faiss.SearchParametersHNSW(sel=sel, efSearch=int(params.get("efSearch", HNSW_EF_SEARCH)) * 2)
+        sp = faiss.SearchParametersHNSW(sel=sel, efSearch=int(params.get("efSearch", HNSW_EF_SEARCH)) * 2)  # type: ignore[attr-defined]
     else:
-        sp = faiss.SearchParametersIVF(sel=sel, nprobe=int(params.get("nprobe", IVF_NPROBE)) * 2)
+        sp = faiss.SearchParametersIVF(sel=sel, nprobe=int(params.get("nprobe", IVF_NPROBE)) * 2)  # type: ignore[call-arg]
     return index.search(q, k, params=sp)

@@ -20,12 +20,12 @@ What cannot be represented:
 * TCVN3 here is the ABC-font subset (VN3) that UniKey implements: lower-case letters plus the
   capitals Ă Â Ê Ô Ơ Ư Đ. Capitals with a tone mark (À, Ở, Ệ, ...) have no code; the fonts shipped
   separate all-capitals faces (".VnTimeH") that draw the lower-case codes as capitals. Such text
-  therefore decodes to lower case, and `encode_legacy(..., "tcvn3")` rejects toned capitals.
+  therefore decodes to lower case, and the tests' encoder (tests/legacy_encode.py) rejects toned capitals.
   The full TCVN 5712 VN1 table (libiconv's "TCVN", toned capitals in 0x80-0x9F and in control-code
   positions) is deliberately not decoded: in ABC-font files 0x80-0x9F hold Windows punctuation
   (curly quotes, dashes), which is how UniKey treats them too.
 * Bytes that a table does not assign to a letter decode as Windows-1252 (punctuation, symbols);
-  `encode_legacy` only writes such passthrough symbols where no table letter can collide with them.
+  the tests' encoder only writes such passthrough symbols where no table letter can collide with them.
 """
 
 from __future__ import annotations
@@ -120,11 +120,6 @@ _VNI_DECODE: dict[str, str] = {code.decode("latin-1"): letter for letter, code i
 _VNI_TOKEN = re.compile(
     "|".join(re.escape(code) for code in sorted(_VNI_DECODE, key=len, reverse=True) if len(code) > 1) + "|[\x80-\xff]"
 )
-
-# Windows punctuation (curly quotes, dashes, ellipsis, NBSP) that TCVN3 and VNI text may carry as-is:
-# no letter of either table uses 0x80-0xA0, so writing these bytes cannot be misread as a letter.
-_PASSTHROUGH = {_FALLBACK[byte]: bytes([byte]) for byte in range(0x80, 0xA1) if _FALLBACK[byte] != chr(byte)}
-_PASSTHROUGH["\u00a0"] = b"\xa0"
 
 
 def _nfc(text: str) -> str:
@@ -236,56 +231,3 @@ def to_unicode(data: bytes) -> tuple[str, str | None]:
             + (f", {noise} control characters" if noise else "") + ")"
         )
     return text, name
-
-
-# --- Encoding (used to build test fixtures) ---------------------------------------------------
-
-
-def _encode_cp1258_char(ch: str) -> bytes:
-    try:
-        return ch.encode("cp1258")
-    except UnicodeEncodeError:
-        pass
-    # CP1258 has some vowels with a vowel mark (â, ơ, ...) but no toned letters beyond a few Latin-1
-    # ones: write the vowel (recomposed without its tone) and then the tone as a combining byte.
-    decomposed = unicodedata.normalize("NFD", ch)
-    base = _nfc("".join(c for c in decomposed if c not in _TONE_MARKS))
-    tones = "".join(c for c in decomposed if c in _TONE_MARKS)
-    try:
-        return (base + tones).encode("cp1258")
-    except UnicodeEncodeError:
-        raise ValueError(f"{ch!r} cannot be represented in cp1258") from None
-
-
-def _encode_with_table(text: str, table: dict[str, bytes], name: str) -> bytes:
-    out = bytearray()
-    for ch in text:
-        if ch.isascii():
-            out += ch.encode("ascii")
-        elif ch in table:
-            out += table[ch]
-        elif ch in _PASSTHROUGH:
-            out += _PASSTHROUGH[ch]
-        else:
-            raise ValueError(f"{ch!r} cannot be represented in {name}")
-    return bytes(out)
-
-
-def encode_legacy(text: str, encoding: str) -> bytes:
-    """Encode `text` as "cp1258", "tcvn3" or "vni" bytes: the inverse of the legacy decoders.
-
-    Raises ValueError for a character the encoding has no code for (e.g. "Ở" in TCVN3).
-    """
-    text = _nfc(text)
-    if encoding == "cp1258":
-        data = b"".join(_encode_cp1258_char(ch) for ch in text)
-    elif encoding == "tcvn3":
-        data = _encode_with_table(text, _TCVN3_ENCODE, encoding)
-    elif encoding == "vni":
-        data = _encode_with_table(text, _VNI_ENCODE, encoding)
-    else:
-        raise ValueError(f"unknown legacy encoding {encoding!r}; expected cp1258, tcvn3 or vni")
-    # Guard against a byte sequence that reads back differently (it would make a fixture lie).
-    if _DECODERS[encoding](data) != text:
-        raise ValueError(f"text does not survive a round trip through {encoding}")
-    return data

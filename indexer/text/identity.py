@@ -59,8 +59,8 @@ def mention_identity(text: str, start: int, end: int, key: str) -> dict[str, str
         if name and out["doc_type"] in ("Luật", "Bộ luật", "Pháp lệnh", "Hiến pháp") and name[:1].isupper():
             out["name"] = name
         break
-    if "doc_type" not in out and (t := type_from_number(key)):
-        out["doc_type"] = t
+    if "doc_type" not in out and (guessed := type_from_number(key)):
+        out["doc_type"] = guessed
     rest = text[end : end + 400]
     if m := _ID_DATE.match(rest):
         if d := match_date(m):

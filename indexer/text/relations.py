@@ -88,7 +88,6 @@ _EXPIRE = re.compile(r"\b(?:đều\s+)?hết\s+hiệu\s+lực(?:\s+thi\s+hành)?
 _CONDITIONAL = re.compile(r"\b(?:nếu|khi|thì|Trường hợp|trường hợp)\b")
 _EXCEPT = re.compile(r",?\s*\btrừ\b")
 _WHEN_DATE = re.compile(rf"(?:kể\s+)?từ\s+(?:{DATE_WORDS}|{DATE_NUM})")
-_WHEN_THIS = re.compile(rf"(?:kể\s+)?từ\s+(?:ngày|khi)\s+{_THIS}\s+có\s+hiệu\s+lực")
 _IMPLEMENT = re.compile(
     r"(?P<about>\bvề\s+(?:việc\s+)?)?(?:tiếp\s+tục\s+)?"
     r"\b(?:thực\s+hiện|triển\s+khai(?:\s+thực\s+hiện|\s+thi\s+hành)?|quán\s+triệt(?:,?\s+triển\s+khai)?(?:\s+thực\s+hiện)?"
@@ -168,9 +167,30 @@ def effective_date(text: str, issued: str | None = None) -> tuple[str | None, tu
     return match_date(m), m.span()
 
 
+def _named_duplicates(s: str, refs: list[_Mention]) -> set[int]:
+    """A named reference right before "số <number>" is the same document; the number stands for it."""
+    return {i for i, r in enumerate(refs) if r.kind == "named" and any(
+        o.kind == "number" and 0 <= o.start - r.end <= 80
+        and re.fullmatch(r"[^;:.]*?\bsố\s*:?\s*", s[r.end : o.start]) for o in refs)}
+
+
+def _implemented(s: str, r: _Mention) -> bool:
+    """Whether sentence `s` says it implements the document `r` names.
+
+    Only a numbered document or a congress resolution is implemented by a text; "thực hiện Hiến pháp,
+    pháp luật" is a duty, not an implementation chain. "… theo Chương trình … thực hiện Nghị quyết X"
+    names another programme, not this document."""
+    before = s[max(0, r.start - 120) : r.start]
+    m = _IMPLEMENT.search(before)
+    return bool(m and not m.group("about") and not _REVIEW.search(before[: m.start()])
+                and (r.kind == "number" or r.key.startswith("NQ DAI HOI"))
+                and not re.search(r"\btheo\s", re.split(r"[,;:.]\s", before[: m.start()])[-1], re.IGNORECASE))
+
+
 def _lead(s: str) -> int:
     """Where the sentence's own words start, after a list marker ("2.", "a)", "-", "Điều 5.")."""
-    return _MARKER.match(s).end()
+    m = _MARKER.match(s)  # always matches: every part of the pattern is optional
+    return m.end() if m else 0
 
 
 def _outside_quotes(s: str, mentions: list[_Mention]) -> list[_Mention]:
@@ -307,10 +327,7 @@ class DocumentAnalyser:
         body = s[lead:]
         refs = _outside_quotes(s, refs)
         in_tail, pairs = _tails(s, refs)
-        # A named reference right before "số <number>" is the same document; the number stands for it.
-        named_dup = {i for i, r in enumerate(refs) if r.kind == "named" and any(
-            o.kind == "number" and 0 <= o.start - r.end <= 80
-            and re.fullmatch(r"[^;:.]*?\bsố\s*:?\s*", s[r.end : o.start]) for o in refs)}
+        named_dup = _named_duplicates(s, refs)
         for carrier, amending in pairs:
             c, a = refs[carrier], refs[amending]
             self._emit(Relation("amends", c.key, c.label, pid, s, subject=a.key, subject_label=a.label))
@@ -357,17 +374,16 @@ class DocumentAnalyser:
                 self._expiry(pid, s, m, lead, refs, in_tail, named_dup, typed, take)
 
         self._third_party(pid, s, refs, typed, in_tail)
+        self._the_rest(pid, s, refs, in_tail, named_dup, typed, take)
+
+    def _the_rest(self, pid: int, s: str, refs: list[_Mention], in_tail: set[int], named_dup: set[int],
+                  typed: dict[int, Relation], take: Callable[..., None]) -> None:
+        """The references no rule typed are implemented or cited; then every relation of the sentence,
+        in the order of its references."""
         for i, r in enumerate(refs):
             if i in typed or i in named_dup:
                 continue
-            before = s[max(0, r.start - 120) : r.start]
-            m = _IMPLEMENT.search(before)
-            # Only a numbered document or a congress resolution is implemented by a text; "thực hiện
-            # Hiến pháp, pháp luật" is a duty, not an implementation chain. "… theo Chương trình … thực
-            # hiện Nghị quyết X" names another programme, not this document.
-            if (m and not m.group("about") and not _REVIEW.search(before[: m.start()])
-                    and (r.kind == "number" or r.key.startswith("NQ DAI HOI"))
-                    and not re.search(r"\btheo\s", re.split(r"[,;:.]\s", before[: m.start()])[-1], re.IGNORECASE)):
+            if _implemented(s, r):
                 take(i, "implements")
             elif i not in in_tail:
                 typed[i] = Relation("cites", r.key, r.label, pid, s)

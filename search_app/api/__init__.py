@@ -20,12 +20,12 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 8000, workers: i
     process builds its own app (and opens the index) from it."""
     import uvicorn
 
-    from indexer.store.base import IndexNotFound, read_config
-    from indexer.store.embedded.generation import current_generation
+    from indexer.store import index_exists
+    from indexer.store.base import IndexNotFound
     from search_app.api.settings import ApiSettings
 
     # Checked here, once: a worker that cannot open the index would only print a traceback.
-    if read_config(index_dir).get("backend", "embedded") == "embedded" and current_generation(index_dir) is None:
+    if not index_exists(index_dir):
         raise IndexNotFound(f"No index in {index_dir}. Build one with: "
                             f"python -m indexer build corpus/ --index {index_dir}")
     quiet_openmp()  # inherited by every worker process

@@ -10,7 +10,7 @@ typed. Nothing is guessed beyond what the corpus itself writes.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from indexer.text.docnumbers import find_numbers
@@ -59,7 +59,7 @@ def _restore_words(query: str, texts: list[str]) -> str:
         if w != f or f not in singles:  # typed with its accents, or unknown to the passages
             out.append(w)
             continue
-        score: Counter[str] = Counter()
+        score: defaultdict[str, float] = defaultdict(float)
         for form, n in singles[f].items():
             score[form] += n
         if i > 0:

@@ -341,7 +341,7 @@ def hit_dict(item: Item, graph: Any, score: float, rank: int) -> dict[str, Any]:
 def build_map(key: str, by: list[str], tasks: list[Task], items: list[Item], graph: Any) -> dict[str, Any]:
     """The map as the `map --json` contract: {key, by, tasks, uncovered, unassigned}."""
     per_task: dict[int, list[Item]] = defaultdict(list)
-    unassigned = []
+    unassigned: list[Item] = []
     for it in items:
         (per_task[it.task] if it.task is not None else unassigned).append(it)
     out_tasks = []

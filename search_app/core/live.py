@@ -21,9 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.embed.base import Embedder
-from indexer.store import open_backend
-from indexer.store.base import Backend
-from indexer.store.embedded.generation import current_generation
 from search_app.core.searcher import QUERY_CACHE, Searcher
 
 log = logging.getLogger("vnsearch.live")
@@ -48,7 +45,6 @@ class LiveIndex:
         self._held = _Held(searcher or self._open())
         self._lock = threading.Lock()  # guards _held and the use counts
         self._check_lock = threading.Lock()  # one check at a time
-        self._probe: Backend | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -76,16 +72,9 @@ class LiveIndex:
                 held.searcher.close()
 
     def published_generation(self) -> str | None:
-        """The generation the indexer published last, read cheaply: the embedded index's CURRENT
-        file, or one pointer read through a probe backend of its own for Milvus."""
-        current = self._held.searcher
-        if current.backend.kind == "embedded":
-            path = current_generation(self.index_dir)
-            return path.name if path is not None else None
-        if self._probe is None:
-            self._probe = open_backend(self.index_dir)
-        self._probe.refresh()
-        return self._probe.manifest.get("generation")
+        """The generation the indexer published last, read cheaply (the embedded index's CURRENT file,
+        one pointer read on Milvus) by the backend being served, which keeps reading its own."""
+        return self._held.searcher.backend.published_generation()
 
     def check(self) -> bool:
         """Swap to a newer published generation if there is one. True when it swapped."""
@@ -130,6 +119,3 @@ class LiveIndex:
             close = held.users == 0
         if close:
             held.searcher.close()
-        if self._probe is not None:
-            self._probe.close()
-            self._probe = None

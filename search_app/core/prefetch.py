@@ -1,4 +1,4 @@
-"""Read-ahead for a batch of searches (`search --queries`, Searcher.prefetch), on a backend that answers
+"""Read-ahead for a batch of searches (`search --queries`, Searcher.prefetch), on a remote backend (`remote`:
 many queries a call (Milvus): both rankings, the query vectors, the sentence scores of each query's
 candidates and the passage rows the rankings hydrate, read in a few calls for the searches that follow.
 
@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from indexer.records import Filters
+from indexer.store.base import Backend, SentenceScores
 from search_app.core import fusion
-
-SentenceScores = dict[int, tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -49,28 +47,26 @@ class Prefetched:
         return self.sentences if qv is not None and qv is self.vector else None
 
 
-def read_ahead(backend: Any, embed: Callable[[str], np.ndarray], qs: list[str], unaccented: set[str], n: int,
+def read_ahead(backend: Backend, embed: Callable[[str], np.ndarray], qs: list[str], unaccented: set[str], n: int,
                head: int, filters: Filters | None, method: str) -> dict[str, Prefetched] | None:
     """query → what its search will read (`qs`: clipped, distinct, non-empty; `head`: how much of each
     ranking the search hydrates: its coverage passages and hits). None when the backend reads one query
     a call (nothing to gain)."""
-    many_kw, many_dense = getattr(backend, "keyword_many", None), getattr(backend, "dense_many", None)
-    if many_kw is None or many_dense is None:
+    if not backend.remote:
         return None
     # an unaccented query's dense side waits for its keyword side, which decides what it embeds
     kw_qs = [q for q in qs if method in ("hybrid", "keyword") or (method == "dense" and q in unaccented)]
-    keyword = dict(zip(kw_qs, many_kw(kw_qs, n, filters), strict=True)) if kw_qs else {}
+    keyword = dict(zip(kw_qs, backend.keyword_many(kw_qs, n, filters), strict=True)) if kw_qs else {}
     dense_qs = [q for q in qs if method in ("hybrid", "dense") and q not in unaccented]
     vectors = [embed(q) for q in dense_qs]
-    dense = dict(zip(dense_qs, many_dense(vectors, n, filters), strict=True)) if dense_qs else {}
+    dense = dict(zip(dense_qs, backend.dense_many(vectors, n, filters), strict=True)) if dense_qs else {}
     vector = dict(zip(dense_qs, vectors, strict=True))
     # each dense candidate's sentences (the sentence match), and the keyword side's head: a hit that the
     # dense side did not find has its sentences scored for its answer
-    many_sent = getattr(backend, "sentence_scores_many", None)
     sentences: dict[str, Sentences] = {}
-    if many_sent is not None and dense_qs:
+    if dense_qs:
         asked = [sorted({*dense[q], *(fusion.top(keyword[q], head) if q in keyword else [])}) for q in dense_qs]
-        for q, pids, scores in zip(dense_qs, asked, many_sent(vectors, asked), strict=True):
+        for q, pids, scores in zip(dense_qs, asked, backend.sentence_scores_many(vectors, asked), strict=True):
             sentences[q] = Sentences(frozenset(pids), scores)
     ahead = {p for side in (*keyword.values(), *dense.values()) for p in fusion.top(side, head)}
     backend.passages(sorted(ahead))

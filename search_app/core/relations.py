@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from indexer.records import DocumentRow
 from indexer.store.base import Backend
 from indexer.text.docnumbers import (
     document_key,
@@ -74,7 +75,7 @@ class RelationGraph:
     def __init__(self, backend: Backend) -> None:
         t0 = time.perf_counter()
         self.generation = backend.manifest.get("generation")
-        self.docs: dict[str, dict[str, Any]] = {d["doc_id"]: d for d in backend.documents()}
+        self.docs: dict[str, DocumentRow] = {d["doc_id"]: d for d in backend.documents()}
         # One small row per document, written by the indexer (indexer/text/document_graph.py): no
         # passage is read here, so the first search after an update costs what any search costs.
         rows = {r["doc_id"]: r for r in backend.graph_rows() if r["doc_id"] in self.docs}
@@ -199,6 +200,7 @@ class RelationGraph:
 
     def _add(self, doc_id: str, rel: Any) -> None:
         target = self.canonical(rel.key)
+        source_key: str | None
         if rel.subject:  # a third text's statement: "X đã được sửa đổi, bổ sung theo Luật số Y"
             source_key, source_label = self.canonical(rel.subject), rel.subject_label or rel.subject
             docs = self.key_docs.get(source_key)
@@ -268,7 +270,7 @@ class RelationGraph:
         if "/" in key:
             mentions = self.mentions.get(self.canonical(key), [])
             doc_type = Counter(m[2]["doc_type"] for m in mentions if m[2].get("doc_type"))
-            t = max(doc_type, key=doc_type.get) if doc_type else type_from_number(bare)
+            t = max(doc_type, key=lambda k: doc_type[k]) if doc_type else type_from_number(bare)
             if t:
                 return f"{t} số {label}"
         return label
@@ -281,10 +283,11 @@ class RelationGraph:
 
     def _doc_label(self, doc_id: str) -> str:
         doc = self.docs.get(doc_id) or {}
-        if doc.get("doc_number"):
+        number = doc.get("doc_number")
+        if number:
             year = (doc.get("date") or "")[:4]
-            shared = year and self._shared(number_key(doc["doc_number"]))
-            return f"{doc.get('doc_type') or 'Văn bản'} số {doc['doc_number']}" + (f" ({year})" if shared else "")
+            shared = year and self._shared(number_key(number))
+            return f"{doc.get('doc_type') or 'Văn bản'} số {number}" + (f" ({year})" if shared else "")
         return doc.get("title") or doc_id
 
     def _evidence(self, edges: list[Edge]) -> list[dict[str, Any]]:
@@ -345,11 +348,13 @@ class RelationGraph:
             return True
         if not e.source_doc or e.source_doc not in self.subjects:
             return False
-        mine = self.subjects.get(own_doc)[0] if own_doc and own_doc in self.subjects else None
+        mine = self.subjects[own_doc][0] if own_doc and own_doc in self.subjects else None
         if mine is None:
             ident = self.identity(keys[0]) if keys else {}
             mine = ident.get("subject")
-        return bool(mine) and fold(mine).lower() == fold(self.subjects[e.source_doc][0]).lower()
+        if not mine:
+            return False
+        return fold(mine).lower() == fold(self.subjects[e.source_doc][0]).lower()
 
     def short_validity(self, doc_id: str) -> dict[str, Any]:
         v = self.validity(doc_id=doc_id)
@@ -421,8 +426,8 @@ class RelationGraph:
             out["issuer"] = i
             field_sources["issuer"] = {"doc_id": None, "pid": None, "from": "number"}
         if out["number"]:
-            src = mentions[0] if mentions else None
-            field_sources["number"] = {"doc_id": src[0] if src else None, "pid": src[1] if src else None,
+            first = mentions[0] if mentions else None
+            field_sources["number"] = {"doc_id": first[0] if first else None, "pid": first[1] if first else None,
                                        "from": "citing sentence"}
         out["sources"] = list({(s["doc_id"], s["pid"]): {"doc_id": s["doc_id"], "pid": s["pid"]}
                                for s in field_sources.values() if s.get("doc_id")}.values())
@@ -436,7 +441,7 @@ class RelationGraph:
         for e in self.edges_out([key], docs):
             out.append({"type": e.type, "direction": "out", "key": e.target_key,
                         "label": self.display_label(e.target_key),
-                        "doc_id": (self.key_docs.get(e.target_key) or [None])[0], "pid": e.pid,
+                        "doc_id": next(iter(self.key_docs.get(e.target_key) or []), None), "pid": e.pid,
                         "evidence_doc_id": e.evidence_doc, "sentence": e.sentence, "when": e.when})
         for e in self.edges_into([key]):
             out.append({"type": e.type, "direction": "in", "key": e.source_key,
@@ -482,7 +487,7 @@ class RelationGraph:
             return nid
 
         root = node(key, None, self.display_label(key))
-        frontier = [(key, root)]
+        frontier: list[tuple[str | None, str]] = [(key, root)]
         seen = {root}
         for _ in range(depth):
             nxt = []

@@ -175,7 +175,7 @@ def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
     year_range = None
     if len(years) > 1:
         year_range = st.sidebar.slider("Năm ban hành", years[0], years[-1], (years[0], years[-1]), key="f_years")
-    chosen_docs = st.sidebar.multiselect("Chỉ trong các văn bản", sorted(titles, key=titles.get),
+    chosen_docs = st.sidebar.multiselect("Chỉ trong các văn bản", sorted(titles, key=lambda d: titles[d]),
                                          format_func=lambda d: titles[d][:80], key="f_docs", placeholder="Tất cả")
     in_force = st.sidebar.checkbox("Chỉ văn bản còn hiệu lực", key="f_in_force",
                                    help="Bỏ qua văn bản mà các văn bản trong kho cho biết đã hết hiệu lực.")
@@ -376,7 +376,8 @@ def refs_view(searcher: Searcher, key: str) -> None:
     labels = {it["key"]: f"{it['label']} — được dẫn {it['citing_passages']} lần"
               + ("" if it["doc_ids"] else " (chưa có trong kho)") for it in items}
     index = keys.index(key) if key in keys else None
-    chosen = st.selectbox("Chọn văn bản (gõ để tìm)", keys, index=index, format_func=labels.get, key="ref_pick",
+    chosen = st.selectbox("Chọn văn bản (gõ để tìm)", keys, index=index, format_func=lambda k: labels.get(k, k),
+                          key="ref_pick",
                           placeholder="Số hiệu hoặc tên văn bản…")
     if chosen is None:
         return

@@ -7,7 +7,7 @@ offsets into `text`) travel in every format:
   offsets into `text`, end exclusive, `;` between spans, empty when none is marked), then one more
   column `answer_text`: the marked sentence(s) themselves, joined by " … ";
 - Markdown: the answer is bold inside the quoted passage.
-Spans that are empty or reach outside `text` are left out of CSV and Markdown (see highlight.answer_spans).
+Spans that are empty or reach outside `text` are left out of CSV and Markdown (see render.answer_spans).
 
 Every export records what produced it (`context`, see `search_context`): the query, the filters in
 words, the method, whether the index answers the query, and when it was searched. CSV puts them in

@@ -2,7 +2,7 @@
 implementing document's items beside them, uncovered tasks marked, every cell with its citation;
 exports to DOCX, XLSX and CSV; a draft uploaded here is compared, never indexed.
 
-Every text from a document (or from a draft) is escaped (`highlight.escape`) before it is shown.
+Every text from a document (or from a draft) is escaped (`render.escape`) before it is shown.
 """
 
 from __future__ import annotations

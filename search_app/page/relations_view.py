@@ -2,7 +2,7 @@
 type in both directions (the portals' "lược đồ"), and the implementation chain as a Graphviz graph.
 
 Kept out of app.py so the page module stays thin. Every text that comes from a document is escaped
-(`highlight.escape` for Markdown/HTML, `relations.dot_escape` for DOT).
+(`render.escape` for Markdown/HTML, `relations.dot_escape` for DOT).
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ class DeltaKeyword:
             m = self.tf[name]
             arrays.update({f"{name}_data": m.data, f"{name}_indices": m.indices, f"{name}_indptr": m.indptr,
                            f"{name}_shape": np.asarray(m.shape), f"{name}_lengths": self.lengths[name]})
-        np.savez(Path(folder) / DELTA_KEYWORD, **arrays)
+        np.savez(Path(folder) / DELTA_KEYWORD, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
         (Path(folder) / "keyword-delta.json").write_text(
             json.dumps({"size": self.size, "vocab": self.vocab}, ensure_ascii=False), encoding="utf-8")
 

@@ -9,19 +9,20 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faiss
 import numpy as np
 
-from indexer.records import Filters
+from indexer.records import DocumentRow, Filters, PassageRow
 from indexer.store import vectors as vector_index
 from indexer.store.base import IndexFormatError
 from indexer.store.embedded.delta import DeltaKeyword
 from indexer.store.keyword import KeywordIndex
 
-FORMAT_VERSION = 6  # 3: stable pids, embeddings table, passage head, document year; 4: sentences; 5: graph;
-# 6: reference keys carry the year a reference gives ("20-NQ/TW@2012"), documents their dated key
+# Raised whenever what a generation stores changes: an index of another format is rebuilt (the formats:
+# CHANGELOG.md, "Index formats")
+FORMAT_VERSION = 6
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2  # the live one and the one a running app may still be reading
 DB = "passages.sqlite"
@@ -88,16 +89,16 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def row_to_passage(row: sqlite3.Row) -> dict[str, Any]:
+def row_to_passage(row: sqlite3.Row) -> PassageRow:
     d = dict(row)
     d["section"] = json.loads(d["section"])
     d.pop("head", None)
     d.pop("embed_hash", None)
-    return d
+    return cast(PassageRow, d)
 
 
-def row_to_document(row: sqlite3.Row, with_text: bool) -> dict[str, Any]:
-    d = dict(row)
+def row_to_document(row: sqlite3.Row, with_text: bool) -> DocumentRow:
+    d: Any = dict(row)
     d["extra"] = json.loads(d["extra"] or "{}")
     d["pages"] = json.loads(d["pages"] or "[]")
     d.pop("year", None)
@@ -144,7 +145,7 @@ class Segment:
             self.keyword = KeywordIndex.load(path)
         self.doc_order = sorted(self.docs)
         index_of = {d: i for i, d in enumerate(self.doc_order)}
-        doc_of_pid = dict(self.query("SELECT pid, doc_id FROM passages"))
+        doc_of_pid: dict[int, str] = {int(r[0]): r[1] for r in self.query("SELECT pid, doc_id FROM passages")}
         self.row_doc = np.array([index_of[doc_of_pid[int(p)]] for p in self.row_pid], dtype=np.int32)
         # Sentence vectors in vector-row order; passage row i owns rows sentence_at[i]:sentence_at[i + 1].
         # float16 on disk (half the size; they only rank), float32 in memory up to FLOAT32_SENTENCES:
@@ -201,7 +202,7 @@ class Generation:
             self.segments.append(base)
         self.segments.append(Segment(path, self.manifest, light))
         self.base = self.segments[0] if base_name else None
-        self.docs: dict[str, dict[str, Any]] = {}
+        self.docs: dict[str, DocumentRow] = {}
         for seg in self.segments:
             self.docs.update({d: doc for d, doc in seg.docs.items() if not self.hides(seg, d)})
         self.docs = dict(sorted(self.docs.items()))
@@ -235,7 +236,7 @@ class Generation:
         visible = self.visible[id(seg)]
         if filters is None or not filters.active():
             return visible
-        ok_docs = np.array([filters.accepts(seg.docs[d]) for d in seg.doc_order], dtype=bool)
+        ok_docs = np.array([filters.accepts(seg.docs[d]) for d in seg.doc_order], dtype=np.bool_)
         mask = ok_docs[seg.row_doc] if len(seg.row_doc) else np.zeros(0, dtype=bool)
         return mask if visible is None else mask & visible
 

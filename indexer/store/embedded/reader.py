@@ -6,13 +6,21 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
-from indexer.records import Filters
+from indexer.records import DocumentRow, Filters, Manifest, PassageRow
 from indexer.store import vectors as vector_index
-from indexer.store.base import Backend, IndexFormatError, IndexNotFound, near, warm_before_switch
+from indexer.store.base import (
+    Backend,
+    IndexFormatError,
+    IndexNotFound,
+    SentenceScores,
+    StoreConfig,
+    near,
+    warm_before_switch,
+)
 from indexer.store.embedded.generation import (
     FORMAT_VERSION,
     Generation,
@@ -22,12 +30,17 @@ from indexer.store.embedded.generation import (
     row_to_passage,
 )
 from indexer.store.embedded.writer import EmbeddedWriter, _format2_vectors
+from indexer.store.index_types import INDEX_TYPES
 
 NEIGHBOUR_PLACES = 200  # passages whose neighbours one SQL statement reads (3 bound values each)
 
 
-class EmbeddedBackend:
-    kind = "embedded"
+class EmbeddedBackend(Backend):
+    """The `Backend` roles on the generations in the index folder (see the package docstring)."""
+
+    kind: ClassVar[str] = "embedded"
+    remote: ClassVar[bool] = False  # every read is in this process: one query a call costs nothing more
+    index_types: ClassVar[tuple[str, ...]] = INDEX_TYPES
 
     def __init__(self, index_dir: Path, generation: Generation | None, light: bool = False) -> None:
         self.index_dir = Path(index_dir)
@@ -37,7 +50,11 @@ class EmbeddedBackend:
         self._reload_lock = threading.Lock()
 
     @classmethod
-    def open(cls, index_dir: Path, config: dict[str, Any] | None = None, check_format: bool = True) -> EmbeddedBackend:
+    def exists(cls, index_dir: Path, config: StoreConfig) -> bool:
+        return current_generation(Path(index_dir)) is not None
+
+    @classmethod
+    def open(cls, index_dir: Path, config: StoreConfig | None = None, check_format: bool = True) -> EmbeddedBackend:
         gen = current_generation(Path(index_dir))
         if gen is None:
             raise IndexNotFound(f"No index in {index_dir}. Build one with: "
@@ -45,7 +62,7 @@ class EmbeddedBackend:
         return cls(index_dir, Generation(gen, check_format=check_format))
 
     @classmethod
-    def create(cls, index_dir: Path, config: dict[str, Any] | None = None) -> EmbeddedBackend:
+    def create(cls, index_dir: Path, config: StoreConfig | None = None) -> EmbeddedBackend:
         """For writing: the published generation if there is a readable one, else none."""
         gen = current_generation(Path(index_dir))
         if gen is None:
@@ -67,8 +84,8 @@ class EmbeddedBackend:
         return self._gen
 
     @property
-    def manifest(self) -> dict[str, Any]:
-        return self._gen.manifest if self._gen is not None else {}
+    def manifest(self) -> Manifest:
+        return cast(Manifest, self._gen.manifest) if self._gen is not None else {}
 
     @property
     def readable(self) -> bool:
@@ -98,6 +115,14 @@ class EmbeddedBackend:
             self._retired, self._gen = self._gen, new
         return True
 
+    def published_generation(self) -> str | None:
+        """The generation CURRENT names (one small file read)."""
+        path = current_generation(self.index_dir)
+        return path.name if path is not None else None
+
+    def status(self) -> dict[str, Any]:
+        return {"backend": self.kind, "uri": None, "where": self.kind}
+
     @staticmethod
     def _segment_ids(*gens: Generation | None) -> set[int]:
         return {id(s) for g in gens if g is not None for s in g.segments}
@@ -124,6 +149,12 @@ class EmbeddedBackend:
         if len(g.segments) == 1:
             return found
         return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:n])
+
+    def dense_many(self, vectors: list[np.ndarray], n: int, filters: Filters | None = None) -> list[dict[int, float]]:
+        return [self.dense(v, n, filters) for v in vectors]
+
+    def keyword_many(self, queries: list[str], n: int, filters: Filters | None = None) -> list[dict[int, float]]:
+        return [self.keyword(q, n, filters) for q in queries]
 
     def keyword(self, query: str, n: int, filters: Filters | None = None) -> dict[int, float]:
         g = self._live
@@ -154,7 +185,7 @@ class EmbeddedBackend:
 
     # --- hydration ------------------------------------------------------------------------------
 
-    def passages(self, pids: list[int]) -> list[dict[str, Any]]:
+    def passages(self, pids: list[int]) -> list[PassageRow]:
         if not pids:
             return []
         marks = ",".join("?" * len(pids))
@@ -162,7 +193,7 @@ class EmbeddedBackend:
                 self._live.rows(f"SELECT * FROM passages WHERE pid IN ({marks})", tuple(int(p) for p in pids))}
         return [rows[p] for p in pids if p in rows]
 
-    def doc_passages(self, doc_id: str) -> list[dict[str, Any]]:
+    def doc_passages(self, doc_id: str) -> list[PassageRow]:
         rows = self._live.rows("SELECT * FROM passages WHERE doc_id=? ORDER BY ordinal", (doc_id,))
         return sorted((row_to_passage(r) for r in rows), key=lambda r: r["ordinal"])
 
@@ -188,11 +219,14 @@ class EmbeddedBackend:
                     out[pid] = (g.sentence_spans[a:b], np.asarray(g.sentence_vectors[a:b], dtype=np.float32))
         return out
 
-    def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> SentenceScores:
+        out: SentenceScores = {}
         for seg, mine in self._segment_of(pids):
             out.update(self._sentence_scores(seg, vector, mine))
         return out
+
+    def sentence_scores_many(self, vectors: list[np.ndarray], pid_lists: list[list[int]]) -> list[SentenceScores]:
+        return [self.sentence_scores(v, pids) for v, pids in zip(vectors, pid_lists, strict=True)]
 
     @staticmethod
     def _sentence_scores(g: Segment, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -216,11 +250,8 @@ class EmbeddedBackend:
             k += b - a
         return out
 
-    def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
-        return self.neighbours_of([(doc_id, ordinal)], radius)[0]
-
-    def neighbours_of(self, places: list[tuple[str, int]], radius: int = 1) -> list[list[dict[str, Any]]]:
-        out: list[list[dict[str, Any]]] = []
+    def neighbours_of(self, places: list[tuple[str, int]], radius: int = 1) -> list[list[PassageRow]]:
+        out: list[list[PassageRow]] = []
         for i in range(0, len(places), NEIGHBOUR_PLACES):  # well under SQLite's limit of bound values
             chunk = places[i : i + NEIGHBOUR_PLACES]
             where = " OR ".join(["(doc_id=? AND ordinal BETWEEN ? AND ?)"] * len(chunk))
@@ -229,13 +260,13 @@ class EmbeddedBackend:
             out += [near(rows, d, o, radius) for d, o in chunk]
         return out
 
-    def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None:
+    def document(self, doc_id: str, with_text: bool = False) -> DocumentRow | None:
         if not with_text:  # the metadata of every document is in memory; only the text is on disk
             return self._live.docs.get(doc_id)
         rows = self._live.rows("SELECT * FROM documents WHERE doc_id=?", (doc_id,))
         return row_to_document(rows[0], with_text) if rows else None
 
-    def documents(self, doc_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    def documents(self, doc_ids: list[str] | None = None) -> list[DocumentRow]:
         docs = self._live.docs
         if doc_ids is None:
             return list(docs.values())

@@ -17,6 +17,7 @@ import numpy as np
 
 from indexer.records import DocumentRecords, doc_year
 from indexer.store import vectors as vector_index
+from indexer.store.base import Writer
 from indexer.store.embedded.delta import DeltaKeyword
 from indexer.store.embedded.generation import (
     CURRENT,
@@ -35,7 +36,7 @@ from indexer.store.space import DiskFull, is_disk_full, require_free
 from indexer.text.document_graph import document_graph
 
 
-def _format2_vectors(g: Generation, wanted: set[str]) -> dict[str, np.ndarray]:
+def _format2_vectors(g: Segment, wanted: set[str]) -> dict[str, np.ndarray]:
     """The embedding cache of a format-2 index: row i of its FAISS file is passage pid i."""
     try:
         index = faiss.read_index(str(g.path / "vectors.faiss"))
@@ -96,7 +97,7 @@ def _merge(db: sqlite3.Connection, delta_db: Path, hidden: list[str]) -> None:
     db.execute("DETACH DATABASE delta")
 
 
-class EmbeddedWriter:
+class EmbeddedWriter(Writer):
     """Writes a new generation in a temporary folder; `publish` derives FAISS and BM25 and switches.
 
     A full build (`live` None) writes a base generation. An update writes a delta on the live
@@ -151,6 +152,9 @@ class EmbeddedWriter:
             return
         self.db = sqlite3.connect(self.tmp / DB)
         self.db.executescript(SCHEMA)
+
+    def sharded(self) -> None:
+        return None  # one process writes the folder: writers elsewhere would only queue on its lock
 
     def delete_file(self, path: str) -> None:
         if self.base is not None:  # hidden in the base from this generation on

@@ -55,8 +55,10 @@ sees a whole index), or at once when the hidden list is long (to keep filters sh
 Several writers may write one epoch (`shards`: one claims it and publishes once for all).
 
 Modules: `common` (constants), `expressions` (filters), `server` (the local server process),
-`schema`, `view` (pointer and visibility), `reader` (MilvusBackend), `writer` (MilvusWriter),
-`shards` (ShardWriter).
+`session` (one connection and its low-level calls, shared by a reader and its writers), `schema`,
+`view` (pointer and visibility), `published` (the version a reader reads, and its retried reads),
+`reader` (MilvusBackend, composed of a session, `rows` and `sentences`), `writer` (MilvusWriter) and
+`encode` (a document's rows), `shards` (ShardWriter).
 """
 
 from indexer.store.locks import WriterBusy

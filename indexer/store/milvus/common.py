@@ -21,8 +21,9 @@ class _NoSessionTsWarning(logging.Filter):
 
 logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_NoSessionTsWarning())
 
-FORMAT_VERSION = 5  # 2: the sentences collection; 3: no nullable fields, keyword pieces joined by JOINER; 4: graph;
-# 5: reference keys carry the year a reference gives ("20-NQ/TW@2012"), documents their dated key
+# Raised whenever what the collections store changes: an index of another format is rebuilt (the formats:
+# CHANGELOG.md, "Index formats")
+FORMAT_VERSION = 5
 LITE_DIR = "milvus"
 LITE_STATE = "milvus-lite.json"
 LITE_LOG = "milvus-lite.log"
@@ -58,6 +59,9 @@ CONSISTENCY = "Strong"  # a reader that saw the pointer must see every row writt
 POINTER_ID = 0
 SHARD_SHIFT = 27  # row id: epoch (high 32 bits) | writer shard (5 bits) | sequence (27 bits)
 KINDS = ("passages", "documents", "texts", "refs", "keys", "sentences", "graph")
+# The dense index types a Milvus index is built with (index_types.INDEX_TYPES has IVF too, FAISS's): FLAT
+# exact, HNSW beyond FLAT_MAX on a server; the local engine builds FLAT only (see MilvusWriter._choose_index).
+INDEX_TYPES = ("auto", "flat", "hnsw")
 OPTIONAL_KINDS = ("sentences", "graph")  # absent from a set written by an older format (read as empty)
 
 T = TypeVar("T")

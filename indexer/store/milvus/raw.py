@@ -3,7 +3,7 @@ numpy arrays, and the searches of a batch in flight together.
 
 pymilvus builds a Python object per hit (a Hit and its entity dict, ~5-10 µs each): a batch of the 730
 ALQAC questions gets ~1.2 million hits (keyword: 400 a field a query; sentence scores: ~475 a query),
-and that parsing was most of the Milvus backend's client time (issue 17). The reply itself is the
+and that parsing was most of the Milvus backend's client time. The reply itself is the
 protobuf pymilvus receives; pymilvus's own asynchronous search returns its gRPC future, whose result is
 that reply. A pymilvus without it gets the ordinary search, converted (same values, slower).
 """

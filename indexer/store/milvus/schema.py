@@ -4,106 +4,84 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.store.index_types import HNSW_EF_CONSTRUCTION, HNSW_M
 from indexer.store.keyword import BM25_B, BM25_K1
 from indexer.store.milvus.common import (
     CONSISTENCY,
     FILTER_MAX,
     MAX_VARCHAR,
 )
-from indexer.store.vectors import HNSW_EF_CONSTRUCTION, HNSW_M
 
-# --- schemas ------------------------------------------------------------------------------------
+# Each kind's own fields (name, type, options; "V": a VARCHAR of MAX_VARCHAR bytes, "I": an INT64, "B": a
+# BOOL, "F": the filter fields doc_type / issuer / year) and the scalar fields it indexes. Every collection
+# also has rid (the primary key), born and path, indexed.
+_FIELDS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    "state": [("kind", "V", {"max_length": 64}), ("chunk_no", "I", {}), ("data", "V", {})],
+    "passages": [("pid", "I", {}), ("doc_id", "V", {}), ("ordinal", "I", {}), ("start", "I", {}), ("end", "I", {}),
+                 ("section", "V", {}), ("page", "I", {}),  # page: NO_PAGE when unknown
+                 ("text", "V", {}), ("head", "V", {}), ("head_whole", "B", {}), ("spill", "B", {}),
+                 ("embed_hash", "V", {"max_length": 256}), ("", "F", {})],
+    "documents": [("doc_id", "V", {}), ("", "F", {}), ("meta", "V", {}), ("meta_spill", "B", {}),
+                  ("text_chunks", "I", {})],
+    "texts": [("owner", "V", {}), ("kind", "V", {"max_length": 256}), ("chunk_no", "I", {}), ("data", "V", {})],
+    "refs": [("pid", "I", {}), ("doc_id", "V", {}), ("key", "V", {}), ("label", "V", {}),
+             ("kind", "V", {"max_length": 64}), ("start", "I", {}), ("end", "I", {})],
+    "keys": [("doc_id", "V", {}), ("key", "V", {}), ("label", "V", {})],
+    # each document's relation-graph row (indexer/text/document_graph.py), JSON in chunks
+    "graph": [("doc_id", "V", {}), ("chunk_no", "I", {}), ("data", "V", {})],
+    "sentences": [("pid", "I", {}), ("doc_id", "V", {}), ("k", "I", {}),  # k: the sentence's order in its passage
+                  ("start", "I", {}), ("end", "I", {}), ("embed_hash", "V", {"max_length": 256})],
+}
+_INDEXED = {"state": [], "passages": ["pid", "doc_id", "embed_hash"], "documents": ["doc_id"], "texts": ["owner"],
+            "refs": ["pid", "key"], "keys": ["key"], "graph": ["doc_id"], "sentences": ["pid", "doc_id", "embed_hash"]}
 
 
 def _schema(client: Any, kind: str, dim: int | None) -> tuple[Any, Any]:
-    from pymilvus import DataType, Function, FunctionType
+    """The schema and index parameters of a collection of `kind` (vectors of dimension `dim`)."""
+    from pymilvus import DataType
 
+    if kind not in _FIELDS:
+        raise ValueError(kind)
     s = client.create_schema(auto_id=False, enable_dynamic_field=False)
     s.add_field("rid", DataType.INT64, is_primary=True)
     s.add_field("born", DataType.INT64)
     s.add_field("path", DataType.VARCHAR, max_length=MAX_VARCHAR)
+    types = {"V": DataType.VARCHAR, "I": DataType.INT64, "B": DataType.BOOL}
+    for name, code, opts in _FIELDS[kind]:
+        if code == "F":
+            _filter_fields(s)
+        elif code == "V":
+            s.add_field(name, DataType.VARCHAR, **{"max_length": MAX_VARCHAR, **opts})
+        else:
+            s.add_field(name, types[code], **opts)
     ip = client.prepare_index_params()
-    indexed = ["born", "path"]
-    if kind == "state":
-        s.add_field("kind", DataType.VARCHAR, max_length=64)
-        s.add_field("chunk_no", DataType.INT64)
-        s.add_field("data", DataType.VARCHAR, max_length=MAX_VARCHAR)
-    elif kind == "passages":
-        s.add_field("pid", DataType.INT64)
-        s.add_field("doc_id", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("ordinal", DataType.INT64)
-        s.add_field("start", DataType.INT64)
-        s.add_field("end", DataType.INT64)
-        s.add_field("section", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("page", DataType.INT64)  # NO_PAGE when unknown
-        s.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("head", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("head_whole", DataType.BOOL)
-        s.add_field("spill", DataType.BOOL)
-        s.add_field("embed_hash", DataType.VARCHAR, max_length=256)
-        _filter_fields(s)
+    if kind in ("passages", "sentences"):
         s.add_field("dense", DataType.FLOAT_VECTOR, dim=int(dim or 1))
-        for name in ("exact", "folded"):
-            s.add_field(f"kw_{name}", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
-                        analyzer_params={"type": "standard"})
-            s.add_field(f"sp_{name}", DataType.SPARSE_FLOAT_VECTOR)
-            s.add_function(Function(name=f"bm25_{name}", function_type=FunctionType.BM25,
-                                    input_field_names=[f"kw_{name}"], output_field_names=[f"sp_{name}"]))
-            ip.add_index(f"sp_{name}", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                         params=_index_params({"inverted_index_algo": "TAAT_NAIVE", "bm25_k1": BM25_K1,
-                                               "bm25_b": BM25_B}))
+    if kind == "passages":
+        _keyword_fields(s, ip)
+    if kind in ("passages", "sentences"):
         ip.add_index("dense", index_type="FLAT", metric_type="IP")
-        indexed += ["pid", "doc_id", "embed_hash"]
-    elif kind == "documents":
-        s.add_field("doc_id", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        _filter_fields(s)
-        s.add_field("meta", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("meta_spill", DataType.BOOL)
-        s.add_field("text_chunks", DataType.INT64)
-        indexed += ["doc_id"]
-    elif kind == "texts":
-        s.add_field("owner", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("kind", DataType.VARCHAR, max_length=256)
-        s.add_field("chunk_no", DataType.INT64)
-        s.add_field("data", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        indexed += ["owner"]
-    elif kind == "refs":
-        s.add_field("pid", DataType.INT64)
-        s.add_field("doc_id", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("key", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("label", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("kind", DataType.VARCHAR, max_length=64)
-        s.add_field("start", DataType.INT64)
-        s.add_field("end", DataType.INT64)
-        indexed += ["pid", "key"]
-    elif kind == "keys":
-        s.add_field("doc_id", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("key", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("label", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        indexed += ["key"]
-    elif kind == "graph":  # each document's relation-graph row (indexer/text/document_graph.py), JSON in chunks
-        s.add_field("doc_id", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("chunk_no", DataType.INT64)
-        s.add_field("data", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        indexed += ["doc_id"]
-    elif kind == "sentences":
-        s.add_field("pid", DataType.INT64)
-        s.add_field("doc_id", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("k", DataType.INT64)  # the sentence's order within its passage
-        s.add_field("start", DataType.INT64)
-        s.add_field("end", DataType.INT64)
-        s.add_field("embed_hash", DataType.VARCHAR, max_length=256)
-        s.add_field("dense", DataType.FLOAT_VECTOR, dim=int(dim or 1))
-        ip.add_index("dense", index_type="FLAT", metric_type="IP")
-        indexed += ["pid", "doc_id", "embed_hash"]
     else:
-        raise ValueError(kind)
-    if kind not in ("passages", "sentences"):
         s.add_field("_v", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field in every collection
         ip.add_index("_v", index_type="FLAT", metric_type="IP")
-    for name in indexed:
+    for name in ["born", "path", *_INDEXED[kind]]:
         ip.add_index(name, index_type="INVERTED")  # scalar indexes: what every filter and delete uses
     return s, ip
+
+
+def _keyword_fields(s: Any, ip: Any) -> None:
+    """The passages' keyword fields: kw_exact / kw_folded, each turned into a sparse BM25 vector by Milvus."""
+    from pymilvus import DataType, Function, FunctionType
+
+    for name in ("exact", "folded"):
+        s.add_field(f"kw_{name}", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
+                    analyzer_params={"type": "standard"})
+        s.add_field(f"sp_{name}", DataType.SPARSE_FLOAT_VECTOR)
+        s.add_function(Function(name=f"bm25_{name}", function_type=FunctionType.BM25,
+                                input_field_names=[f"kw_{name}"], output_field_names=[f"sp_{name}"]))
+        ip.add_index(f"sp_{name}", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                     params=_index_params({"inverted_index_algo": "TAAT_NAIVE", "bm25_k1": BM25_K1,
+                                           "bm25_b": BM25_B}))
 
 
 def _filter_fields(s: Any) -> None:

@@ -1,6 +1,6 @@
 """Sentence scores on Milvus: each candidate passage's sentences scored against the query vector inside
 Milvus (a filtered search of the sentences collection, FLAT: exact), one search a query or, for a batch,
-one a group of queries. A mixin of MilvusBackend (its client, view and reads)."""
+one a group of queries. A part of MilvusBackend (reading through its session and published view)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from indexer.store.milvus.common import (
     SENTENCE_SEARCH_PIDS,
 )
 from indexer.store.milvus.expressions import int_list
+from indexer.store.milvus.published import Published
+from indexer.store.milvus.rows import sentence_rows
 from indexer.store.milvus.view import _View
 
 _SENTENCE_FIELDS = ("pid", "born", "k", "start", "end")  # what a sentence score needs besides the score
@@ -56,7 +58,9 @@ def _own_scores(ids: np.ndarray, scores: np.ndarray, plans: list[tuple[int, tupl
 class SentenceScoring:
     """sentence_scores and sentence_scores_many of MilvusBackend."""
 
-    _client: Any
+    def __init__(self, published: Published) -> None:
+        self.published = published
+        self.session = published.session
 
     def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """pid → (spans, scores) of its sentences in order k: spans an int (k, 2) array of offsets into the
@@ -87,14 +91,15 @@ class SentenceScoring:
                 elif len(chunk) > 1:  # possibly cut short: search again in halves
                     todo += [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
                 else:  # one pid with at least `limit` visible rows: score its vectors here
-                    for r in self._scan(name, v.where(f"pid in {int_list(chunk)}"), [*_SENTENCE_FIELDS, "dense"]):
+                    expr = v.where(f"pid in {int_list(chunk)}")
+                    for r in self.session.scan(name, expr, [*_SENTENCE_FIELDS, "dense"]):
                         r["score"] = float(np.dot(np.asarray(r.pop("dense"), dtype=np.float32), q))
                         rows.append(r)
             return {pid: (np.array([[int(r["start"]), int(r["end"])] for r in rs], dtype=np.int64).reshape(-1, 2),
                           np.array([r["score"] for r in rs], dtype=np.float32))
-                    for pid, rs in self._sentence_rows(rows).items()}
+                    for pid, rs in sentence_rows(rows).items()}
 
-        return self._read(run)
+        return self.published.read(run)
 
     def _scored_sentences(self, v: _View, name: str, chunk: list[int], q: np.ndarray, limit: int,
                           lean: bool = True) -> list[dict[str, Any]] | None:
@@ -105,7 +110,7 @@ class SentenceScoring:
         field, only each hit's id and score (a third fewer milliseconds a search, and less parsing)."""
         known = v.sentences.get_many(chunk) if lean else {}
         lean = len(known) == len(chunk)
-        res = self._client.search(name, data=[q.tolist()], anns_field="dense", limit=limit,
+        res = self.session.client.search(name, data=[q.tolist()], anns_field="dense", limit=limit,
                                   filter=v.where(f"pid in {int_list(chunk)}"),
                                   output_fields=[] if lean else list(_SENTENCE_FIELDS),
                                   search_params={"metric_type": "IP"}, consistency_level=CONSISTENCY)
@@ -158,7 +163,7 @@ class SentenceScoring:
                         continue
                 groups.append(([i], set(w), sum(len(known[p]) for p in w)))
             waits = [(idx, n_rows, raw.search(
-                self._client, name, [qs[i].tolist() for i in idx], anns_field="dense",
+                self.session.client, name, [qs[i].tolist() for i in idx], anns_field="dense",
                 # one more than the rows expected: a reply of more tells that the cache missed some; a smaller
                 # limit than the window is faster (-25% on ALQAC)
                 limit=min(n_rows + 1, SENTENCE_SEARCH_LIMIT),
@@ -181,7 +186,7 @@ class SentenceScoring:
                     out[i] = own
             return out
 
-        return self._read(run)
+        return self.published.read(run)
 
     def _known_sentences(self, v: _View, name: str, pids: list[int]) -> dict[int, tuple[tuple[int, ...], ...]]:
         """pid → its visible sentence rows (rid, pid, born, k, start, end), from the rows' cache or read."""
@@ -190,7 +195,7 @@ class SentenceScoring:
         for s in range(0, len(missing), IN_CHUNK):
             chunk = missing[s : s + IN_CHUNK]
             grouped: dict[int, list[tuple[int, ...]]] = {p: [] for p in chunk}
-            for r in self._query(name, v.where(f"pid in {int_list(chunk)}"), ["rid", *_SENTENCE_FIELDS]):
+            for r in self.session.query(name, v.where(f"pid in {int_list(chunk)}"), ["rid", *_SENTENCE_FIELDS]):
                 grouped.setdefault(int(r["pid"]), []).append(tuple(int(r[f]) for f in ("rid", *_SENTENCE_FIELDS)))
             fresh = {p: tuple(rs) for p, rs in grouped.items()}
             v.sentences.put_many(fresh)

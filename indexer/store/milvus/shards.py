@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.store.milvus.common import KINDS
-from indexer.store.milvus.writer import MilvusWriter
+from indexer.store.base import StoreConfig
+from indexer.store.milvus.session import Session
+from indexer.store.milvus.writer import MilvusWriter, Shard
 
 
 class ShardWriter(MilvusWriter):
@@ -21,28 +22,18 @@ class ShardWriter(MilvusWriter):
     and a shard that dies leaves rows born at that epoch, which abort or the next writer deletes like
     the claiming writer's own."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:  # not super().__init__: that would claim an epoch
-        from indexer.store.milvus.reader import MilvusBackend
-
-        client, url = MilvusBackend.connect_to(spec["url"], spec["config"])
-        self.b = MilvusBackend(spec["index_dir"], spec["config"], client, url)
-        self.client, self.full, self.done = client, bool(spec["full"]), False
-        self.epoch, self.shard, self.set_id = int(spec["epoch"]), int(spec["shard"]), str(spec["set"])
-        self.names = self.b.set_names(self.set_id)
-        self.dim, self.vector_index, self._created = int(spec["dim"]), spec["vector_index"], True
-        self._seq = self._unsealed = 0
-        self._buffers = {k: [] for k in KINDS}
-        self.hidden, self.added = set(), {}
-
-    def _give_up(self) -> None:
-        self.done = True
+    def __init__(self, spec: dict[str, Any]) -> None:
+        session = Session.at(spec["url"], spec["index_dir"], StoreConfig.of(spec["config"]))
+        super().__init__(session, bool(spec["full"]), Shard(epoch=int(spec["epoch"]), shard=int(spec["shard"]),
+                                                           set_id=str(spec["set"]), dim=int(spec["dim"]),
+                                                           vector_index=str(spec["vector_index"])))
 
     def close(self) -> dict[str, Any]:
         """Send what is buffered; what the claiming writer's `absorb` needs."""
         self._check()
         self._flush()
         self.done = True
-        self.b.close()
+        self.s.close()
         return {"added": {k: list(v) for k, v in self.added.items()}, "hidden": sorted(self.hidden)}
 
     def publish(self, manifest: dict[str, Any]) -> None:
@@ -50,4 +41,7 @@ class ShardWriter(MilvusWriter):
 
     def abort(self) -> None:
         self.done = True
-        self.b.close()
+        self.s.close()
+
+    def sharded(self) -> None:
+        return None  # a joined writer hands out no more shards

@@ -57,7 +57,7 @@ FIND_REFERENCES = """What the documents say about one document, given its number
 issuer, subject), its validity, its relations (amends, repeals, replaces…, both ways) and every passage
 citing it (`cited_by`). Quote passages and citations verbatim."""
 
-READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
 # A ToolError reaches the assistant with its words (any other exception only as "Error executing tool").

@@ -315,8 +315,9 @@ def create_app(settings: ApiSettings, live: LiveIndex | None = None) -> FastAPI:
     app.state.settings, app.state.live = settings, live
     app.state.limiter = RateLimiter(settings.rate_per_minute, settings.burst)
     app.state.metrics, app.state.access_log = Metrics(), AccessLog(settings.access_log)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(QueryError, _query_error)
+    # Starlette types a handler as taking any Exception; these take the one they are registered for
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
     _routes(app)
     _observe(app)
     if not settings.tokens:

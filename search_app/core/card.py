@@ -14,6 +14,7 @@ with its citation. The card holds codes; the doors put them into words (search_a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from indexer.text.docnumbers import (
@@ -209,7 +210,7 @@ def build(ctx: SearchContext, named: Named, query: str) -> dict[str, Any] | None
     return card
 
 
-def _fields(doc: dict[str, Any]) -> dict[str, Any]:
+def _fields(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {k: doc.get(k) for k in DOC_FIELDS}
 
 
@@ -226,7 +227,7 @@ def _relation(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _answer(ctx: SearchContext, what: str, validity: dict[str, Any], relations: list[dict[str, Any]],
-            doc: dict[str, Any] | None) -> dict[str, Any] | None:
+            doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The card's answer to what the query asks, each statement with the passage that establishes it;
     None when the corpus holds no passage for it."""
     if what == "validity":

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from indexer.split import PUBLISHER_LEAD, heading_marker
@@ -31,7 +32,7 @@ from indexer.text.normalise import fold
 OCR_NOTE = "bản quét, nhận dạng tự động — cần đối chiếu bản gốc"
 
 
-def is_ocr_page(doc: dict[str, Any], page: int | None) -> bool:
+def is_ocr_page(doc: Mapping[str, Any], page: int | None) -> bool:
     """True when the passage's text came from OCR: its page is one the loader recognised
     (extra["ocr"]["pages"]), or the page is unknown in a document that was recognised."""
     info = (doc.get("extra") or {}).get("ocr")
@@ -111,7 +112,7 @@ def _folded(text: str) -> str:
     return fold(text).casefold()
 
 
-def _names_document(label: str, doc: dict[str, Any], subject: str | None) -> bool:
+def _names_document(label: str, doc: Mapping[str, Any], subject: str | None) -> bool:
     """True when `label` is the document's own name, trích yếu or a header line, not a section of it."""
     text = label.strip().rstrip(" …").strip()
     if not text:
@@ -142,7 +143,7 @@ def annex_name(section: list[str]) -> tuple[str | None, list[str]]:
     return None, section
 
 
-def place_of(doc: dict[str, Any], section: list[str], subject: str | None = None) -> str | None:
+def place_of(doc: Mapping[str, Any], section: list[str], subject: str | None = None) -> str | None:
     """'mục II.6', 'Điều 4', 'phần “Đối với cấp ủy các cấp”', or None when no label is worth quoting."""
     kept = [s for s in section if not _names_document(s, doc, subject)]
     place = compact_section(kept)
@@ -154,7 +155,7 @@ def place_of(doc: dict[str, Any], section: list[str], subject: str | None = None
 PUBLISHER_LEAD_CITED = "Lời giới thiệu của trang đăng tải, không thuộc văn bản, đăng trước toàn văn"
 
 
-def format_citation(doc: dict[str, Any], section: list[str], page: int | None, *, subject: str | None = None,
+def format_citation(doc: Mapping[str, Any], section: list[str], page: int | None, *, subject: str | None = None,
                     note: str | None = None) -> str:
     """The citation of a passage of `doc` at `section` (and `page`). `subject` is the document's
     trích yếu (from its title or header) for the official form; `note` is a validity warning such

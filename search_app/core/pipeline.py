@@ -13,19 +13,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, overload
+from typing import Any, Final, Protocol, overload
 
 import numpy as np
 
 from indexer.embed.base import Embedder
-from indexer.records import Filters
+from indexer.records import Filters, PassageRow
 from indexer.store.base import Backend
 from search_app.core.hits import Hit
 from search_app.core.prefetch import Prefetched
 from search_app.core.relations import RelationGraph
 
 METHODS = ("hybrid", "dense", "keyword")
-DEFAULT_METHOD = "hybrid"
+DEFAULT_METHOD: Final = "hybrid"
 MAX_QUERY_CHARS = 1000
 CANDIDATES = 100  # per retriever, before fusion
 
@@ -106,7 +106,7 @@ class SearchState:
     named: Named | None = None
     ranked: list[tuple[int, float]] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
-    rows: dict[int, dict[str, Any]] = field(default_factory=dict)  # passage rows read, by pid
+    rows: dict[int, PassageRow] = field(default_factory=dict)  # passage rows read, by pid
     sentences: SentenceScores = field(default_factory=dict)  # sentence spans and similarities, by pid
     evidence: dict[str, Any] = field(default_factory=dict)
     answerable: bool = False

@@ -18,6 +18,7 @@ import datetime as dt
 import re
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -516,7 +517,7 @@ class RelationGraph:
         return list(nodes.values()), list(best.values())
 
 
-def pick_document(doc_ids: list[str], docs: dict[str, dict[str, Any]],
+def pick_document(doc_ids: list[str], docs: Mapping[str, Mapping[str, Any]],
                   year: str | None) -> tuple[str | None, list[str]]:
     """Which indexed document a number names: (the document, the candidates when it is ambiguous).
 

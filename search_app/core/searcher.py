@@ -19,7 +19,7 @@ import numpy as np
 
 from indexer.embed import canonical_name, get_embedder
 from indexer.embed.base import Embedder
-from indexer.records import Filters
+from indexer.records import DocumentRow, Filters, Manifest, PassageRow
 from indexer.store import open_backend
 from indexer.store.base import DEFAULT_INDEX, Backend, IndexNotFound
 from search_app.core import answerable, card, prefetch, stages
@@ -91,7 +91,7 @@ class Searcher:
     # --- index life cycle ----------------------------------------------------------------------
 
     @property
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Manifest:
         return self.backend.manifest
 
     def embedder(self, model: str | None = None) -> Embedder:
@@ -158,21 +158,21 @@ class Searcher:
 
     # --- lookup ---------------------------------------------------------------------------------
 
-    def documents(self) -> list[dict[str, Any]]:
+    def documents(self) -> list[DocumentRow]:
         return self.backend.documents()
 
-    def document(self, doc_id: str, with_text: bool = False) -> dict[str, Any] | None:
+    def document(self, doc_id: str, with_text: bool = False) -> DocumentRow | None:
         return self.backend.document(doc_id, with_text=with_text)
 
-    def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[dict[str, Any]]:
+    def neighbours(self, doc_id: str, ordinal: int, radius: int = 1) -> list[PassageRow]:
         return self.backend.neighbours(doc_id, ordinal, radius)
 
-    def neighbours_of(self, hits: list[Hit], radius: int = 1) -> dict[int, list[dict[str, Any]]]:
+    def neighbours_of(self, hits: list[Hit], radius: int = 1) -> dict[int, list[PassageRow]]:
         """pid → the passages around each hit (its own included), read at once for a page of hits."""
         return dict(zip([h.pid for h in hits], self.backend.neighbours_of([(h.doc_id, h.ordinal) for h in hits],
                                                                           radius), strict=True))
 
-    def doc_passages(self, doc_id: str) -> list[dict[str, Any]]:
+    def doc_passages(self, doc_id: str) -> list[PassageRow]:
         return self.backend.doc_passages(doc_id)
 
     # --- search -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ order whichever door it came in by.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from indexer.records import section_label
@@ -41,7 +42,7 @@ def batch_line(qid: Any, result: SearchResult) -> dict[str, Any]:
             "card": result.card, "results": [hit_object(h) for h in result.hits]}
 
 
-def document_fields(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+def document_fields(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {k: doc.get(k) for k in DOC_FIELDS} if doc else None
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from indexer.records import Filters, section_label
+from indexer.records import Filters, PassageRow, section_label
 from indexer.split import PUBLISHER_LEAD
 from indexer.text.normalise import fold, fold_token, syllables
 from indexer.text.sentences import sentence_spans
@@ -73,7 +74,7 @@ def dense_weight(coverage: float, unaccented: bool = False) -> float:
     return base + (1 - base) * min(1.0, max(0.0, low))
 
 
-def coverage(query: str, rows: list[dict[str, Any]]) -> float:
+def coverage(query: str, rows: list[PassageRow]) -> float:
     """The share of the query's folded words found in `rows`."""
     terms = {fold_token(t) for t in syllables(query)}
     if not terms or not rows:
@@ -86,7 +87,7 @@ def coverage(query: str, rows: list[dict[str, Any]]) -> float:
 
 # --- reads shared by the stages, each at most once per search -------------------------------------
 
-def read_rows(ctx: SearchContext, state: SearchState, pids: list[int]) -> list[dict[str, Any]]:
+def read_rows(ctx: SearchContext, state: SearchState, pids: list[int]) -> list[PassageRow]:
     """Passage rows for `pids` in order, each read from the backend at most once per search."""
     missing = [p for p in pids if p not in state.rows]
     if missing:
@@ -115,7 +116,7 @@ def accepted(ctx: SearchContext, filters: Filters | None, doc_ids: list[str]) ->
     return [d for d in dict.fromkeys(doc_ids) if d in docs and filters.accepts(docs[d])]
 
 
-def make_hit(doc: dict[str, Any], row: dict[str, Any], rank: int, score: float,
+def make_hit(doc: Mapping[str, Any], row: PassageRow, rank: int, score: float,
              graph: RelationGraph | None = None) -> Hit:
     doc_id = row["doc_id"]
     citation = format_citation(doc, row["section"], row["page"],
@@ -130,7 +131,7 @@ def make_hit(doc: dict[str, Any], row: dict[str, Any], rank: int, score: float,
     )
 
 
-def hydrate(ctx: SearchContext, ranked: list[tuple[int, float]], rows: dict[int, dict[str, Any]],
+def hydrate(ctx: SearchContext, ranked: list[tuple[int, float]], rows: Mapping[int, PassageRow],
             rank_from: int = 1) -> list[Hit]:
     """Hits for `ranked` (pid, score), in order; a passage gone in an update published meanwhile is left out."""
     by_pid = {r["pid"]: r for r in ctx.backend.passages([p for p, _ in ranked if p not in rows])}

@@ -436,10 +436,9 @@ def reader_view(searcher: Searcher, doc_id: str, ordinal: str | None) -> None:
         st.markdown(validity_badge(validity, bool(doc.get("doc_number"))), unsafe_allow_html=True)
     if note := graph.citation_note(doc_id):
         st.warning(f"Văn bản này {escape(note.strip('()'))} ({escape('theo các văn bản trong kho')}).")
-    passages = searcher.doc_passages(doc_id)
     hit = passage_ordinal(ordinal)
     within = st.text_input("Tìm trong văn bản này", key="find_in_doc", placeholder="Từ khóa")
-    passages, hit, query = find_in_document(passages, within, hit, st.query_params.get("q", ""))
+    passages, hit, query = find_in_document(searcher.doc_passages(doc_id), within, hit, st.query_params.get("q", ""))
     components.html(document_html(doc, passages, hit, query), height=document_height(passages), scrolling=True)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -31,7 +31,7 @@ mark {background: #ffe58a;}
 """.replace("%FONT%", FONT)
 
 
-def document_header(searcher: Searcher, doc: dict[str, Any], go: Callable[..., None]) -> None:
+def document_header(searcher: Searcher, doc: Mapping[str, Any], go: Callable[..., None]) -> None:
     """Above the text: the official title, number, date, issuer, the citation, the relationship view."""
     st.markdown(f"### {escape(doc.get('title') or doc['doc_id'])}")
     rows = [("Loại văn bản", doc.get("doc_type")), ("Số hiệu", doc.get("doc_number")),
@@ -46,8 +46,8 @@ def document_header(searcher: Searcher, doc: dict[str, Any], go: Callable[..., N
         go(ref=graph.primary_key(doc["doc_id"]) or number_key(doc["doc_number"]), q=st.query_params.get("q", ""))
 
 
-def find_in_document(passages: list[dict[str, Any]], words: str, hit: int | None,
-                     query: str) -> tuple[list[dict[str, Any]], int | None, str]:
+def find_in_document(passages: Sequence[Mapping[str, Any]], words: str, hit: int | None,
+                     query: str) -> tuple[Sequence[Mapping[str, Any]], int | None, str]:
     """Search within the document: the first passage holding every word of `words` becomes the
     marked one (highlighted, scrolled to); a caption says how many passages hold them."""
     terms = {fold_token(w) for w in syllables(words or "")}
@@ -59,13 +59,13 @@ def find_in_document(passages: list[dict[str, Any]], words: str, hit: int | None
     return passages, (found[0]["ordinal"] if found else hit), (words if found else query)
 
 
-def document_height(passages: list[dict[str, Any]]) -> int:
+def document_height(passages: Sequence[Mapping[str, Any]]) -> int:
     """Tall enough to read without a second scroll bar for short documents, bounded for long ones."""
     chars = sum(len(p["text"]) for p in passages)
     return max(500, min(2400, 200 + chars // 6))
 
 
-def document_html(doc: dict[str, Any], passages: list[dict[str, Any]], hit_ordinal: int | None = None,
+def document_html(doc: Mapping[str, Any], passages: Sequence[Mapping[str, Any]], hit_ordinal: int | None = None,
                   query: str = "") -> str:
     outline: list[str] = []
     seen: set[tuple[str, ...]] = set()

@@ -8,7 +8,7 @@ page describes whatever corpus it is pointed at, not one corpus written into the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -41,7 +41,7 @@ def _strip_numbering(label: str) -> str:
     return re.sub(r"^(?:[IVXLC]+|\d+|[a-zđ]|[A-Z])\s*[.)\-–]\s*", "", label).strip()
 
 
-def example_questions(searcher: Searcher, docs: list[dict[str, Any]]) -> list[str]:
+def example_questions(searcher: Searcher, docs: Sequence[Mapping[str, Any]]) -> list[str]:
     """A few questions built from the indexed documents: a heading asked about, the same typed
     without diacritics, and an English question naming a document's number."""
     out: list[str] = []
@@ -66,7 +66,7 @@ def example_questions(searcher: Searcher, docs: list[dict[str, Any]]) -> list[st
     return list(dict.fromkeys(out))[:EXAMPLES]
 
 
-def corpus_table(searcher: Searcher, docs: list[dict[str, Any]]) -> list[dict[str, str]]:
+def corpus_table(searcher: Searcher, docs: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     graph = searcher.relations()
     rows = []
     for d in sorted(docs, key=lambda d: (d.get("date") or "", d["doc_id"]), reverse=True):

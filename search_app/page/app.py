@@ -296,7 +296,7 @@ def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cach
         _ocr_warning(hit)
         with st.container(horizontal=True):  # one row of buttons, one element
             if st.button("Xem toàn văn", key=f"read-{hit.pid}"):
-                _go(doc=hit.doc_id, p=str(hit.ordinal), q=query)
+                _go(doc=hit.doc_id, ordinal=str(hit.ordinal), q=query)
             if hit.page and hit.doc_id not in cache["docs"]:  # only PDF passages have pages
                 cache["docs"][hit.doc_id] = searcher.document(hit.doc_id)
             doc = cache["docs"].get(hit.doc_id) if hit.page else None
@@ -477,7 +477,8 @@ def _main() -> None:
     if "ref" in params:
         refs_view(searcher, params["ref"])
     elif "doc" in params:
-        reader_view(searcher, params["doc"], params.get("p"))
+        # `ordinal` as hits and the API name it; `p` as links made before that still open
+        reader_view(searcher, params["doc"], params.get("ordinal") or params.get("p"))
     else:
         search_view(searcher)
     install_page_script("vi")  # last: its (empty) element comes after the page's own

@@ -14,7 +14,7 @@ from search_app import commands, labels
 from search_app.core import serialize
 from search_app.core.pipeline import SearchRequest, SearchResult, make_request
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Hit, ModelMismatch, QueryError, Searcher, clip_query
-from search_app.labels import STATUS_LABELS, TYPE_LABELS, TYPE_LABELS_IN
+from search_app.labels import TYPE_LABELS, TYPE_LABELS_IN
 
 
 def _request(args: argparse.Namespace, query: str) -> SearchRequest:
@@ -92,8 +92,7 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     else:
         print(f"{res['label']}: chưa có trong kho — đặt tệp văn bản vào corpus/ rồi chạy make index")
     v = res["validity"]
-    print(f"Hiệu lực ({v['source']}): {STATUS_LABELS[v['status']]}"
-          + (f" từ {v['since']}" if v["since"] else "") + "".join(f"; {a['label']}" for a in v["by"]))
+    print(for_terminal(f"Hiệu lực ({v['source']}): {labels.validity_words(v)}"))
     ident = res["identity"]
     card = ", ".join(f"{name}: {ident[k]}" for k, name in IDENTITY_NAMES if ident.get(k))
     if card:

@@ -35,6 +35,7 @@ TYPE_LABELS_IN = {
 }
 
 # What a search says when the passages it found do not answer the question (every door).
+NOT_REPEALED = "Không có văn bản nào trong kho bãi bỏ"
 NO_ANSWER = "Không tìm thấy đoạn văn trả lời câu hỏi này trong kho."
 NEAREST = "Các đoạn văn gần nhất (không trả lời câu hỏi, chỉ để tham khảo):"
 ANSWER_KINDS = {
@@ -54,16 +55,19 @@ def _date(iso: str | None) -> str | None:
     return f"{d}/{m}/{y}"
 
 
-def validity_words(v: dict[str, Any]) -> str:
-    """"Còn hiệu lực", "Hết hiệu lực từ 01/07/2021 (thay thế bởi …)": a validity in words, dates dd/mm/yyyy."""
-    out = STATUS_LABELS.get(v.get("status") or "unknown", STATUS_LABELS["unknown"])
-    if v.get("since") and v.get("status") != "in_force":
-        out += f" từ {_date(v['since'])}"
+def validity_words(v: dict[str, Any], numbered: bool = True) -> str:
+    """A validity in words, dates dd/mm/yyyy: "Hết hiệu lực từ 01/01/2021 — Luật số 59/2020/QH14". Every
+    door says it this way. `numbered`: the document has a number; for an article or an interview "còn
+    hiệu lực" means only that nothing in the corpus repeals it, and is said so."""
+    status = str(v.get("status")) if v.get("status") in STATUS_LABELS else "unknown"
+    out = STATUS_LABELS[status] if numbered or status != "in_force" else NOT_REPEALED
+    if v.get("since"):
+        out += f" từ {_date(v['since'])}" if status != "in_force" else f" (có hiệu lực từ {_date(v['since'])})"
     by = ", ".join(a.get("label") or "" for a in v.get("by") or [] if a.get("label"))
     if by:
-        out += f" ({by})"
+        out += f" — {by}"
     if v.get("until"):
-        out += f"; hết hiệu lực từ {_date(v['until'])}"
+        out += f"; sẽ hết hiệu lực từ {_date(v['until'])}"
     return out
 
 

@@ -25,7 +25,7 @@ from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from indexer.text.docnumbers import split_key
 from search_app import labels
 from search_app.api import quiet_openmp
-from search_app.core.citation import OCR_NOTE, vn_date
+from search_app.core.citation import OCR_NOTE
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
 from search_app.page import export, follow_view
@@ -203,12 +203,8 @@ def validity_badge(validity: dict, numbered: bool = True) -> str:
     (for an article or an interview "còn hiệu lực" means only that nothing in the corpus repeals it)."""
     status = validity.get("status")
     status = status if status in STATUS_LABELS else "unknown"  # a fixed word: safe as a class name
-    label = STATUS_LABELS[status] if numbered or status != "in_force" else "Không có văn bản nào trong kho bãi bỏ"
-    if validity.get("since") and status != "in_force":
-        label += f" từ {vn_date(validity['since'])}"
-    by = ", ".join(a["label"] for a in validity.get("by") or [])
-    if by:
-        label += f" — {by}"
+    label = labels.validity_words({**validity, "since": validity.get("since") if status != "in_force" else None},
+                                  numbered)
     return (f'<span class="badge badge-{status}" title="{escape("Theo các văn bản trong kho")}">'
             f"{escape(label)}</span>")
 

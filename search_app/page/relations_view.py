@@ -15,7 +15,7 @@ import streamlit as st
 from search_app.core.citation import vn_date
 from search_app.core.relations import RELATION_TYPES
 from search_app.core.searcher import Searcher
-from search_app.labels import STATUS_LABELS, TYPE_LABELS, TYPE_LABELS_IN
+from search_app.labels import TYPE_LABELS, TYPE_LABELS_IN, validity_words
 from search_app.page import implementation_view
 from search_app.page.chain_graph import chain_dot
 from search_app.page.render import escape
@@ -29,15 +29,7 @@ def _vn(date: str | None) -> str:
 
 def validity_block(res: dict[str, Any]) -> None:
     v = res["validity"]
-    text = STATUS_LABELS[v["status"]]
-    if v.get("since") and v["status"] != "in_force":
-        text += f" từ {_vn(v['since'])}"
-    elif v.get("since"):
-        text += f" (có hiệu lực từ {_vn(v['since'])})"
-    by = ", ".join(a["label"] for a in v["by"])
-    line = f"**Hiệu lực** ({escape(v['source'])}): {escape(text)}" + (f" — {escape(by)}" if by else "")
-    if v.get("until"):
-        line += f"; sẽ hết hiệu lực từ {escape(_vn(v['until']))}"
+    line = f"**Hiệu lực** ({escape(v['source'])}): {escape(validity_words(v))}"
     if v["status"] == "repealed":
         st.error(line)
     elif v["status"] == "partly_repealed":

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from indexer.load import LoadError
+from indexer.load import LOADERS, LoadError
 from indexer.load.base import decode_text
 from indexer.pipeline.build import build
 from indexer.pipeline.report import BuildReport
@@ -33,7 +33,9 @@ from indexer.pipeline.stages import README_NAMES
 from indexer.store.locks import WriterBusy
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-ALLOWED = (".pdf", ".docx", ".txt", ".md", ".html", ".htm")
+# What the indexer reads (its loader registry), but the bulk-import JSONL: a file of many documents is an
+# administrator's import, not a user's upload.
+ALLOWED = tuple(suffix for suffix in LOADERS if suffix != ".jsonl")
 UPLOAD_SUBDIR = "uploads"
 UPLOADS_ENV = "VNSEARCH_UPLOADS"
 TOKEN_ENV = "VNSEARCH_UPLOAD_TOKEN"

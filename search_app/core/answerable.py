@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -86,13 +87,14 @@ def judge(best: float | None, everyday: float | None, number_known: bool = False
     return Evidence(best, everyday, margin, number_known, phrase, answerable)
 
 
-def has_phrase(query_words: list[str], passage_words: list[str]) -> bool:
+def has_phrase(query_words: Sequence[str], passage_words: Sequence[str]) -> bool:
     """True when `query_words` (folded syllables) occur in `passage_words` contiguously, in order."""
     n = len(query_words)
     if not n or n > len(passage_words):
         return False
     starts = (i for i, w in enumerate(passage_words[: len(passage_words) - n + 1]) if w == query_words[0])
-    return any(passage_words[i : i + n] == query_words for i in starts)
+    wanted = tuple(query_words)
+    return any(tuple(passage_words[i : i + n]) == wanted for i in starts)
 
 
 def label(best_sentence: float | None, everyday: float | None) -> str | None:

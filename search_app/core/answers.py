@@ -61,16 +61,23 @@ def lexical_share(terms: set[str], text: str) -> float:
 
 
 def sentence_scores(query: str, text: str, spans: np.ndarray, similarities: np.ndarray | None,
-                    below: float = -np.inf) -> np.ndarray:
+                    below: float = -np.inf, require_words: bool = False) -> np.ndarray:
     """One score per sentence of `text` (see the module docstring). Sentences whose similarity is
-    under `below` keep their bare similarity: the word bonus could not make them count."""
+    under `below` keep their bare similarity: the word bonus could not make them count. With
+    `require_words`, a sentence sharing no content word with the query scores -inf (never marked)."""
     terms = content_terms(query)
     if similarities is None or len(similarities) != len(spans):
-        return np.array([lexical_share(terms, text[int(a):int(b)]) for a, b in spans], dtype=np.float32)
+        shares = np.array([lexical_share(terms, text[int(a):int(b)]) for a, b in spans], dtype=np.float32)
+        if require_words:
+            shares[shares == 0] = -np.inf
+        return shares
     out = np.asarray(similarities, dtype=np.float32).copy()
     for i, (a, b) in enumerate(spans):
         if out[i] >= below:
-            out[i] += LEXICAL_WEIGHT * lexical_share(terms, text[int(a):int(b)])
+            share = lexical_share(terms, text[int(a):int(b)])
+            out[i] = -np.inf if require_words and share == 0 else out[i] + LEXICAL_WEIGHT * share
+        elif require_words:
+            out[i] = -np.inf  # too weak to be marked anyway: its words are not read
     return out
 
 
@@ -121,11 +128,6 @@ def _not_answers(text: str, spans: np.ndarray, headings: Sequence[str]) -> np.nd
     return out
 
 
-def _without_words(terms: set[str], text: str, spans: np.ndarray) -> np.ndarray:
-    """Sentences holding none of `terms` (folded content words)."""
-    return np.array([not terms & set(map(fold_token, syllables(text[int(a):int(b)]))) for a, b in spans], dtype=bool)
-
-
 def answers(query: str, texts: Sequence[str], sentences: Sequence[tuple[np.ndarray, np.ndarray | None] | None],
             lexical_only: bool = False, headings: Sequence[Sequence[str]] | None = None,
             require_words: bool = False) -> list[list[dict[str, int]]]:
@@ -144,10 +146,8 @@ def answers(query: str, texts: Sequence[str], sentences: Sequence[tuple[np.ndarr
         if sent is None or not len(sent[0]):
             scored.append(None)
             continue
-        score = sentence_scores(query, text, sent[0], None if lexical_only else sent[1], below)
+        score = sentence_scores(query, text, sent[0], None if lexical_only else sent[1], below, require_words)
         score[_not_answers(text, sent[0], headings[i] if headings else ())] = -np.inf
-        if require_words:
-            score[_without_words(content_terms(query), text, sent[0])] = -np.inf
         scored.append(score)
     tops = [float(s.max()) for s in scored if s is not None and len(s) and np.isfinite(s.max())]
     if not tops:

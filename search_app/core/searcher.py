@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ __all__ = ["COVERAGE_HIGH", "COVERAGE_LOW", "COVERAGE_PASSAGES", "DENSE_WEIGHT",
            "is_unaccented"]
 
 QUERY_CACHE = 256  # query vectors kept (see Searcher.embed_query)
+ROW_CACHE = 4096  # passage rows kept (see Searcher.passages)
 
 
 class ModelMismatch(ValueError):
@@ -86,6 +88,9 @@ class Searcher:
         # vector is kept for the last `query_cache` queries (0 in benchmarks: every search pays).
         self._query_vector = functools.lru_cache(maxsize=query_cache)(self._embed_uncached)
         self._graphs = GraphCache()
+        self._rows: OrderedDict[int, PassageRow] = OrderedDict()
+        self._rows_generation: Any = None
+        self._rows_lock = threading.Lock()
         self.stages: list[Stage] = stages.default_stages(self)
 
     # --- index life cycle ----------------------------------------------------------------------
@@ -171,6 +176,29 @@ class Searcher:
         """pid → the passages around each hit (its own included), read at once for a page of hits."""
         return dict(zip([h.pid for h in hits], self.backend.neighbours_of([(h.doc_id, h.ordinal) for h in hits],
                                                                           radius), strict=True))
+
+    def passages(self, pids: list[int]) -> list[PassageRow]:
+        """Passage rows for `pids`, in order (those not in the index left out). The last ROW_CACHE rows
+        read are kept for the published generation: the head of the rankings repeats from query to
+        query, and a read from SQLite or the engine was a search's largest cost after the embedding."""
+        generation = self.backend.manifest.get("generation")
+        with self._rows_lock:
+            if generation != self._rows_generation:
+                self._rows.clear()
+                self._rows_generation = generation
+            missing = [p for p in dict.fromkeys(pids) if p not in self._rows]
+        read = self.backend.passages(missing) if missing else []
+        with self._rows_lock:
+            if generation == self._rows_generation:
+                for r in read:
+                    self._rows[r["pid"]] = r
+                for p in pids:
+                    if p in self._rows:
+                        self._rows.move_to_end(p)
+                while len(self._rows) > ROW_CACHE:
+                    self._rows.popitem(last=False)
+            got = {**{p: self._rows[p] for p in pids if p in self._rows}, **{r["pid"]: r for r in read}}
+        return [got[p] for p in pids if p in got]
 
     def doc_passages(self, doc_id: str) -> list[PassageRow]:
         return self.backend.doc_passages(doc_id)

@@ -54,10 +54,16 @@ DIVERSIFY_DEPTH = 3
 
 
 @functools.lru_cache(maxsize=WORDS_CACHE)
+def folded_syllables(text: str) -> tuple[str, ...]:
+    """The folded syllables of a passage in order, kept for the last few thousand passages: the same
+    passages come back at the top of the rankings for many queries."""
+    return tuple(fold_token(w) for w in syllables(text))
+
+
+@functools.lru_cache(maxsize=WORDS_CACHE)
 def folded_words(text: str) -> frozenset[str]:
-    """The folded words of a passage, kept for the last few thousand passages: the same passages
-    come back at the top of the keyword ranking for many queries."""
-    return frozenset(map(fold_token, syllables(text)))
+    """The folded words of a passage (see folded_syllables)."""
+    return frozenset(folded_syllables(text))
 
 
 def is_unaccented(query: str) -> bool:
@@ -91,7 +97,7 @@ def read_rows(ctx: SearchContext, state: SearchState, pids: list[int]) -> list[P
     """Passage rows for `pids` in order, each read from the backend at most once per search."""
     missing = [p for p in pids if p not in state.rows]
     if missing:
-        state.rows.update((r["pid"], r) for r in ctx.backend.passages(missing))
+        state.rows.update((r["pid"], r) for r in ctx.passages(missing))
     return [state.rows[p] for p in pids if p in state.rows]
 
 
@@ -134,7 +140,7 @@ def make_hit(doc: Mapping[str, Any], row: PassageRow, rank: int, score: float,
 def hydrate(ctx: SearchContext, ranked: list[tuple[int, float]], rows: Mapping[int, PassageRow],
             rank_from: int = 1) -> list[Hit]:
     """Hits for `ranked` (pid, score), in order; a passage gone in an update published meanwhile is left out."""
-    by_pid = {r["pid"]: r for r in ctx.backend.passages([p for p, _ in ranked if p not in rows])}
+    by_pid = {r["pid"]: r for r in ctx.passages([p for p, _ in ranked if p not in rows])}
     by_pid.update((p, rows[p]) for p, _ in ranked if p in rows)
     docs = {d["doc_id"]: d for d in ctx.backend.documents(sorted({r["doc_id"] for r in by_pid.values()}))}
     graph = ctx.relations() if ranked else None
@@ -391,8 +397,8 @@ class AnswerableStage:
         scored = [float(v[1].max()) for v in state.sentences.values() if len(v[1])]
         everyday = answerable.everyday_best(self.ctx.embedder(), state.vector)
         known = state.named is not None and bool(state.named.doc_ids or self._cited(state.named.key))
-        words = [fold_token(w) for w in syllables(state.query)]
-        phrase = any(answerable.has_phrase(words, [fold_token(w) for w in syllables(h.text)]) for h in hits)
+        words = folded_syllables(state.query)
+        phrase = any(answerable.has_phrase(words, folded_syllables(h.text)) for h in hits)
         evidence = answerable.judge(max(scored) if scored else None, everyday, known, phrase)
         state.answerable, state.evidence = evidence.answerable, evidence.to_dict()
         for h in hits:

@@ -82,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        # nothing is published before a build completes: the previous index still serves
+        print("interrupted: nothing was changed; the previous index (if any) still serves", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command in ("build", "update"):
         return _build(args)
     if args.command == "milvus-lite":

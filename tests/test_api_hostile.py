@@ -81,7 +81,8 @@ def _closed_within(sock: socket.socket, seconds: float) -> bool:
 def test_slow_headers_and_bodies_are_cut_off_and_forwarded_headers_are_not_believed(hash_index):
     st = ApiSettings(index_dir=hash_index, refresh_interval=0, rate_per_minute=6, burst=3,
                      header_timeout=0.5, body_timeout=0.5)
-    assert issubclass(uvicorn_options(st)["http"], ReadTimeoutProtocol) and uvicorn_options(st)["proxy_headers"] is False
+    opts = uvicorn_options(st)
+    assert issubclass(opts["http"], ReadTimeoutProtocol) and opts["proxy_headers"] is False
     server, thread, port = _serve(create_app(st), st)
     try:
         slow = socket.create_connection(("127.0.0.1", port))

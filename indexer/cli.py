@@ -12,22 +12,44 @@ from indexer.embed import DEFAULT_MODEL
 from indexer.pipeline.build import build
 from indexer.pipeline.stages import DEFAULT_CORPUS
 from indexer.store import BACKENDS, open_backend
-from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound, read_config
+from indexer.store.base import (
+    DEFAULT_INDEX,
+    BackendUnavailable,
+    IndexDamaged,
+    IndexFormatError,
+    IndexNotFound,
+    read_config,
+)
+from indexer.store.embedded.generation import FORMAT_VERSION, Generation, current_generation
 from indexer.store.locks import WriterBusy
 from indexer.store.space import is_disk_full
 from indexer.store.vectors import FLAT_MAX, KINDS
 
 
-def _published(index: Path) -> dict[str, Any] | None:
-    """The manifest of the index in `index`, whatever its format, or None."""
+def _published(index: Path, damaged_ok: bool = False) -> dict[str, Any] | None:
+    """The manifest of the index in `index`, whatever its format, or None. A damaged index raises
+    IndexDamaged, unless `damaged_ok` (an update, which rebuilds it): then its manifest if it reads."""
     try:
         backend = open_backend(index, check_format=False)
     except IndexNotFound:
         return None
+    except IndexDamaged:
+        if not damaged_ok:
+            raise
+        return _manifest_file(index)
     try:
         return backend.manifest or None
     finally:
         backend.close()
+
+
+def _manifest_file(index: Path) -> dict[str, Any] | None:
+    gen = current_generation(index)
+    try:
+        manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8")) if gen else None
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _run(args)
+    except (IndexFormatError, BackendUnavailable) as e:  # a damaged index, a server gone: said, not a traceback
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         # nothing is published before a build completes: the previous index still serves
         print("interrupted: nothing was changed; the previous index (if any) still serves", file=sys.stderr)
@@ -101,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     incremental = args.command == "update"
     try:
-        previous = _published(args.index) if incremental else None
+        previous = _published(args.index, damaged_ok=True) if incremental else None
     except (IndexFormatError, OSError, ValueError, BackendUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -140,6 +165,9 @@ def _status(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     config = read_config(args.index)
+    gen = current_generation(args.index)
+    if config.get("backend", "embedded") == "embedded" and gen and manifest.get("format_version") == FORMAT_VERSION:
+        Generation(gen, light=True).verify()  # IndexDamaged when a file a search reads is broken
     if args.json:
         print(json.dumps({**manifest, "backend": config.get("backend", "embedded"), "uri": config.get("uri")},
                          ensure_ascii=False, indent=2))

@@ -12,7 +12,7 @@ import numpy as np
 
 from indexer.records import Filters
 from indexer.store import vectors as vector_index
-from indexer.store.base import Backend, IndexFormatError, IndexNotFound, near, warm_before_switch
+from indexer.store.base import Backend, IndexDamaged, IndexFormatError, IndexNotFound, near, warm_before_switch
 from indexer.store.embedded.generation import (
     FORMAT_VERSION,
     Generation,
@@ -35,6 +35,7 @@ class EmbeddedBackend:
         self._gen = generation
         self._retired: Generation | None = None
         self._reload_lock = threading.Lock()
+        self.damage: str | None = None  # why the published generation cannot be built on (then rebuilt)
 
     @classmethod
     def open(cls, index_dir: Path, config: dict[str, Any] | None = None, check_format: bool = True) -> EmbeddedBackend:
@@ -51,7 +52,13 @@ class EmbeddedBackend:
         if gen is None:
             return cls(index_dir, None, light=True)
         try:
-            return cls(index_dir, Generation(gen, light=True), light=True)
+            published = Generation(gen, light=True)
+            published.verify()  # a damaged generation is no base for an update: it is rebuilt in full
+            return cls(index_dir, published, light=True)
+        except IndexDamaged as e:
+            fresh = cls(index_dir, None, light=True)
+            fresh.damage = str(e)
+            return fresh
         except IndexFormatError:
             # An older format is re-read from the files, but its vectors still spare the re-embedding.
             return cls(index_dir, Generation(gen, check_format=False), light=True)

@@ -22,7 +22,7 @@ from indexer.store.base import (
 )
 from indexer.store.embedded.generation import FORMAT_VERSION, Generation, current_generation
 from indexer.store.locks import WriterBusy
-from indexer.store.space import is_disk_full
+from indexer.store.space import disk_full_message, is_disk_full
 from indexer.store.vectors import FLAT_MAX, KINDS
 
 
@@ -145,10 +145,14 @@ def _build(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 3
     except Exception as e:
-        if not is_disk_full(e):
+        if is_disk_full(e):
+            print(f"error: {disk_full_message(e, args.index)}", file=sys.stderr)
+            return 4
+        if not isinstance(e, OSError):
             raise
-        print(f"error: {e}", file=sys.stderr)
-        return 4
+        print(f"error: the index in {args.index} cannot be written ({e.strerror or e}); the published index "
+              "is unchanged", file=sys.stderr)
+        return 2
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
     if not report.ok:
         reason = "no file could be indexed" if report.skipped else "no supported files were found"

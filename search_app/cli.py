@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
+from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound
 from indexer.text.normalise import for_terminal
 from search_app import commands
 from search_app.core import serialize
@@ -58,7 +58,7 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("cần một số hiệu hoặc tên văn bản (KEY), hoặc --list")
     try:
         searcher = Searcher(args.index)
-    except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
+    except (IndexNotFound, IndexFormatError, ModelMismatch, BackendUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.list:
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give either a QUERY or --queries FILE")
     try:
         searcher = Searcher(args.index, model=args.model)
-    except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
+    except (IndexNotFound, IndexFormatError, ModelMismatch, BackendUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     filters = _filters(args, searcher)

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
+from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound
 from search_app.core import follow
 from search_app.core.escape import terminal_text, unicode_text
 from search_app.core.implementation import MapError, implementation_map
@@ -44,7 +44,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def _searcher(index: Path) -> Searcher | None:
     try:
         return Searcher(index)
-    except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
+    except (IndexNotFound, IndexFormatError, ModelMismatch, BackendUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return None
 

@@ -62,3 +62,53 @@ def test_a_damaged_new_generation_is_logged_once_while_the_old_one_serves(hash_i
     warnings = [r for r in caplog.records if "could not open the newer index generation" in r.getMessage()]
     assert len(warnings) == 1 and warnings[0].exc_info is None
     assert live.searcher.manifest["generation"] == old
+
+
+class _ReadOnlyLock:
+    """FileLock on a read-only file system (tests run as root, for whom chmod makes nothing read-only)."""
+
+    def __init__(self, *_a: object, **_k: object) -> None:
+        pass
+
+    def acquire(self, *_a: object, **_k: object) -> None:
+        import errno
+
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(self, *_a: object) -> None:
+        pass
+
+
+def test_a_read_only_index_folder_is_said_in_words(hash_index, tmp_path, monkeypatch, capsys):
+    from indexer.store import locks
+    from indexer.store.milvus import server
+    from indexer.store.milvus.common import LiteServerError
+    from search_app.core import follow
+
+    monkeypatch.setattr(locks, "FileLock", _ReadOnlyLock)
+    monkeypatch.setattr(follow, "FileLock", _ReadOnlyLock)
+    before = current_generation(hash_index)
+    assert indexer_cli.main(["update", "--index", str(hash_index), "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert "read-only" in err and "Traceback" not in err
+    assert current_generation(hash_index) == before
+    assert cli.main(["follow", "add", "999-NQ/TEST", "--index", str(hash_index)]) == 2
+    assert "cannot be written" in capsys.readouterr().err
+    assert cli.main(["search", "trách nhiệm", "--index", str(hash_index), "--json"]) == 0  # reading needs no lock
+    with pytest.raises(LiteServerError, match="none can be started there"):
+        server.ensure_lite_server(tmp_path / "milvus-index")  # no server runs for it: said, not an OSError
+
+
+def test_a_disk_full_mid_write_says_the_documented_words(tmp_path, monkeypatch, capsys):
+    import sqlite3
+
+    def full(*_a: object, **_k: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(indexer_cli, "build", full)
+    assert indexer_cli.main(["build", str(tmp_path), "--index", str(tmp_path / "ix")]) == 4
+    err = capsys.readouterr().err
+    assert "the published index is unchanged" in err and "Free some space" in err

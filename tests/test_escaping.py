@@ -130,3 +130,26 @@ def test_map_prints_document_text_escaped(capsys):
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x01" not in out and "\x07" not in out and "\\x1b" in out
     out.encode("utf-8")
+
+
+def test_batch_queries_stop_at_a_bad_line_in_words_after_answering_the_lines_before(hash_index, tmp_path, capsys):
+    import json
+
+    from search_app import cli
+
+    good = "".join(json.dumps({"id": i, "query": "kiểm thử"}) + "\n" for i in range(70))  # more than one group
+    cases = {"number.jsonl": good + '{"id": 70, "query": 123}\n',
+             "bytes.jsonl": good.encode() + b'{"id": 70, "query": "\xff\xfe"}\n',
+             "list.jsonl": good + "[1, 2]\n"}
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        assert cli.main(["search", "--queries", str(path), "--index", str(hash_index), "--top-k", "1"]) == 2
+        out, err = capsys.readouterr()
+        assert len(out.splitlines()) == 70 and f"{name}:71:" in err and "Traceback" not in err, (name, err)
+    assert cli.main(["search", "--queries", str(tmp_path / "missing.jsonl"), "--index", str(hash_index)]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    surrogate = tmp_path / "surrogate.jsonl"
+    surrogate.write_text('{"id": "\\ud800", "query": "kiểm \\udfff thử"}\n', encoding="utf-8")
+    assert cli.main(["search", "--queries", str(surrogate), "--index", str(hash_index), "--top-k", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "\ufffd"

@@ -60,7 +60,7 @@ class ApiSettings:
         0: off), VNSEARCH_API_BURST, VNSEARCH_API_CORS (comma-separated origins), VNSEARCH_API_MAX_BODY
         (bytes), VNSEARCH_API_REFRESH (seconds between looks for a new generation), VNSEARCH_API_ACCESS_LOG,
         VNSEARCH_QUERY_CACHE (query vectors kept), VNSEARCH_API_HEADER_TIMEOUT / VNSEARCH_API_BODY_TIMEOUT
-        (seconds), VNSEARCH_API_TRUSTED_PROXIES (comma-separated addresses of the reverse proxy)."""
+        (seconds), VNSEARCH_TRUSTED_PROXIES (comma-separated addresses of the reverse proxy)."""
         env = os.environ if env is None else env
         cors = [o.strip() for o in env.get("VNSEARCH_API_CORS", "").split(",") if o.strip()]
         return cls(
@@ -75,5 +75,5 @@ class ApiSettings:
             query_cache=int(_number(env, "VNSEARCH_QUERY_CACHE", QUERY_CACHE)),
             header_timeout=max(0.1, _number(env, "VNSEARCH_API_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT)),
             body_timeout=max(0.1, _number(env, "VNSEARCH_API_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT)),
-            trusted_proxies=[p.strip() for p in env.get("VNSEARCH_API_TRUSTED_PROXIES", "").split(",") if p.strip()],
+            trusted_proxies=[p.strip() for p in env.get("VNSEARCH_TRUSTED_PROXIES", "").split(",") if p.strip()],
         )

@@ -31,7 +31,7 @@ def _seconds(fn, *args) -> float:  # noqa: ANN001, ANN002 - any callable under t
 def test_a_long_run_of_text_without_headings_splits_in_near_linear_time():
     small, large = SENTENCE * 300, SENTENCE * 2400  # ~27 KB and ~215 KB, no heading anywhere
     ratio = _seconds(split_document, "d", large) / _seconds(split_document, "d", small)
-    assert ratio < 24, f"8x the text took {ratio:.0f}x the time"
+    assert ratio < 32, f"8x the text took {ratio:.0f}x the time"  # quadratic: ~64, cubic: ~512
     ps = split_document("d", large)
     assert max(len(p.text.split()) for p in ps) <= MAX_WORDS * 1.2
 
@@ -67,7 +67,7 @@ def test_deeply_nested_html_is_read_in_linear_time_with_a_note():
     assert doc.text.count("chữ") == 5000 and doc.text.endswith("cuối")
     assert any(f"deeper than {MAX_DEPTH}" in n for n in doc.notes)
     ratio = _seconds(html_to_document, _nested(8000)) / _seconds(html_to_document, _nested(1000))
-    assert ratio < 24, f"8x the depth took {ratio:.0f}x the time"
+    assert ratio < 32, f"8x the depth took {ratio:.0f}x the time"
 
 
 def test_a_long_ordered_list_numbers_its_items_in_linear_time():

@@ -399,8 +399,8 @@ def split_document(
         return []
     units: list[_Unit] = []
     cuts_made = [0]
-    for u in _units(lines):
-        units.extend(_cut(u, text, max_words, cuts_made))
+    for run in _units(lines):
+        units.extend(_cut(run, text, max_words, cuts_made))
     if cuts_made[0] and notes is not None:
         notes.append(f"{cuts_made[0]} sentence(s) longer than a passage ({max_words} words or {MAX_CHARS} "
                      "characters) with no sentence end: cut at word boundaries")

@@ -79,7 +79,7 @@ def load_docx(path: Path) -> list[RawDocument]:
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             for row in block.rows:
-                cells = []
+                cells: list[str] = []
                 for cell in row.cells:
                     t = cell.text.strip()
                     if t and (not cells or cells[-1] != t):  # merged cells repeat their text

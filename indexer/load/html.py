@@ -46,7 +46,7 @@ def _drop_chrome(soup: Any) -> None:
     for tag in soup.find_all(True):
         if _decomposed(tag) or not isinstance(tag, Tag) or tag.attrs is None:
             continue
-        ident = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
+        ident = " ".join([str(tag.get("id") or ""), *(tag.get("class") or [])])
         if ident.strip() and _CHROME.search(ident) and tag.name not in ("body", "html", "main", "article"):
             tag.decompose()
 

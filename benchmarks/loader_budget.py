@@ -29,7 +29,9 @@ from indexer.load import load_file
 from indexer.split import split_document
 
 MB = 1024 * 1024
-WORDS = ["văn", "bản", "thử", "nghiệm", "kho", "dữ", "liệu", "giả", "định", "cơ", "quan", "kiểm", "tra", "triển", "khai", "thực", "hiện", "nhiệm", "vụ", "giải", "pháp", "đánh", "giá", "kết", "quả", "báo", "cáo", "định", "kỳ", "nâng", "cao", "chất", "lượng", "hiệu", "quả", "công", "tác"]
+WORDS = ["văn", "bản", "thử", "nghiệm", "kho", "dữ", "liệu", "giả", "định", "cơ", "quan", "kiểm", "tra",
+         "triển", "khai", "thực", "hiện", "nhiệm", "vụ", "giải", "pháp", "đánh", "giá", "kết", "quả", "báo",
+         "cáo", "định", "kỳ", "nâng", "cao", "chất", "lượng", "hiệu", "quả", "công", "tác"]
 
 
 def _sentence(rng: random.Random) -> str:

@@ -45,7 +45,8 @@ from search_app.core.searcher import DEFAULT_METHOD, MAX_QUERY_CHARS, Filters, Q
 log = logging.getLogger("vnsearch.api")
 disable_created_metrics()  # the *_created series only double what a scraper needs to read
 GENERATION_HEADER = "X-Index-Generation"
-AUTH_FAILURES_PER_MINUTE = 6  # wrong tokens a client address may send a minute, after a burst of
+# wrong tokens one client address may send: a burst of AUTH_FAILURE_BURST, then this many a minute
+AUTH_FAILURES_PER_MINUTE = 6
 AUTH_FAILURE_BURST = 10
 
 DESCRIPTION = """Semantic search over Vietnamese political and legal documents, with exact citations.

@@ -70,7 +70,7 @@ def test_search_exports_hold_any_text_as_data(title, text, query):
     export.to_json(query, hits, context)  # JSON escapes everything itself
 
 
-@FAST
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)  # ~0.15 s each
 @given(title=hostile, text=hostile)
 def test_implementation_table_exports_always_open(title, text):
     import docx

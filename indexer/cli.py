@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from indexer.embed import DEFAULT_MODEL
 from indexer.pipeline.build import BuildOptions, build
@@ -16,32 +16,50 @@ from indexer.store import BACKENDS, open_backend
 from indexer.store.base import (
     DEFAULT_INDEX,
     BackendUnavailable,
+    IndexDamaged,
     IndexFormatError,
     IndexNotFound,
     StoreConfig,
     read_config,
 )
+from indexer.store.embedded.generation import FORMAT_VERSION, Generation, current_generation
 from indexer.store.index_types import FLAT_MAX, INDEX_TYPES
 from indexer.store.locks import WriterBusy
-from indexer.store.space import is_disk_full
+from indexer.store.space import disk_full_message, is_disk_full
 
 
-def _published(index: Path) -> Manifest | None:
-    """The manifest of the index in `index`, whatever its format, or None."""
-    found = _described(index)
+def _published(index: Path, damaged_ok: bool = False) -> Manifest | None:
+    """The manifest of the index in `index`, whatever its format, or None (see _described)."""
+    found = _described(index, damaged_ok)
     return found[0] if found is not None else None
 
 
-def _described(index: Path) -> tuple[Manifest, dict[str, Any]] | None:
-    """The manifest of the index in `index`, whatever its format, and where it is kept; None: no index."""
+def _described(index: Path, damaged_ok: bool = False) -> tuple[Manifest, dict[str, Any]] | None:
+    """The manifest of the index in `index`, whatever its format, and where it is kept; None: no index.
+    A damaged index raises IndexDamaged, unless `damaged_ok` (an update, which rebuilds it): then its
+    manifest if it reads."""
     try:
         backend = open_backend(index, check_format=False)
     except IndexNotFound:
         return None
+    except IndexDamaged:
+        if not damaged_ok:
+            raise
+        manifest = _manifest_file(index)
+        return (cast(Manifest, manifest), {}) if manifest else None
     try:
         return (backend.manifest, backend.status()) if backend.manifest else None
     finally:
         backend.close()
+
+
+def _manifest_file(index: Path) -> dict[str, Any] | None:
+    gen = current_generation(index)
+    try:
+        manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8")) if gen else None
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,6 +114,18 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (IndexFormatError, BackendUnavailable) as e:  # a damaged index, a server gone: said, not a traceback
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        # nothing is published before a build completes: the previous index still serves
+        print("interrupted: nothing was changed; the previous index (if any) still serves", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command in ("build", "update"):
         return _build(args)
     if args.command == "milvus-lite":
@@ -115,7 +145,7 @@ def _options(args: argparse.Namespace, model: str, incremental: bool) -> BuildOp
 def _build(args: argparse.Namespace) -> int:
     incremental = args.command == "update"
     try:
-        previous = _published(args.index) if incremental else None
+        previous = _published(args.index, damaged_ok=True) if incremental else None
     except (IndexFormatError, OSError, ValueError, BackendUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -130,10 +160,14 @@ def _build(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 3
     except Exception as e:
-        if not is_disk_full(e):
+        if is_disk_full(e):
+            print(f"error: {disk_full_message(e, args.index)}", file=sys.stderr)
+            return 4
+        if not isinstance(e, OSError):
             raise
-        print(f"error: {e}", file=sys.stderr)
-        return 4
+        print(f"error: the index in {args.index} cannot be written ({e.strerror or e}); the published index "
+              "is unchanged", file=sys.stderr)
+        return 2
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.summary())
     if not report.ok:
         reason = "no file could be indexed" if report.skipped else "no supported files were found"
@@ -150,6 +184,9 @@ def _status(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     manifest, status = found
+    gen = current_generation(args.index)
+    if status.get("backend") == "embedded" and gen and manifest.get("format_version") == FORMAT_VERSION:
+        Generation(gen, light=True).verify()  # IndexDamaged when a file a search reads is broken
     if args.json:
         print(json.dumps({**manifest, "backend": status["backend"], "uri": status["uri"]}, ensure_ascii=False,
                          indent=2))

@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
+from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound
 from indexer.text.normalise import for_terminal
 from search_app import commands, labels
 from search_app.core import serialize
+from search_app.core.escape import unicode_text
 from search_app.core.pipeline import SearchRequest, SearchResult, make_request
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Hit, ModelMismatch, QueryError, Searcher, clip_query
 from search_app.labels import TYPE_LABELS, TYPE_LABELS_IN
@@ -64,7 +65,7 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("cần một số hiệu hoặc tên văn bản (KEY), hoặc --list")
     try:
         searcher = Searcher(args.index)
-    except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
+    except (IndexNotFound, IndexFormatError, ModelMismatch, BackendUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.list:
@@ -110,29 +111,54 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 BATCH_PREFETCH = 64  # queries of a batch whose rankings are read ahead together (Searcher.prefetch)
 
 
+def _batch_item(line: str) -> tuple[Any, str] | None:
+    """(id, query) of one batch line, or None when it is not {"id": text or number, "query": text}."""
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(item, dict):
+        return None
+    qid, query = item.get("id"), item.get("query")
+    if isinstance(qid, bool) or not isinstance(qid, (str, int)) or not isinstance(query, str):
+        return None
+    return qid, query
+
+
 def _batch(args: argparse.Namespace, searcher: Searcher) -> int:
     """Batch mode: one JSON line per query line, in order. The rankings of BATCH_PREFETCH queries are
-    read ahead in a few backend calls (a round trip each on Milvus); the lines are the same either way."""
+    read ahead in a few backend calls (a round trip each on Milvus); the lines are the same either way.
+    A bad line stops the batch after every line before it is answered."""
     items: list[tuple[Any, str]] = []
 
     def flush() -> None:
         results = searcher.search_many([_request(args, query) for _, query in items])
         for (qid, _), result in zip(items, results, strict=True):
-            print(json.dumps(serialize.batch_line(qid, result), ensure_ascii=False))
+            print(unicode_text(json.dumps(serialize.batch_line(qid, result), ensure_ascii=False)))
         items.clear()
 
-    for lineno, line in enumerate(args.queries.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            items.append((item["id"], item["query"]))
-        except (json.JSONDecodeError, KeyError, TypeError):
-            flush()  # the lines before it are answered, as they were before read-ahead
-            print(f"error: {args.queries}:{lineno}: expected {{\"id\", \"query\"}}", file=sys.stderr)
-            return 2
-        if len(items) >= BATCH_PREFETCH:
-            flush()
+    where = for_terminal(str(args.queries))
+    try:
+        lines = args.queries.open("rb")  # decoded line by line: a bad byte stops at its own line
+    except OSError as e:
+        print(f"error: cannot read {where}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    with lines:
+        for lineno, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                item = _batch_item(raw.decode("utf-8").lstrip("\ufeff"))
+            except UnicodeDecodeError:
+                item = None
+            if item is None:
+                flush()  # the lines before it are answered, as they were before read-ahead
+                print(f"error: {where}:{lineno}: expected one UTF-8 line "
+                      "{\"id\": text or number, \"query\": text}", file=sys.stderr)
+                return 2
+            items.append(item)
+            if len(items) >= BATCH_PREFETCH:
+                flush()
     flush()
     return 0
 
@@ -208,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give either a QUERY or --queries FILE")
     try:
         searcher = Searcher(args.index, model=args.model)
-    except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
+    except (IndexNotFound, IndexFormatError, ModelMismatch, BackendUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:

@@ -8,8 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
+from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound
 from search_app.core import follow
+from search_app.core.escape import terminal_text, unicode_text
 from search_app.core.implementation import MapError, implementation_map
 from search_app.core.searcher import ModelMismatch, Searcher
 
@@ -28,6 +29,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     fa = fs.add_parser("add", help='follow a document key ("57-NQ/TW") or a question')
     fa.add_argument("target")
     fa.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    fr = fs.add_parser("remove", help="stop following (the id shown by follow list)")
+    fr.add_argument("id")
+    fr.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     fl = fs.add_parser("list", help="the follows of this index")
     fl.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     fl.add_argument("--json", action="store_true")
@@ -40,25 +44,37 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def _searcher(index: Path) -> Searcher | None:
     try:
         return Searcher(index)
-    except (IndexNotFound, IndexFormatError, ModelMismatch) as e:
+    except (IndexNotFound, IndexFormatError, ModelMismatch, BackendUnavailable) as e:
         print(f"error: {e}", file=sys.stderr)
         return None
 
 
+def say(line: str) -> None:
+    """One line for the terminal: text from documents is shown, never obeyed (escape codes, newlines)."""
+    print(terminal_text(line))
+
+
+def print_json(value: object) -> None:
+    print(unicode_text(json.dumps(value, ensure_ascii=False, indent=2)))
+
+
 def print_map(out: dict) -> None:
-    print(f"{out['key']}: {len(out['tasks'])} nhiệm vụ; văn bản triển khai: {', '.join(out['by']) or '(không có)'}")
+    say(f"{out['key']}: {len(out['tasks'])} nhiệm vụ; văn bản triển khai: {', '.join(out['by']) or '(không có)'}")
     for t in out["tasks"]:
         mark = "  ✗ CHƯA CÓ VĂN BẢN NÀO TRIỂN KHAI" if not t["items"] else ""
-        print(f"\n[{t['label']}] {t['heading'][:110]}{mark}")
+        print()
+        say(f"[{t['label']}] {t['heading'][:110]}{mark}")
         for h in t["items"]:
             said = " ".join(h["text"][h["answer"][0]["start"]:h["answer"][0]["end"]].split())
-            print(f"    {h['score']:.3f} ({h['match']}) {said[:160]}{'…' if len(said) > 160 else ''}")
-            print(f"        → {h['citation']}")
+            say(f"    {h['score']:.3f} ({h['match']}) {said[:160]}{'…' if len(said) > 160 else ''}")
+            say(f"        → {h['citation']}")
     if out["unassigned"]:
-        print(f"\nKhông khớp nhiệm vụ nào: {len(out['unassigned'])} mục")
+        print()
+        say(f"Không khớp nhiệm vụ nào: {len(out['unassigned'])} mục")
         for h in out["unassigned"]:
-            print(f"    {h['score']:.3f} → {h['citation']}")
-    print(f"\nNhiệm vụ chưa có văn bản triển khai: {', '.join(out['uncovered']) or 'không'}")
+            say(f"    {h['score']:.3f} → {h['citation']}")
+    print()
+    say(f"Nhiệm vụ chưa có văn bản triển khai: {', '.join(out['uncovered']) or 'không'}")
 
 
 def run_map(args: argparse.Namespace) -> int:
@@ -71,38 +87,49 @@ def run_map(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print_json(out)
     else:
         print_map(out)
     return 0
+
+
+def print_check(report: dict) -> None:
+    for r in report["follows"]:
+        say(f"{r['target']} ({r['kind']}): {len(r['new'])} mới kể từ lần cập nhật trước")
+        for h in r["new"]:
+            say(f"    → {h['citation']}")
 
 
 def run_follow(args: argparse.Namespace) -> int:
     try:
         if args.follow_command == "add":
             item = follow.add(args.index, args.target)
-            print(f"Theo dõi {item['kind']}: {item['target']} (id {item['id']})")
+            say(f"Theo dõi {item['kind']}: {item['target']} (id {item['id']})")
+            return 0
+        if args.follow_command == "remove":
+            if not follow.remove(args.index, args.id):
+                print(f"error: no follow with id {terminal_text(args.id)!r} (see: follow list)", file=sys.stderr)
+                return 2
+            say(f"Bỏ theo dõi {args.id}")
             return 0
         if args.follow_command == "list":
             items = follow.load(args.index)["follows"]
             if args.json:
-                print(json.dumps(items, ensure_ascii=False, indent=2))
+                print_json(items)
             for it in [] if args.json else items:
                 when = it.get("checked_at") or "chưa"
-                print(f"{it['id']}  {it['kind']:<8} {it['target']}  (kiểm tra lần cuối: {when})")
+                say(f"{it['id']}  {it['kind']:<8} {it['target']}  (kiểm tra lần cuối: {when})")
             return 0
         searcher = _searcher(args.index)
         if searcher is None:
             return 2
-        report = follow.check(searcher, args.index, atom_dir=args.atom)
+        # the report is printed before the new passages are marked seen (follow.check's `deliver`)
+        follow.check(searcher, args.index, atom_dir=args.atom, deliver=print_json if args.json else print_check)
     except follow.FollowError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-        return 0
-    for r in report["follows"]:
-        print(f"{r['target']} ({r['kind']}): {len(r['new'])} mới kể từ lần cập nhật trước")
-        for h in r["new"]:
-            print(f"    → {h['citation']}")
+    except OSError as e:  # a read-only folder, a full disk: the follows file cannot be written
+        print(f"error: the follows file beside the index cannot be written ({e.strerror or e}); "
+              "nothing was marked seen", file=sys.stderr)
+        return 2
     return 0

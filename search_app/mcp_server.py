@@ -14,6 +14,7 @@ and rate limit.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,6 +58,7 @@ FIND_REFERENCES = """What the documents say about one document, given its number
 issuer, subject), its validity, its relations (amends, repeals, replaces…, both ways) and every passage
 citing it (`cited_by`). Quote passages and citations verbatim."""
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
@@ -169,6 +171,57 @@ def serve_mcp(index_dir: Path, http: bool = False, host: str = "127.0.0.1", port
 
             uvicorn.run(http_app(live, settings, host), host=host, port=port, log_level="warning")
         else:
-            build_server(live).run("stdio")
+            import anyio
+
+            anyio.run(_run_stdio, build_server(live))
     finally:
         live.close()
+
+
+def clean_json_line(line: str) -> str:
+    """One JSON-RPC line with every lone surrogate ("\\ud800", legal JSON, not Unicode) as U+FFFD. The
+    SDK's parser refuses such a line without knowing its id, so the client would get no reply at all;
+    cleaned, the call is answered like any other. A line that is not JSON passes as it is."""
+    if "\\u" not in line.lower():
+        return line
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return line
+    return json.dumps(_without_surrogates(message), ensure_ascii=False) + "\n"
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
+
+
+class _CleanLines:
+    """stdin's lines through clean_json_line (what the SDK's stdio reader iterates over)."""
+
+    def __init__(self, lines: Any) -> None:
+        self.lines = lines
+
+    async def __aiter__(self) -> Any:
+        async for line in self.lines:
+            yield clean_json_line(line)
+
+
+async def _run_stdio(server: MCPServer) -> None:
+    import io
+    import sys
+
+    import anyio
+    from mcp.server.stdio import stdio_server
+
+    stdin = anyio.wrap_file(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"))
+    # MCPServer.run("stdio") with the SDK's own reader but for the cleaned lines (its low-level server
+    # is the documented way to run over custom streams)
+    async with stdio_server(stdin=_CleanLines(stdin)) as (read, write):  # type: ignore[arg-type]
+        low = server._lowlevel_server  # noqa: SLF001
+        await low.run(read, write, low.create_initialization_options())

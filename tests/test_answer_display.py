@@ -127,7 +127,8 @@ def test_markdown_escapes_what_would_break_the_bold():
 
 def test_markdown_without_answer_is_the_plain_quote():
     text = "Dòng *một* thử nghiệm\n\nDòng hai"
-    assert export.quote_with_answer(text, []) == ["> Dòng *một* thử nghiệm", ">", "> Dòng hai"]
+    # the document's asterisks are its text, not emphasis: escaped like everything a document says
+    assert export.quote_with_answer(text, []) == ["> Dòng \\*một\\* thử nghiệm", ">", "> Dòng hai"]
     assert export.quote_with_answer(text, [{"start": 0, "end": 999}]) == export.quote_with_answer(text, None)
 
 

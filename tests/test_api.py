@@ -306,3 +306,31 @@ def test_update_while_clients_search_every_answer_from_one_generation(synthetic_
     assert len(gens) >= 2 and seen[-1][0] == final  # it followed the updates without a restart
     for gen, doc_ids in seen:
         assert doc_ids == docs_of[gen], gen  # all of that generation, nothing of another
+
+
+@pytest.mark.slow
+def test_batch_ids_and_filter_values_of_any_shape_get_an_answer_never_a_500(hash_index):
+    """The schemathesis run draws ids and filter values the schema allows; this draws what a hostile
+    client sends instead: any JSON value as an id or a filter, lone surrogates, huge numbers."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    text = st.one_of(st.text(max_size=20), st.integers(0xD800, 0xDFFF).map(chr),
+                     st.sampled_from(["", " ", "\x00", "=1", "\\ud800"]))
+    scalar = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False), text)
+    value = st.recursive(scalar, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                         st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+                         max_leaves=6)
+    st_settings = ApiSettings(index_dir=hash_index, rate_per_minute=0, refresh_interval=0)
+    with TestClient(create_app(st_settings)) as c:
+        @given(qid=value, query=st.one_of(text, value), field=st.sampled_from(["type", "issuer", "doc", "year_from"]),
+               filt=value)
+        @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def check(qid, query, field, filt) -> None:
+            body = {"queries": [{"id": qid, "query": query}], field: filt}
+            r = c.post("/v1/search", content=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+            assert r.status_code in (200, 422), (body, r.status_code, r.text[:300])
+            if r.status_code == 200:
+                assert r.json()["results"][0]["id"] == qid
+
+        check()

@@ -1,3 +1,5 @@
+import html
+
 from helpers import APP, page_text
 from streamlit.testing.v1 import AppTest
 
@@ -44,8 +46,9 @@ def test_missing_index_explains_how_to_build(tmp_path, monkeypatch):
 def test_hit_shows_the_documents_it_cites_and_opens_the_reference_view(app):
     app.text_input(key="q").input("Ghi nhận kết quả kiểm thử vào sổ thử nghiệm").run()
     ref_buttons = [b for b in app.button if b.key and b.key.startswith("ref-")]
-    assert any(b.label == "999-NQ/TEST" for b in ref_buttons)
-    next(b for b in ref_buttons if b.label == "999-NQ/TEST").click().run()
+    # labels carry document text as entities (escape.label_text); the browser shows them decoded
+    assert any(html.unescape(b.label) == "999-NQ/TEST" for b in ref_buttons)
+    next(b for b in ref_buttons if html.unescape(b.label) == "999-NQ/TEST").click().run()
     assert app.query_params["ref"] == "999-NQ/TEST"
     md = page_text(app)
     assert "Được dẫn chiếu trong 2 đoạn văn" in md  # the interview and the law both cite it

@@ -153,3 +153,46 @@ def test_page_shows_what_is_new_per_follow_escaped_and_marks_it_seen(corpus_inde
     import streamlit as st
 
     st.cache_resource.clear()
+
+
+def test_a_failed_feed_or_report_loses_no_notification(corpus_index, tmp_path, monkeypatch, capsys):
+    corpus, index = corpus_index
+    follow.add(index, "999-NQ/TEST")
+    _add_citing(corpus)
+    _update(corpus, index)
+    feeds = tmp_path / "feeds"
+
+    def broken(_item: dict) -> bytes:
+        raise ValueError("All strings must be XML compatible")
+
+    monkeypatch.setattr(follow, "feed_xml", broken)
+    with pytest.raises(ValueError):
+        follow.check(Searcher(index), index, atom_dir=feeds)
+    assert not [p for p in feeds.iterdir()]  # no 0-byte temporary file left behind
+    with pytest.raises(RuntimeError):  # the report could not be delivered (printed): still new
+        follow.check(Searcher(index), index, deliver=lambda _r: (_ for _ in ()).throw(RuntimeError("pipe")))
+    monkeypatch.undo()
+    new = follow.check(Searcher(index), index, atom_dir=feeds)["follows"][0]["new"]
+    assert [e["doc_id"] for e in new] == ["ke-hoach-moi.txt"]
+
+
+def test_control_characters_reach_the_feed_as_text_and_never_break_it():
+    item = {"id": "abc", "target": "câu hỏi\x01 thử nghiệm", "checked_at": "2099-01-01T00:00:00+00:00",
+            "recent": [{"pid": 1, "citation": "Văn bản\x1b[31m 999-NQ/TEST", "found_at": "2099-01-01T00:00:00+00:00",
+                        "text": "đoạn\x00 thử\ud800 nghiệm \x0b"}]}
+    root = ET.fromstring(follow.feed_xml(item))
+    entry = root.find(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}content").text.startswith("đoạn\ufffd thử\ufffd nghiệm")
+    assert root.find(f"{ATOM}title").text == "Theo dõi: câu hỏi\ufffd thử nghiệm"
+
+
+def test_follow_remove_and_bad_targets_on_the_cli(corpus_index, capsys):
+    _corpus, index = corpus_index
+    assert main(["follow", "add", "999-NQ/TEST", "--index", str(index)]) == 0
+    (fid,) = [f["id"] for f in follow.load(index)["follows"]]
+    for bad in ("câu hỏi \x01 thử", "tra cứu \udcff\udcfe"):  # a control character; bytes not UTF-8 (argv)
+        assert main(["follow", "add", bad, "--index", str(index)]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert main(["follow", "remove", fid, "--index", str(index)]) == 0
+    assert follow.load(index)["follows"] == []
+    assert main(["follow", "remove", fid, "--index", str(index)]) == 2

@@ -29,6 +29,7 @@ import json, resource, signal, sys, time
 from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))
 from indexer.load import LoadError, load_file
+from indexer.split import split_document
 def alarm(*_): raise TimeoutError
 signal.signal(signal.SIGALRM, alarm)
 print("ready", flush=True)
@@ -37,6 +38,8 @@ for line in sys.stdin:
     signal.alarm({SECONDS_PER_FILE})
     try:
         docs = load_file(Path(line.strip()))
+        for d in docs:  # the splitter runs under the same budget: a file is loaded and cut in time
+            split_document("d", d.text, d.headings, d.pages)
         r = {{"docs": len(docs), "text": all(isinstance(d.text, str) and d.text.strip() for d in docs)}}
     except LoadError as e:
         r = {{"load_error": str(e)[:200]}}
@@ -170,6 +173,34 @@ def test_random_bytes_load_or_fail_with_load_error_within_bounds(worker, tmp_pat
     path = tmp_path_factory.mktemp("random") / f"random{ext}"
     path.write_bytes(data)
     _check(worker(path), f"{len(data)} random bytes as {ext}")
+
+
+# Shapes that cost time rather than crash: nesting, a paragraph with no sentence end, a word with no
+# space, lines without words. Each is generated at up to ~2 MB and must load and split in the budget.
+SHAPES = st.sampled_from(["nested_html", "nested_md", "one_paragraph", "one_token", "no_words", "long_list"])
+
+
+def _shape(kind: str, n: int) -> tuple[str, bytes]:
+    if kind == "nested_html":
+        return ".html", ("<div>chữ " * n + "cuối" + "</div>" * n).encode()
+    if kind == "nested_md":
+        return ".md", "".join("> " * min(i, 2000) + "- mục thử nghiệm\n" for i in range(n // 10)).encode()
+    if kind == "one_paragraph":
+        return ".txt", ("từ thử nghiệm " * (n * 8)).encode()
+    if kind == "one_token":
+        return ".txt", ("a" * (n * 100)).encode()
+    if kind == "no_words":
+        return ".txt", ("-\n" * (n * 10)).encode()
+    return ".html", ("<ol>" + "<li>mục</li>" * (n * 2) + "</ol>").encode()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=SHAPES, n=st.integers(1, 20_000))
+def test_hostile_shapes_load_and_split_within_the_budget(worker, tmp_path_factory, kind, n):
+    ext, data = _shape(kind, n)
+    path = tmp_path_factory.mktemp("shape") / f"{kind}{ext}"
+    path.write_bytes(data)
+    _check(worker(path), f"{kind} n={n} ({len(data)} bytes)")
 
 
 def test_the_seeds_themselves_load(worker, seeds, tmp_path):

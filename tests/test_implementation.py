@@ -193,3 +193,34 @@ def test_an_uploaded_draft_is_checked_and_never_indexed(page_index: Path):
     with pytest.raises(UploadError):
         draft_map(s, KEY, "du-thao.txt", b"%PDF-1.4 not text")
     assert Searcher(page_index).status()["generation"] == gen
+
+
+@pytest.mark.slow
+def test_a_control_character_in_an_item_never_breaks_the_page_or_its_downloads(tmp_path: Path, monkeypatch):
+    import io
+
+    import docx
+    import openpyxl
+    from streamlit.testing.v1 import AppTest
+    from test_app import APP
+
+    from search_app.core.implementation_table import to_docx, to_xlsx
+
+    corpus = resolution_corpus(tmp_path)
+    write(corpus / "chuong-trinh-thu-nghiem.txt",  # loaders keep control characters: a PDF's \x0c, a \x01
+          programme().replace("cấp chứng chỉ kiểm thử viên.", "cấp chứng\x01 chỉ kiểm\x0b thử viên."))
+    index = tmp_path / "index"
+    assert build([corpus], index, model="hash", progress=False).ok
+    out = implementation_map(Searcher(index), KEY)
+    assert any("\x01" in h["text"] for t in out["tasks"] for h in t["items"])
+    docx.Document(io.BytesIO(to_docx(out)))  # was ValueError: All strings must be XML compatible
+    openpyxl.load_workbook(io.BytesIO(to_xlsx(out)))  # was IllegalCharacterError
+    monkeypatch.setenv("VNSEARCH_INDEX", str(index))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["ref"] = KEY
+    at.run()
+    assert not at.exception and not any("Đã xảy ra lỗi" in e.value for e in at.error)
+    assert {b.label for b in at.get("download_button")} >= {"Tải DOCX", "Tải XLSX", "Tải CSV"}
+    import streamlit as st
+
+    st.cache_resource.clear()

@@ -108,3 +108,37 @@ def test_mcp_over_http_needs_the_token(hash_index):
         server.should_exit = True
         thread.join(timeout=30)
         live.close()
+
+
+@pytest.mark.slow
+def test_mcp_tools_answer_arguments_of_any_shape(hash_index):
+    """Every tool, called with arguments of any JSON shape (lone surrogates, huge numbers, nested
+    values, unknown names), answers — a result or an error the assistant can read — never a crash."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from search_app.mcp_server import build_server
+
+    text = st.one_of(st.text(max_size=20), st.integers(0xD800, 0xDFFF).map(chr), st.sampled_from(["", " ", "\x00"]))
+    scalar = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), text)
+    value = st.recursive(scalar, lambda inner: st.lists(inner, max_size=3), max_leaves=5)
+    names = st.sampled_from(["query", "top_k", "type", "issuer", "year_from", "year_to", "in_force", "doc_id",
+                             "offset", "limit", "key", "other"])
+    live = LiveIndex(hash_index, interval=0)
+    server = build_server(live)
+
+    @given(tool=st.sampled_from(sorted(TOOLS)), args=st.dictionaries(names, value, max_size=4))
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def check(tool, args) -> None:
+        async def call() -> None:
+            with anyio.fail_after(30):
+                async with Client(server) as client:
+                    result = await client.call_tool(tool, args)
+                    assert result.is_error or result.structured_content is not None
+
+        anyio.run(call)
+
+    try:
+        check()
+    finally:
+        live.close()

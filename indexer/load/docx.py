@@ -48,6 +48,16 @@ def check_expansion(data: bytes, budget: int | None = None) -> None:
         raise LoadError(f"not a readable DOCX file ({type(e).__name__}: {e})") from e
 
 
+def _style_name(paragraph: Any, names: dict[str | None, str]) -> str:
+    """The paragraph's style name, looked up once per style id: python-docx scans every style of the
+    document for each lookup (a paragraph with no style of its own asks for the default)."""
+    sid = paragraph._p.style  # noqa: SLF001 - the id in <w:pStyle>, None for the default
+    if sid not in names:
+        style = paragraph.style
+        names[sid] = (style.name if style is not None else "") or ""
+    return names[sid]
+
+
 def load_docx(path: Path) -> list[RawDocument]:
     import docx
     from docx.table import Table
@@ -63,6 +73,7 @@ def load_docx(path: Path) -> list[RawDocument]:
 
     asm = Assembler()
     hints: dict[str, Any] = {}
+    style_names: dict[str | None, str] = {}
     if document.core_properties.title:
         hints["title"] = document.core_properties.title
     for block in document.iter_inner_content():
@@ -76,7 +87,7 @@ def load_docx(path: Path) -> list[RawDocument]:
                 if cells:
                     asm.add(" | ".join(cells))
             continue
-        style = (block.style.name if block.style is not None else "") or ""
+        style = _style_name(block, style_names)
         level = None
         if style == "Title":
             level = 1

@@ -26,87 +26,126 @@ _BLOCK = {"p", "div", "section", "article", "main", "li", "tr", "blockquote", "p
           "h4", "h5", "h6", "dd", "dt", "figcaption", "caption", "table", "ul", "ol", "br", "hr", "td", "th"}
 
 
-def _content(html: str) -> tuple[Any, dict[str, Any]]:
-    """The element holding the page's own content (chrome and scripts dropped), and the title hint."""
-    from bs4 import BeautifulSoup, Tag
+# Elements nested deeper than this are read as plain text: the walk is iterative and linear whatever the
+# depth, and a page nested this deep is a generated one, not an article with structure worth keeping.
+MAX_DEPTH = 256
+
+
+def _decomposed(tag: Any) -> bool:
+    # Tag.decomposed reads an attribute a live tag lacks, and bs4 answers a missing attribute with a
+    # search of the tag's descendants: quadratic over a page. The flag itself is read directly.
+    return bool(vars(tag).get("_decomposed", False))
+
+
+def _drop_chrome(soup: Any) -> None:
+    from bs4 import Tag
+
+    for tag in soup(_DROP_TAGS):
+        if not _decomposed(tag):
+            tag.decompose()
+    for tag in soup.find_all(True):
+        if _decomposed(tag) or not isinstance(tag, Tag) or tag.attrs is None:
+            continue
+        ident = " ".join([str(tag.get("id") or ""), *(tag.get("class") or [])])
+        if ident.strip() and _CHROME.search(ident) and tag.name not in ("body", "html", "main", "article"):
+            tag.decompose()
+
+
+class _Walker:
+    """The text of a page's blocks, one paragraph per line, with heading levels and list markers."""
+
+    def __init__(self) -> None:
+        self.asm = Assembler()
+        self.buf: list[str] = []
+        self.level: int | None = None
+        # A list item's marker ("1. ", "– ") waits for the item's first text: in a loose list the text
+        # sits in a <p> of its own, and a marker flushed alone ("1." on a line) loses the numbering.
+        self.marker = ""
+        self.flattened = 0
+        self._ol_index: dict[int, dict[int, int]] = {}  # id(<ol>) → id(<li>) → position, built once per list
+
+    def flush(self) -> None:
+        # a block with no letter or digit ("** **", a rule) holds no words: nothing to index
+        if self.buf and any(c.isalnum() for c in "".join(self.buf)):
+            self.asm.add(" ".join((self.marker + "".join(self.buf).lstrip()).split("\n")), heading=self.level)
+            self.marker = ""
+        self.buf.clear()
+        self.level = None
+
+    def _li_marker(self, li: Any) -> str:
+        parent = li.parent
+        if parent is None or parent.name != "ol":
+            return "– "
+        start = int(parent.get("start") or 1) if str(parent.get("start") or "1").isdigit() else 1
+        index = self._ol_index.get(id(parent))
+        if index is None:
+            items = parent.find_all("li", recursive=False)
+            index = self._ol_index[id(parent)] = {id(x): i for i, x in enumerate(items)}
+        return f"{start + index.get(id(li), 0)}. "
+
+    def open(self, tag: Any) -> None:
+        name = tag.name
+        if name not in _BLOCK:
+            return
+        self.flush()
+        if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self.level = int(name[1])
+        if name == "li":
+            self.marker = self._li_marker(tag)
+        if name in ("td", "th"):
+            self.buf.append(" ")
+
+    def close(self, tag: Any) -> None:
+        name = tag.name
+        if name in _BLOCK and name not in ("td", "th"):
+            self.flush()
+        if name == "li":
+            self.marker = ""  # an item with no text of its own leaves no marker behind
+
+    def walk(self, root: Any) -> None:
+        from bs4 import NavigableString, Tag
+
+        stack: list[tuple[Any, Any]] = [(iter(root.children), None)]
+        while stack:
+            it, owner = stack[-1]
+            child = next(it, None)
+            if child is None:
+                stack.pop()
+                if owner is not None:
+                    self.close(owner)
+            elif isinstance(child, NavigableString):
+                if type(child).__name__ not in ("Comment", "Doctype", "Declaration", "ProcessingInstruction"):
+                    self.buf.append(_RULE.sub(" ", str(child)))
+            elif isinstance(child, Tag):
+                self.open(child)
+                if len(stack) > MAX_DEPTH:
+                    self.flattened += 1
+                    self.buf.append(_RULE.sub(" ", child.get_text(" ")))
+                    self.close(child)
+                else:
+                    stack.append((iter(child.children), child))
+
+
+def html_to_document(html: str) -> RawDocument:
+    from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "lxml")
     hints: dict[str, Any] = {}
     if soup.title and soup.title.get_text(strip=True):
         hints["title"] = soup.title.get_text(" ", strip=True)
-    for tag in soup(_DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(True):
-        if tag.decomposed or not isinstance(tag, Tag) or tag.attrs is None:
-            continue
-        ident = " ".join([str(tag.get("id") or ""), *tag.get_attribute_list("class")])
-        if ident.strip() and _CHROME.search(ident) and tag.name not in ("body", "html", "main", "article"):
-            tag.decompose()
+    _drop_chrome(soup)
     root = soup.find("article") or soup.find("main") or soup.body or soup
     h1 = root.find("h1")
     if h1 and h1.get_text(strip=True):
         hints["title"] = h1.get_text(" ", strip=True)
-    return root, hints
-
-
-def _item_marker(item: Any) -> str:
-    """A list item's marker: its number in an ordered list ("3. "), else a dash."""
-    parent = item.parent
-    if parent is None or parent.name != "ol":
-        return "– "
-    given = str(parent.get("start") or "1")
-    start = int(given) if given.isdigit() else 1
-    return f"{start + [c for c in parent.find_all('li', recursive=False)].index(item)}. "
-
-
-def html_to_document(html: str) -> RawDocument:
-    from bs4 import NavigableString, Tag
-
-    root, hints = _content(html)
-    asm = Assembler()
-    buf: list[str] = []
-    level: list[int | None] = [None]
-    # A list item's marker ("1. ", "– ") waits for the item's first text: in a loose list the text
-    # sits in a <p> of its own, and a marker flushed alone ("1." on a line) loses the numbering.
-    marker: list[str] = [""]
-
-    def flush() -> None:
-        # a block with no letter or digit ("** **", a rule) holds no words: nothing to index
-        if buf and any(c.isalnum() for c in "".join(buf)):
-            asm.add(" ".join((marker[0] + "".join(buf).lstrip()).split("\n")), heading=level[0])
-            marker[0] = ""
-        buf.clear()
-        level[0] = None
-
-    def walk(node: Any) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if type(child).__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction"):
-                    continue
-                buf.append(_RULE.sub(" ", str(child)))
-                continue
-            if not isinstance(child, Tag):
-                continue
-            name = child.name
-            if name in _BLOCK:
-                flush()
-                if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
-                    level[0] = int(name[1])
-                if name == "li":
-                    marker[0] = _item_marker(child)
-                if name in ("td", "th"):
-                    buf.append(" ")
-                walk(child)
-                if name not in ("td", "th"):
-                    flush()
-                if name == "li":
-                    marker[0] = ""  # an item with no text of its own leaves no marker behind
-            else:
-                walk(child)
-
-    walk(root)
-    flush()
-    return RawDocument(require_text(asm.text()), headings=asm.headings, hints=hints)
+    walker = _Walker()
+    walker.walk(root)
+    walker.flush()
+    doc = RawDocument(require_text(walker.asm.text()), headings=walker.asm.headings, hints=hints)
+    if walker.flattened:
+        doc.notes.append(f"elements nested deeper than {MAX_DEPTH} levels: their text was read without "
+                         "its structure (headings and lists inside them are plain paragraphs)")
+    return doc
 
 
 def load_html(path: Path) -> list[RawDocument]:

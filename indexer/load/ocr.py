@@ -41,6 +41,7 @@ import statistics
 import subprocess
 import tempfile
 import threading
+import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,6 +54,20 @@ DPI = 300  # Tesseract's sweet spot for body text of 10–12 pt
 MAX_PIXELS = 40_000_000  # an A3 page at 300 dpi is 35 MP; larger pages are rendered at a lower dpi
 LOW_CONFIDENCE = 60.0  # mean word confidence (0–100) under which a page is listed as doubtful
 PAGE_TIMEOUT_S = 300
+# Budgets per file: OCR runs under the writer lock, so no one PDF may hold it unboundedly. Pages past
+# either cap are not recognised and the build report lists them.
+
+
+def _env_limit(name: str, default: int) -> int:
+    """A positive whole number from the environment; the default for anything else (a cap that cannot
+    be read must not turn into no cap)."""
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
+MAX_OCR_PAGES = _env_limit("VNSEARCH_OCR_MAX_PAGES", 500)
+OCR_BUDGET_S = float(_env_limit("VNSEARCH_OCR_SECONDS", 900))
+BUDGET_SPENT = "skipped: the file's OCR time budget was spent"
 MIN_LETTERS = 20  # fewer letters than this in a page's text layer: treat the page as a scan
 MAX_BAD_SHARE = 0.1  # more than this share of unprintable characters: the text layer is garbage
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-vie"
@@ -177,24 +192,30 @@ def _render(pdf: Any, page_index: int, folder: str) -> str:
     return path
 
 
-def _recognise(pdf: Any, number: int) -> OcrPage:
+def _recognise(pdf: Any, number: int, deadline: float, stop: threading.Event) -> OcrPage:
     import pytesseract
 
+    left = deadline - time.monotonic()
+    if stop.is_set() or left <= 0:
+        return OcrPage(number, "", None, 0, error=BUDGET_SPENT)
+    timeout = max(1, int(min(PAGE_TIMEOUT_S, left)))
     try:
         with tempfile.TemporaryDirectory(prefix="vnsearch-ocr-") as folder:
             image = _render(pdf, number - 1, folder)
             data = pytesseract.image_to_data(image, lang=LANG, config="--psm 3",
-                                             output_type=pytesseract.Output.DICT, timeout=PAGE_TIMEOUT_S)
+                                             output_type=pytesseract.Output.DICT, timeout=timeout)
     except RuntimeError as e:  # pytesseract's timeout
-        return OcrPage(number, "", None, 0, error=f"OCR stopped after {PAGE_TIMEOUT_S} s ({e})")
+        return OcrPage(number, "", None, 0, error=f"OCR stopped after {timeout} s ({e})")
     except Exception as e:  # a page PDFium cannot render or Tesseract rejects: note it, go on
         return OcrPage(number, "", None, 0, error=f"{type(e).__name__}: {e}")
     text, conf, words = text_from_data(data)
     return OcrPage(number, text, conf, words)
 
 
-def recognise(data: bytes, pages: list[int], workers: int | None = None) -> list[OcrPage]:
-    """OCR the given 1-based pages of a PDF (its bytes); one result per page, in order.
+def recognise(data: bytes, pages: list[int], workers: int | None = None,
+              budget_s: float | None = None) -> list[OcrPage]:
+    """OCR the given 1-based pages of a PDF (its bytes); one result per page, in order. Pages not
+    started within `budget_s` seconds (OCR_BUDGET_S) come back with error BUDGET_SPENT.
 
     Call `engine()` first: it raises OcrUnavailable with the install command when Tesseract or
     its Vietnamese model is missing.
@@ -216,10 +237,16 @@ def recognise(data: bytes, pages: list[int], workers: int | None = None) -> list
             pdf = pypdfium2.PdfDocument(data)
     except Exception as e:  # pypdfium2.PdfiumError and friends
         raise OcrError(f"PDF pages cannot be rendered for OCR ({type(e).__name__}: {e})") from e
+    deadline = time.monotonic() + (OCR_BUDGET_S if budget_s is None else budget_s)
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr")
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") as pool:
-            return list(pool.map(lambda n: _recognise(pdf, n), pages))
+        return list(pool.map(lambda n: _recognise(pdf, n, deadline, stop), pages))
+    except BaseException:
+        stop.set()  # Ctrl-C: no page is started after it, the pages running finish their Tesseract run
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         with _PDFIUM_LOCK:
             pdf.close()
 

@@ -51,6 +51,8 @@ def plan(paths: list[Path], backend: Backend, model_name: str, context: bool, in
     files, pre_skipped = collect_files(paths)
     report.skipped.extend(pre_skipped)
     prev = backend.manifest
+    if damage := getattr(backend, "damage", None):
+        report.notes.append(f"{damage}: every file is indexed again")
     readable = bool(prev) and backend.readable
     same_setup = (readable and prev.get("model") == model_name and prev.get("embed_context", True) == context)
     prev_files: dict[str, str] = prev.get("files", {}) if same_setup else {}

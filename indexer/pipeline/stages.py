@@ -248,10 +248,13 @@ def prepare_file(path: Path, rel: str, fhash: str, model: str, context: bool = T
         out.skipped = f"could not be read ({type(e).__name__}: {e}); please report this file"
         return out
     seen: set[str] = set()
+    cut_notes: list[str] = []
     for doc, headings in loaded:
         if doc.doc_id in seen:
             doc.doc_id = f"{rel}#{doc.doc_id}"
-        ps = split_document(doc.doc_id, doc.text, headings, doc.pages)
+        ps = split_document(doc.doc_id, doc.text, headings, doc.pages, notes=cut_notes)
+        out.notes += [f"{rel}: {n}" for n in cut_notes]
+        cut_notes.clear()
         if not ps:
             out.notes.append(f"{rel}: document {doc.doc_id!r} has no text to index")
             continue

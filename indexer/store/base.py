@@ -51,6 +51,11 @@ class IndexFormatError(ValueError):
     pass
 
 
+class IndexDamaged(IndexFormatError):
+    """A file of the published index is missing, truncated or invalid: search refuses it in words
+    (exit code 2) and the next `indexer update` rebuilds it in full."""
+
+
 class BackendUnavailable(RuntimeError):
     """The store's server cannot be reached (it died, restarted, or the network dropped); what was
     published stays published."""

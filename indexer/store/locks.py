@@ -28,16 +28,23 @@ class WriterBusy(RuntimeError):
     """Another process holds the lock (writes this index, or starts its server)."""
 
 
+class ReadOnlyIndex(WriterBusy):
+    """The lock file cannot be created: the folder is read-only (a published copy), full, or not ours."""
+
+
 def acquire(path: Path, timeout: float, what: str) -> FileLock:
     """The exclusive lock at `path`, held until `.release()`; WriterBusy after `timeout` seconds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     # a singleton per path: re-entrant within one process (the pipeline holds it, then its writer takes
     # it again), exclusive between processes
-    lock = FileLock(path, thread_local=False, is_singleton=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(path, thread_local=False, is_singleton=True)
         lock.acquire(timeout=timeout)
     except Timeout:
         raise WriterBusy(f"{what}: {path} is held by another process; try again when it has finished") from None
+    except OSError as e:
+        raise ReadOnlyIndex(f"{what}: the lock file {path} cannot be created ({e.strerror or e}); the folder is "
+                            "read-only or not writable by this user — write a writable copy, then publish it") from e
     return lock
 
 

@@ -34,6 +34,14 @@ def require_free(folder: Path, needed: int, what: str) -> None:
                        "published index is unchanged.")
 
 
+def disk_full_message(exc: BaseException, folder: Path) -> str:
+    """What to say of a full disk met mid-write (DiskFull already says it in its own words)."""
+    if isinstance(exc, DiskFull):
+        return str(exc)
+    return (f"the disk holding {folder} is full ({exc}); nothing was published. Free some space and run it "
+            "again; the published index is unchanged.")
+
+
 def is_disk_full(exc: BaseException) -> bool:
     """True for the errors a full disk raises (ENOSPC, SQLite's 'database or disk is full')."""
     return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in str(exc)

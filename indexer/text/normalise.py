@@ -103,7 +103,7 @@ def for_terminal(text: str) -> str:
     for ch in text:
         if ch == "\n":
             out.append("\\n")
-        elif unicodedata.category(ch) in ("Cc", "Cf") or ch in _BIDI:
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs") or ch in _BIDI:
             out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
         else:
             out.append(ch)

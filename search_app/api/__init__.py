@@ -30,6 +30,8 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 8000, workers: i
                             f"python -m indexer build corpus/ --index {index_dir}")
     quiet_openmp()  # inherited by every worker process
     os.environ["VNSEARCH_INDEX"] = str(index_dir)
-    ApiSettings.from_env()  # a bad setting or token file fails here, once, not in every worker
+    from search_app.api.server import uvicorn_options
+
+    settings = ApiSettings.from_env()  # a bad setting or token file fails here, once, not in every worker
     uvicorn.run("search_app.api.app:from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_level="info")
+                access_log=False, log_level="info", **uvicorn_options(settings))

@@ -46,6 +46,9 @@ from search_app.core.searcher import DEFAULT_METHOD, MAX_QUERY_CHARS, QueryError
 log = logging.getLogger("vnsearch.api")
 disable_created_metrics()  # the *_created series only double what a scraper needs to read
 GENERATION_HEADER = "X-Index-Generation"
+# wrong tokens one client address may send: a burst of AUTH_FAILURE_BURST, then this many a minute
+AUTH_FAILURES_PER_MINUTE = 6
+AUTH_FAILURE_BURST = 10
 
 DESCRIPTION = """Semantic search over Vietnamese political and legal documents, with exact citations.
 
@@ -101,13 +104,20 @@ async def caller(request: Request,
     async: it never blocks, and a sync dependency would cost every request a thread hand-off."""
     settings: ApiSettings = request.app.state.settings
     name = None
+    address = request.client.host if request.client else "-"
     if settings.tokens:
+        # a client that sent wrong tokens too often waits, even with a right one: guessing stays slow
+        failures: RateLimiter = request.app.state.auth_failures
+        if wait := failures.wait(address):
+            raise HTTPException(429, f"too many wrong tokens from this address; retry in {retry_after(wait)} s",
+                                headers={"Retry-After": retry_after(wait)})
         name = identify(settings.tokens, creds.credentials if creds else None)
         if name is None:
+            failures.take(address)
             raise HTTPException(401, "missing or wrong bearer token (Authorization: Bearer <token>)",
                                 headers={"WWW-Authenticate": "Bearer"})
     request.state.token_name = name
-    who = f"token:{name}" if name else f"addr:{request.client.host if request.client else '-'}"
+    who = f"token:{name}" if name else f"addr:{address}"
     wait = request.app.state.limiter.take(who)
     if wait:
         raise HTTPException(429, f"rate limit of {settings.rate_per_minute:g} requests a minute reached; "
@@ -268,10 +278,11 @@ def _observe(app: FastAPI) -> None:
                 log.exception("error answering %s %s", request.method, request.url.path)
                 response = JSONResponse({"detail": "internal error; the server log has the details"},
                                         status_code=500)
-        # The route's template, never the raw path of an API route (no doc id in a label); plain
-        # routes (/openapi.json, /docs) carry no template and have fixed paths.
+        # Labels only from the route table: the matched route's template (no doc id in a label), a
+        # fixed path of the table (/openapi.json, /v1/search answered 411 before routing), else
+        # "unmatched" — never a path a client made up.
         route = getattr(request.scope.get("route"), "path", None)
-        name = route or (request.url.path if response.status_code != 404 else "unmatched")
+        name = route or (request.url.path if request.url.path in app.state.fixed_paths else "unmatched")
         seconds = time.perf_counter() - t0
         app.state.metrics.requests.labels(name, request.method, str(response.status_code)).inc()
         app.state.metrics.latency.labels(name).observe(seconds)
@@ -314,11 +325,13 @@ def create_app(settings: ApiSettings, live: LiveIndex | None = None) -> FastAPI:
                          lifespan=lifespan)
     app.state.settings, app.state.live = settings, live
     app.state.limiter = RateLimiter(settings.rate_per_minute, settings.burst)
+    app.state.auth_failures = RateLimiter(AUTH_FAILURES_PER_MINUTE, AUTH_FAILURE_BURST)
     app.state.metrics, app.state.access_log = Metrics(), AccessLog(settings.access_log)
     # Starlette types a handler as taking any Exception; these take the one they are registered for
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
     _routes(app)
+    app.state.fixed_paths = frozenset(getattr(r, "path", "") for r in app.routes if "{" not in getattr(r, "path", "{"))
     _observe(app)
     if not settings.tokens:
         _open_schema(app)

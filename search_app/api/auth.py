@@ -14,6 +14,7 @@ import json
 import math
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,33 +80,57 @@ class _Bucket:
     stamp: float
 
 
+MAX_CALLERS = 10_000  # buckets kept; the least recently seen caller's is dropped past it
+
+
 @dataclass
 class RateLimiter:
     """A token bucket per caller: `burst` requests at once, refilled at `per_minute` a minute.
-    `per_minute` 0 turns the limit off."""
+    `per_minute` 0 turns the limit off. At most `max_callers` buckets are kept (least recently
+    used dropped first): the state is bounded whatever the number of callers."""
 
     per_minute: float
     burst: int
     clock: object = time.monotonic
-    _buckets: dict[str, _Bucket] = field(default_factory=dict)
+    max_callers: int = MAX_CALLERS
+    _buckets: OrderedDict[str, _Bucket] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _bucket(self, caller: str, now: float) -> _Bucket:
+        b = self._buckets.get(caller)
+        if b is None:
+            b = self._buckets[caller] = _Bucket(float(self.burst), now)
+            while len(self._buckets) > self.max_callers:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(caller)
+        b.tokens = min(float(self.burst), b.tokens + (now - b.stamp) * self.per_minute / 60.0)
+        b.stamp = now
+        return b
 
     def take(self, caller: str) -> float:
         """0 when the request may go ahead, else the seconds to wait before the next one may."""
         if self.per_minute <= 0:
             return 0.0
-        rate = self.per_minute / 60.0
-        now = self.clock()  # type: ignore[operator]
         with self._lock:
-            b = self._buckets.get(caller)
-            if b is None:
-                b = self._buckets[caller] = _Bucket(float(self.burst), now)
-            b.tokens = min(float(self.burst), b.tokens + (now - b.stamp) * rate)
-            b.stamp = now
+            b = self._bucket(caller, self.clock())  # type: ignore[operator]
             if b.tokens >= 1.0:
                 b.tokens -= 1.0
                 return 0.0
-            return (1.0 - b.tokens) / rate
+            return (1.0 - b.tokens) / (self.per_minute / 60.0)
+
+    def wait(self, caller: str) -> float:
+        """The seconds before `caller` may go ahead (0: now), without taking anything."""
+        if self.per_minute <= 0:
+            return 0.0
+        with self._lock:
+            if caller not in self._buckets:
+                return 0.0
+            b = self._bucket(caller, self.clock())  # type: ignore[operator]
+            return 0.0 if b.tokens >= 1.0 else (1.0 - b.tokens) / (self.per_minute / 60.0)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
 
 def retry_after(seconds: float) -> str:

@@ -8,9 +8,9 @@ answer matches its description.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from search_app.core.searcher import DEFAULT_METHOD, MAX_QUERY_CHARS
 
@@ -18,6 +18,17 @@ MAX_TOP_K = 100
 MAX_BATCH = 100  # queries in one POST /v1/search
 MAX_PAGE = 200  # passages in one page of GET /v1/documents/{doc_id}
 Method = Literal["hybrid", "dense", "keyword"]
+
+
+def _unicode(value: str) -> str:
+    # JSON can spell a lone surrogate ("\ud800"); it is no character, could match nothing and could
+    # not be written back in an answer
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        raise ValueError("holds a lone surrogate (\\ud800–\\udfff), which is not Unicode text")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_unicode)]
 
 
 class Span(BaseModel):
@@ -102,9 +113,9 @@ class Filters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: list[str] | None = Field(None, description="only these document types", examples=[["Nghị quyết"]])
-    issuer: list[str] | None = Field(None, description="only these issuing bodies")
-    doc: list[str] | None = Field(None, description="only these document ids")
+    type: list[Text] | None = Field(None, description="only these document types", examples=[["Nghị quyết"]])
+    issuer: list[Text] | None = Field(None, description="only these issuing bodies")
+    doc: list[Text] | None = Field(None, description="only these document ids")
     year_from: int | None = Field(None, ge=0, le=9999)
     year_to: int | None = Field(None, ge=0, le=9999)
     in_force: bool = Field(False, description="only documents still in force (leaves out those the indexed "
@@ -114,8 +125,8 @@ class Filters(BaseModel):
 class BatchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str | int = Field(description="your id for the query, returned with its results")
-    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    id: Text | int = Field(description="your id for the query, returned with its results")
+    query: Text = Field(min_length=1, max_length=MAX_QUERY_CHARS)
 
 
 class BatchRequest(Filters):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ from search_app.core.searcher import QUERY_CACHE
 DEFAULT_RATE = 120  # requests a minute per token (or per client address when the API is open)
 DEFAULT_BURST = 30
 DEFAULT_MAX_BODY = 256 * 1024  # bytes of a POST body: 100 queries of 1000 characters fit
+DEFAULT_HEADER_TIMEOUT = 10.0  # seconds a client has to send a request's headers
+DEFAULT_BODY_TIMEOUT = 30.0  # seconds a client has to send a request's body, once its headers are in
+MAX_SETTING = 1e9  # no setting is meant to be larger; a bigger one is a typo (or "inf")
 
 
 class SettingsError(ValueError):
@@ -28,8 +32,8 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError as e:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from e
-    if value < 0:
-        raise SettingsError(f"{name} must not be negative, got {raw!r}")
+    if not math.isfinite(value) or not 0 <= value <= MAX_SETTING:  # nan would silently turn a limit off
+        raise SettingsError(f"{name} must be a number from 0 to {MAX_SETTING:g}, got {raw!r}")
     return value
 
 
@@ -44,13 +48,19 @@ class ApiSettings:
     refresh_interval: float = DEFAULT_INTERVAL
     access_log: Path | None = None  # None: JSON lines on stderr
     query_cache: int = QUERY_CACHE  # query vectors kept per worker (0 in benchmarks: every search pays)
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    # Proxy addresses whose X-Forwarded-For / X-Forwarded-Proto are believed; none: the headers are
+    # ignored and the client is the connection's address (anyone can write the header).
+    trusted_proxies: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
         """VNSEARCH_INDEX, VNSEARCH_API_TOKEN / VNSEARCH_API_TOKENS_FILE, VNSEARCH_API_RATE (a minute,
         0: off), VNSEARCH_API_BURST, VNSEARCH_API_CORS (comma-separated origins), VNSEARCH_API_MAX_BODY
         (bytes), VNSEARCH_API_REFRESH (seconds between looks for a new generation), VNSEARCH_API_ACCESS_LOG,
-        VNSEARCH_QUERY_CACHE (query vectors kept)."""
+        VNSEARCH_QUERY_CACHE (query vectors kept), VNSEARCH_API_HEADER_TIMEOUT / VNSEARCH_API_BODY_TIMEOUT
+        (seconds), VNSEARCH_TRUSTED_PROXIES (comma-separated addresses of the reverse proxy)."""
         env = os.environ if env is None else env
         cors = [o.strip() for o in env.get("VNSEARCH_API_CORS", "").split(",") if o.strip()]
         return cls(
@@ -63,4 +73,7 @@ class ApiSettings:
             refresh_interval=_number(env, "VNSEARCH_API_REFRESH", DEFAULT_INTERVAL),
             access_log=Path(env["VNSEARCH_API_ACCESS_LOG"]) if env.get("VNSEARCH_API_ACCESS_LOG") else None,
             query_cache=int(_number(env, "VNSEARCH_QUERY_CACHE", QUERY_CACHE)),
+            header_timeout=max(0.1, _number(env, "VNSEARCH_API_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT)),
+            body_timeout=max(0.1, _number(env, "VNSEARCH_API_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT)),
+            trusted_proxies=[p.strip() for p in env.get("VNSEARCH_TRUSTED_PROXIES", "").split(",") if p.strip()],
         )

@@ -21,12 +21,14 @@ import json
 import os
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
 
 from indexer.text.references import reference_key
+from search_app.core.escape import xml_text
 
 QUESTION_TOP_K = 10
 MAX_RECENT = 50  # new passages kept per follow for the page and the feed
@@ -87,6 +89,8 @@ def classify(target: str) -> tuple[str, str]:
     target = unicodedata.normalize("NFC", " ".join((target or "").split()))
     if not target:
         raise FollowError("give a document key or a question to follow")
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in target):
+        raise FollowError("the text to follow holds control characters or bytes that are not UTF-8; type it again")
     key = reference_key(target)
     if key and len(target.split()) <= KEY_MAX_WORDS:
         return "key", key
@@ -153,9 +157,13 @@ def pending(searcher: Any, index_dir: Path | str) -> list[tuple[dict[str, Any], 
     return [(item, [_entry(h, generation, at) for h in _unseen(searcher, item)]) for item in load(index_dir)["follows"]]
 
 
-def check(searcher: Any, index_dir: Path | str, atom_dir: Path | None = None) -> dict[str, Any]:
+def check(searcher: Any, index_dir: Path | str, atom_dir: Path | None = None,
+          deliver: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """What is new for every follow since its last check; marks it seen. Returns
-    {"generation", "follows": [{id, kind, target, new: [entries]}]}; writes Atom feeds to `atom_dir`."""
+    {"generation", "follows": [{id, kind, target, new: [entries]}]}; writes Atom feeds to `atom_dir`.
+
+    The new passages are marked seen only after the feeds are written and the report delivered
+    (`deliver`, e.g. printed): a failure in either leaves them new for the next check."""
     searcher.refresh()
     generation = searcher.manifest.get("generation")
     at = _now()
@@ -171,19 +179,23 @@ def check(searcher: Any, index_dir: Path | str, atom_dir: Path | None = None) ->
             item["generation"], item["checked_at"], item["last_new"] = generation, at, new
             item["recent"] = (new + item.get("recent", []))[:MAX_RECENT]
             report.append({"id": item["id"], "kind": item["kind"], "target": item["target"], "new": new})
+        out = {"generation": generation, "checked_at": at, "follows": report}
+        if atom_dir is not None:
+            write_feeds(data["follows"], Path(atom_dir))
+        if deliver is not None:
+            deliver(out)
         save(index_dir, data)
-    if atom_dir is not None:
-        write_feeds(data["follows"], Path(atom_dir))
-    return {"generation": generation, "checked_at": at, "follows": report}
+    return out
 
 
 def feed_xml(item: dict[str, Any]) -> bytes:
-    """The Atom feed of one follow: its most recent new passages (feedgen escapes every text)."""
+    """The Atom feed of one follow: its most recent new passages. feedgen escapes markup; what XML
+    cannot hold at all (control characters) goes through xml_text."""
     from feedgen.feed import FeedGenerator
 
     fg = FeedGenerator()
     fg.id(f"urn:vnsearch:follow:{item['id']}")
-    fg.title(f"Theo dõi: {item['target']}")
+    fg.title(xml_text(f"Theo dõi: {item['target']}"))
     fg.author({"name": "Tra cứu văn bản chính trị"})
     fg.link(href=f"urn:vnsearch:follow:{item['id']}", rel="self")
     fg.language("vi")
@@ -191,9 +203,9 @@ def feed_xml(item: dict[str, Any]) -> bytes:
     for e in reversed(item.get("recent", [])):  # feedgen puts the last added first
         fe = fg.add_entry()
         fe.id(f"urn:vnsearch:follow:{item['id']}:passage:{e['pid']}")
-        fe.title(e["citation"])
+        fe.title(xml_text(e["citation"]) or f"Đoạn {e['pid']}")  # Atom requires an entry title
         fe.updated(e["found_at"])
-        fe.content(e["text"][:2000], type="text")
+        fe.content(xml_text(e["text"][:2000]), type="text")
     return fg.atom_str(pretty=True)
 
 
@@ -202,9 +214,14 @@ def write_feeds(follows: list[dict[str, Any]], atom_dir: Path) -> list[Path]:
     out = []
     for item in follows:
         path = atom_dir / f"{item['id']}.xml"
+        xml = feed_xml(item)  # built before a temporary file exists: a failure leaves nothing behind
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=atom_dir)
-        with os.fdopen(fd, "wb") as f:
-            f.write(feed_xml(item))
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(xml)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         out.append(path)
     return out

@@ -8,6 +8,8 @@ import csv
 import io
 from typing import Any
 
+from search_app.core.escape import csv_cell, xml_text
+
 UNCOVERED = "Chưa có văn bản triển khai"
 UNASSIGNED = "Không khớp nhiệm vụ nào"
 TASK_HEADER = "Nhiệm vụ"
@@ -51,8 +53,8 @@ def to_csv(out: dict[str, Any]) -> str:
     header, body = rows(out)
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(header)
-    w.writerows(body)
+    for row in [header, *body]:
+        w.writerow([csv_cell(c) for c in row])
     return buf.getvalue()
 
 
@@ -64,11 +66,11 @@ def to_xlsx(out: dict[str, Any]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Đối chiếu triển khai"[:31]
-    ws.append(header)
+    ws.append([xml_text(c) for c in header])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in body:
-        ws.append(r)
+        ws.append([xml_text(c) for c in r])
     for row in ws.iter_rows(min_row=1):
         for cell in row:
             cell.data_type = "s"  # a text starting with "=" is data, never a formula
@@ -86,19 +88,19 @@ def to_docx(out: dict[str, Any]) -> bytes:
 
     header, body = rows(out)
     doc = Document()
-    doc.add_heading(f"Bảng đối chiếu triển khai {out['key']}", level=1)
+    doc.add_heading(xml_text(f"Bảng đối chiếu triển khai {out['key']}"), level=1)
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
+        cell.text = xml_text(text)
         for run in cell.paragraphs[0].runs:
             run.bold = True
     for r in body:
         cells = table.add_row().cells
         for cell, text in zip(cells, r, strict=True):
-            cell.text = text
+            cell.text = xml_text(text)
     if out["uncovered"]:
-        doc.add_paragraph(f"Nhiệm vụ chưa có văn bản triển khai: {', '.join(out['uncovered'])}.")
+        doc.add_paragraph(xml_text(f"Nhiệm vụ chưa có văn bản triển khai: {', '.join(out['uncovered'])}."))
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

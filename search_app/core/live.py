@@ -95,12 +95,18 @@ class LiveIndex:
             return True
 
     def _loop(self) -> None:
+        said = None  # a damaged generation is reported once, in one line, not at every look
         while not self._stop.wait(self.interval):
             try:
                 self.check()
-            except Exception:  # noqa: BLE001 - a generation pruned or half-written: the next look retries
-                log.warning("could not open the newer index generation; still serving the current one",
-                            exc_info=True)
+                said = None
+            except Exception as e:  # noqa: BLE001 - a generation pruned or half-written: the next look retries
+                line = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                if line != said:
+                    log.warning("could not open the newer index generation (%s); still serving the current one",
+                                line)
+                    log.debug("details", exc_info=True)
+                    said = line
 
     def start(self) -> None:
         """Look for newer generations every `interval` seconds in a daemon thread."""

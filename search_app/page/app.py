@@ -26,6 +26,7 @@ from indexer.text.docnumbers import split_key
 from search_app import labels
 from search_app.api import quiet_openmp
 from search_app.core.citation import OCR_NOTE
+from search_app.core.escape import label_text
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
 from search_app.page import export, follow_view
@@ -307,7 +308,7 @@ def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cach
                 if r["key"] in seen:
                     continue
                 seen.add(r["key"])
-                if st.button(r["label"], key=f"ref-{hit.pid}-{r['key']}", type="tertiary",
+                if st.button(label_text(r["label"]), key=f"ref-{hit.pid}-{r['key']}", type="tertiary",
                              help="Văn bản được dẫn chiếu: xem văn bản và các quan hệ của nó"):
                     _go(ref=r["key"], q=query)
 

@@ -19,19 +19,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from indexer.records import Filters
+from search_app.core.escape import csv_cell, markdown_line, markdown_text
 from search_app.core.searcher import HIT_FIELDS, Hit
 from search_app.labels import STATUS_LABELS
 from search_app.page.render import answer_spans, split_answer
 
 CSV_FIELDS = (*HIT_FIELDS, "answer_text")
-# Characters that would end or break a **bold** run early: emphasis, code spans, and the escape itself.
-_MD_BOLD_SPECIAL = re.compile(r"([\\*_`])")
 
 
 def filters_text(filters: Filters | None, titles: dict[str, str] | None = None) -> str:
@@ -77,8 +75,9 @@ def validity_text(v: dict[str, Any] | None) -> str:
 
 def to_csv(hits: Sequence[Hit], context: dict[str, Any] | None = None) -> str:
     buf = io.StringIO()
-    if context:  # what produced the file, before the header (spreadsheets show it as a first row)
-        buf.write("# " + " | ".join(f"{k}: {v}" for k, v in context.items() if v is not None) + "\n")
+    if context:  # what produced the file, before the header (spreadsheets show it as a first row): one cell
+        line = "# " + " | ".join(f"{k}: {v}" for k, v in context.items() if v is not None)
+        csv.writer(buf).writerow([csv_cell(line)])
     writer = csv.DictWriter(buf, fieldnames=list(CSV_FIELDS))
     writer.writeheader()
     for h in hits:
@@ -87,7 +86,7 @@ def to_csv(hits: Sequence[Hit], context: dict[str, Any] | None = None) -> str:
         spans = answer_spans(h.text, h.answer)
         row["answer"] = ";".join(f"{s}-{e}" for s, e in spans)
         row["answer_text"] = " … ".join(h.text[s:e].strip() for s, e in spans)
-        writer.writerow(row)
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
     # A BOM so that spreadsheet programs read the Vietnamese text as UTF-8.
     return "\ufeff" + buf.getvalue()
 
@@ -100,8 +99,7 @@ def _bold(fragment: str) -> str:
         return fragment
     lead = fragment[: len(fragment) - len(fragment.lstrip())]
     trail = fragment[len(fragment.rstrip()) :]
-    escaped = _MD_BOLD_SPECIAL.sub(r"\\\1", core)
-    return f"{lead}**{escaped}**{trail}"
+    return f"{lead}**{markdown_text(core)}**{trail}"
 
 
 def quote_with_answer(text: str, answer: Sequence[dict[str, int]] | None) -> list[str]:
@@ -115,22 +113,23 @@ def quote_with_answer(text: str, answer: Sequence[dict[str, int]] | None) -> lis
         for i, part in enumerate(piece.split("\n")):
             if i:
                 lines.append("")
-            lines[-1] += _bold(part) if is_answer else part
+            lines[-1] += _bold(part) if is_answer else markdown_text(part)
     return ["> " + line if line else ">" for line in lines]
 
 
 def to_markdown(query: str, hits: Sequence[Hit], context: dict[str, Any] | None = None) -> str:
-    lines = [f"# Kết quả tra cứu: {query}", ""]
+    lines = [f"# Kết quả tra cứu: {markdown_line(query)}", ""]
     if context:
-        lines += [f"*Bộ lọc:* {context.get('filters') or 'Không lọc'}  ", f"*Thời điểm:* {context.get('searched_at')}"]
+        lines += [f"*Bộ lọc:* {markdown_line(context.get('filters') or 'Không lọc')}  ",
+                  f"*Thời điểm:* {markdown_line(str(context.get('searched_at')))}"]
         if context.get("answerable") is False:
             lines.append("*Không tìm thấy đoạn văn trả lời câu hỏi này trong kho; dưới đây là các đoạn gần nhất.*")
         lines.append("")
     for h in hits:
-        lines.append(f"## {h.rank}. {h.title}")
+        lines.append(f"## {h.rank}. {markdown_line(h.title)}")
         if h.section:
-            lines.append(f"*Mục:* {h.section}")
+            lines.append(f"*Mục:* {markdown_line(h.section)}")
         lines.append("")
         lines.extend(quote_with_answer(h.text, h.answer))
-        lines += ["", f"**Trích dẫn:** {h.citation}", ""]
+        lines += ["", f"**Trích dẫn:** {markdown_line(h.citation)}", ""]
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from search_app.core.citation import vn_date
+from search_app.core.escape import label_text
 from search_app.core.relations import RELATION_TYPES
 from search_app.core.searcher import Searcher
 from search_app.labels import TYPE_LABELS, TYPE_LABELS_IN, validity_words
@@ -74,9 +75,9 @@ def relations_block(res: dict[str, Any], go: Callable[..., None], query: str) ->
             for i, r in enumerate(items[:MAX_PER_GROUP]):
                 cols = st.columns([2, 5])
                 target = r["key"]
-                if target and cols[0].button(r["label"] or target, key=f"rel-{n}-{i}-{target}"):
+                if target and cols[0].button(label_text(r["label"] or target), key=f"rel-{n}-{i}-{target}"):
                     go(ref=target, q=query)
-                elif not target and r["doc_id"] and cols[0].button(r["label"], key=f"rel-{n}-{i}-doc"):
+                elif not target and r["doc_id"] and cols[0].button(label_text(r["label"]), key=f"rel-{n}-{i}-doc"):
                     go(doc=r["doc_id"], q=query)  # an unnumbered document (an article): open it
                 when = f" (từ {_vn(r['when'])})" if r.get("when") and type_ != "cites" else ""
                 cols[1].markdown(f'<div class="evidence">{escape(r["sentence"][:400])}{escape(when)}</div>',

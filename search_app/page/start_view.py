@@ -15,6 +15,7 @@ import streamlit as st
 
 from indexer.text.normalise import fold
 from search_app.core.citation import vn_date
+from search_app.core.escape import label_text
 from search_app.core.searcher import Searcher
 from search_app.labels import STATUS_LABELS
 
@@ -93,7 +94,7 @@ def start_view(searcher: Searcher, go: Callable[..., None]) -> None:
         cols = st.columns(2)
         for i, q in enumerate(examples):
             # a callback runs before the page is drawn again: the search box then shows the example
-            cols[i % 2].button(q, key=f"example-{i}", on_click=_ask, args=(q,))
+            cols[i % 2].button(label_text(q), key=f"example-{i}", on_click=_ask, args=(q,))
     st.markdown("**Các văn bản trong kho**")
     st.dataframe(corpus_table(searcher, docs), hide_index=True, width="stretch")
     st.caption("Hiệu lực theo các văn bản trong kho; bài viết, phỏng vấn không có hiệu lực pháp lý.")

@@ -16,7 +16,7 @@ import numpy as np
 
 from indexer.records import DocumentRow, Filters, PassageRow
 from indexer.store import vectors as vector_index
-from indexer.store.base import IndexFormatError
+from indexer.store.base import IndexDamaged, IndexFormatError
 from indexer.store.embedded.delta import DeltaKeyword
 from indexer.store.keyword import KeywordIndex
 
@@ -183,6 +183,28 @@ class Generation:
 
     def __init__(self, path: Path, check_format: bool = True, light: bool = False,
                  reuse: Generation | None = None) -> None:
+        try:
+            self._load(path, check_format, light, reuse)
+        except IndexFormatError:
+            raise
+        except (OSError, sqlite3.Error, ValueError, RuntimeError, KeyError, TypeError) as e:
+            raise damaged(path, e) from e
+
+    def verify(self) -> None:
+        """IndexDamaged unless every file a search reads is there and well-formed; cheap (headers,
+        memory maps, the small JSON files), for a light generation that a writer will build on."""
+        for seg in self.segments:
+            try:
+                faiss.read_index(str(seg.path / "vectors.faiss"), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+                for name in ("pids.npy", "sentences.npy", "sentence_spans.npy", "sentence_at.npy"):
+                    np.load(seg.path / name, mmap_mode="r")
+                if (seg.path / "bm25.json").exists() or not seg.is_delta:
+                    json.loads((seg.path / "bm25.json").read_text(encoding="utf-8"))
+                seg.query("PRAGMA quick_check")
+            except (OSError, sqlite3.Error, ValueError, RuntimeError) as e:
+                raise damaged(seg.path, e) from e
+
+    def _load(self, path: Path, check_format: bool, light: bool, reuse: Generation | None) -> None:
         self.path = path
         self.manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         if check_format and self.manifest.get("format_version") != FORMAT_VERSION:
@@ -244,6 +266,12 @@ class Generation:
         for seg in self.segments:
             if keep is None or id(seg) not in keep:
                 seg.close()
+
+
+def damaged(path: Path, e: BaseException) -> IndexDamaged:
+    what = str(e).split("\n")[0][:200] if not isinstance(e, OSError) else f"{e.strerror}: {Path(e.filename or '').name}"
+    return IndexDamaged(f"the index in {path.parent} is damaged ({path.name}: {type(e).__name__}: {what}); "
+                        f"rebuild it with: python -m indexer update --index {path.parent}")
 
 
 def referenced(index_dir: Path, names: list[str]) -> set[str]:

@@ -14,6 +14,7 @@ from indexer.records import DocumentRow, Filters, Manifest, PassageRow
 from indexer.store import vectors as vector_index
 from indexer.store.base import (
     Backend,
+    IndexDamaged,
     IndexFormatError,
     IndexNotFound,
     SentenceScores,
@@ -48,6 +49,7 @@ class EmbeddedBackend(Backend):
         self._gen = generation
         self._retired: Generation | None = None
         self._reload_lock = threading.Lock()
+        self.damage: str | None = None  # why the published generation cannot be built on (then rebuilt)
 
     @classmethod
     def exists(cls, index_dir: Path, config: StoreConfig) -> bool:
@@ -68,7 +70,13 @@ class EmbeddedBackend(Backend):
         if gen is None:
             return cls(index_dir, None, light=True)
         try:
-            return cls(index_dir, Generation(gen, light=True), light=True)
+            published = Generation(gen, light=True)
+            published.verify()  # a damaged generation is no base for an update: it is rebuilt in full
+            return cls(index_dir, published, light=True)
+        except IndexDamaged as e:
+            fresh = cls(index_dir, None, light=True)
+            fresh.damage = str(e)
+            return fresh
         except IndexFormatError:
             # An older format is re-read from the files, but its vectors still spare the re-embedding.
             return cls(index_dir, Generation(gen, check_format=False), light=True)

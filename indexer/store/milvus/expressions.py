@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from indexer.records import Filters
 from indexer.store.milvus.common import (
     MAX_VARCHAR,
+    NO_TEXT,
     NO_YEAR,
     TEXT_CHUNK_CHARS,
 )
@@ -37,9 +38,15 @@ def _chunks(s: str, size: int = TEXT_CHUNK_CHARS) -> list[str]:
 
 def lit(value: str) -> str:
     """A Milvus string literal. Templated filters (filter_params) fail on Milvus Lite, so we escape:
-    backslash and double quote, and the control characters the grammar forbids inside a literal."""
-    s = (str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r"))
+    backslash and double quote, and the control characters the grammar forbids inside a literal. A lone
+    surrogate (bytes of a command line that are not UTF-8) cannot be sent: it becomes U+FFFD, which no
+    stored value holds, so the filter matches nothing, as Filters.accepts does."""
+    s = _SURROGATE.sub("\ufffd", str(value))
+    s = (s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r"))
     return f'"{s}"'
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def lit_list(values: Iterable[str]) -> str:
@@ -86,16 +93,20 @@ def filter_expr(filters: Filters | None) -> str:
     if filters is None or not filters.active():
         return ""
     parts: list[str] = []
-    if filters.doc_types:
-        parts.append(f"doc_type in {lit_list(sorted(filters.doc_types))}")
-    if filters.issuers:
-        parts.append(f"issuer in {lit_list(sorted(filters.issuers))}")
-    if filters.doc_ids:
-        parts.append(f"doc_id in {lit_list(sorted(filters.doc_ids))}")
-    if filters.exclude_doc_ids:  # "Chỉ văn bản còn hiệu lực": the repealed documents left out
-        parts.append(f"doc_id not in {lit_list(sorted(filters.exclude_doc_ids))}")
+    # Only values a stored field can hold: "" is how an unknown type/issuer is stored (NO_TEXT), which
+    # Filters.accepts never matches, and a lone surrogate is in no stored text. A list left empty
+    # matches nothing.
+    for field, values in (("doc_type", filters.doc_types), ("issuer", filters.issuers),
+                          ("doc_id", filters.doc_ids)):
+        if values:
+            known = sorted(v for v in values if v != NO_TEXT and not _SURROGATE.search(v))
+            parts.append(f"{field} in {lit_list(known)}" if known else f'{field} == "" and {field} != ""')
+    excluded = sorted(v for v in filters.exclude_doc_ids or () if not _SURROGATE.search(v))
+    if excluded:  # "Chỉ văn bản còn hiệu lực": the repealed documents left out
+        parts.append(f"doc_id not in {lit_list(excluded)}")
     # an undated document (year NO_YEAR) fails every year filter, as in Filters.accepts
-    if filters.year_to is not None and (filters.year_from is None or filters.year_from <= NO_YEAR):
+    dated = filters.year_from is not None or filters.year_to is not None
+    if dated and (filters.year_from is None or filters.year_from <= NO_YEAR):
         parts.append(f"year != {NO_YEAR}")  # (a year_from above it already leaves the sentinel out)
     if filters.year_from is not None:
         parts.append(f"year >= {int(filters.year_from)}")

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from indexer.store.locks import held
+from indexer.store.locks import ReadOnlyIndex, held
 from indexer.store.milvus.common import (
     LITE_DIR,
     LITE_LOCK,
@@ -150,11 +150,17 @@ def ensure_lite_server(index_dir: Path | str, timeout: float = LITE_START_TIMEOU
     url = _live_server(index_dir, timeout=5.0)
     if url:
         return url
-    with held(index_dir / LITE_LOCK, timeout, "starting the local Milvus server"):
-        url = _live_server(index_dir, timeout=timeout)  # another process may have started it meanwhile
-        if url:
-            return url
-        return _start_lite_server(index_dir, timeout)
+    try:
+        with held(index_dir / LITE_LOCK, timeout, "starting the local Milvus server"):
+            url = _live_server(index_dir, timeout=timeout)  # another process may have started it meanwhile
+            if url:
+                return url
+            return _start_lite_server(index_dir, timeout)
+    except (ReadOnlyIndex, PermissionError) as e:
+        # a read-only copy is served by a server someone started with write access, or not at all
+        raise LiteServerError(f"no local Milvus server runs for {index_dir}, and none can be started there: {e}. "
+                              "Start it once with write access (python -m indexer milvus-lite), or copy the "
+                              "index to a writable folder") from e
 
 
 def _start_lite_server(index_dir: Path, timeout: float) -> str:

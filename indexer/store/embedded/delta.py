@@ -1,12 +1,15 @@
-"""BM25 for a delta generation: the passages an update wrote, scored with the base's statistics.
+"""BM25 for a delta generation: the base's passages and the update's, scored as one index.
 
 A delta generation (see `generation.py`) holds only the documents written since its base was
 built. Its keyword side cannot be a bm25s index of its own: BM25's idf and average length would
 come from a few dozen passages and the scores would not compare with the base's. So the delta
-keeps raw term frequencies (a token × passage CSC matrix per field) and scores them at query time
-with the Lucene formula bm25s uses, where N, df and the average length are the base's, with the
-delta's own passages added: a passage written by an update ranks as it would after a merge, up
-to the statistics of the few passages it replaced (exact again once the writer merges).
+keeps raw term frequencies (a token × passage CSC matrix per field), and at query time both
+segments are scored with the statistics of the passages the generation shows — the base's
+visible rows and the delta's: N, df and the average length are those a full build of the same
+files computes. The base's stored bm25s scores were computed with the base's own statistics; each
+is turned back into its term frequency (score = idf · tf / (tf + norm), norm from the passage's
+length, which the base keeps) and scored again. The ranking is then a full build's, whatever
+the sizes of the base and the delta, and whichever base documents the delta hides.
 """
 
 from __future__ import annotations
@@ -23,10 +26,54 @@ DELTA_KEYWORD = "keyword-delta.npz"
 FIELDS = (("exact", exact_tokens), ("folded", folded_tokens))
 
 
-def field_stats(model) -> tuple[dict[str, int], np.ndarray, int]:  # noqa: ANN001 - bm25s has no public type
-    """vocab, document frequency per token id, and number of passages of a base bm25s field."""
-    indptr = np.asarray(model.scores["indptr"])
-    return model.vocab_dict, np.diff(indptr), int(model.scores["num_docs"])
+def _idf(df: np.ndarray | int, n_docs: int) -> np.ndarray:
+    return np.log(1 + (n_docs - df + 0.5) / (np.asarray(df, dtype=np.float64) + 0.5))
+
+
+def _norm(lengths: np.ndarray, avgdl: float) -> np.ndarray:
+    return BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / max(avgdl, 1e-9))
+
+
+class _BaseField:
+    """One field of the base's bm25s index, read for rescoring: its CSC scores, statistics and lengths."""
+
+    def __init__(self, base: KeywordIndex, name: str, visible: np.ndarray | None) -> None:
+        model = base.field(name)
+        self.vocab: dict[str, int] = model.vocab_dict
+        self.data, self.indices, self.indptr = (model.scores[k] for k in ("data", "indices", "indptr"))
+        self.size = int(model.scores["num_docs"])
+        self.avgdl = float(base.avgdl.get(name, 0.0))
+        self.lengths: np.ndarray | None = base.lengths.get(name)
+        if self.lengths is not None and len(self.lengths) != self.size:
+            self.lengths = None
+        self.visible = visible
+        self.shown = self.size if visible is None else int(visible.sum())
+        if visible is None:
+            self.shown_length = self.avgdl * self.size
+        elif self.lengths is not None:
+            self.shown_length = float(self.lengths[visible].sum())
+        else:  # an index written before lengths were kept: the mean stands in for the hidden rows'
+            self.shown_length = self.avgdl * self.shown
+
+    def column(self, token: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """Rows holding `token`, their stored scores, and how many of them are visible."""
+        t = self.vocab.get(token)
+        if t is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0
+        a, b = int(self.indptr[t]), int(self.indptr[t + 1])
+        rows = np.asarray(self.indices[a:b])
+        shown = len(rows) if self.visible is None else int(self.visible[rows].sum())
+        return rows, np.asarray(self.data[a:b], dtype=np.float64), shown
+
+    def rescore(self, rows: np.ndarray, stored: np.ndarray, idf: float, avgdl: float) -> np.ndarray:
+        """The stored scores of `rows` for one token, again with idf `idf` and average length `avgdl`."""
+        idf_base = _idf(len(rows), self.size)
+        if self.lengths is None:  # lengths unknown: the idf is corrected, the length norm kept
+            return stored * (idf / idf_base)
+        lengths = self.lengths[rows]
+        ratio = np.minimum(stored / idf_base, 1 - 1e-6)  # tf / (tf + norm): below 1
+        tf = np.rint(ratio * _norm(lengths, self.avgdl) / (1 - ratio))
+        return idf * tf / (tf + _norm(lengths, avgdl))
 
 
 class DeltaKeyword:
@@ -77,28 +124,32 @@ class DeltaKeyword:
             lengths[name] = z[f"{name}_lengths"]
         return cls(meta["vocab"], tf, lengths, int(meta["size"]))
 
-    def scores(self, query: str, base: KeywordIndex | None, base_avgdl: dict[str, float]) -> np.ndarray:
-        """BM25 of every delta passage for `query`, as if it were in the base's index."""
-        out = np.zeros(self.size, dtype=np.float32)
-        if not self.size:
-            return out
+    def scores(self, query: str, base: KeywordIndex | None,
+               visible: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 of every base passage and every delta passage for `query`, with the statistics of
+        the base's `visible` rows (None: all) and the delta's together."""
+        base_out = np.zeros(base.size if base is not None else 0, dtype=np.float64)
+        out = np.zeros(self.size, dtype=np.float64)
         for name, tokenizer in FIELDS:
-            model = getattr(base, f"_{name}", None) if base is not None else None
-            b_vocab, b_df, b_n = field_stats(model) if model is not None else ({}, np.zeros(0), 0)
-            n_docs = b_n + self.size
+            field = _BaseField(base, name, visible) if base is not None and base.field(name) is not None else None
+            n_docs = self.size + (field.shown if field is not None else 0)
+            if not n_docs:
+                continue
             lens = self.lengths[name]
-            avgdl = (base_avgdl.get(name, 0.0) * b_n + float(lens.sum())) / n_docs
-            norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lens / avgdl)
+            avgdl = (float(lens.sum()) + (field.shown_length if field is not None else 0.0)) / n_docs
+            norm = _norm(lens, avgdl)
             m, v = self.tf[name], self.vocab[name]
             weight = 1.0 if name == "exact" else (base.folded_weight if base is not None else FOLDED_WEIGHT)
             for t in tokenizer(query):
                 col = v.get(t)
-                if col is None:
+                a, b = (int(m.indptr[col]), int(m.indptr[col + 1])) if col is not None else (0, 0)
+                rows_b, stored, shown = field.column(t) if field is not None else (None, None, 0)
+                if b == a and not shown:
                     continue
-                a, b = m.indptr[col], m.indptr[col + 1]
-                rows, tf = m.indices[a:b], m.data[a:b]
-                bid = b_vocab.get(t)
-                df = (int(b_df[bid]) if bid is not None else 0) + (b - a)
-                idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-                out[rows] += weight * idf * tf / (tf + norm[rows])
-        return out
+                idf = float(_idf(shown + b - a, n_docs))
+                if b > a:
+                    rows, tf = m.indices[a:b], m.data[a:b]
+                    out[rows] += weight * idf * tf / (tf + norm[rows])
+                if shown:
+                    base_out[rows_b] += weight * field.rescore(rows_b, stored, idf, avgdl)
+        return base_out.astype(np.float32), out.astype(np.float32)

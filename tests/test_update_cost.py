@@ -169,9 +169,13 @@ DELTA_QUERIES = ("quỹ đất", "kiểm thử thử nghiệm", "quy dat", "khô
 
 
 @pytest.mark.parametrize("hidden", [(), (3,), (0, 3)])
-def test_the_delta_and_its_base_score_bm25_as_one_index_of_the_rows_shown(tmp_path, hidden):
+@pytest.mark.parametrize("cached", [2_000_000, 1])
+def test_the_delta_and_its_base_score_bm25_as_one_index_of_the_rows_shown(tmp_path, monkeypatch, hidden, cached):
+    from indexer.store.embedded import delta as delta_module
     from indexer.store.embedded.delta import DeltaKeyword
     from indexer.store.keyword import KeywordIndex
+
+    monkeypatch.setattr(delta_module, "CACHED_ENTRIES", cached)  # every column kept, or hardly any
 
     shown = [t for i, t in enumerate(DELTA_BASE) if i not in hidden]
     combined = KeywordIndex().index(shown + DELTA_NEW)  # a full build of what the generation shows
@@ -179,7 +183,7 @@ def test_the_delta_and_its_base_score_bm25_as_one_index_of_the_rows_shown(tmp_pa
     b = KeywordIndex.load(tmp_path)  # as a reader loads it: bm25s's stored scores, lengths beside
     d = DeltaKeyword.index(DELTA_NEW)
     visible = np.array([i not in hidden for i in range(len(DELTA_BASE))]) if hidden else None
-    for q in DELTA_QUERIES:
+    for q in DELTA_QUERIES * 2:  # the second time from the rescored columns kept
         want = combined.scores(q)
         base_scores, delta_scores = d.scores(q, b, visible)
         assert delta_scores == pytest.approx(want[len(shown):], abs=1e-5), q

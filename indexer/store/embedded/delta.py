@@ -15,6 +15,9 @@ the sizes of the base and the delta, and whichever base documents the delta hide
 from __future__ import annotations
 
 import json
+import math
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +26,13 @@ import scipy.sparse as sp
 from indexer.store.keyword import BM25_B, BM25_K1, FOLDED_WEIGHT, KeywordIndex, exact_tokens, folded_tokens
 
 DELTA_KEYWORD = "keyword-delta.npz"
+CACHED_ENTRIES = 2_000_000  # rescored base entries kept per field (8 MB): the columns of recent tokens
 FIELDS = (("exact", exact_tokens), ("folded", folded_tokens))
 
 
-def _idf(df: np.ndarray | int, n_docs: int) -> np.ndarray:
-    return np.log(1 + (n_docs - df + 0.5) / (np.asarray(df, dtype=np.float64) + 0.5))
+def _idf(df: int, n_docs: int) -> float:
+    """bm25s's (Lucene's) idf of a token in `df` of `n_docs` passages."""
+    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
 def _norm(lengths: np.ndarray, avgdl: float) -> np.ndarray:
@@ -35,45 +40,64 @@ def _norm(lengths: np.ndarray, avgdl: float) -> np.ndarray:
 
 
 class _BaseField:
-    """One field of the base's bm25s index, read for rescoring: its CSC scores, statistics and lengths."""
+    """One field of the base's bm25s index, rescored with the statistics of a generation: its visible
+    rows and a delta's (`delta_length` tokens in `delta_size` passages). Built once per generation;
+    each token's rescored column is kept (up to CACHED_ENTRIES), so a token searched before costs
+    what it costs on a base alone."""
 
-    def __init__(self, base: KeywordIndex, name: str, visible: np.ndarray | None) -> None:
+    def __init__(self, base: KeywordIndex, name: str, visible: np.ndarray | None,
+                 delta_size: int, delta_length: float) -> None:
         model = base.field(name)
         self.vocab: dict[str, int] = model.vocab_dict
-        self.data, self.indices, self.indptr = (model.scores[k] for k in ("data", "indices", "indptr"))
+        self.indptr, self.indices, self.data = (model.scores[k] for k in ("indptr", "indices", "data"))
         self.size = int(model.scores["num_docs"])
-        self.avgdl = float(base.avgdl.get(name, 0.0))
-        self.lengths: np.ndarray | None = base.lengths.get(name)
-        if self.lengths is not None and len(self.lengths) != self.size:
-            self.lengths = None
+        avgdl = float(base.avgdl.get(name, 0.0))
+        lengths: np.ndarray | None = base.lengths.get(name)
+        if lengths is not None and len(lengths) != self.size:
+            lengths = None
         self.visible = visible
-        self.shown = self.size if visible is None else int(visible.sum())
-        if visible is None:
-            self.shown_length = self.avgdl * self.size
-        elif self.lengths is not None:
-            self.shown_length = float(self.lengths[visible].sum())
-        else:  # an index written before lengths were kept: the mean stands in for the hidden rows'
-            self.shown_length = self.avgdl * self.shown
+        shown = self.size if visible is None else int(visible.sum())
+        # all rows, or an index written before lengths were kept: the mean stands in
+        shown_length = float(lengths[visible].sum()) if visible is not None and lengths is not None else avgdl * shown
+        self.n_docs = shown + delta_size
+        self.avgdl = (shown_length + delta_length) / max(1, self.n_docs)
+        # score = idf · tf / (tf + norm), so with r = score / idf, the same tf under another norm
+        # scores idf' · r / (r + (1 - r) · norm' / norm): `renorm` is norm' / norm per row
+        self.renorm = None if lengths is None else (_norm(lengths, self.avgdl) / _norm(lengths, avgdl)).astype(
+            np.float32)
+        self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray, int]] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
 
-    def column(self, token: str) -> tuple[np.ndarray, np.ndarray, int]:
-        """Rows holding `token`, their stored scores, and how many of them are visible."""
+    def column(self, token: str, delta_df: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """The base rows holding `token`, their scores under the generation's statistics (the delta
+        holds it in `delta_df` passages), and how many of those rows are visible."""
+        with self._lock:
+            hit = self._cache.get(token)
+            if hit is not None:
+                self._cache.move_to_end(token)
+                return hit
+        hit = self._rescored(token, delta_df)
+        with self._lock:
+            if token not in self._cache:
+                self._cache[token] = hit
+                self._held += len(hit[0])
+            while self._held > CACHED_ENTRIES and len(self._cache) > 1:
+                self._held -= len(self._cache.popitem(last=False)[1][0])
+        return hit
+
+    def _rescored(self, token: str, delta_df: int) -> tuple[np.ndarray, np.ndarray, int]:
         t = self.vocab.get(token)
         if t is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0
         a, b = int(self.indptr[t]), int(self.indptr[t + 1])
-        rows = np.asarray(self.indices[a:b])
+        rows, stored = np.asarray(self.indices[a:b]), np.asarray(self.data[a:b], dtype=np.float32)
         shown = len(rows) if self.visible is None else int(self.visible[rows].sum())
-        return rows, np.asarray(self.data[a:b], dtype=np.float64), shown
-
-    def rescore(self, rows: np.ndarray, stored: np.ndarray, idf: float, avgdl: float) -> np.ndarray:
-        """The stored scores of `rows` for one token, again with idf `idf` and average length `avgdl`."""
-        idf_base = _idf(len(rows), self.size)
-        if self.lengths is None:  # lengths unknown: the idf is corrected, the length norm kept
-            return stored * (idf / idf_base)
-        lengths = self.lengths[rows]
-        ratio = np.minimum(stored / idf_base, 1 - 1e-6)  # tf / (tf + norm): below 1
-        tf = np.rint(ratio * _norm(lengths, self.avgdl) / (1 - ratio))
-        return idf * tf / (tf + _norm(lengths, avgdl))
+        idf_base, idf = _idf(len(rows), self.size), _idf(shown + delta_df, self.n_docs)
+        if self.renorm is None:  # lengths unknown: the idf is corrected, the length norm kept
+            return rows, stored * np.float32(idf / idf_base), shown
+        r = np.minimum(stored / np.float32(idf_base), np.float32(1 - 1e-6))  # tf / (tf + norm): below 1
+        return rows, np.float32(idf) * r / (r + (1 - r) * self.renorm[rows]), shown
 
 
 class DeltaKeyword:
@@ -82,6 +106,7 @@ class DeltaKeyword:
     def __init__(self, vocab: dict[str, dict[str, int]], tf: dict[str, sp.csc_matrix],
                  lengths: dict[str, np.ndarray], size: int) -> None:
         self.vocab, self.tf, self.lengths, self.size = vocab, tf, lengths, size
+        self._fields: dict[tuple[int, int, str], _BaseField] = {}
 
     @classmethod
     def index(cls, texts: list[str]) -> DeltaKeyword:
@@ -124,32 +149,36 @@ class DeltaKeyword:
             lengths[name] = z[f"{name}_lengths"]
         return cls(meta["vocab"], tf, lengths, int(meta["size"]))
 
+    def _base_field(self, base: KeywordIndex, name: str, visible: np.ndarray | None) -> _BaseField:
+        key = (id(base), id(visible), name)  # a delta belongs to one generation: one base, one mask
+        field = self._fields.get(key)
+        if field is None:
+            field = self._fields[key] = _BaseField(base, name, visible, self.size, float(self.lengths[name].sum()))
+        return field
+
     def scores(self, query: str, base: KeywordIndex | None,
                visible: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """BM25 of every base passage and every delta passage for `query`, with the statistics of
         the base's `visible` rows (None: all) and the delta's together."""
-        base_out = np.zeros(base.size if base is not None else 0, dtype=np.float64)
-        out = np.zeros(self.size, dtype=np.float64)
+        base_out = np.zeros(base.size if base is not None else 0, dtype=np.float32)
+        out = np.zeros(self.size, dtype=np.float32)
         for name, tokenizer in FIELDS:
-            field = _BaseField(base, name, visible) if base is not None and base.field(name) is not None else None
-            n_docs = self.size + (field.shown if field is not None else 0)
+            has_base = base is not None and base.field(name) is not None
+            field = self._base_field(base, name, visible) if has_base else None
+            lens = self.lengths[name]
+            n_docs = field.n_docs if field is not None else self.size
             if not n_docs:
                 continue
-            lens = self.lengths[name]
-            avgdl = (float(lens.sum()) + (field.shown_length if field is not None else 0.0)) / n_docs
-            norm = _norm(lens, avgdl)
-            m, v = self.tf[name], self.vocab[name]
+            norm = _norm(lens, field.avgdl if field is not None else float(lens.sum()) / n_docs)
             weight = 1.0 if name == "exact" else (base.folded_weight if base is not None else FOLDED_WEIGHT)
+            m, v = self.tf[name], self.vocab[name]
             for t in tokenizer(query):
                 col = v.get(t)
                 a, b = (int(m.indptr[col]), int(m.indptr[col + 1])) if col is not None else (0, 0)
-                rows_b, stored, shown = field.column(t) if field is not None else (None, None, 0)
-                if b == a and not shown:
-                    continue
-                idf = float(_idf(shown + b - a, n_docs))
+                rows_b, fresh, shown = field.column(t, b - a) if field is not None else (None, None, 0)
                 if b > a:
                     rows, tf = m.indices[a:b], m.data[a:b]
-                    out[rows] += weight * idf * tf / (tf + norm[rows])
+                    out[rows] += weight * _idf(shown + b - a, n_docs) * tf / (tf + norm[rows])
                 if shown:
-                    base_out[rows_b] += weight * field.rescore(rows_b, stored, idf, avgdl)
-        return base_out.astype(np.float32), out.astype(np.float32)
+                    base_out[rows_b] += weight * fresh
+        return base_out, out

@@ -1,5 +1,7 @@
 """Diacritics put back on a query typed without them, from the passages its keyword side found."""
 
+import pytest
+
 from search_app.core import accents
 from search_app.core.searcher import Searcher, is_unaccented
 
@@ -17,6 +19,41 @@ def test_typed_accents_and_unknown_words_stay():
     assert accents.restore("kho dữ lieu zyx", texts) == "kho dữ liệu zyx"
     assert accents.restore("kho du lieu", []) == "kho du lieu"
     assert accents.restore("", texts) == ""
+
+
+def test_a_word_takes_the_form_its_phrase_has_not_the_most_frequent_one():
+    # "dữ" is far more frequent than "du" here, but next to "trung" the texts write "du"
+    texts = ["Văn bản thử nghiệm: Trung du và miền núi thử nghiệm."] + ["Kho dữ liệu thử nghiệm, dữ liệu giả định."] * 5
+    assert accents.restore("trung du mien nui", texts) == "trung du miền núi"
+    assert accents.restore("kho du lieu", texts) == "kho dữ liệu"
+    # alone, with forms the texts disagree on, "du" stays as typed; "mien" has one form only
+    assert accents.restore("du", texts) == "du" and accents.restore("mien", texts) == "miền"
+    # a neighbour typed with its accents chooses among the pairs that write it that way
+    assert accents.restore("kho dữ lieu", texts) == "kho dữ liệu"
+
+
+def test_a_word_the_texts_spell_several_ways_with_no_phrase_to_tell_stays_as_typed():
+    texts = ["Văn bản thử nghiệm về kho.", "Văn bản thử nghiệm bảo vệ kho."]
+    assert accents.restore("ve kho moi", texts) == "ve kho moi"  # "về kho" / "vệ kho": no "kho mới" to tell
+    assert accents.restore("bao ve", texts) == "bảo vệ"
+
+
+@pytest.mark.slow
+def test_the_understood_question_on_the_real_documents_is_the_phrase_they_write(shared, tmp_path):
+    """With ../shared/documents indexed beside the interview, "trung du" stays "trung du" (the
+    interview writes "Trung du và miền núi"), though the resolutions write "dữ liệu" far more often."""
+    import shutil
+
+    from indexer.pipeline.build import build
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(shared / "documents", corpus / "documents")
+    shutil.copy2(shared / "corpus" / "phong-van-trach-nhiem-cap-uy-2024.txt", corpus)
+    assert build([corpus], tmp_path / "index", model="hash", progress=False).ok
+    details: dict = {}
+    Searcher(tmp_path / "index").search("nghi quyet 11 ve trung du mien nui", top_k=10, details=details)
+    understood = details["dense_query"]
+    assert "trung du miền núi" in understood and "dữ" not in understood, understood
 
 
 def test_unaccented_queries_are_recognised():

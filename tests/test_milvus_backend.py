@@ -431,7 +431,16 @@ def test_filters_inside_the_search_with_hostile_values(make) -> None:
 # --- updates ------------------------------------------------------------------------------------
 
 
-def test_update_adds_changes_and_deletes_files(make, lite: SimpleNamespace) -> None:
+@pytest.fixture
+def lazy_collection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replaced rows wait for the next writer whatever their share (in these tiny indexes any
+    replacement is past HIDDEN_GC_SHARE, which would collect them at publish)."""
+    import indexer.store.milvus as milvus
+
+    monkeypatch.setattr(milvus.writer, "HIDDEN_GC_SHARE", 1.0)
+
+
+def test_update_adds_changes_and_deletes_files(make, lite: SimpleNamespace, lazy_collection: None) -> None:
     b = make()
     a = records("a", "Văn bản thử nghiệm thứ nhất về kho dữ liệu giả định.", "a.txt")
     bb = records("b", "Văn bản thử nghiệm thứ hai, phiên bản cũ giả định.", "b.txt")
@@ -597,6 +606,21 @@ def test_update_of_many_files_collects_at_once(make, monkeypatch: pytest.MonkeyP
     assert raw_count(b, "sentences") == sum(len(r.sentence_hashes) for r in second)
     assert b.passages([second[0].pids[0]])[0]["text"] == second[0].passages[0].text
     assert_sentences(b, second[0])
+
+
+def test_replaced_rows_past_their_share_go_at_publish_so_bm25_counts_only_the_rows_shown(make) -> None:
+    """Milvus's BM25 statistics count every row in the collection, visible or not: a replaced file's old
+    rows past HIDDEN_GC_SHARE of the passages are deleted at publish, and the scores are a fresh build's."""
+    b, fresh = make(), make()
+    keep = [records(f"k{i}", f"Văn bản thử nghiệm số {i} về kho dữ liệu giả định.", f"k{i}.txt") for i in range(3)]
+    old = records("v", "Văn bản thử nghiệm cũ: kho kho kho dữ liệu cũ giả định.", "v.txt")
+    new = records("v", "Văn bản thử nghiệm mới về quy hoạch giả định.", "v.txt")
+    publish(b, [*keep, old])
+    publish(b, [new], full=False)
+    assert raw_count(b, "passages") == 4 and b._live().hidden == []
+    publish(fresh, [*keep, new])
+    for q in ("kho dữ liệu", "văn bản thử nghiệm", "quy hoạch"):
+        assert b.keyword(q, 10) == pytest.approx(fresh.keyword(q, 10), rel=1e-4), q
 
 
 def test_open_without_an_index(tmp_path: Path, lite: SimpleNamespace) -> None:
@@ -819,7 +843,7 @@ def test_sentence_scores_of_a_batch_equal_each_query_s_own(make, monkeypatch: py
     assert len(searches) > 1 and sum(searches) == 4
 
 
-def test_an_update_replaces_sentences(make) -> None:
+def test_an_update_replaces_sentences(make, lazy_collection: None) -> None:
     b = make()
     v1 = records("u", "Câu thử nghiệm thứ nhất. Câu thử nghiệm thứ hai. Câu thử nghiệm thứ ba.", "u.txt")
     keep = records("k", "Văn bản thử nghiệm giữ nguyên. Nghị quyết số 999-NQ/TEST.", "k.txt")

@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import INTERVIEW_FIXTURE, LAW_FIXTURE, write
 
@@ -153,28 +154,56 @@ def test_a_delta_index_answers_as_a_full_build_of_the_same_files(synthetic_corpu
     assert a.backend.graph_rows() == b.backend.graph_rows()
     assert a.reference_list() == b.reference_list()
     for q in ("Đoạn rất ngắn", "kiểm thử tự động", "trách nhiệm của cơ quan thử nghiệm", "999-NQ/TEST"):
-        assert _pids(a, q, "dense") == _pids(b, q, "dense"), q
-        # the delta scores base passages with the base's statistics until the next merge: the ranking may
-        # differ a little, the passages found may not
-        assert set(_pids(a, q, "keyword", 100)) == set(_pids(b, q, "keyword", 100)), q
+        for method in ("dense", "keyword", "hybrid"):
+            assert _pids(a, q, method, 100) == _pids(b, q, method, 100), (q, method)
         assert a.references(q)["validity"] == b.references(q)["validity"]
     a.close()
     b.close()
 
 
-def test_the_delta_scores_bm25_with_the_combined_statistics():
-    import bm25s  # noqa: F401 - the reference the delta's scores are checked against
+DELTA_BASE = ["Văn bản thử nghiệm về quỹ đất.", "Đoạn thử nghiệm thứ hai về kiểm thử kiểm thử kiểm thử.",
+              "Một đoạn khác hẳn, dài hơn hẳn các đoạn thử nghiệm khác của kho văn bản thử nghiệm giả định.",
+              "Văn bản thử nghiệm bị thay: quỹ đất thử nghiệm cũ."]
+DELTA_NEW = ["Đoạn thử nghiệm mới về quỹ đất và kiểm thử.", "", "Quỹ đất, quỹ đất và quỹ đất thử nghiệm."]
+DELTA_QUERIES = ("quỹ đất", "kiểm thử thử nghiệm", "quy dat", "không có", "van ban thu nghiem", "đoạn")
 
+
+@pytest.mark.parametrize("hidden", [(), (3,), (0, 3)])
+@pytest.mark.parametrize("cached", [2_000_000, 1])
+def test_the_delta_and_its_base_score_bm25_as_one_index_of_the_rows_shown(tmp_path, monkeypatch, hidden, cached):
+    from indexer.store.embedded import delta as delta_module
     from indexer.store.embedded.delta import DeltaKeyword
     from indexer.store.keyword import KeywordIndex
 
-    base = ["Văn bản thử nghiệm về quỹ đất.", "Đoạn thử nghiệm thứ hai về kiểm thử.", "Một đoạn khác hẳn."]
-    delta = ["Đoạn thử nghiệm mới về quỹ đất và kiểm thử.", ""]
-    combined = KeywordIndex().index(base + delta)
-    d = DeltaKeyword.index(delta)
-    b = KeywordIndex().index(base)
-    for q in ("quỹ đất", "kiểm thử thử nghiệm", "quy dat", "không có"):
-        assert d.scores(q, b, b.avgdl) == pytest.approx(combined.scores(q)[len(base):], abs=1e-5)
+    monkeypatch.setattr(delta_module, "CACHED_ENTRIES", cached)  # every column kept, or hardly any
+
+    shown = [t for i, t in enumerate(DELTA_BASE) if i not in hidden]
+    combined = KeywordIndex().index(shown + DELTA_NEW)  # a full build of what the generation shows
+    KeywordIndex().index(DELTA_BASE).save(tmp_path)
+    b = KeywordIndex.load(tmp_path)  # as a reader loads it: bm25s's stored scores, lengths beside
+    d = DeltaKeyword.index(DELTA_NEW)
+    visible = np.array([i not in hidden for i in range(len(DELTA_BASE))]) if hidden else None
+    for q in DELTA_QUERIES * 2:  # the second time from the rescored columns kept
+        want = combined.scores(q)
+        base_scores, delta_scores = d.scores(q, b, visible)
+        assert delta_scores == pytest.approx(want[len(shown):], abs=1e-5), q
+        rows = [i for i in range(len(DELTA_BASE)) if i not in hidden]
+        assert base_scores[rows] == pytest.approx(want[: len(shown)], abs=1e-5), q
+
+
+def test_a_base_without_stored_lengths_still_gets_the_combined_idf(tmp_path):
+    from indexer.store.embedded.delta import DeltaKeyword
+    from indexer.store.keyword import LENGTHS, KeywordIndex
+
+    KeywordIndex().index(DELTA_BASE).save(tmp_path)
+    (tmp_path / LENGTHS).unlink()  # an index written before the lengths were kept
+    b = KeywordIndex.load(tmp_path)
+    base_scores, _ = DeltaKeyword.index(DELTA_NEW).scores("quỹ đất", b)
+    alone = b.scores("quỹ đất")
+    # "quỹ đất" is in 4 of the 7 passages shown, not 2 of 4: both base hits fall by the same idf ratio
+    hit = alone > 0
+    assert hit.sum() == 2 and np.allclose(base_scores[hit] / alone[hit], (base_scores[hit] / alone[hit])[0])
+    assert (base_scores[hit] < alone[hit]).all()
 
 
 def test_a_delta_past_the_threshold_is_merged_into_a_new_base(synthetic_corpus, hash_index, monkeypatch):

@@ -27,6 +27,7 @@ from indexer.text.normalise import fold, syllables
 Tokenizer = Callable[[str], list[str]]
 FOLDED_WEIGHT = 1.0
 NUMBER_PREFIX = "#"
+LENGTHS = "bm25-lengths.npz"
 
 # Okapi BM25 parameters, the same for bm25s here and for Milvus's BM25 function (store/milvus/).
 BM25_K1 = 1.2
@@ -62,11 +63,14 @@ class KeywordIndex:
         self._exact = None
         self._folded = None
         self.size = 0
-        self.avgdl: dict[str, float] = {}  # tokens per passage, per field (a delta generation scores with it)
+        # tokens per passage, per field, and their mean: a delta generation rescores the base with them
+        self.lengths: dict[str, np.ndarray] = {}
+        self.avgdl: dict[str, float] = {}
 
     @staticmethod
     def _bm25(texts: list[str], tokenizer: Tokenizer) -> tuple:  # bm25s has no public type
-        """A bm25s index over `texts`, tokenised one text at a time into compact id arrays.
+        """A bm25s index over `texts`, tokenised one text at a time into compact id arrays, and the
+        number of tokens of each text.
 
         Handing bm25s lists of token strings for the whole corpus held every token as a Python
         object (about 2 GB for the 208 laws); ids in `array('i')` need 4 bytes a token.
@@ -82,13 +86,18 @@ class KeywordIndex:
             ids.append(array("i", [vocab.setdefault(t, len(vocab)) for t in toks]))
         model = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         model.index((ids, vocab), show_progress=False)
-        return model, (sum(len(a) for a in ids) / len(ids) if ids else 0.0)
+        return model, np.array([len(a) for a in ids], dtype=np.float32)
 
     def index(self, texts: list[str]) -> KeywordIndex:
-        self._exact, self.avgdl["exact"] = self._bm25(texts, self.exact_tokenizer)
-        self._folded, self.avgdl["folded"] = self._bm25(texts, self.folded_tokenizer)
+        self._exact, self.lengths["exact"] = self._bm25(texts, self.exact_tokenizer)
+        self._folded, self.lengths["folded"] = self._bm25(texts, self.folded_tokenizer)
+        self.avgdl = {k: float(v.mean()) if len(v) else 0.0 for k, v in self.lengths.items()}
         self.size = len(texts)
         return self
+
+    def field(self, name: str):  # noqa: ANN201 - a bm25s model (no public type), or None before `index`
+        """The bm25s model of field `name` ("exact" or "folded")."""
+        return self._exact if name == "exact" else self._folded
 
     @staticmethod
     def _field_scores(model, tokens: list[str], size: int) -> np.ndarray:  # noqa: ANN001
@@ -114,6 +123,7 @@ class KeywordIndex:
         (folder / "bm25.json").write_text(
             json.dumps({"size": self.size, "folded_weight": self.folded_weight, "avgdl": self.avgdl}),
             encoding="utf-8")
+        np.savez(folder / LENGTHS, **self.lengths)
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex:
@@ -126,4 +136,7 @@ class KeywordIndex:
         ki._folded = bm25s.BM25.load(folder / "bm25-folded", mmap=True, show_progress=False)
         ki.size = meta["size"]
         ki.avgdl = meta.get("avgdl", {})
+        if (folder / LENGTHS).exists():  # absent from indexes written before it was kept
+            with np.load(folder / LENGTHS) as z:
+                ki.lengths = {k: z[k] for k in z.files}
         return ki

@@ -167,14 +167,7 @@ class EmbeddedBackend(Backend):
     def keyword(self, query: str, n: int, filters: Filters | None = None) -> dict[int, float]:
         g = self._live
         found: dict[int, float] = {}
-        for seg in g.segments:
-            if seg.delta_keyword is not None:
-                base = g.base.keyword if g.base is not None else None
-                s = seg.delta_keyword.scores(query, base, base.avgdl if base is not None else {})
-            elif seg.keyword is not None:
-                s = seg.keyword.scores(query)
-            else:
-                continue
+        for seg, s in self._keyword_scores(g, query):
             allowed = g.allowed_rows(seg, filters)
             if allowed is not None:
                 s = np.where(allowed, s, 0.0)
@@ -185,6 +178,17 @@ class EmbeddedBackend(Backend):
         if len(g.segments) == 1:
             return found
         return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:n])
+
+    @staticmethod
+    def _keyword_scores(g: Generation, query: str) -> list[tuple[Segment, np.ndarray]]:
+        """BM25 of each segment's rows: a delta generation scores its base and its delta together,
+        with the statistics of the rows it shows (delta.py), as a full build of the same files would."""
+        delta = g.segments[-1]
+        if delta.delta_keyword is None:
+            return [(seg, seg.keyword.scores(query)) for seg in g.segments if seg.keyword is not None]
+        base = g.base.keyword if g.base is not None else None
+        base_scores, delta_scores = delta.delta_keyword.scores(query, base, g.visible[id(g.base)] if base else None)
+        return ([(g.base, base_scores)] if g.base is not None and base is not None else []) + [(delta, delta_scores)]
 
     def vectors_matrix(self) -> np.ndarray:
         """Every stored vector of a full build's generation, in row order (for measurements)."""

@@ -38,6 +38,9 @@ IN_CHUNK = 500  # values per `x in [...]` expression
 PATH_CHUNK = 100  # paths per garbage-collection delete
 FLUSH_EVERY = 5_000  # passages: a writer seals what it wrote this often (see `_flush`)
 HIDDEN_GC_NOW = 128  # more replaced files than this: collect garbage at publish, keep filters short
+# Replaced rows still count in Milvus's BM25 statistics (N, df, average length) until deleted: past this
+# share of the passages they go at publish, so that keyword scores stay a full build's (docs/scaling.md)
+HIDDEN_GC_SHARE = 0.02
 QUERY_WINDOW = 16_384  # Milvus's largest limit (offset + limit) for one query or search
 SENTENCE_SEARCH_PIDS = 200  # pids per sentence-scoring search (~8 sentences each: far below the window)
 # Hydrated passage rows a reader keeps per published version (a version never changes, so they cannot go

@@ -22,6 +22,7 @@ from indexer.store.milvus.common import (
     FLUSH_EVERY,
     FORMAT_VERSION,
     HIDDEN_GC_NOW,
+    HIDDEN_GC_SHARE,
     IN_CHUNK,
     INDEX_TYPES,
     INSERT_BATCH,
@@ -101,6 +102,7 @@ class MilvusWriter(ShardedWriter):
         self._buffers: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
         self.hidden: set[str] = set()
         self.added: dict[str, tuple[str, int]] = {}  # doc_id → (path, passages) written by this writer
+        self.replaced_passages = self.passages_shown = 0  # counted at publish
         self._lock = None if shard is not None else writer_lock(session.index_dir)
         if shard is not None:
             self.base = Pointer()
@@ -323,7 +325,9 @@ class MilvusWriter(ShardedWriter):
         for s in range(0, len(hidden), IN_CHUNK):
             expr = f"path in {lit_list(hidden[s : s + IN_CHUNK])} and born <= {self.base.epoch}"
             docs -= self.s.count(self.names["documents"], expr)
-            passages -= self.s.count(self.names["passages"], expr)
+            replaced = self.s.count(self.names["passages"], expr)
+            passages -= replaced
+            self.replaced_passages += replaced
         return docs, passages
 
     def _choose_index(self, passages: int, wanted: str) -> None:
@@ -383,7 +387,9 @@ class MilvusWriter(ShardedWriter):
         dim = self.dim or int(manifest.get("dimension") or 0) or 1
         self._ensure_collections(dim)
         hidden = sorted(self.hidden)
+        self.replaced_passages = 0  # _counts adds them up
         n_docs, n_passages = self._counts(hidden)
+        self.passages_shown = n_passages
         self._seal()
         if self.full:
             self._choose_index(n_passages, str(manifest.get("index_type", "auto")).lower())
@@ -418,6 +424,10 @@ class MilvusWriter(ShardedWriter):
         self.done = True
         return ptr, hidden
 
+    def _replaced_share(self) -> float:
+        """The replaced passages' share of the passages shown and replaced."""
+        return self.replaced_passages / max(1, self.passages_shown + self.replaced_passages)
+
     def _after_publish(self, ptr: Pointer, hidden: list[str]) -> None:
         self.client.delete(self.s.state_name, filter=f'kind in ["manifest", "hidden"] and born < {self.epoch}')
         if self.full:
@@ -426,8 +436,9 @@ class MilvusWriter(ShardedWriter):
                 if set_id != self.set_id:
                     for name in names:
                         self.client.drop_collection(name)
-        elif len(hidden) > HIDDEN_GC_NOW:
+        elif len(hidden) > HIDDEN_GC_NOW or self._replaced_share() > HIDDEN_GC_SHARE:
             # Many replaced files: collect now and clear the list, so that readers' filters stay short.
+            # Many replaced rows: the same, so that BM25's statistics are those of the rows shown.
             self._collect(self.names, hidden, self.epoch)
             self._write_pointer(Pointer(**{**ptr.__dict__, "hidden_chunks": 0}))
             self.client.delete(self.s.state_name, filter=f'kind == "hidden" and born <= {self.epoch}')

@@ -28,13 +28,17 @@ the keyword side has found it, whatever the model makes of it.
 from __future__ import annotations
 
 import functools
+import math
 import threading
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from indexer.embed.base import Embedder
+from indexer.text.docnumbers import find_numbers, find_short_references, short_reference_matches
+from indexer.text.normalise import fold_token, syllables
 from search_app.core.everyday import EVERYDAY
 
 # Chosen on the tuning half by benchmarks/answerable.py: the largest threshold (to 0.001) that
@@ -45,8 +49,29 @@ MARGIN = 0.026
 # is told how well a passage matches in words, never a 4-decimal score.
 STRONG_MARGIN = MARGIN + 0.05
 LABELS = ("Rất phù hợp", "Phù hợp", "Ít liên quan")
+TOP_PASSAGES = 3  # the hits whose words the query's content words are looked for in
+# The rule's logistic weights over (1, *features(evidence)) and the confidence an answerable query
+# reaches: fitted by benchmarks/answerable_corpora.py on the tuning half of three corpora.
+WEIGHTS: tuple[float, ...] = (0.0, 40.0, 0.0, 0.0, 0.0)
+THRESHOLD = 0.5
 
 _lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class JudgeInputs:
+    """Everything the decision needs from one search, gathered by the searcher."""
+
+    query: str
+    query_vector: np.ndarray | None  # None: nothing to compare (no hits)
+    embedder: Embedder | None
+    texts: list[str]  # the hits' passages, in rank order
+    sentence_scores: list[np.ndarray | None]  # each hit's sentence similarities to the query
+    # best sentence similarity of every passage the dense side looked at (hits included): how close
+    # this corpus typically comes to the query
+    candidates: list[float] = field(default_factory=list)
+    knows_number: Callable[[str], bool] = lambda key: False  # a bare number the index holds or cites
+    knows_short: Callable[[str, int], bool] = lambda code, n: False  # ("NQ", 57) names an indexed document
 
 
 @dataclass(frozen=True)
@@ -59,9 +84,16 @@ class Evidence:
     number_known: bool  # the query names a document number the index knows
     phrase: bool  # the query's words stand in a passage as typed, in that order
     answerable: bool
+    typical: float | None = None  # median best-sentence similarity over the dense candidates
+    coverage: float | None = None  # share of the query's content words in the top passages
+    bigrams: float | None = None  # share of the query's content word pairs in the top passages
+    confidence: float = 0.0  # calibrated chance the index answers the query, comparable across queries
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+NOTHING = Evidence(None, None, None, False, False, False)
 
 
 @functools.lru_cache(maxsize=8)
@@ -103,3 +135,87 @@ def label(best_sentence: float | None, everyday: float | None) -> str | None:
     if margin >= STRONG_MARGIN:
         return LABELS[0]
     return LABELS[1] if margin >= MARGIN else LABELS[2]
+
+
+# Folded syllables that carry no subject: question words, particles, prepositions, and the English
+# ones a question is built with. A query's share of content words found in a passage is counted
+# without them, so "là gì", "bao nhiêu", "what is the" match everywhere and prove nothing.
+_FUNCTION_WORDS = """
+a ai anh ay bao biet bo boi cac cach can cho chu chua co con cua cung da dang day de den deu di do
+duoc gi gom ha hay hoac hon khi khong la lai lam len luc ma moi mot nao nay neu nen nhieu nhu nhung
+ni noi nua o phai ra rang rat roi sao se sau tai tam thi the theo thuoc toi tren trong truoc tu tung
+va vao ve vi voi xin
+about an and any are as at be by can could did do does for from has have how i if in into is it its
+may must my of on or should so than that the their there this to under was were what when where which
+who whom why will with would you your
+"""
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
+
+
+def content_words(words: list[str]) -> list[str]:
+    return [w for w in words if w not in FUNCTION_WORDS]
+
+
+def content_coverage(query_words: list[str], passages: list[list[str]]) -> tuple[float | None, float | None]:
+    """The share of the query's content words found in `passages` (folded syllables), and the share
+    of its adjacent content-word pairs found there as adjacent pairs; None when the query has none."""
+    words = content_words(query_words)
+    if not words:
+        return None, None
+    seen = {w for p in passages for w in p}
+    pairs = [(a, b) for a, b in zip(query_words, query_words[1:], strict=False)
+             if a not in FUNCTION_WORDS and b not in FUNCTION_WORDS]
+    seen_pairs = {pair for p in passages for pair in zip(p, p[1:], strict=False)}
+    unigrams = sum(w in seen for w in words) / len(words)
+    return unigrams, (sum(p in seen_pairs for p in pairs) / len(pairs)) if pairs else None
+
+
+def names_known_number(query: str, texts: list[str], knows_number: Callable[[str], bool],
+                       knows_short: Callable[[str, int], bool]) -> bool:
+    """The query names a document the index knows: a number it holds or cites ("57-NQ/TW"), or a
+    short reference ("Nghị quyết 11") to a document indexed or cited by one of `texts`."""
+    if any(knows_number(m.key) for m in find_numbers(query)):  # bare: known under any year counts
+        return True
+    shorts = find_short_references(query)
+    if not shorts:
+        return False
+    cited = {m.key for t in texts for m in find_numbers(t)}
+    return any(knows_short(code, n) or any(short_reference_matches(code, n, k) for k in cited) for code, n in shorts)
+
+
+def decide(inputs: JudgeInputs) -> Evidence:
+    """Whether the passages searched answer `inputs.query` (see the module docstring)."""
+    if inputs.query_vector is None or inputs.embedder is None or not inputs.texts:
+        return NOTHING
+    scored = [float(s.max()) for s in inputs.sentence_scores if s is not None and len(s)] + list(inputs.candidates)
+    best = max(scored) if scored else None
+    everyday = everyday_best(inputs.embedder, inputs.query_vector)
+    words = [fold_token(w) for w in syllables(inputs.query)]
+    passages = [[fold_token(w) for w in syllables(t)] for t in inputs.texts]
+    phrase = any(has_phrase(words, p) for p in passages)
+    known = names_known_number(inputs.query, inputs.texts, inputs.knows_number, inputs.knows_short)
+    coverage, bigrams = content_coverage(words, passages[:TOP_PASSAGES])
+    typical = float(np.median(inputs.candidates)) if inputs.candidates else None
+    margin = None if best is None else best - everyday
+    seen = {"best": best, "typical": typical, "margin": margin, "coverage": coverage, "bigrams": bigrams}
+    sure = confidence(seen) if margin is not None else 0.0
+    return Evidence(best, everyday, margin, known, phrase, known or phrase or sure >= THRESHOLD, typical, coverage,
+                    bigrams, 1.0 if known or phrase else sure)
+
+
+def features(evidence: Mapping[str, Any]) -> tuple[float, float, float, float]:
+    """What the rule weighs: the margin over everyday text, the best sentence's lift over this
+    corpus's typical one, and the shares of the query's content words and word pairs in the top
+    passages (a query without content words counts as covered by none; one without a pair counts
+    its words)."""
+    best, typical = evidence["best"], evidence["typical"]
+    lift = best - typical if best is not None and typical is not None else 0.0
+    coverage = evidence["coverage"] or 0.0
+    pairs = evidence["bigrams"] if evidence["bigrams"] is not None else coverage
+    return float(evidence["margin"] or 0.0), float(lift), float(coverage), float(pairs)
+
+
+def confidence(evidence: Mapping[str, Any], weights: tuple[float, ...] = WEIGHTS) -> float:
+    """The calibrated chance that the index answers the query, from `features` (logistic)."""
+    z = weights[0] + sum(w * x for w, x in zip(weights[1:], features(evidence), strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))

@@ -26,7 +26,7 @@ from indexer.embed.base import Embedder
 from indexer.records import Filters, section_label
 from indexer.store import open_backend
 from indexer.store.base import DEFAULT_INDEX, Backend, IndexNotFound
-from indexer.text.docnumbers import dated_key, find_numbers, find_short_references, has_own_year, split_key, year_after
+from indexer.text.docnumbers import dated_key, find_numbers, has_own_year, split_key, year_after
 from indexer.text.normalise import fold, fold_token, syllables
 from indexer.text.references import find_references, reference_key
 from indexer.text.sentences import sentence_spans
@@ -448,26 +448,24 @@ class Searcher:
         """details["answerable"] and ["evidence"]; each hit's match label; no answer marked when
         the passages searched do not answer the query (core/answerable.py)."""
         t = time.perf_counter()
-        if not hits:
-            details["evidence"] = answerable.judge(None, None).to_dict()
-            return
-        if qv is None:  # keyword method: the decision needs the query's vector all the same
+        if hits and qv is None:  # keyword method: the decision needs the query's vector all the same
             qv = self.embed_query(details.get("dense_query") or query)
             self._sentences(qv, [h.pid for h in hits], sentences, timings)
-        scored = [float(v[1].max()) for v in sentences.values() if len(v[1])]
-        everyday = answerable.everyday_best(self._embedder(), qv)
-        graph = self.relations()
-        keys = [m.key for m in find_numbers(query)]  # bare: known under any year counts
-        known = any(self.backend.docs_with_key(k) or self.backend.pids_citing(k) or graph.years.get(k) for k in keys)
-        known = known or any(graph.docs_named(code, n) for code, n in find_short_references(query))  # "NQ 57"
-        words = [fold_token(w) for w in syllables(query)]
-        phrase = any(answerable.has_phrase(words, [fold_token(w) for w in syllables(h.text)]) for h in hits)
-        evidence = answerable.judge(max(scored) if scored else None, everyday, known, phrase)
+        graph = self.relations() if hits else None
+        evidence = answerable.decide(answerable.JudgeInputs(
+            query=query, query_vector=qv if hits else None, embedder=self._embedder() if hits else None,
+            texts=[h.text for h in hits], sentence_scores=[sentences[h.pid][1] if h.pid in sentences else None
+                                                           for h in hits],
+            candidates=[float(v[1].max()) for v in sentences.values() if len(v[1])],
+            knows_number=lambda k: bool(self.backend.docs_with_key(k) or self.backend.pids_citing(k)
+                                        or (graph is not None and graph.years.get(k))),
+            knows_short=lambda code, n: bool(graph is not None and graph.docs_named(code, n))))
         details["answerable"] = evidence.answerable
         details["evidence"] = evidence.to_dict()
         for h in hits:
             own = sentences.get(h.pid)
-            h.match = answerable.label(float(own[1].max()) if own is not None and len(own[1]) else None, everyday)
+            h.match = answerable.label(float(own[1].max()) if own is not None and len(own[1]) else None,
+                                       evidence.everyday)
             if not evidence.answerable:
                 h.answer = []
         timings["answerable"] = time.perf_counter() - t

@@ -66,7 +66,7 @@ def test_confidence_grows_with_each_signal_and_the_threshold_decides():
     for key, value in (("margin", 0.08), ("coverage", 1.0), ("bigrams", 1.0)):
         assert answerable.confidence({**weak, key: value}) >= answerable.confidence(weak), key
     assert answerable.features({**weak, "best": None, "margin": None, "coverage": None, "bigrams": None}) == \
-        (0.0, 0.0, 0.0, 0.0)
+        (0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def test_everyday_texts_leave_out_what_the_documents_are_about():

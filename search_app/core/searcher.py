@@ -466,6 +466,7 @@ class Searcher:
             own = sentences.get(h.pid)
             h.match = answerable.label(float(own[1].max()) if own is not None and len(own[1]) else None,
                                        evidence.everyday)
+            h.score = answerable.calibrated(h.score, evidence)
             if not evidence.answerable:
                 h.answer = []
         timings["answerable"] = time.perf_counter() - t

@@ -63,8 +63,10 @@ def test_confidence_grows_with_each_signal_and_the_threshold_decides():
     weak = {"best": 0.80, "typical": 0.79, "margin": -0.02, "coverage": 0.0, "bigrams": 0.0}
     strong = {"best": 0.92, "typical": 0.80, "margin": 0.08, "coverage": 1.0, "bigrams": 1.0}
     assert 0.0 <= answerable.confidence(weak) < answerable.THRESHOLD <= answerable.confidence(strong) <= 1.0
-    for key, value in (("margin", 0.08), ("coverage", 1.0), ("bigrams", 1.0)):
+    # the margin, the lift over the corpus's typical sentence and the query's phrases found raise it
+    for key, value in (("margin", 0.08), ("best", 0.85), ("bigrams", 1.0)):
         assert answerable.confidence({**weak, key: value}) >= answerable.confidence(weak), key
+    assert answerable.is_foreign(["what", "is", "it"]) and not answerable.is_foreign(["the", "nao", "la", "dung"])
     assert answerable.features({**weak, "best": None, "margin": None, "coverage": None, "bigrams": None}) == \
         (0.0, 0.0, 0.0, 0.0, 0.0)
 
@@ -100,7 +102,7 @@ def test_a_question_the_documents_answer_is_answerable(searcher):
     hits = searcher.search("Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn", 5, details=details)
     assert hits and details["answerable"] is True
     assert set(details["evidence"]) == {"best", "everyday", "margin", "number_known", "phrase", "answerable",
-                                        "typical", "coverage", "bigrams", "confidence"}
+                                        "typical", "coverage", "bigrams", "foreign", "confidence"}
     assert all(h.match in answerable.LABELS for h in hits)
 
 

@@ -68,8 +68,8 @@ LABELS = ("Rất phù hợp", "Phù hợp", "Ít liên quan")
 TOP_PASSAGES = 3  # the hits whose words the query's content words are looked for in
 # The rule's logistic weights over (1, *features(evidence)) and the confidence an answerable query
 # reaches: fitted by benchmarks/answerable_corpora.py on the tuning half of three corpora.
-WEIGHTS: tuple[float, ...] = (0.0, 40.0, 0.0, 0.0, 0.0, 0.0)
-THRESHOLD = 0.5
+WEIGHTS: tuple[float, ...] = (-3.407, 74.915, 10.768, -3.02, 4.605, 1.424)
+THRESHOLD = 0.31
 
 _lock = threading.Lock()
 

@@ -66,5 +66,5 @@ def test_scores_mean_the_same_across_queries(searcher):
     on: dict = {}
     near = searcher.search("Ai là Trưởng Ban Tuyên giáo Tỉnh ủy Bắc Kạn được phỏng vấn?", 5, details=on)
     assert off["answerable"] is False and on["answerable"] is True
-    assert far[0].score <= off["evidence"]["confidence"] < near[0].score
+    assert far[0].score <= off["evidence"]["confidence"] + 1e-4 < near[0].score  # evidence: 4 decimals
     assert [h.score for h in near] == sorted((h.score for h in near), reverse=True)

@@ -19,15 +19,16 @@ half) while no Vietnamese one did (CHANGELOG.md, issue 18.4).
 The margin alone was tuned on one corpus and does not carry: on a corpus of one document, or on
 law articles, a question from the documents' own field ("near-domain": a law or an event the corpus
 does not cover) is as far above the everyday texts as one the corpus answers. Two signals adapt to
-any corpus without re-tuning, and the decision weighs the four together (`features`, a logistic
+any corpus without re-tuning, and the decision weighs them with the margin (`features`, a logistic
 `confidence` in 0–1 and one THRESHOLD for every corpus):
 - the lift: the best sentence against this corpus's typical one for the query (the median best
   sentence over the passages the dense side looked at). A question the corpus answers stands out
   from the rest of it; one it does not is about as close to every passage;
 - the words: the share of the query's content words (FUNCTION_WORDS left out; a word typed with
   diacritics must match as typed, "đất" is not "đạt") found in the passages shown, and the share of
-  its adjacent content-word pairs found as pairs in the first three. A near-domain question shares
-  the corpus's vocabulary word by word but not its phrases ("lương cơ sở", "nồng độ cồn"). An English
+  its adjacent content-word pairs found as pairs in the first three and in their closest sentences.
+  A near-domain question shares the corpus's vocabulary word by word but not its phrases ("lương cơ
+  sở", "nồng độ cồn"). An English
   query (`is_foreign`) has no words to find in Vietnamese text; it is marked so the weights do not
   count that against it.
 
@@ -68,8 +69,8 @@ LABELS = ("Rất phù hợp", "Phù hợp", "Ít liên quan")
 TOP_PASSAGES = 3  # the hits whose words the query's content words are looked for in
 # The rule's logistic weights over (1, *features(evidence)) and the confidence an answerable query
 # reaches: fitted by benchmarks/answerable_corpora.py on the tuning half of three corpora.
-WEIGHTS: tuple[float, ...] = (-3.407, 74.915, 10.768, -3.02, 4.605, 1.424)
-THRESHOLD = 0.31
+WEIGHTS: tuple[float, ...] = (-3.417, 76.054, 9.681, -2.894, 0.477, 1.453, 4.53)
+THRESHOLD = 0.32
 
 _lock = threading.Lock()
 
@@ -82,7 +83,8 @@ class JudgeInputs:
     query_vector: np.ndarray | None  # None: nothing to compare (no hits)
     embedder: Embedder | None
     texts: list[str]  # the hits' passages, in rank order
-    sentence_scores: list[np.ndarray | None]  # each hit's sentence similarities to the query
+    # each hit's sentences: (spans as [start, end] rows into its text, similarities to the query)
+    sentences: list[tuple[np.ndarray, np.ndarray] | None]
     # best sentence similarity of every passage the dense side looked at (hits included): how close
     # this corpus typically comes to the query
     candidates: list[float] = field(default_factory=list)
@@ -104,6 +106,7 @@ class Evidence:
     coverage: float | None = None  # share of the query's content words in the passages shown
     bigrams: float | None = None  # share of the query's content word pairs in the top passages
     foreign: bool = False  # the query reads as English: the keyword side cannot speak for it
+    sentence_pairs: float | None = None  # share of its content word pairs in the top hits' closest sentences
     confidence: float = 0.0  # calibrated chance the index answers the query, comparable across queries
 
     def to_dict(self) -> dict[str, Any]:
@@ -233,7 +236,7 @@ def decide(inputs: JudgeInputs) -> Evidence:
     """Whether the passages searched answer `inputs.query` (see the module docstring)."""
     if inputs.query_vector is None or inputs.embedder is None or not inputs.texts:
         return NOTHING
-    scored = [float(s.max()) for s in inputs.sentence_scores if s is not None and len(s)] + list(inputs.candidates)
+    scored = [float(s[1].max()) for s in inputs.sentences if s is not None and len(s[1])] + list(inputs.candidates)
     best = max(scored) if scored else None
     everyday = everyday_best(inputs.embedder, inputs.query_vector)
     words = syllables(inputs.query)
@@ -242,27 +245,39 @@ def decide(inputs: JudgeInputs) -> Evidence:
     phrase = any(has_phrase(folded, [fold_token(w) for w in p]) for p in passages)
     known = names_known_number(inputs.query, inputs.texts, inputs.knows_number, inputs.knows_short)
     coverage, bigrams = content_coverage(words, passages)
+    _, in_sentences = content_coverage(words, [syllables(t) for t in best_sentences(inputs)])
     foreign = is_foreign(folded)
     typical = float(np.median(inputs.candidates)) if inputs.candidates else None
     margin = None if best is None else best - everyday
     seen = {"best": best, "typical": typical, "margin": margin, "coverage": coverage, "bigrams": bigrams,
-            "foreign": foreign}
+            "foreign": foreign, "sentence_pairs": in_sentences}
     sure = confidence(seen) if margin is not None else 0.0
     return Evidence(best, everyday, margin, known, phrase, known or phrase or sure >= THRESHOLD, typical, coverage,
-                    bigrams, foreign, 1.0 if known or phrase else sure)
+                    bigrams, foreign, in_sentences, 1.0 if known or phrase else sure)
 
 
-def features(evidence: Mapping[str, Any]) -> tuple[float, float, float, float, float]:
+def best_sentences(inputs: JudgeInputs) -> list[str]:
+    """The closest sentence of each of the first TOP_PASSAGES hits."""
+    out = []
+    for text, sent in zip(inputs.texts[:TOP_PASSAGES], inputs.sentences[:TOP_PASSAGES], strict=False):
+        if sent is not None and len(sent[1]):
+            start, end = (int(x) for x in sent[0][int(np.argmax(sent[1]))])
+            out.append(text[start:end])
+    return out
+
+
+def features(evidence: Mapping[str, Any]) -> tuple[float, ...]:
     """What the rule weighs: the margin over everyday text, the best sentence's lift over this
-    corpus's typical one, and the shares of the query's content words and word pairs in the top
-    passages (a query without content words counts as covered by none; one without a pair counts
-    its words)."""
+    corpus's typical one, the shares of the query's content words and word pairs in the passages
+    shown, whether it reads as English, and the share of its pairs in the top hits' closest sentences
+    (a query without content words counts as covered by none; one without a pair counts its words)."""
     best, typical = evidence["best"], evidence["typical"]
     lift = best - typical if best is not None and typical is not None else 0.0
     coverage = evidence["coverage"] or 0.0
     pairs = evidence["bigrams"] if evidence["bigrams"] is not None else coverage
+    in_sentences = evidence.get("sentence_pairs")
     return (float(evidence["margin"] or 0.0), float(lift), float(coverage), float(pairs),
-            1.0 if evidence.get("foreign") else 0.0)
+            1.0 if evidence.get("foreign") else 0.0, float(pairs if in_sentences is None else in_sentences))
 
 
 def confidence(evidence: Mapping[str, Any], weights: tuple[float, ...] = WEIGHTS) -> float:

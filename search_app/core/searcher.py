@@ -454,8 +454,7 @@ class Searcher:
         graph = self.relations() if hits else None
         evidence = answerable.decide(answerable.JudgeInputs(
             query=query, query_vector=qv if hits else None, embedder=self._embedder() if hits else None,
-            texts=[h.text for h in hits], sentence_scores=[sentences[h.pid][1] if h.pid in sentences else None
-                                                           for h in hits],
+            texts=[h.text for h in hits], sentences=[sentences.get(h.pid) for h in hits],
             candidates=[float(v[1].max()) for v in sentences.values() if len(v[1])],
             knows_number=lambda k: bool(self.backend.docs_with_key(k) or self.backend.pids_citing(k)
                                         or (graph is not None and graph.years.get(k))),

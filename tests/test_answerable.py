@@ -17,13 +17,31 @@ OFF_TOPIC = ["Công thức làm bánh chưng ngày Tết", "cach lam banh xeo mi
              "How do I merge two dictionaries in Python?"]
 
 
+def _inputs(query: str, texts: list[str], sims: list[float], **kw):
+    import numpy as np
+
+    from indexer.embed import get_embedder
+
+    embedder = get_embedder("hash")
+    sentences = [(np.array([[0, len(t)]]), np.array([s], dtype=np.float32)) for t, s in zip(texts, sims, strict=True)]
+    return answerable.JudgeInputs(query=query, query_vector=embedder.embed_query(query), embedder=embedder,
+                                  texts=texts, sentences=sentences, candidates=sims, **kw)
+
+
+def test_decide_on_synthetic_inputs():
+    text = "Thực hiện Nghị quyết số 999-NQ/TEST ngày 01/01/2099 về vùng thử nghiệm."
+    nothing = answerable.decide(answerable.JudgeInputs("q", None, None, [], []))
+    assert nothing.answerable is False and nothing.confidence == 0.0
+    # a short reference to the document a passage cites is evidence, whatever the similarities say
+    cited = answerable.decide(_inputs("nghi quyet 999 ve vung thu nghiem", [text], [-1.0]))
+    assert cited.number_known and cited.answerable and cited.confidence == 1.0
+    # far from every passage, words and pairs nowhere: not answerable, with a low confidence
+    far = answerable.decide(_inputs("công thức làm bánh chưng", [text, "Văn bản thử nghiệm khác."], [-1.0, -1.0]))
+    assert not far.answerable and far.confidence < answerable.THRESHOLD and far.coverage == 0.0
+    assert answerable.calibrated(1.0, far) == round(far.confidence, 6)
+
+
 def test_the_exact_signals_and_the_labels():
-    assert answerable.judge(0.90, 0.80).answerable
-    assert not answerable.judge(0.80, 0.85).answerable
-    assert not answerable.judge(None, None).answerable
-    # a number the index knows is evidence enough, whatever the similarities say
-    assert answerable.judge(0.70, 0.90, number_known=True).answerable
-    assert answerable.judge(0.70, 0.90, phrase=True).answerable
     assert answerable.has_phrase(["zyxwvu"], ["ma", "zyxwvu", "thu"])
     assert answerable.has_phrase(["bong", "da"], ["bong", "da"])
     assert not answerable.has_phrase(["da", "bong"], ["bong", "da"])

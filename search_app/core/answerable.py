@@ -131,13 +131,6 @@ def everyday_best(embedder: Embedder, query_vector: np.ndarray) -> float:
     return float(np.max(everyday_vectors(embedder) @ np.asarray(query_vector, dtype=np.float32)))
 
 
-def judge(best: float | None, everyday: float | None, number_known: bool = False, phrase: bool = False) -> Evidence:
-    """The decision from the two similarities and the two exact signals (see the module docstring)."""
-    margin = None if best is None or everyday is None else best - everyday
-    answerable = number_known or phrase or (margin is not None and margin >= MARGIN)
-    return Evidence(best, everyday, margin, number_known, phrase, answerable)
-
-
 def has_phrase(query_words: list[str], passage_words: list[str]) -> bool:
     """True when `query_words` (folded syllables) occur in `passage_words` contiguously, in order."""
     n = len(query_words)

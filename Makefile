@@ -67,6 +67,9 @@ eval: index
 		--gold-docs $(SHARED)/eval/dev_resolutions.jsonl --docs $(SHARED)/corpus --docs $(SHARED)/documents \
 		--answerable --shared $(SHARED) --beir $(SHARED)/datasets/alqac-2023-2025 --unaccented --model $(MODEL) \
 		--json eval/results.json
+	@# knowing when there is no answer on three corpora: the demo interview, the political corpus, laws
+	$(BIN)/python -m benchmarks.answerable_corpora --shared $(SHARED) --cache .cache/answerable \
+		--model $(MODEL) --json eval/answerable_corpora.json
 	@# the implementation map (issue 21): 03/NQ-CP's items against 57-NQ/TW's tasks
 	$(BIN)/python -m indexer update $(SHARED)/corpus $(SHARED)/documents --index .cache/eval-documents \
 		--model $(MODEL) --quiet

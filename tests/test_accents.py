@@ -50,9 +50,7 @@ def test_the_understood_question_on_the_real_documents_is_the_phrase_they_write(
     shutil.copytree(shared / "documents", corpus / "documents")
     shutil.copy2(shared / "corpus" / "phong-van-trach-nhiem-cap-uy-2024.txt", corpus)
     assert build([corpus], tmp_path / "index", model="hash", progress=False).ok
-    details: dict = {}
-    Searcher(tmp_path / "index").search("nghi quyet 11 ve trung du mien nui", top_k=10, details=details)
-    understood = details["dense_query"]
+    understood = Searcher(tmp_path / "index").search("nghi quyet 11 ve trung du mien nui", top_k=10).understood
     assert "trung du miền núi" in understood and "dữ" not in understood, understood
 
 

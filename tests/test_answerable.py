@@ -17,19 +17,76 @@ OFF_TOPIC = ["Công thức làm bánh chưng ngày Tết", "cach lam banh xeo mi
              "How do I merge two dictionaries in Python?"]
 
 
-def test_the_rule_compares_the_index_with_everyday_text():
-    assert answerable.judge(0.90, 0.80).answerable
-    assert not answerable.judge(0.80, 0.85).answerable
-    assert not answerable.judge(None, None).answerable
-    # a number the index knows is evidence enough, whatever the similarities say
-    assert answerable.judge(0.70, 0.90, number_known=True).answerable
-    assert answerable.judge(0.70, 0.90, phrase=True).answerable
+def _inputs(query: str, texts: list[str], sims: list[float], **kw):
+    import numpy as np
+
+    from indexer.embed import get_embedder
+
+    embedder = get_embedder("hash")
+    sentences = [(np.array([[0, len(t)]]), np.array([s], dtype=np.float32)) for t, s in zip(texts, sims, strict=True)]
+    return answerable.JudgeInputs(query=query, query_vector=embedder.embed_query(query), embedder=embedder,
+                                  texts=texts, sentences=sentences, candidates=sims, **kw)
+
+
+def test_decide_on_synthetic_inputs():
+    text = "Thực hiện Nghị quyết số 999-NQ/TEST ngày 01/01/2099 về vùng thử nghiệm."
+    nothing = answerable.decide(answerable.JudgeInputs("q", None, None, [], []))
+    assert nothing.answerable is False and nothing.confidence == 0.0
+    # a short reference to the document a passage cites is evidence, whatever the similarities say
+    cited = answerable.decide(_inputs("nghi quyet 999 ve vung thu nghiem", [text], [-1.0]))
+    assert cited.number_known and cited.answerable and cited.confidence == 1.0
+    # far from every passage, words and pairs nowhere: not answerable, with a low confidence
+    far = answerable.decide(_inputs("công thức làm bánh chưng", [text, "Văn bản thử nghiệm khác."], [-1.0, -1.0]))
+    assert not far.answerable and far.confidence < answerable.THRESHOLD and far.coverage == 0.0
+    assert answerable.calibrated(1.0, far) == round(far.confidence, 6)
+
+
+def test_the_exact_signals_and_the_labels():
     assert answerable.has_phrase(["zyxwvu"], ["ma", "zyxwvu", "thu"])
     assert answerable.has_phrase(["bong", "da"], ["bong", "da"])
     assert not answerable.has_phrase(["da", "bong"], ["bong", "da"])
     assert answerable.label(0.95, 0.80) == "Rất phù hợp"
     assert answerable.label(0.80 + answerable.MARGIN, 0.80) == "Phù hợp"
     assert answerable.label(0.70, 0.80) == "Ít liên quan" and answerable.label(None, 0.8) is None
+
+
+def _words(text: str) -> list[str]:
+    from indexer.text.normalise import fold_token, syllables
+
+    return [fold_token(w) for w in syllables(text)]
+
+
+def test_content_coverage_leaves_function_words_out():
+    passage = _words("Văn bản thử nghiệm quy định việc tách đoạn của kho.")
+    # "là gì", "của", "như thế nào" are everywhere: only "tách đoạn" and "kho" count here
+    assert answerable.content_coverage(_words("tách đoạn là gì"), [passage]) == (1.0, 1.0)
+    cov, pairs = answerable.content_coverage(_words("tach doan cua kho nhu the nao"), [passage])
+    assert cov == 1.0 and pairs == 1.0
+    cov, pairs = answerable.content_coverage(_words("giấy phép lái xe của kho"), [passage])
+    assert cov == 0.25 and pairs == 0.0  # "giấy phép", "xe" are not there, "kho" is ("lái" folds to "lai", lại)
+    assert answerable.content_coverage(_words("là gì"), [passage]) == (None, None)
+
+
+def test_a_short_reference_to_a_document_a_hit_cites_is_known():
+    never = (lambda key: False, lambda code, n: False)
+    cites = ["Thực hiện Nghị quyết số 999-NQ/TEST ngày 01/01/2099 về vùng thử nghiệm."]
+    assert answerable.names_known_number("nghi quyet 999 ve vung thu nghiem", cites, *never)
+    assert not answerable.names_known_number("nghi quyet 998 ve vung thu nghiem", cites, *never)
+    assert not answerable.names_known_number("Kết luận 999", cites, *never)  # another type
+    assert answerable.names_known_number("999-NQ/TEST", [], lambda key: key == "999-NQ/TEST", never[1])
+    assert answerable.names_known_number("Nghị quyết 999", [], never[0], lambda code, n: (code, n) == ("NQ", 999))
+
+
+def test_confidence_grows_with_each_signal_and_the_threshold_decides():
+    weak = {"best": 0.80, "typical": 0.79, "margin": -0.02, "coverage": 0.0, "bigrams": 0.0}
+    strong = {"best": 0.92, "typical": 0.80, "margin": 0.08, "coverage": 1.0, "bigrams": 1.0}
+    assert 0.0 <= answerable.confidence(weak) < answerable.THRESHOLD <= answerable.confidence(strong) <= 1.0
+    # the margin, the lift over the corpus's typical sentence and the query's phrases found raise it
+    for key, value in (("margin", 0.08), ("best", 0.85), ("bigrams", 1.0)):
+        assert answerable.confidence({**weak, key: value}) >= answerable.confidence(weak), key
+    assert answerable.is_foreign(["what", "is", "it"]) and not answerable.is_foreign(["the", "nao", "la", "dung"])
+    assert answerable.features({**weak, "best": None, "margin": None, "coverage": None, "bigrams": None}) == \
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def test_everyday_texts_leave_out_what_the_documents_are_about():
@@ -61,7 +118,8 @@ def searcher(hash_index):
 def test_a_question_the_documents_answer_is_answerable(searcher):
     hits = searcher.search("Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn", 5)
     assert hits and hits.answerable is True
-    assert set(hits.evidence) == {"best", "everyday", "margin", "number_known", "phrase", "answerable"}
+    assert set(hits.evidence) == {"best", "everyday", "margin", "number_known", "phrase", "answerable",
+                                  "typical", "coverage", "bigrams", "foreign", "sentence_pairs", "confidence"}
     assert all(h.match in answerable.LABELS for h in hits)
 
 

@@ -47,3 +47,21 @@ def test_citation_of_the_interview(searcher):
     assert "Dĩ công vi thượng" in hit.text
     assert hit.citation.startswith("Trần Thị Lộc, Ủy viên Ban Thường vụ – Trưởng Ban Tuyên giáo Tỉnh ủy")
     assert "Trang Thông tin điện tử Đảng bộ tỉnh Bắc Kạn" in hit.citation and "01/04/2024" in hit.citation
+
+
+def test_the_readme_example_is_answerable_on_the_one_document_demo_corpus(searcher):
+    # the interview cites "Nghị quyết số 11-NQ/TW … vùng Trung du và miền núi Bắc Bộ": a passage
+    # citing a document the corpus does not hold answers a question about that document
+    hits = searcher.search("nghi quyet 11 ve trung du mien nui", 10)
+    assert hits.answerable is True, hits.evidence
+    assert "Nghị quyết số 11-NQ/TW" in hits[0].text
+
+
+def test_scores_mean_the_same_across_queries(searcher):
+    # an off-topic question gets no first hit of 1.0: the score is the fused score times the
+    # query's confidence that the corpus answers it
+    far = searcher.search("What is the capital of France?", 5)
+    near = searcher.search("Ai là Trưởng Ban Tuyên giáo Tỉnh ủy Bắc Kạn được phỏng vấn?", 5)
+    assert far.answerable is False and near.answerable is True
+    assert far[0].score <= far.evidence["confidence"] + 1e-4 < near[0].score  # evidence: 4 decimals
+    assert [h.score for h in near] == sorted((h.score for h in near), reverse=True)

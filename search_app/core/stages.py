@@ -381,35 +381,35 @@ class AnswerStage:
 @dataclass
 class AnswerableStage:
     """Whether the passages searched answer the query at all (core/answerable.py); each hit's match
-    label; no sentence marked when they do not."""
+    label and its score times that confidence; no sentence marked when they do not."""
 
     ctx: SearchContext
     name: str = "answerable"
 
     def transform(self, state: SearchState) -> SearchState:
         hits = state.hits
-        if not hits:
-            state.evidence = answerable.judge(None, None).to_dict()
-            return state
-        if state.vector is None:  # keyword method: the decision needs the query's vector all the same
+        if hits and state.vector is None:  # keyword method: the decision needs the query's vector all the same
             state.vector = self.ctx.embed_query(state.understood or state.query)
             read_sentences(self.ctx, state, [h.pid for h in hits])
-        scored = [float(v[1].max()) for v in state.sentences.values() if len(v[1])]
-        everyday = answerable.everyday_best(self.ctx.embedder(), state.vector)
-        known = state.named is not None and bool(state.named.doc_ids or self._cited(state.named.key))
-        words = folded_syllables(state.query)
-        phrase = any(answerable.has_phrase(words, folded_syllables(h.text)) for h in hits)
-        evidence = answerable.judge(max(scored) if scored else None, everyday, known, phrase)
+        graph = self.ctx.relations() if hits else None
+        backend = self.ctx.backend
+        evidence = answerable.decide(answerable.JudgeInputs(
+            query=state.query, query_vector=state.vector if hits else None,
+            embedder=self.ctx.embedder() if hits else None,
+            texts=[h.text for h in hits], sentences=[state.sentences.get(h.pid) for h in hits],
+            candidates=[float(v[1].max()) for v in state.sentences.values() if len(v[1])],
+            knows_number=lambda k: bool(backend.docs_with_key(k) or backend.pids_citing(k)
+                                        or (graph is not None and graph.years.get(k))),
+            knows_short=lambda code, n: bool(graph is not None and graph.docs_named(code, n))))
         state.answerable, state.evidence = evidence.answerable, evidence.to_dict()
         for h in hits:
             own = state.sentences.get(h.pid)
-            h.match = answerable.label(float(own[1].max()) if own is not None and len(own[1]) else None, everyday)
+            h.match = answerable.label(float(own[1].max()) if own is not None and len(own[1]) else None,
+                                       evidence.everyday)
+            h.score = answerable.calibrated(h.score, evidence)
             if not evidence.answerable:
                 h.answer = []
         return state
-
-    def _cited(self, key: str) -> bool:
-        return bool(self.ctx.backend.pids_citing(key) or self.ctx.relations().years.get(key))
 
 
 @dataclass

@@ -29,6 +29,7 @@ from indexer.text.docnumbers import (
 from indexer.text.normalise import fold
 from indexer.text.references import find_references, reference_key
 from indexer.text.sentences import sentence_spans
+from search_app.core.answers import content_terms
 from search_app.core.citation import format_citation
 from search_app.core.pipeline import Named, SearchContext
 from search_app.core.relations import RelationGraph, pick_document
@@ -65,6 +66,16 @@ _ISSUERS = (("bo chinh tri", "bo chinh tri"), ("politburo", "bo chinh tri"), ("t
             ("central committee", "trung uong"), ("ban bi thu", "ban bi thu"), ("thu tuong", "thu tuong"),
             ("prime minister", "thu tuong"), ("chinh phu", "chinh phu"), ("government", "chinh phu"),
             ("quoc hoi", "quoc hoi"), ("national assembly", "quoc hoi"))
+
+
+# Words that name or place a document rather than ask something of it.
+_NAMING = ("nghi quyet ket luan quyet dinh chi thi nghi dinh thong tu luat so nam ngay thang khoa cua bo chinh tri "
+           "ban chap hanh trung uong dang chinh phu thu tuong quoc hoi bi thu nq kl qd nd ct resolution conclusion "
+           "decision decree directive circular law no number of the politburo central committee government prime "
+           "minister national assembly in term ix x xi xii xiii xiv")
+_NAMING_WORDS = frozenset(_NAMING.split())
+_SHORT_NAME = re.compile(r"\b(?:nghi quyet|ket luan|quyet dinh|chi thi|nghi dinh|thong tu|resolution|conclusion|"
+                         r"decision|decree|directive|circular|nq|kl|qd|nd)\s+(?:so\s+|no\.?\s*|number\s+)?\d{1,5}\b")
 
 
 def _folded(text: str) -> str:
@@ -111,12 +122,20 @@ def resolve(ctx: SearchContext, query: str) -> Named | None:
     if numbers:
         key = numbers[0].key
         holders = ctx.backend.docs_with_key(key)
-        return Named(key, holders, len(holders) > 1, True, asks(query))
+        rest = query[: numbers[0].start] + " " + query[numbers[0].end :]
+        return Named(key, holders, len(holders) > 1, True, asks(query), _bare(rest))
     for code, number in find_short_references(query):
         named = _short(ctx, query, code, number)
         if named is not None:
+            named.bare = _bare(_SHORT_NAME.sub(" ", _folded(query), count=1))
             return named
     return None
+
+
+def _bare(rest: str) -> bool:
+    """Whether what the query says besides the name only tells which document (a type, a year, an issuer)."""
+    words = content_terms(rest) - _NAMING_WORDS
+    return not {w for w in words if not w.isdigit()}
 
 
 def _short(ctx: SearchContext, query: str, code: str, number: int) -> Named | None:

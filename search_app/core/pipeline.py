@@ -87,6 +87,7 @@ class Named:
     ambiguous: bool
     full_number: bool
     asks: str | None = None  # what the query asks of it: "validity", "relations", "issued", or None
+    bare: bool = True  # the query is the name alone (with a year, an issuer…), no question besides
 
 
 @dataclass

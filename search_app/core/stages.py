@@ -22,7 +22,7 @@ from indexer.text.sentences import sentence_spans
 from search_app.core import accents, answerable, answers, card, fusion
 from search_app.core.citation import format_citation
 from search_app.core.hits import Hit
-from search_app.core.pipeline import SearchContext, SearchState, Stage
+from search_app.core.pipeline import Named, SearchContext, SearchState, Stage
 from search_app.core.prefetch import Sentences
 from search_app.core.relations import RelationGraph
 
@@ -309,12 +309,15 @@ class NumberFirstStage:
     def transform(self, state: SearchState) -> SearchState:
         named = state.named
         if named is not None:
-            state.ranked = self._first(state, named.key, named.doc_ids if not named.ambiguous else [])
+            state.ranked = self._first(state, named)
         state.ranked = state.ranked[: state.request.top_k]
         return state
 
-    def _first(self, state: SearchState, key: str, own: list[str]) -> list[tuple[int, float]]:
+    def _first(self, state: SearchState, named: Named) -> list[tuple[int, float]]:
+        """The named document's best passages, then, when the query is the name alone, the passages
+        citing it; a query asking something besides keeps its own ranking after the document's passages."""
         ranked, backend = state.ranked, self.ctx.backend
+        key, own = named.key, named.doc_ids if not named.ambiguous else []
         order = {pid: i for i, (pid, _) in enumerate(ranked)}
         own_docs = accepted(self.ctx, state.filters, own)
         first: list[int] = []
@@ -331,6 +334,8 @@ class NumberFirstStage:
         # one document: the passages citing it by any of its keys (dated or bare)
         cite_keys = [key, *self.ctx.relations().keys_of(own[0])] if len(own) == 1 else [key]
         cites = sorted({p for k in dict.fromkeys(cite_keys) for p in backend.pids_citing(k)})
+        if not named.bare:
+            cites = []
         if state.filters is not None and state.filters.active():
             citing = read_rows(self.ctx, state, cites)
             ok = accepted(self.ctx, state.filters, [r["doc_id"] for r in citing])

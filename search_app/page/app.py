@@ -18,7 +18,6 @@ import os
 from pathlib import Path
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from indexer.records import doc_year, section_label
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
@@ -26,10 +25,10 @@ from indexer.text.docnumbers import split_key
 from search_app.api import quiet_openmp
 from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
-from search_app.labels import STATUS_LABELS
+from search_app.labels import STATUS_LABELS, validity_words
 from search_app.page import export, follow_view
 from search_app.page.citation_box import citation_html, install_page_script
-from search_app.page.document_view import document_header, document_height, document_html, find_in_document
+from search_app.page.document_view import document_header, document_height, find_in_document, show_document
 from search_app.page.number_card import number_card
 from search_app.page.originals import original_download
 from search_app.page.relations_view import render as render_relations
@@ -164,6 +163,8 @@ def _facets(index_dir: str, generation: str, _searcher: Searcher) -> tuple[list,
 
 
 def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
+    """The sidebar's filters, method and number of results ("Chỉ văn bản còn hiệu lực" is read from
+    session_state["f_in_force"] by the exports: it is a filter even where it leaves nothing out)."""
     st.sidebar.header("Tìm kiếm")
     method = st.sidebar.radio("Phương thức", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="method")
     top_k = st.sidebar.slider("Số kết quả", 1, 50, 10, key="top_k")
@@ -202,12 +203,7 @@ def validity_badge(validity: dict, numbered: bool = True) -> str:
     (for an article or an interview "còn hiệu lực" means only that nothing in the corpus repeals it)."""
     status = validity.get("status")
     status = status if status in STATUS_LABELS else "unknown"  # a fixed word: safe as a class name
-    label = STATUS_LABELS[status] if numbered or status != "in_force" else "Không có văn bản nào trong kho bãi bỏ"
-    if validity.get("since") and status != "in_force":
-        label += f" từ {vn_date(validity['since'])}"
-    by = ", ".join(a["label"] for a in validity.get("by") or [])
-    if by:
-        label += f" — {by}"
+    label = validity_words({**validity, "status": status}, numbered, vn_date)
     return (f'<span class="badge badge-{status}" title="{escape("Theo các văn bản trong kho")}">'
             f"{escape(label)}</span>")
 
@@ -340,7 +336,8 @@ def search_view(searcher: Searcher) -> None:
         st.info("Không tìm thấy đoạn văn nào phù hợp. Hãy thử từ khóa khác hoặc bỏ bớt bộ lọc.")
         return
     context = export.search_context(query, filters, METHOD_LABELS.get(method), details.get("answerable"),
-                                    _facets(str(INDEX_DIR), _generation(searcher), searcher)[3])
+                                    _facets(str(INDEX_DIR), _generation(searcher), searcher)[3],
+                                    in_force=bool(st.session_state.get("f_in_force")), index=searcher.status())
     cols = st.columns([3, 1, 1, 1])
     cols[0].caption(f"{len(hits)} kết quả")
     # exports are made on click (a callable), not on every rerun
@@ -391,7 +388,7 @@ def refs_view(searcher: Searcher, key: str) -> None:
         st.markdown("\n".join(f"- **{k}:** {escape(str(v))}" for k, v in rows if v))
         passages = searcher.doc_passages(doc["doc_id"])
         with st.expander(f"Mục lục và toàn văn ({len(passages)} đoạn)"):
-            components.html(document_html(doc, passages), height=600, scrolling=True)
+            show_document(doc, passages)
         if st.button("Mở toàn văn", key="open_doc"):
             _go(doc=doc["doc_id"], q=st.query_params.get("q", ""))
     else:
@@ -439,7 +436,7 @@ def reader_view(searcher: Searcher, doc_id: str, ordinal: str | None) -> None:
     hit = passage_ordinal(ordinal)
     within = st.text_input("Tìm trong văn bản này", key="find_in_doc", placeholder="Từ khóa")
     passages, hit, query = find_in_document(passages, within, hit, st.query_params.get("q", ""))
-    components.html(document_html(doc, passages, hit, query), height=document_height(passages), scrolling=True)
+    show_document(doc, passages, hit, query, height=document_height(passages))
 
 
 def main() -> None:

@@ -1,4 +1,8 @@
-"""A whole document as a self-contained HTML page: outline, passages, the hit marked and in view."""
+"""A whole document inside the page: outline, passages, the hit marked and scrolled into view.
+
+One block of HTML through `st.html` (no iframe, no deprecated `components.v1.html`): its style is
+scoped to `.doc-view`, its one fixed script (no document text in it) scrolls the hit into view.
+"""
 
 from __future__ import annotations
 
@@ -15,20 +19,21 @@ from search_app.core.searcher import Searcher
 from search_app.page.citation_box import citation_box
 from search_app.page.render import escape, escape_block, highlight
 
-# The page's own font (Streamlit's), so the document reads like the rest of the page.
-FONT = '"Source Sans Pro", "Source Sans 3", sans-serif'
-
-STYLE = """
-body {font-family: %FONT%; font-size: 16px; margin: 0; display: flex; gap: 1rem; color: #222;}
-nav {flex: 0 0 28%; max-height: 100vh; overflow-y: auto; position: sticky; top: 0; font-size: .85rem;
-     border-right: 1px solid #ddd; padding: .5rem;}
-nav a {display: block; color: #1f4e79; text-decoration: none; margin: .15rem 0;}
-main {flex: 1; padding: .5rem 1rem; line-height: 1.6;}
-.p {margin: 0 0 .8rem 0;}
-.sec {color: #777; font-size: .8rem;}
-#hit {background: #fff7d6; border-left: 4px solid #c0392b; padding: .3rem .6rem;}
-mark {background: #ffe58a;}
-""".replace("%FONT%", FONT)
+STYLE = """<style>
+.doc-view {display: flex; gap: 1rem; overflow-y: auto; position: relative; border: 1px solid #ddd;
+  border-radius: .3rem; color: #222;}
+.doc-view nav {flex: 0 0 28%; position: sticky; top: 0; align-self: flex-start; max-height: 100%;
+  overflow-y: auto; font-size: .85rem; border-right: 1px solid #ddd; padding: .5rem;}
+.doc-view nav a {display: block; color: #1f4e79; text-decoration: none; margin: .15rem 0;}
+.doc-view main {flex: 1; padding: .5rem 1rem; line-height: 1.6;}
+.doc-view .p {margin: 0 0 .8rem 0;}
+.doc-view .sec {color: #777; font-size: .8rem;}
+.doc-view #hit {background: #fff7d6; border-left: 4px solid #c0392b; padding: .3rem .6rem;}
+.doc-view mark {background: #ffe58a;}
+</style>"""
+# Scrolls the frame of the document, not the page, to the marked passage.
+_SCROLL = ("<script>(() => {const h = document.getElementById('hit'); const v = h && h.closest('.doc-view');"
+           "if (v) {v.scrollTop = h.offsetTop - v.clientHeight / 3;}})();</script>")
 
 
 def document_header(searcher: Searcher, doc: dict[str, Any], go: Callable[..., None]) -> None:
@@ -66,7 +71,8 @@ def document_height(passages: list[dict[str, Any]]) -> int:
 
 
 def document_html(doc: dict[str, Any], passages: list[dict[str, Any]], hit_ordinal: int | None = None,
-                  query: str = "") -> str:
+                  query: str = "", height: int = 600) -> str:
+    """The document as one block for `st.html(..., unsafe_allow_javascript=True)`; every text escaped."""
     outline: list[str] = []
     seen: set[tuple[str, ...]] = set()
     body: list[str] = []
@@ -85,8 +91,12 @@ def document_html(doc: dict[str, Any], passages: list[dict[str, Any]], hit_ordin
         sec = f'<div class="sec">{escape(section_label(list(path)))}</div>' if is_hit and path else ""
         body.append(f'<div class="p"{attrs}><a id="p{p["ordinal"]}"></a>{sec}{text}</div>')
     head = f"<h3>{escape(doc.get('title') or doc['doc_id'])}</h3>"
-    script = ("<script>var h=document.getElementById('hit');if(h){h.scrollIntoView({block:'center'});}</script>"
-              if hit_ordinal is not None else "")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><style>{STYLE}</style></head><body>"
+    script = _SCROLL if hit_ordinal is not None else ""
+    return (f'{STYLE}<div class="doc-view" style="height:{int(height)}px">'
             f"<nav><b>Mục lục</b>{''.join(outline) or '<i>(không có đề mục)</i>'}</nav>"
-            f"<main>{head}{''.join(body)}</main>{script}</body></html>")
+            f"<main>{head}{''.join(body)}</main></div>{script}")
+
+
+def show_document(doc: dict[str, Any], passages: list[dict[str, Any]], hit_ordinal: int | None = None,
+                  query: str = "", height: int = 600) -> None:
+    st.html(document_html(doc, passages, hit_ordinal, query, height), unsafe_allow_javascript=True)

@@ -15,7 +15,16 @@ import streamlit as st
 
 from search_app.core import follow
 from search_app.core.implementation import MapError, implementation_map, implementers
-from search_app.core.implementation_table import UNASSIGNED, UNCOVERED, doc_label, item_text, to_csv, to_docx, to_xlsx
+from search_app.core.implementation_table import (
+    UNASSIGNED,
+    UNCOVERED,
+    doc_label,
+    item_text,
+    table_context,
+    to_csv,
+    to_docx,
+    to_xlsx,
+)
 from search_app.core.searcher import Searcher
 from search_app.page.render import escape
 from search_app.page.uploads import ALLOWED, UploadError, check_content, safe_name
@@ -65,12 +74,16 @@ def draft_map(searcher: Searcher, key: str, name: str, data: bytes) -> dict[str,
         return implementation_map(searcher, key, draft=path)
 
 
-def _downloads(out: dict[str, Any]) -> None:
+def _downloads(out: dict[str, Any], context: dict[str, str]) -> None:
     stem = "doi-chieu-" + "".join(c if c.isalnum() else "-" for c in out["key"])
     cols = st.columns(3)
-    cols[0].download_button("Tải DOCX", to_docx(out), f"{stem}.docx", DOCX_MIME, key="impl_docx")
-    cols[1].download_button("Tải XLSX", to_xlsx(out), f"{stem}.xlsx", XLSX_MIME, key="impl_xlsx")
-    cols[2].download_button("Tải CSV", to_csv(out), f"{stem}.csv", "text/csv", key="impl_csv")
+    # made on click (a callable), each stating the table's context
+    cols[0].download_button("Tải DOCX", lambda: to_docx(out, context), f"{stem}.docx", DOCX_MIME, key="impl_docx",
+                            on_click="ignore")
+    cols[1].download_button("Tải XLSX", lambda: to_xlsx(out, context), f"{stem}.xlsx", XLSX_MIME, key="impl_xlsx",
+                            on_click="ignore")
+    cols[2].download_button("Tải CSV", lambda: to_csv(out, context), f"{stem}.csv", "text/csv", key="impl_csv",
+                            on_click="ignore")
 
 
 def render(searcher: Searcher, key: str) -> None:
@@ -102,4 +115,4 @@ def render(searcher: Searcher, key: str) -> None:
     st.markdown(table_html(out), unsafe_allow_html=True)
     if out["uncovered"]:
         st.warning("Nhiệm vụ chưa có văn bản triển khai: " + escape(", ".join(out["uncovered"])))
-    _downloads(out)
+    _downloads(out, table_context(key, searcher.status(), safe_name(upload.name) if upload is not None else None))

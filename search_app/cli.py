@@ -12,6 +12,7 @@ from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from indexer.text.normalise import for_terminal
 from search_app import commands
 from search_app.core import serialize
+from search_app.core.citation import vn_date
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
 from search_app.labels import STATUS_LABELS, TYPE_LABELS, TYPE_LABELS_IN
 
@@ -82,14 +83,16 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(for_terminal(f"{res['label']}: {len(res['ambiguous'])} văn bản trong kho có số hiệu này — ghi kèm "
                            "ngày ban hành để chọn một:"))
         for d in res["ambiguous"]:
-            print(for_terminal(f"  - {d['title']} ({d.get('date') or 'không rõ ngày'}, {d['doc_id']})"))
+            print(for_terminal(f"  - {d['title']} ({vn_date(d.get('date')) or 'không rõ ngày'}, {d['doc_id']})"))
     else:
         print(f"{res['label']}: chưa có trong kho — đặt tệp văn bản vào corpus/ rồi chạy make index")
     v = res["validity"]
     print(f"Hiệu lực ({v['source']}): {STATUS_LABELS[v['status']]}"
-          + (f" từ {v['since']}" if v["since"] else "") + "".join(f"; {a['label']}" for a in v["by"]))
+          + (f" từ {vn_date(v['since'])}" if v["since"] else "") + "".join(f"; {a['label']}" for a in v["by"]))
     ident = res["identity"]
-    card = ", ".join(f"{name}: {ident[k]}" for k, name in IDENTITY_NAMES if ident.get(k))
+    # dates as the page writes them (dd/mm/yyyy); --json keeps ISO
+    card = ", ".join(f"{name}: {vn_date(ident[k]) if k == 'date' else ident[k]}"
+                     for k, name in IDENTITY_NAMES if ident.get(k))
     if card:
         print(f"Thông tin văn bản: {card}")
     for r in res["relations"]:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from search_app.core import follow
+from search_app.core.citation import vn_time
 from search_app.core.implementation import MapError, implementation_map
+from search_app.core.implementation_table import doc_label
 from search_app.core.searcher import ModelMismatch, Searcher
 
 
@@ -45,14 +47,20 @@ def _searcher(index: Path) -> Searcher | None:
         return None
 
 
+# How an item was placed under its task (core/implementation.py's `match`), in words.
+MATCH_LABELS = {"structure": "theo số mục", "meaning": "theo nội dung"}
+
+
 def print_map(out: dict) -> None:
-    print(f"{out['key']}: {len(out['tasks'])} nhiệm vụ; văn bản triển khai: {', '.join(out['by']) or '(không có)'}")
+    docs = ", ".join(doc_label(out, d) for d in out["by"]) or "(không có)"
+    print(f"{out['key']}: {len(out['tasks'])} nhiệm vụ; văn bản triển khai: {docs}")
     for t in out["tasks"]:
         mark = "  ✗ CHƯA CÓ VĂN BẢN NÀO TRIỂN KHAI" if not t["items"] else ""
         print(f"\n[{t['label']}] {t['heading'][:110]}{mark}")
         for h in t["items"]:
             said = " ".join(h["text"][h["answer"][0]["start"]:h["answer"][0]["end"]].split())
-            print(f"    {h['score']:.3f} ({h['match']}) {said[:160]}{'…' if len(said) > 160 else ''}")
+            how = MATCH_LABELS.get(h["match"], h["match"])
+            print(f"    {h['score']:.3f} ({how}) {said[:160]}{'…' if len(said) > 160 else ''}")
             print(f"        → {h['citation']}")
     if out["unassigned"]:
         print(f"\nKhông khớp nhiệm vụ nào: {len(out['unassigned'])} mục")
@@ -88,7 +96,7 @@ def run_follow(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(items, ensure_ascii=False, indent=2))
             for it in [] if args.json else items:
-                when = it.get("checked_at") or "chưa"
+                when = vn_time(it.get("checked_at")) or "chưa"
                 print(f"{it['id']}  {it['kind']:<8} {it['target']}  (kiểm tra lần cuối: {when})")
             return 0
         searcher = _searcher(args.index)

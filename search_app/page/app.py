@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -28,7 +29,13 @@ from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS, validity_words
 from search_app.page import export, follow_view
 from search_app.page.citation_box import citation_html, install_page_script
-from search_app.page.document_view import document_header, document_height, find_in_document, show_document
+from search_app.page.document_view import (
+    document_header,
+    document_height,
+    find_in_document,
+    show_document,
+    shown_source,
+)
 from search_app.page.number_card import number_card
 from search_app.page.originals import original_download
 from search_app.page.relations_view import render as render_relations
@@ -46,6 +53,8 @@ from search_app.page.uploads import (
 log = logging.getLogger("search_app.page")
 INDEX_DIR = Path(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_INDEX)))
 CORPUS_DIR = Path(os.environ.get("VNSEARCH_CORPUS", "corpus"))
+UPLOAD_LIMIT_MB = MAX_UPLOAD_BYTES // 2**20
+REFRESH_WAIT_S = 5.0  # a reload waits this long for a newly published index before drawing the page
 METHOD_LABELS = {"hybrid": "Kết hợp (ngữ nghĩa + từ khóa)", "dense": "Ngữ nghĩa", "keyword": "Từ khóa"}
 
 CSS = """
@@ -88,6 +97,29 @@ def get_searcher(index_dir: str) -> Searcher:
     return searcher
 
 
+_REFRESHING = threading.Lock()
+
+
+def _refresh(searcher: Searcher) -> None:
+    """Switch to a newer published index, waiting up to REFRESH_WAIT_S for it: the reload after an
+    update then shows the new counts and lists. A switch that takes longer goes on in the background
+    (the page is drawn from the current index meanwhile); one switch at a time per server."""
+    if not _REFRESHING.acquire(blocking=False):
+        return
+
+    def run() -> None:
+        try:
+            searcher.refresh()
+        except Exception:  # noqa: BLE001 - a half-written or pruned generation: the next look retries
+            log.warning("could not switch to the newer index; still serving the current one", exc_info=True)
+        finally:
+            _REFRESHING.release()
+
+    worker = threading.Thread(target=run, name="vnsearch-page-refresh", daemon=True)
+    worker.start()
+    worker.join(REFRESH_WAIT_S)
+
+
 def _go(**params: str) -> None:
     """Switch view by rewriting the URL's query string, then rerun."""
     st.query_params.clear()
@@ -122,11 +154,12 @@ def _peer_ip() -> str | None:
 def _upload(searcher: Searcher) -> None:
     policy = upload_policy()
     if not policy.enabled:  # a shared page: no form unless the operator opened it (add_and_index checks too)
-        st.sidebar.caption("Thêm văn bản vào kho: đang tắt (người quản trị bật bằng `VNSEARCH_UPLOADS=1`).")
+        st.sidebar.caption("Thêm văn bản vào kho: chưa được người quản trị mở trên trang này.")
         return
     with st.sidebar.expander("Thêm văn bản vào kho"):
-        f = st.file_uploader(f"Tệp PDF, DOCX, TXT, MD, HTML (tối đa {MAX_UPLOAD_BYTES // 2**20} MiB)",
-                             type=[e.lstrip(".") for e in ALLOWED], key="upload")
+        # the widget's own limit is the app's, so that what it says ("Tối đa 50 MB mỗi tệp") is what holds
+        f = st.file_uploader(f"Tệp PDF, DOCX, TXT, MD, HTML (tối đa {UPLOAD_LIMIT_MB} MB)",
+                             type=[e.lstrip(".") for e in ALLOWED], key="upload", max_upload_size=UPLOAD_LIMIT_MB)
         token = st.text_input("Mã tải lên", type="password", key="upload_token") if policy.needs_token else None
         if f is not None and st.button("Thêm và lập chỉ mục", key="upload_go"):
             # the size limit is checked (and the refusal logged) by add_and_index
@@ -384,7 +417,8 @@ def refs_view(searcher: Searcher, key: str) -> None:
     if doc:
         st.markdown(f"### {escape(doc['title'])}")
         rows = [("Số hiệu", doc.get("doc_number")), ("Loại văn bản", doc.get("doc_type")),
-                ("Cơ quan ban hành", doc.get("issuer")), ("Ngày", doc.get("date")), ("Nguồn", doc.get("source"))]
+                ("Cơ quan ban hành", doc.get("issuer")), ("Ngày", vn_date(doc.get("date"))),
+                ("Nguồn", shown_source(doc))]
         st.markdown("\n".join(f"- **{k}:** {escape(str(v))}" for k, v in rows if v))
         passages = searcher.doc_passages(doc["doc_id"])
         with st.expander(f"Mục lục và toàn văn ({len(passages)} đoạn)"):
@@ -466,7 +500,7 @@ def _main() -> None:
         return
     # A newer index published by the indexer is picked up without restart, prepared in the
     # background: this rerun and the other sessions' go on with the current one meanwhile.
-    searcher.refresh_soon()
+    _refresh(searcher)
     _status(searcher)
     _upload(searcher)
     follow_view.sidebar(searcher, INDEX_DIR)  # "Theo dõi": what is new since the last check

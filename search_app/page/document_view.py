@@ -6,7 +6,9 @@ scoped to `.doc-view`, its one fixed script (no document text in it) scrolls the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -31,6 +33,7 @@ STYLE = """<style>
 .doc-view #hit {background: #fff7d6; border-left: 4px solid #c0392b; padding: .3rem .6rem;}
 .doc-view mark {background: #ffe58a;}
 </style>"""
+_FILE_NAME = re.compile(r"[^\s/\\]+\.(?:txt|md|pdf|docx|html?|jsonl?)", re.IGNORECASE)
 # Scrolls the frame of the document, not the page, to the marked passage.
 _SCROLL = ("<script>(() => {const h = document.getElementById('hit'); const v = h && h.closest('.doc-view');"
            "if (v) {v.scrollTop = h.offsetTop - v.clientHeight / 3;}})();</script>")
@@ -42,13 +45,23 @@ def document_header(searcher: Searcher, doc: dict[str, Any], go: Callable[..., N
     rows = [("Loại văn bản", doc.get("doc_type")), ("Số hiệu", doc.get("doc_number")),
             ("Ngày", vn_date(doc.get("date"))), ("Cơ quan ban hành", doc.get("issuer")),
             ("Người được phỏng vấn", (doc.get("extra") or {}).get("interviewee")),
-            ("Nguồn", doc.get("source") if doc.get("source") != doc.get("path") else None)]
+            ("Nguồn", shown_source(doc))]
     st.markdown("  \n".join(f"**{k}:** {escape(str(v))}" for k, v in rows if v))
     graph = searcher.relations()
     citation_box(format_citation(doc, [], None, subject=graph.subject(doc["doc_id"]),
                                  note=graph.citation_note(doc["doc_id"])))
     if doc.get("doc_number") and st.button("Xem quan hệ văn bản →", key="doc_to_ref"):
         go(ref=graph.primary_key(doc["doc_id"]) or number_key(doc["doc_number"]), q=st.query_params.get("q", ""))
+
+
+def shown_source(doc: dict[str, Any]) -> str | None:
+    """The document's source as a reader names it ("Trang Thông tin điện tử …"), or None where the
+    index only knows the file it was read from (a file name says nothing to a reader)."""
+    source = str(doc.get("source") or "").strip()
+    path = str(doc.get("path") or "")
+    if not source or source == path or source == Path(path).name or _FILE_NAME.fullmatch(source):
+        return None
+    return source
 
 
 def find_in_document(passages: list[dict[str, Any]], words: str, hit: int | None,

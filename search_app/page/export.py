@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from indexer.records import Filters
-from search_app.core.citation import vn_date
+from search_app.core.citation import vn_date, vn_time
 from search_app.core.searcher import HIT_FIELDS, Hit
 from search_app.labels import NOT_APPLICABLE, validity_words
 from search_app.page.render import answer_spans, split_answer
@@ -69,17 +69,6 @@ def search_context(query: str, filters: Filters | None = None, method: str | Non
             "method": method, "answerable": answerable,
             "searched_at": datetime.now().astimezone().isoformat(timespec="seconds"),
             "index_generation": index.get("generation"), "index_built_at": index.get("built_at")}
-
-
-def vn_time(iso: str | None) -> str:
-    """"2026-12-07T09:05:00+00:00" → "07/12/2026 09:05:00" (the page's dd/mm/yyyy); "" when absent."""
-    if not iso:
-        return ""
-    try:
-        t = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return t.strftime("%d/%m/%Y %H:%M:%S")
 
 
 def validity_text(v: dict[str, Any] | None, numbered: bool = True) -> str:

@@ -27,7 +27,7 @@ from search_app.core.implementation_table import (
 )
 from search_app.core.searcher import Searcher
 from search_app.page.render import escape
-from search_app.page.uploads import ALLOWED, UploadError, check_content, safe_name
+from search_app.page.uploads import ALLOWED, MAX_UPLOAD_BYTES, UploadError, check_content, safe_name
 
 CSS = """<style>
 .impl-table {border-collapse: collapse; width: 100%; font-size: .9rem;}
@@ -86,18 +86,28 @@ def _downloads(out: dict[str, Any], context: dict[str, str]) -> None:
                             on_click="ignore")
 
 
+def _follow(searcher: Searcher, key: str) -> None:
+    """The click's callback: it runs before the page is drawn again, so the sidebar's "Theo dõi"
+    (drawn before this view) shows the new follow in the same rerun."""
+    try:
+        follow.add(searcher.index_dir, key, searcher)
+    except follow.FollowError as e:
+        st.session_state["_follow_said"] = str(e)
+
+
 def render(searcher: Searcher, key: str) -> None:
     """The block for `key`; nothing when the document is not indexed (its tasks are unknown)."""
     graph = searcher.relations()
     if not graph.key_docs.get(key):
         return
     st.markdown("#### Bảng đối chiếu triển khai")
-    if st.button("Theo dõi văn bản này", key="follow_key", help="Báo các văn bản, đoạn văn mới dẫn chiếu hoặc "
-                 "triển khai văn bản này sau mỗi lần cập nhật kho."):
-        follow.add(searcher.index_dir, key, searcher)
-        st.success("Đã theo dõi; xem mục “Theo dõi” ở thanh bên.")
+    if st.button("Theo dõi văn bản này", key="follow_key", on_click=_follow, args=(searcher, key),
+                 help="Báo các văn bản, đoạn văn mới dẫn chiếu hoặc triển khai văn bản này sau mỗi lần cập nhật kho."):
+        said = st.session_state.pop("_follow_said", "")
+        (st.warning if said else st.success)(escape(said) or "Đã theo dõi; xem mục “Theo dõi” ở thanh bên.")
     upload = st.file_uploader("Đối chiếu một dự thảo với các nhiệm vụ của văn bản này (không thêm vào kho)",
-                              type=[e.lstrip(".") for e in ALLOWED], key="impl_draft")
+                              type=[e.lstrip(".") for e in ALLOWED], key="impl_draft",
+                              max_upload_size=MAX_UPLOAD_BYTES // 2**20)
     try:
         if upload is not None:
             out = draft_map(searcher, key, upload.name, upload.getvalue())

@@ -97,3 +97,18 @@ def test_the_cli_prints_dates_day_month_year_and_json_keeps_iso(programme_index)
     printed = _cli("map", KEY, "--index", str(programme_index))
     assert "(structure)" not in printed and "(meaning)" not in printed and "(theo số mục)" in printed
     assert printed.split("\n")[0] == f"{KEY}: 3 nhiệm vụ; văn bản triển khai: Nghị quyết số 999/NQ-TEST"
+
+
+def test_an_article_or_interview_is_never_drawn_in_force_in_the_graph():
+    from search_app.page.chain_graph import _STATUS_COLORS, node_color
+
+    assert node_color({"key": None, "status": "in_force"}) == _STATUS_COLORS["unknown"] != _STATUS_COLORS["in_force"]
+    assert node_color({"key": "999-NQ/TEST", "status": "in_force"}) == _STATUS_COLORS["in_force"]
+
+
+def test_one_typeface_with_vietnamese_glyphs_everywhere():
+    from search_app.page import typeface
+
+    assert typeface.FONT_FAMILY.startswith('"DejaVu Sans"') and "!important" in typeface.CSS
+    css = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "search_app" / "page").glob("*.py"))
+    assert "monospace" not in css  # the map's citations were monospace: tone marks came apart

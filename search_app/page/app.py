@@ -27,7 +27,7 @@ from search_app.api import quiet_openmp
 from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS, validity_words
-from search_app.page import export, follow_view
+from search_app.page import export, follow_view, typeface
 from search_app.page.citation_box import citation_html, install_page_script
 from search_app.page.document_view import (
     document_header,
@@ -78,7 +78,7 @@ CSS = """
 .citation {font-size: .9rem; line-height: 1.45; padding: .35rem .6rem; background: #f6f6f6; border-radius: .3rem;
   margin-top: .4rem; user-select: all;}
 .citation-label {color: #666; user-select: none;}
-.copy {font: .85rem sans-serif; padding: .1rem .6rem; margin: .3rem 0; cursor: pointer; border: 1px solid #bbb;
+.copy {font-size: .85rem; padding: .1rem .6rem; margin: .3rem 0; cursor: pointer; border: 1px solid #bbb;
   border-radius: .25rem; background: #fff;}
 .context summary {cursor: pointer; color: #444; font-size: .9rem; margin-top: .4rem;}
 .evidence {color: #555; font-size: .85rem; border-left: 2px solid #ccc; padding-left: .5rem; margin: .2rem 0;}
@@ -485,7 +485,7 @@ def main() -> None:
 
 def _main() -> None:
     st.set_page_config(page_title="Tra cứu văn bản chính trị", page_icon="📚", layout="wide")
-    st.markdown(CSS, unsafe_allow_html=True)
+    st.markdown(CSS + typeface.CSS, unsafe_allow_html=True)
     st.title("Tra cứu văn bản chính trị")
     try:
         searcher = get_searcher(str(INDEX_DIR))

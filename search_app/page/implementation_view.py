@@ -34,7 +34,7 @@ CSS = """<style>
 .impl-table th, .impl-table td {border: 1px solid #ccc; padding: .35rem .5rem; vertical-align: top; text-align: left;}
 .impl-table th {background: #f3f3f3;}
 .impl-item {margin-bottom: .5rem;}
-.impl-cite {display: block; color: #555; font-size: .8rem; font-family: monospace;}
+.impl-cite {display: block; color: #555; font-size: .8rem;}
 .impl-none {color: #842029; font-weight: 600;}
 tr.impl-uncovered td:first-child {border-left: 4px solid #c0392b;}
 </style>"""

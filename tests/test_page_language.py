@@ -111,4 +111,4 @@ def test_one_typeface_with_vietnamese_glyphs_everywhere():
 
     assert typeface.FONT_FAMILY.startswith('"DejaVu Sans"') and "!important" in typeface.CSS
     css = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "search_app" / "page").glob("*.py"))
-    assert "monospace" not in css  # the map's citations were monospace: tone marks came apart
+    assert "font-family: monospace" not in css  # the map's citations were monospace: tone marks came apart

@@ -23,10 +23,23 @@ def deprecations(monkeypatch) -> list[str]:
     return seen
 
 
-@pytest.mark.parametrize("params", [{}, {"q": "kiểm thử"}, {"doc": "luat-thu-nghiem.txt", "p": "1"},
-                                    {"ref": "999/2099/QH99"}, {"ref": "*"}])
-def test_no_view_of_the_page_calls_a_deprecated_api(hash_index, monkeypatch, deprecations, params):
-    monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
+@pytest.fixture(scope="module")
+def programme_index(tmp_path_factory):
+    """A resolution and its programme: every view, the implementation map included, has something to draw."""
+    from implementation_fixtures import resolution_corpus
+
+    from indexer.pipeline.build import build
+
+    tmp = tmp_path_factory.mktemp("views")
+    index = tmp / "index"
+    assert build([resolution_corpus(tmp)], index, model="hash", progress=False).ok
+    return index
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "nhiệm vụ thử nghiệm"}, {"doc": "nghi-quyet-thu-nghiem.txt", "p": "1"},
+                                    {"ref": "999-NQ/TEST"}, {"ref": "*"}])
+def test_no_view_of_the_page_calls_a_deprecated_api(programme_index, monkeypatch, deprecations, params):
+    monkeypatch.setenv("VNSEARCH_INDEX", str(programme_index))
     at = AppTest.from_file(APP, default_timeout=60)
     for k, v in params.items():
         at.query_params[k] = v

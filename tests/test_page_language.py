@@ -20,8 +20,9 @@ KEY = "999-NQ/TEST"
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
-@pytest.fixture
-def programme_index(tmp_path):
+@pytest.fixture(scope="module")
+def programme_index(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("programme")
     corpus = resolution_corpus(tmp_path)
     write(corpus / "chuong-trinh-thu-nghiem.txt", programme(tasks=(1, 2)))
     index = tmp_path / "index"

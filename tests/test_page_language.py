@@ -113,3 +113,10 @@ def test_one_typeface_with_vietnamese_glyphs_everywhere():
     assert typeface.FONT_FAMILY.startswith('"DejaVu Sans"') and "!important" in typeface.CSS
     css = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "search_app" / "page").glob("*.py"))
     assert "font-family: monospace" not in css  # the map's citations were monospace: tone marks came apart
+
+
+def test_a_document_not_in_the_corpus_says_how_to_add_it_in_a_users_words(hash_index, monkeypatch):
+    at = _page(hash_index, monkeypatch, ref="999-NQ/TEST")  # cited by the synthetic law, not indexed
+    said = "\n".join(w.value for w in at.warning)
+    assert "chưa có trong kho" in said and "người quản trị kho" in said
+    assert "make index" not in said and "corpus" not in said

@@ -426,11 +426,10 @@ def refs_view(searcher: Searcher, key: str) -> None:
         if st.button("Mở toàn văn", key="open_doc"):
             _go(doc=doc["doc_id"], q=st.query_params.get("q", ""))
     else:
-        st.warning(
-            f"{escape(res['label'])}: **chưa có trong kho**. Để thêm, đặt tệp văn bản vào thư mục "
-            f"{code_span(str(CORPUS_DIR) + '/')} rồi chạy `make index`, "
-            "hoặc dùng mục “Thêm văn bản vào kho” ở thanh bên."
-        )
+        # how to add it, in a user's words: folders and commands are the administrator's (README)
+        how = ("dùng mục “Thêm văn bản vào kho” ở thanh bên" if upload_policy().enabled
+               else "đề nghị người quản trị kho thêm tệp văn bản này")
+        st.warning(f"{escape(res['label'])}: **chưa có trong kho**. Để thêm, {how}.")
     render_relations(searcher, res, _go, st.query_params.get("q", ""))
     cited = res["cited_by"]
     st.markdown(f"#### Được dẫn chiếu trong {len(cited)} đoạn văn")

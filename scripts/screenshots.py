@@ -40,7 +40,7 @@ def take(url: str, browser) -> None:
 
     page = _page(browser, url + "/?doc=nghi-quyet-57-NQ-TW-2024.md&p=12")
     page.locator(".doc-view #hit").wait_for()
-    page.locator(".doc-view").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('hit').scrollIntoView({block: 'center'})")
     time.sleep(2)
     page.screenshot(path=str(DOCS / "screenshot-document.png"))
     page.close()

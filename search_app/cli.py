@@ -12,6 +12,7 @@ from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatErr
 from indexer.text.normalise import for_terminal
 from search_app import commands, labels
 from search_app.core import serialize
+from search_app.core.citation import vn_date
 from search_app.core.escape import unicode_text
 from search_app.core.pipeline import SearchRequest, SearchResult, make_request
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Hit, ModelMismatch, QueryError, Searcher, clip_query
@@ -89,13 +90,15 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(for_terminal(f"{res['label']}: {len(res['ambiguous'])} văn bản trong kho có số hiệu này — ghi kèm "
                            "ngày ban hành để chọn một:"))
         for d in res["ambiguous"]:
-            print(for_terminal(f"  - {d['title']} ({d.get('date') or 'không rõ ngày'}, {d['doc_id']})"))
+            print(for_terminal(f"  - {d['title']} ({vn_date(d.get('date')) or 'không rõ ngày'}, {d['doc_id']})"))
     else:
         print(f"{res['label']}: chưa có trong kho — đặt tệp văn bản vào corpus/ rồi chạy make index")
     v = res["validity"]
     print(for_terminal(f"Hiệu lực ({v['source']}): {labels.validity_words(v)}"))
     ident = res["identity"]
-    card = ", ".join(f"{name}: {ident[k]}" for k, name in IDENTITY_NAMES if ident.get(k))
+    # dates as the page writes them (dd/mm/yyyy); --json keeps ISO
+    card = ", ".join(f"{name}: {vn_date(ident[k]) if k == 'date' else ident[k]}"
+                     for k, name in IDENTITY_NAMES if ident.get(k))
     if card:
         print(f"Thông tin văn bản: {card}")
     for r in res["relations"]:

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound
 from search_app.core import follow
+from search_app.core.citation import vn_time
 from search_app.core.escape import terminal_text, unicode_text
 from search_app.core.implementation import MapError, implementation_map
+from search_app.core.implementation_table import doc_label
 from search_app.core.searcher import ModelMismatch, Searcher
 
 
@@ -49,6 +51,10 @@ def _searcher(index: Path) -> Searcher | None:
         return None
 
 
+# How an item was placed under its task (core/implementation.py's `match`), in words.
+MATCH_LABELS = {"structure": "theo số mục", "meaning": "theo nội dung"}
+
+
 def say(line: str) -> None:
     """One line for the terminal: text from documents is shown, never obeyed (escape codes, newlines)."""
     print(terminal_text(line))
@@ -59,14 +65,16 @@ def print_json(value: object) -> None:
 
 
 def print_map(out: dict) -> None:
-    say(f"{out['key']}: {len(out['tasks'])} nhiệm vụ; văn bản triển khai: {', '.join(out['by']) or '(không có)'}")
+    docs = ", ".join(doc_label(out, d) for d in out["by"]) or "(không có)"
+    say(f"{out['key']}: {len(out['tasks'])} nhiệm vụ; văn bản triển khai: {docs}")
     for t in out["tasks"]:
         mark = "  ✗ CHƯA CÓ VĂN BẢN NÀO TRIỂN KHAI" if not t["items"] else ""
         print()
         say(f"[{t['label']}] {t['heading'][:110]}{mark}")
         for h in t["items"]:
             said = " ".join(h["text"][h["answer"][0]["start"]:h["answer"][0]["end"]].split())
-            say(f"    {h['score']:.3f} ({h['match']}) {said[:160]}{'…' if len(said) > 160 else ''}")
+            how = MATCH_LABELS.get(h["match"], h["match"])
+            say(f"    {h['score']:.3f} ({how}) {said[:160]}{'…' if len(said) > 160 else ''}")
             say(f"        → {h['citation']}")
     if out["unassigned"]:
         print()
@@ -117,7 +125,7 @@ def run_follow(args: argparse.Namespace) -> int:
             if args.json:
                 print_json(items)
             for it in [] if args.json else items:
-                when = it.get("checked_at") or "chưa"
+                when = vn_time(it.get("checked_at")) or "chưa"
                 say(f"{it['id']}  {it['kind']:<8} {it['target']}  (kiểm tra lần cuối: {when})")
             return 0
         searcher = _searcher(args.index)

@@ -3,6 +3,7 @@
 The core speaks in codes (`repealed`, `implements`); what a reader sees is chosen here, once.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 STATUS_LABELS = {
@@ -11,6 +12,7 @@ STATUS_LABELS = {
     "amended": "Còn hiệu lực, đã được sửa đổi, bổ sung",
     "in_force": "Còn hiệu lực",
     "unknown": "Chưa rõ hiệu lực",
+    "not_applicable": "Không áp dụng",  # an article, an interview: no legal force to have or lose
 }
 TYPE_LABELS = {
     "basis": "Căn cứ",
@@ -35,7 +37,8 @@ TYPE_LABELS_IN = {
 }
 
 # What a search says when the passages it found do not answer the question (every door).
-NOT_REPEALED = "Không có văn bản nào trong kho bãi bỏ"
+# An article or an interview has no legal force: "còn hiệu lực" would say more than the corpus knows.
+NOT_APPLICABLE = "Không áp dụng"
 NO_ANSWER = "Không tìm thấy đoạn văn trả lời câu hỏi này trong kho."
 NEAREST = "Các đoạn văn gần nhất (không trả lời câu hỏi, chỉ để tham khảo):"
 ANSWER_KINDS = {
@@ -55,14 +58,22 @@ def _date(iso: str | None) -> str | None:
     return f"{d}/{m}/{y}"
 
 
-def validity_words(v: dict[str, Any], numbered: bool = True) -> str:
+def validity_words(validity: dict[str, Any] | None, numbered: bool = True,
+                   date: Callable[[str], str | None] | None = None) -> str:
     """A validity in words, dates dd/mm/yyyy: "Hết hiệu lực từ 01/01/2021 — Luật số 59/2020/QH14". Every
-    door says it this way. `numbered`: the document has a number; for an article or an interview "còn
-    hiệu lực" means only that nothing in the corpus repeals it, and is said so."""
+    door says it this way. `numbered`: the document has a number; an article or an interview has no
+    legal force, and "còn hiệu lực" would say more than the corpus knows: "Không áp dụng" unless the
+    corpus repeals or amends it. "" when a numbered document's status is not given."""
+    v, when = validity or {}, date or _date
+    if not numbered and v.get("status") in (None, "", "in_force", "unknown", "not_applicable"):
+        return NOT_APPLICABLE
+    if not v.get("status"):
+        return ""
     status = str(v.get("status")) if v.get("status") in STATUS_LABELS else "unknown"
-    out = STATUS_LABELS[status] if numbered or status != "in_force" else NOT_REPEALED
+    out = STATUS_LABELS[status]
     if v.get("since"):
-        out += f" từ {_date(v['since'])}" if status != "in_force" else f" (có hiệu lực từ {_date(v['since'])})"
+        since = when(v["since"]) or v["since"]
+        out += f" từ {since}" if status != "in_force" else f" (có hiệu lực từ {since})"
     by = ", ".join(a.get("label") or "" for a in v.get("by") or [] if a.get("label"))
     if by:
         out += f" — {by}"

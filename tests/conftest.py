@@ -70,3 +70,15 @@ def app(hash_index, monkeypatch):
     import streamlit as st
 
     st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (tests/test_browser.py's CHROMIUM and FLAGS)."""
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM, FLAGS
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,20 +34,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does)")
-    work = tmp_path_factory.mktemp("browser")
-    corpus = work / "corpus"
-    shutil.copytree(ROOT / "corpus", corpus)
-    index = work / "index"
-    assert build([corpus], index, progress=False).ok
+@contextmanager
+def run_page(work: Path, corpus: Path, index: Path):
+    """`streamlit run` of the page over `index` (uploads into `corpus` on, no token); yields its URL.
+    The server's output goes to work/streamlit.log."""
     port = _free_port()
     env = {**os.environ, "VNSEARCH_INDEX": str(index), "VNSEARCH_CORPUS": str(corpus),
            "VNSEARCH_UPLOADS": "1", "VNSEARCH_UPLOAD_TOKEN": "", "VNSEARCH_AUDIT_LOG": "",  # uploads on, no token
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    log = open(work / "streamlit.log", "w")  # noqa: SIM115 - closed in teardown
+    log = open(work / "streamlit.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "search_app" / "page" / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
@@ -54,30 +50,38 @@ def server(tmp_path_factory):
          "--client.toolbarMode", "minimal"],
         cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start: " + (work / "streamlit.log").read_text())
+        yield url
+    finally:
         proc.terminate()
-        pytest.fail("streamlit did not start: " + (work / "streamlit.log").read_text())
-    yield url, corpus
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does)")
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield b
-        b.close()
+def server(tmp_path_factory):
+    require_chromium()
+    work = tmp_path_factory.mktemp("browser")
+    corpus = work / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    index = work / "index"
+    assert build([corpus], index, progress=False).ok
+    with run_page(work, corpus, index) as url:
+        yield url, corpus
 
 
 def _shot(page, name: str) -> None:

@@ -75,3 +75,99 @@ def test_the_real_57_file_holds_kl_69(shared, tmp_path):
     implementing = {r.get("doc_id") for r in s.relations().relations("20-NQ/TW") if r["type"] == "implements"}
     assert f"{src.name}#69-KL-TW" in implementing and src.name not in implementing
     assert s.references("69-KL/TW")["document"]["doc_id"] == f"{src.name}#69-KL-TW"
+
+
+# --- official headers, in plain text, PDF and DOCX -------------------------------------------------
+
+def _header(issuer: str, number: str, date: str, kind: str, title: str) -> str:
+    return (f"{issuer} -------\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập - Tự do - Hạnh phúc ---------\n"
+            f"Luật số: {number}\nHà Nội, ngày {date}\n{kind}\n{title}\n")
+
+
+SYNTHETIC_PAIR = [
+    _header("QUỐC HỘI THỬ NGHIỆM", "998/2098/QH98", "05 tháng 06 năm 2098", "LUẬT", "KIỂM THỬ THỨ NHẤT")
+    + "Điều 1. Phạm vi thử nghiệm\nLuật thử nghiệm này quy định việc kiểm thử giả định của kho văn bản thứ nhất.\n"
+    + "Điều 2. Trách nhiệm\nCơ quan thử nghiệm chịu trách nhiệm ghi sổ kiểm thử hằng ngày theo quy định.\n",
+    _header("QUỐC HỘI THỬ NGHIỆM", "999/2099/QH99", "07 tháng 08 năm 2099", "LUẬT", "KIỂM THỬ THỨ HAI")
+    + "Điều 1. Phạm vi thử nghiệm\nLuật thử nghiệm này quy định việc lưu trữ zyxwv giả định của kho thứ hai.\n"
+    + "Điều 2. Hiệu lực\nLuật thử nghiệm này có hiệu lực từ ngày 01 tháng 01 năm 2100.\n",
+]
+
+
+def _pdf_pair(path, font) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", str(font))
+    pdf.set_font("DejaVu", size=11)
+    for text in SYNTHETIC_PAIR:  # each law on a page of its own
+        pdf.add_page()
+        pdf.multi_cell(0, 7, text)
+    write(path, bytes(pdf.output()))
+
+
+def _docx_pair(path) -> None:
+    import docx
+
+    d = docx.Document()
+    for text in SYNTHETIC_PAIR:
+        for line in text.splitlines():
+            d.add_paragraph(line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    d.save(str(path))
+
+
+def _two_laws(index, name: str) -> tuple[dict, dict]:
+    s = Searcher(index)
+    docs = {d["doc_id"]: d for d in s.documents()}
+    assert set(docs) == {name, f"{name}#999-2099-QH99"}, set(docs)
+    return docs[name], docs[f"{name}#999-2099-QH99"]
+
+
+@pytest.mark.parametrize("kind", ["txt", "pdf", "docx"])
+def test_official_headers_split_a_file_of_any_format(tmp_path, kind):
+    from helpers import FONT_CANDIDATES
+
+    name = f"hai-luat.{kind}"
+    path = tmp_path / "c" / name
+    if kind == "txt":
+        write(path, "".join(SYNTHETIC_PAIR))
+    elif kind == "docx":
+        _docx_pair(path)
+    else:
+        font = next((f for f in FONT_CANDIDATES if f.exists()), None)
+        if font is None:
+            pytest.skip("no DejaVu font to write a Vietnamese PDF (fonts-dejavu-core)")
+        _pdf_pair(path, font)
+    assert build([tmp_path / "c"], tmp_path / "ix", model="hash", progress=False).documents == 2
+    first, second = _two_laws(tmp_path / "ix", name)
+    assert (first["doc_number"], first["date"]) == ("998/2098/QH98", "2098-06-05")
+    assert (second["doc_number"], second["date"]) == ("999/2099/QH99", "2099-08-07")
+    if kind != "pdf":  # a PDF's header reads as one joined line: its type line is not a line of its own
+        assert first["doc_type"] == second["doc_type"] == "Luật"
+    s = Searcher(tmp_path / "ix")
+    passages = s.doc_passages(second["doc_id"])
+    assert passages[0]["text"].startswith("QUỐC HỘI THỬ NGHIỆM")
+    assert "998/2098" not in " ".join(p["text"] for p in passages)
+    hit = s.search("lưu trữ zyxwv giả định", top_k=1)[0]
+    assert hit.doc_id == second["doc_id"] and "999/2099/QH99" in hit.citation and "998/2098" not in hit.citation
+    if kind == "pdf":
+        assert hit.page == 2  # the page of the file, kept for the second law
+
+
+@pytest.mark.slow
+def test_two_real_laws_in_one_text_file_are_two_documents(shared, tmp_path):
+    laws = shared / "datasets" / "vietnamese-laws"
+    a = (laws / "Luat-thue-tieu-thu-dac-biet-2008-26-2008-QH12-82198.txt").read_text(encoding="utf-8")
+    b = (laws / "Luat-thue-bao-ve-moi-truong-2010-115247.txt").read_text(encoding="utf-8")
+    write(tmp_path / "c" / "hai-luat.txt", a.rstrip() + "\n" + b)  # concatenated here, never stored
+    assert build([tmp_path / "c"], tmp_path / "ix", model="hash", progress=False).documents == 2
+    s = Searcher(tmp_path / "ix")
+    docs = {d["doc_id"]: d for d in s.documents()}
+    second = docs["hai-luat.txt#57-2010-QH12"]
+    assert docs["hai-luat.txt"]["doc_number"] == "27/2008/QH12" and docs["hai-luat.txt"]["date"] == "2008-11-14"
+    assert (second["doc_number"], second["date"], second["doc_type"]) == ("57/2010/QH12", "2010-11-15", "Luật")
+    assert s.doc_passages(second["doc_id"])[0]["text"].startswith("QUỐC HỘI")
+    hit = next(h for h in s.search("thuế bảo vệ môi trường đối với xăng dầu", top_k=10) if h.doc_id == second["doc_id"])
+    assert "57/2010/QH12" in hit.citation and "27/2008/QH12" not in hit.citation
+    assert s.references("57/2010/QH12")["document"]["doc_id"] == second["doc_id"]

@@ -17,7 +17,7 @@ def run(*args, check=True):
 def test_build_status_search_json_contract(synthetic_corpus, tmp_path):
     index = tmp_path / "ix"
     out = run("indexer", "build", str(synthetic_corpus), "--index", str(index), "--model", "hash", "--quiet")
-    assert "Files indexed: 3" in out.stdout
+    assert "Files indexed: 3 (added 3, changed 0)" in out.stdout
     st = run("indexer", "status", "--index", str(index))
     assert "Documents:  3" in st.stdout
     res = run("search_app", "search", "kiểm thử tự động", "--index", str(index), "--json", "--top-k", "2")

@@ -58,7 +58,7 @@ def test_search_exports_hold_any_text_as_data(title, text, query):
     data = export.to_csv(hits, context)
     data.encode("utf-8")
     rows = list(csv.reader(io.StringIO(data.lstrip("\ufeff"))))
-    assert len(rows[0]) == 1 and rows[0][0].startswith("# ")  # the context is one cell, never a formula
+    assert rows[0][:4] == list(export.CSV_CONTEXT)  # a plain header row, the context as leading columns
     _no_formula(rows)
     md = export.to_markdown(query, hits, context)
     md.encode("utf-8")
@@ -106,9 +106,12 @@ def test_terminal_and_page_labels_act_on_nothing(text):
 
 
 def test_the_csv_query_line_cannot_become_a_formula_cell():
-    data = export.to_csv([], {"query": 'x,=HYPERLINK("http://127.0.0.1:9/")'})
+    hit = _hit("t", "Văn bản thử nghiệm", "c")
+    data = export.to_csv([hit], {"query": 'x,=HYPERLINK("http://127.0.0.1:9/")'})
     rows = list(csv.reader(io.StringIO(data.lstrip("\ufeff"))))
-    assert len(rows[0]) == 1 and rows[0][0].startswith("# query: x,=HYPERLINK")
+    assert rows[1][0] == 'x,=HYPERLINK("http://127.0.0.1:9/")'  # one cell: the comma does not start another
+    data = export.to_csv([hit], {"query": '=HYPERLINK("http://127.0.0.1:9/")'})
+    assert list(csv.reader(io.StringIO(data.lstrip("\ufeff"))))[1][0].startswith("'=")  # shown as text
     assert csv_cell("=1+1") == "'=1+1" and csv_cell(-3) == -3
 
 
@@ -124,7 +127,8 @@ def test_map_prints_document_text_escaped(capsys):
     from search_app.commands import print_map
 
     hit = {"text": "a) Mục\x1b[2J thử\x01 nghiệm", "answer": [{"start": 0, "end": 24}], "score": 0.5,
-           "match": "structure", "citation": "Văn bản\x1b]0;x\x07 999-NQ/TEST, mục II.1.a"}
+           "match": "structure", "citation": "Văn bản\x1b]0;x\x07 999-NQ/TEST, mục II.1.a", "doc_id": "d\x1b[31m",
+           "title": "Văn bản thử nghiệm\x1b[31m"}
     print_map({"key": "999-NQ/TEST", "by": ["d\x1b[31m"], "uncovered": ["II.2"], "unassigned": [hit],
                "tasks": [{"label": "II.1", "heading": "Nhiệm vụ\x1b[31m\ud800", "items": [hit]}]})
     out = capsys.readouterr().out

@@ -61,17 +61,39 @@ def test_exports_record_query_filters_and_time_and_speak_vietnamese(hash_index):
     s = Searcher(hash_index)
     filters = Filters(doc_types={"Luật"}, year_from=2099)
     hits = s.search("trách nhiệm của cơ quan thử nghiệm", top_k=2, filters=filters)
-    ctx = export.search_context("trách nhiệm", filters, "Kết hợp", True)
-    assert ctx["filters"] == "Loại văn bản: Luật; Năm: 2099–…" and ctx["searched_at"]
+    ctx = export.search_context("trách nhiệm", filters, "Kết hợp", True, in_force=True, index=s.status())
+    assert ctx["filters"] == "Loại văn bản: Luật; Năm: 2099–…; Chỉ văn bản còn hiệu lực" and ctx["searched_at"]
+    assert ctx["index_generation"] == s.status()["generation"]
     js = json.loads(export.to_json("trách nhiệm", hits, ctx))
     assert js["filters"] == ctx["filters"] and js["searched_at"] == ctx["searched_at"] and js["answerable"] is True
+    assert js["in_force_only"] is True and js["index_generation"] == ctx["index_generation"]
     md = export.to_markdown("trách nhiệm", hits, ctx)
-    assert "*Bộ lọc:* Loại văn bản: Luật; Năm: 2099–…" in md and ctx["searched_at"] in md
+    assert "*Bộ lọc:* Loại văn bản: Luật; Năm: 2099–…; Chỉ văn bản còn hiệu lực" in md
+    assert f"*Thời điểm:* {export.vn_time(ctx['searched_at'])}" in md and f"thế hệ {ctx['index_generation']}" in md
     text = export.to_csv(hits, ctx).lstrip("\ufeff")
-    assert text.startswith("# query: trách nhiệm | filters: Loại văn bản: Luật")
-    rows = list(csv.DictReader(io.StringIO(text.split("\n", 1)[1])))
-    assert rows and all(r["validity"] in ("", "Còn hiệu lực") or r["validity"].startswith(("Hết", "Chưa", "Còn"))
+    rows = list(csv.DictReader(io.StringIO(text)))  # the first line is the header row, nothing before it
+    assert list(rows[0])[:4] == list(export.CSV_CONTEXT)
+    assert all(r["query"] == "trách nhiệm" and r["filters"] == ctx["filters"]
+               and r["index_generation"] == ctx["index_generation"] for r in rows)
+    assert rows and all(r["validity"] in ("Còn hiệu lực", "Không áp dụng") or r["validity"].startswith(("Hết", "Chưa"))
                         for r in rows)
-    assert not any("in_force" in r["validity"] for r in rows)
     assert export.validity_text({"status": "repealed", "since": "2021-01-01", "by": [{"label": "Luật số 1/TEST"}]}) \
-        == "Hết hiệu lực từ 2021-01-01, Luật số 1/TEST"
+        == "Hết hiệu lực từ 01/01/2021 — Luật số 1/TEST"
+
+
+def test_the_in_force_filter_is_named_even_when_it_leaves_nothing_out():
+    assert export.filters_text(None) == "Không lọc"
+    assert export.filters_text(None, in_force=True) == "Chỉ văn bản còn hiệu lực"
+
+
+def test_an_interview_is_not_applicable_in_every_export(hash_index):
+    s = Searcher(hash_index)
+    hits = [h for h in s.search("phỏng vấn thử nghiệm", top_k=10) if h.doc_id == "phong-van-thu-nghiem.txt"]
+    # the core itself says so (every door: JSON of the CLI, the API and MCP too)
+    assert hits and not hits[0].doc_number and hits[0].validity.get("status") == "not_applicable"
+    js = json.loads(export.to_json("q", hits[:1]))["results"][0]
+    assert js["validity"] == {"status": "not_applicable"} and js["validity_label"] == "Không áp dụng"
+    row = next(csv.DictReader(io.StringIO(export.to_csv(hits[:1]).lstrip("\ufeff"))))
+    assert row["validity"] == "Không áp dụng"
+    assert "*Hiệu lực:* Không áp dụng" in export.to_markdown("q", hits[:1])
+    assert "Còn hiệu lực" not in export.to_markdown("q", hits[:1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -169,17 +170,39 @@ def test_exports_hold_the_same_rows(page_index: Path):
     import docx
     import openpyxl
 
-    from search_app.core.implementation_table import rows, to_csv, to_docx, to_xlsx
+    from search_app.core.implementation_table import (
+        CONTEXT_SHEET,
+        ITEM_HEADER,
+        item_rows,
+        rows,
+        table_context,
+        to_csv,
+        to_docx,
+        to_xlsx,
+    )
 
-    out = implementation_map(Searcher(page_index), KEY)
+    s = Searcher(page_index)
+    out = implementation_map(s, KEY)
+    ctx = table_context(KEY, s.status())
     header, body = rows(out)
     assert header == ["Nhiệm vụ", "Nghị quyết số 999/NQ-TEST"] and body[2][1] == "Chưa có văn bản triển khai"
     assert "<script>alert(1)</script>" in body[1][1]  # data, as the document says it, in a file
-    table = docx.Document(io.BytesIO(to_docx(out))).tables[0]
-    assert [[c.text for c in r.cells] for r in table.rows] == [header, *body]
-    ws = openpyxl.load_workbook(io.BytesIO(to_xlsx(out))).active
-    assert [[c.value for c in r] for r in ws.iter_rows()] == [header, *body]
-    assert to_csv(out).splitlines()[0] == "Nhiệm vụ,Nghị quyết số 999/NQ-TEST"
+    document = docx.Document(io.BytesIO(to_docx(out, ctx)))
+    assert [[c.text for c in r.cells] for r in document.tables[0].rows] == [header, *body]
+    assert f"Thế hệ chỉ mục: {s.status()['generation']}" in [p.text for p in document.paragraphs]
+    # CSV and XLSX: one row per item, the task's columns repeated; every item of the grid is a row
+    items = item_rows(out)
+    assert sum(1 for t in out["tasks"] for _ in t["items"]) + len(out["unassigned"]) == \
+        sum(1 for r in items if r[4] != "Chưa có văn bản triển khai")
+    assert all(r[5] in "\n".join(c for row in body for c in row) for r in items)
+    assert [r[4] for r in items if r[0] == out["tasks"][2]["label"]] == ["Chưa có văn bản triển khai"]
+    wb = openpyxl.load_workbook(io.BytesIO(to_xlsx(out, ctx)))
+    assert [[c.value or "" for c in r] for r in wb.worksheets[0].iter_rows()] == [ITEM_HEADER, *items]
+    assert wb.worksheets[1].title == CONTEXT_SHEET
+    assert {r[0].value: r[1].value for r in wb.worksheets[1].iter_rows()} == ctx
+    table = list(csv.reader(io.StringIO(to_csv(out, ctx).lstrip("\ufeff"))))
+    assert table[0] == [*ctx, *ITEM_HEADER]  # a plain header row first
+    assert [r[len(ctx):] for r in table[1:]] == items and all(r[:len(ctx)] == list(ctx.values()) for r in table[1:])
 
 
 def test_an_uploaded_draft_is_checked_and_never_indexed(page_index: Path):

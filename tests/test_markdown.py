@@ -58,3 +58,19 @@ def test_the_header_of_the_real_20_nq_tw(shared):
     meta = detect_header(doc.text)
     assert (meta["doc_number"], meta["date"], meta["issuer"]) == ("20-NQ/TW", "2012-11-01",
                                                                   "Ban Chấp hành Trung ương Đảng")
+
+
+def test_a_bold_run_closed_after_a_space_leaves_no_markers(tmp_path):
+    # "**1- **" (a no-break space before the closing markers) is how the real 20-NQ/TW file writes its points
+    doc = load_md(write(tmp_path / "vb.md", "# Văn bản thử nghiệm\n\n**1-\u00a0**Điểm thử nghiệm thứ nhất.\n\n"
+                                             "__2- __Điểm thử nghiệm thứ hai.\n"))[0]
+    assert "*" not in doc.text and "_" not in doc.text
+    assert "1- Điểm thử nghiệm thứ nhất." in doc.text and "2- Điểm thử nghiệm thứ hai." in doc.text
+
+
+def test_the_demo_corpus_passages_hold_no_markdown_markers():
+    from helpers import ROOT
+
+    for path in sorted((ROOT / "corpus").glob("*.md")):
+        for doc in load_md(path):
+            assert "**" not in doc.text and "\\-" not in doc.text, path.name

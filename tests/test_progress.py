@@ -31,3 +31,26 @@ def test_progress_has_a_total_and_verbose_lists_each_file(synthetic_corpus, tmp_
 @pytest.mark.slow
 def test_quiet_prints_no_bar(synthetic_corpus, tmp_path):
     assert "Embedding" not in _build(synthetic_corpus, tmp_path / "ix", "--quiet").stderr
+
+
+REPEATED = "Văn bản thử nghiệm lặp lại.\n\n" + "Đoạn thử nghiệm giống hệt nhau.\n\n" * 6
+
+
+def _totals(err: str) -> list[tuple[int, int]]:
+    bars = [ln for ln in err.replace("\r", "\n").splitlines() if ln.startswith("Embedding") and "/" in ln]
+    pairs = [ln.split("|")[-1].split()[0].split("/") for ln in bars]
+    return [(int(a), int(b)) for a, b in pairs]
+
+
+@pytest.mark.slow
+def test_the_bar_total_is_known_before_it_starts(synthetic_corpus, tmp_path):
+    # repeated boilerplate and, on the update, vectors the index already holds: none is counted
+    write(synthetic_corpus / "lap-lai.txt", REPEATED)
+    first = _totals(_build(synthetic_corpus, tmp_path / "ix").stderr)
+    assert first[0][0] == 0 and len({t for _, t in first}) == 1 and first[-1][0] == first[-1][1]
+    write(synthetic_corpus / "lap-lai.txt", REPEATED + "Một đoạn thử nghiệm mới.")
+    update = subprocess.run([sys.executable, "-m", "indexer", "update", str(synthetic_corpus), "--index",
+                             str(tmp_path / "ix"), "--model", "hash"], cwd=ROOT, capture_output=True, text=True,
+                            check=True, timeout=120).stderr
+    again = _totals(update)
+    assert len({t for _, t in again}) == 1 and again[-1][0] == again[-1][1] and again[-1][1] < first[-1][1]

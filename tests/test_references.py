@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import ROOT, shared_dir
+from helpers import ROOT
 
 from indexer.pipeline.build import build
 from indexer.text.normalise import clean_text
@@ -48,9 +48,8 @@ def test_reference_key_from_a_query():
 
 @pytest.fixture(scope="module")
 def full_index(tmp_path_factory):
-    shared = shared_dir()
     index = tmp_path_factory.mktemp("refs") / "index"
-    report = build([ROOT / "corpus", shared / "documents"], index, model="hash", progress=False)
+    report = build([ROOT / "corpus"], index, model="hash", progress=False)  # the interview and the resolutions
     assert report.documents == 5, report.summary()  # the 57-NQ/TW file also holds 69-KL/TW
     return index
 

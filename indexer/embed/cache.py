@@ -97,8 +97,8 @@ class Embedding:
 
     def __init__(self, caches: list[Backend], embedder: Embedder, progress: bool, report: BuildReport,
                  total: int | None = None) -> None:
-        """`total`: the passages and sentences still to come (known once the files are split); the
-        bar then shows how many are left and the time left, and drops those found in a cache."""
+        """`total`: the texts the model will embed (known once the files are split and the caches
+        asked, `build.texts_to_embed`); the bar then shows how many are left and the time left."""
         self.caches, self.embedder, self.report = caches, embedder, report
         self.bar = None
         if progress:
@@ -109,14 +109,8 @@ class Embedding:
 
     def __call__(self, records: list[DocumentRecords]) -> list[DocumentRecords]:
         t = time.perf_counter()
-        before = self.bar.n if self.bar is not None else 0
         per_record, sentences = fill_vectors(records, self.caches, self.embedder,
                                              on_batch=self.bar.update if self.bar is not None else None)
-        if self.bar is not None and self.bar.total is not None:
-            # texts found in a cache, or repeated, were counted in the total but needed no model
-            needed = sum(len(r.embed_hashes) + len(r.sentence_hashes) for r in records)
-            self.bar.total = max(self.bar.n, self.bar.total - (needed - (self.bar.n - before)))
-            self.bar.refresh()
         embedded = sum(per_record)
         if embedded or any(sentences):
             self.report.embed_seconds += time.perf_counter() - t

@@ -181,6 +181,9 @@ def join_table_rows(source: str) -> str:
     return "\n".join(out)
 
 
+# "**1- **Text": CommonMark does not close emphasis after a space, so the markers would stay in the
+# text as "**"; the space (often a no-break space) moves out of the run ("**1-** Text") and the run parses.
+_SPACE_BEFORE_CLOSE = re.compile(r"(\*\*|__)([^*_\n]*?\S)([^\S\n]+)\1")
 _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$")
 
 
@@ -188,7 +191,7 @@ def load_md(path: Path) -> list[RawDocument]:
     from markdown_it import MarkdownIt
 
     notes: list[str] = []
-    source = join_table_rows(decode_text(read_bytes(path), notes))
+    source = _SPACE_BEFORE_CLOSE.sub(r"\1\2\1\3", join_table_rows(decode_text(read_bytes(path), notes)))
     # html=False: raw HTML inside Markdown is shown as text, never interpreted.
     html = MarkdownIt("commonmark", {"html": False}).enable("table").render(source)
     doc = html_to_document(html)

@@ -133,6 +133,11 @@ def _sentence_case(line: str) -> str:
     return line
 
 
+# The national emblem line that heads every official document of the State.
+EMBLEM = re.compile(r"CỘNG\s+H(?:ÒA|OÀ)\s+XÃ\s+HỘI\s+CHỦ\s+NGHĨA\s+VIỆT\s+NAM", re.IGNORECASE)
+_NUMBER_AFTER_EMBLEM = re.compile(EMBLEM.pattern + r"[^\n]{0,120}?\bsố\s*:\s*(\S+)", re.IGNORECASE)
+
+
 def detect_header(text: str, title_hint: str | None = None) -> dict[str, Any]:
     """Metadata read off the top of a Vietnamese administrative or Party document."""
     head = text[:_HEADER_CHARS]
@@ -141,6 +146,11 @@ def detect_header(text: str, title_hint: str | None = None) -> dict[str, Any]:
     meta: dict[str, Any] = {}
 
     if m := re.search(r"(?:^|\n)[^\n]{0,40}?\bSố\s*:\s*(\S+)", head):
+        nums = find_numbers(m.group(1))
+        if nums:
+            meta["doc_number"] = nums[0].text
+    if "doc_number" not in meta and (m := _NUMBER_AFTER_EMBLEM.search(head)):
+        # a header a PDF or DOCX joined into one line: "QUỐC HỘI CỘNG HÒA … Luật số: 57/2010/QH12 Hà Nội, …"
         nums = find_numbers(m.group(1))
         if nums:
             meta["doc_number"] = nums[0].text
@@ -248,7 +258,8 @@ def resolve(
     explicit = clean_fields(explicit or {}, notes, "metadata")
     header = detect_header(text, title_hint=hints.get("title"))
     # no official header (neither number nor type line): a web article or interview, read as one
-    article = detect_article(text) if not (header.get("doc_number") or header.get("doc_type")) else {}
+    official = header.get("doc_number") or header.get("doc_type") or hints.get("doc_number")
+    article = detect_article(text) if not official else {}
     fname = from_filename(path) if path is not None else {}
     merged: dict[str, Any] = {}
     for src in (sidecar, explicit or {}, header, article, hints, fname):

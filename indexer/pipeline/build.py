@@ -170,6 +170,7 @@ def build(paths: list[Path] | None = None, index_dir: Path = DEFAULT_INDEX, opti
         report.unchanged = sorted(work.carried)
         report.files_hashed = work.hashed
         report.removed = work.removed
+        report.previous = sorted(store.manifest.get("files", {})) if store.readable else []
         if not work.full and not work.to_read and not work.removed:
             report.up_to_date = bool(work.carried)
             report.files_indexed = sorted(work.carried)
@@ -274,13 +275,28 @@ def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, opts: B
     if opts.verbose:
         for prep in files:
             print(file_line(prep), file=sys.stderr)
-    total = sum(len(r.embed_hashes) + len(r.sentence_hashes) for prep in files for r in prep.records)
-    embed = Embedding(caches, embedder, opts.progress, report, total=total)
+    embed = Embedding(caches, embedder, opts.progress, report,
+                      total=texts_to_embed(files, caches) if opts.progress else None)
     try:
         for window in windows(_records(files, report)):
             yield embed(window)
     finally:
         embed.close()
+
+
+def texts_to_embed(files: list[Prepared], caches: list[Backend]) -> int:
+    """How many texts the model will embed, known before the first is: per window (as `fill_vectors`
+    sees them), the distinct passages and sentences that no cache holds. The progress bar's total,
+    so that it neither starts at "0/762" nor ends at "756/756"."""
+    records = [r for prep in files if prep.skipped is None for r in prep.records]
+    n = 0
+    for window in windows(records):
+        wanted = {h for r in window for h in (*r.embed_hashes, *r.sentence_hashes)}
+        for source in caches:
+            if wanted:
+                wanted -= set(source.cached_vectors(sorted(wanted)))
+        n += len(wanted)
+    return n
 
 
 def file_line(prep: Prepared) -> str:

@@ -21,6 +21,7 @@ class BuildReport:
     files_hashed: int = 0  # files read to hash them (an unchanged size and mtime spares the reading)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, identical file indexed instead)
     removed: list[str] = field(default_factory=list)  # files of the previous index that are gone
+    previous: list[str] = field(default_factory=list)  # files the previous index held (an update's "changed")
     # (document id, the fields among date, type and number its metadata still lacks)
     incomplete: list[tuple[str, list[str]]] = field(default_factory=list)
     up_to_date: bool = False
@@ -39,16 +40,14 @@ class BuildReport:
 
     def summary(self) -> str:
         lines = [
-            f"Files indexed: {len(self.files_indexed)}   documents: {self.documents}   "
+            self.files_line() + f"   documents: {self.documents}   "
             f"passages: {self.passages} (embedded {self.embedded}, reused {self.reused}; "
             f"{self.sentences_embedded} sentences embedded)",
             f"Model: {self.model}   index: {self.index_dir}   time: {self.seconds:.1f} s",
         ]
         if self.up_to_date:
             lines.insert(0, "Index is up to date: no file was added, changed or removed.")
-        if self.unchanged or self.removed:
-            lines.append(f"Unchanged files: {len(self.unchanged)}   removed files: {len(self.removed)}")
-            lines += [f"  - removed {f}" for f in self.removed]
+        lines += [f"  - removed {f}" for f in self.removed]
         if self.duplicates:
             lines.append(f"Duplicates indexed once: {len(self.duplicates)}")
             lines += [f"  - {f}: same content as {o}" for f, o in self.duplicates]
@@ -65,6 +64,20 @@ class BuildReport:
         # one line each: a newline or an escape code inside a file name is shown, never obeyed
         return "\n".join(for_terminal(line) for line in lines)
 
+    def read_now(self) -> tuple[list[str], list[str]]:
+        """(added, changed): the files of the index read by this build, new ones and changed ones;
+        the unchanged ones were carried over from the previous index without reading."""
+        carried, before = set(self.unchanged), set(self.previous)
+        read = [f for f in self.files_indexed if f not in carried]
+        return [f for f in read if f not in before], [f for f in read if f in before]
+
+    def files_line(self) -> str:
+        """"Files indexed: 1 (added 0, changed 1)   unchanged: 3   removed: 0   in the index: 4"."""
+        added, changed = self.read_now()
+        return (f"Files indexed: {len(added) + len(changed)} (added {len(added)}, changed {len(changed)})   "
+                f"unchanged: {len(self.unchanged)}   removed: {len(self.removed)}   "
+                f"in the index: {len(self.files_indexed)}")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": str(self.index_dir), "model": self.model, "files_indexed": self.files_indexed,
@@ -75,5 +88,6 @@ class BuildReport:
             "up_to_date": self.up_to_date,
             "incomplete": [{"doc_id": d, "missing": m} for d, m in self.incomplete],
             "unchanged": self.unchanged, "removed": self.removed, "files_hashed": self.files_hashed,
+            "added": self.read_now()[0], "changed": self.read_now()[1],
             "duplicates": [{"file": f, "same_as": o} for f, o in self.duplicates],
         }

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from indexer.split import PUBLISHER_LEAD, heading_marker
@@ -46,6 +47,17 @@ def vn_date(iso: str | None) -> str | None:
         return iso
     y, m, d = iso.split("-")
     return f"{d}/{m}/{y}"
+
+
+def vn_time(iso: str | None) -> str:
+    """"2026-12-07T09:05:00+00:00" → "07/12/2026 09:05:00" (the page's dd/mm/yyyy); "" when absent."""
+    if not iso:
+        return ""
+    try:
+        t = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return t.strftime("%d/%m/%Y %H:%M:%S")
 
 
 def compact_section(section: list[str]) -> str | None:

@@ -128,11 +128,15 @@ def make_hit(doc: Mapping[str, Any], row: PassageRow, rank: int, score: float,
     citation = format_citation(doc, row["section"], row["page"],
                                subject=graph.subject(doc_id) if graph else None,
                                note=graph.citation_note(doc_id) if graph else None)
+    validity = graph.short_validity(doc_id) if graph else {}
+    if not doc.get("doc_number") and validity.get("status") in ("in_force", "unknown"):
+        # an article or an interview: nothing repeals it, and it has no legal force to be "in force"
+        validity = {"status": "not_applicable", "since": None, "by": []}
     return Hit(
         rank=rank, score=round(float(score), 6), doc_id=doc_id, title=doc["title"],
         doc_number=doc.get("doc_number"), doc_type=doc.get("doc_type"), date=doc.get("date"),
         section=section_label(row["section"]), page=row["page"], text=row["text"], start=row["start"],
-        end=row["end"], citation=citation, validity=graph.short_validity(doc_id) if graph else {},
+        end=row["end"], citation=citation, validity=validity,
         ordinal=row["ordinal"], section_path=row["section"], pid=row["pid"],
     )
 

@@ -15,23 +15,29 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from indexer.records import doc_year, section_label
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from indexer.text.docnumbers import split_key
 from search_app import labels
 from search_app.api import quiet_openmp
-from search_app.core.citation import OCR_NOTE
+from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.escape import label_text
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
-from search_app.labels import STATUS_LABELS
-from search_app.page import export, follow_view
+from search_app.labels import STATUS_LABELS, validity_words
+from search_app.page import export, follow_view, typeface
 from search_app.page.citation_box import citation_html, install_page_script
-from search_app.page.document_view import document_header, document_height, document_html, find_in_document
+from search_app.page.document_view import (
+    document_header,
+    document_height,
+    find_in_document,
+    show_document,
+    shown_source,
+)
 from search_app.page.number_card import show_card
 from search_app.page.originals import original_download
 from search_app.page.relations_view import render as render_relations
@@ -49,6 +55,8 @@ from search_app.page.uploads import (
 log = logging.getLogger("search_app.page")
 INDEX_DIR = Path(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_INDEX)))
 CORPUS_DIR = Path(os.environ.get("VNSEARCH_CORPUS", "corpus"))
+UPLOAD_LIMIT_MB = MAX_UPLOAD_BYTES // 2**20
+REFRESH_WAIT_S = 5.0  # a reload waits this long for a newly published index before drawing the page
 METHOD_LABELS = {"hybrid": "Kết hợp (ngữ nghĩa + từ khóa)", "dense": "Ngữ nghĩa", "keyword": "Từ khóa"}
 
 CSS = """
@@ -72,7 +80,7 @@ CSS = """
 .citation {font-size: .9rem; line-height: 1.45; padding: .35rem .6rem; background: #f6f6f6; border-radius: .3rem;
   margin-top: .4rem; user-select: all;}
 .citation-label {color: #666; user-select: none;}
-.copy {font: .85rem sans-serif; padding: .1rem .6rem; margin: .3rem 0; cursor: pointer; border: 1px solid #bbb;
+.copy {font-size: .85rem; padding: .1rem .6rem; margin: .3rem 0; cursor: pointer; border: 1px solid #bbb;
   border-radius: .25rem; background: #fff;}
 .context summary {cursor: pointer; color: #444; font-size: .9rem; margin-top: .4rem;}
 .evidence {color: #555; font-size: .85rem; border-left: 2px solid #ccc; padding-left: .5rem; margin: .2rem 0;}
@@ -89,6 +97,29 @@ def get_searcher(index_dir: str) -> Searcher:
     searcher = Searcher(index_dir)
     searcher.warm_up()  # the first page load, not some user's first search, pays for loading the model
     return searcher
+
+
+_REFRESHING = threading.Lock()
+
+
+def _refresh(searcher: Searcher) -> None:
+    """Switch to a newer published index, waiting up to REFRESH_WAIT_S for it: the reload after an
+    update then shows the new counts and lists. A switch that takes longer goes on in the background
+    (the page is drawn from the current index meanwhile); one switch at a time per server."""
+    if not _REFRESHING.acquire(blocking=False):
+        return
+
+    def run() -> None:
+        try:
+            searcher.refresh()
+        except Exception:  # noqa: BLE001 - a half-written or pruned generation: the next look retries
+            log.warning("could not switch to the newer index; still serving the current one", exc_info=True)
+        finally:
+            _REFRESHING.release()
+
+    worker = threading.Thread(target=run, name="vnsearch-page-refresh", daemon=True)
+    worker.start()
+    worker.join(REFRESH_WAIT_S)
 
 
 def _go(**params: str) -> None:
@@ -125,11 +156,12 @@ def _peer_ip() -> str | None:
 def _upload(searcher: Searcher) -> None:
     policy = upload_policy()
     if not policy.enabled:  # a shared page: no form unless the operator opened it (add_and_index checks too)
-        st.sidebar.caption("Thêm văn bản vào kho: đang tắt (người quản trị bật bằng `VNSEARCH_UPLOADS=1`).")
+        st.sidebar.caption("Thêm văn bản vào kho: chưa được người quản trị mở trên trang này.")
         return
     with st.sidebar.expander("Thêm văn bản vào kho"):
-        f = st.file_uploader(f"Tệp PDF, DOCX, TXT, MD, HTML (tối đa {MAX_UPLOAD_BYTES // 2**20} MiB)",
-                             type=[e.lstrip(".") for e in ALLOWED], key="upload")
+        # the widget's own limit is the app's, so that what it says ("Tối đa 50 MB mỗi tệp") is what holds
+        f = st.file_uploader(f"Tệp PDF, DOCX, TXT, MD, HTML (tối đa {UPLOAD_LIMIT_MB} MB)",
+                             type=[e.lstrip(".") for e in ALLOWED], key="upload", max_upload_size=UPLOAD_LIMIT_MB)
         token = st.text_input("Mã tải lên", type="password", key="upload_token") if policy.needs_token else None
         if f is not None and st.button("Thêm và lập chỉ mục", key="upload_go"):
             # the size limit is checked (and the refusal logged) by add_and_index
@@ -166,6 +198,8 @@ def _facets(index_dir: str, generation: str, _searcher: Searcher) -> tuple[list,
 
 
 def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
+    """The sidebar's filters, method and number of results ("Chỉ văn bản còn hiệu lực" is read from
+    session_state["f_in_force"] by the exports: it is a filter even where it leaves nothing out)."""
     st.sidebar.header("Tìm kiếm")
     method = st.sidebar.radio("Phương thức", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="method")
     top_k = st.sidebar.slider("Số kết quả", 1, 50, 10, key="top_k")
@@ -196,7 +230,7 @@ def shows_validity(validity: dict | None, numbered: bool) -> bool:
     """A badge only where validity means something: a numbered document, or one the corpus says is
     repealed or amended. An article or interview is neither in force nor out of it."""
     status = (validity or {}).get("status")
-    return bool(status) and (numbered or status not in ("in_force", "unknown"))
+    return bool(status) and (numbered or status not in ("in_force", "unknown", "not_applicable"))
 
 
 def validity_badge(validity: dict, numbered: bool = True) -> str:
@@ -204,8 +238,8 @@ def validity_badge(validity: dict, numbered: bool = True) -> str:
     (for an article or an interview "còn hiệu lực" means only that nothing in the corpus repeals it)."""
     status = validity.get("status")
     status = status if status in STATUS_LABELS else "unknown"  # a fixed word: safe as a class name
-    label = labels.validity_words({**validity, "since": validity.get("since") if status != "in_force" else None},
-                                  numbered)
+    shown = {**validity, "status": status, "since": validity.get("since") if status != "in_force" else None}
+    label = validity_words(shown, numbered)
     return (f'<span class="badge badge-{status}" title="{escape("Theo các văn bản trong kho")}">'
             f"{escape(label)}</span>")
 
@@ -345,7 +379,8 @@ def search_view(searcher: Searcher) -> None:
                 _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache)
         return
     context = export.search_context(query, filters, METHOD_LABELS.get(method), result.answerable,
-                                    _facets(str(INDEX_DIR), _generation(searcher), searcher)[3])
+                                    _facets(str(INDEX_DIR), _generation(searcher), searcher)[3],
+                                    in_force=bool(st.session_state.get("f_in_force")), index=searcher.status())
     cols = st.columns([3, 1, 1, 1])
     cols[0].caption(f"{len(hits)} kết quả")
     # exports are made on click (a callable), not on every rerun
@@ -385,19 +420,19 @@ def refs_view(searcher: Searcher, key: str) -> None:
     if doc:
         st.markdown(f"### {escape(doc['title'])}")
         rows = [("Số hiệu", doc.get("doc_number")), ("Loại văn bản", doc.get("doc_type")),
-                ("Cơ quan ban hành", doc.get("issuer")), ("Ngày", doc.get("date")), ("Nguồn", doc.get("source"))]
+                ("Cơ quan ban hành", doc.get("issuer")), ("Ngày", vn_date(doc.get("date"))),
+                ("Nguồn", shown_source(doc))]
         st.markdown("\n".join(f"- **{k}:** {escape(str(v))}" for k, v in rows if v))
         passages = searcher.doc_passages(doc["doc_id"])
         with st.expander(f"Mục lục và toàn văn ({len(passages)} đoạn)"):
-            components.html(document_html(doc, passages), height=600, scrolling=True)
+            show_document(doc, passages)
         if st.button("Mở toàn văn", key="open_doc"):
             _go(doc=doc["doc_id"], q=st.query_params.get("q", ""))
     else:
-        st.warning(
-            f"{escape(res['label'])}: **chưa có trong kho**. Để thêm, đặt tệp văn bản vào thư mục "
-            f"{code_span(str(CORPUS_DIR) + '/')} rồi chạy `make index`, "
-            "hoặc dùng mục “Thêm văn bản vào kho” ở thanh bên."
-        )
+        # how to add it, in a user's words: folders and commands are the administrator's (README)
+        how = ("dùng mục “Thêm văn bản vào kho” ở thanh bên" if upload_policy().enabled
+               else "đề nghị người quản trị kho thêm tệp văn bản này")
+        st.warning(f"{escape(res['label'])}: **chưa có trong kho**. Để thêm, {how}.")
     render_relations(searcher, res, _go, st.query_params.get("q", ""))
     cited = res["cited_by"]
     st.markdown(f"#### Được dẫn chiếu trong {len(cited)} đoạn văn")
@@ -436,7 +471,7 @@ def reader_view(searcher: Searcher, doc_id: str, ordinal: str | None) -> None:
     hit = passage_ordinal(ordinal)
     within = st.text_input("Tìm trong văn bản này", key="find_in_doc", placeholder="Từ khóa")
     passages, hit, query = find_in_document(searcher.doc_passages(doc_id), within, hit, st.query_params.get("q", ""))
-    components.html(document_html(doc, passages, hit, query), height=document_height(passages), scrolling=True)
+    show_document(doc, passages, hit, query, height=document_height(passages))
 
 
 def main() -> None:
@@ -451,7 +486,7 @@ def main() -> None:
 
 def _main() -> None:
     st.set_page_config(page_title="Tra cứu văn bản chính trị", page_icon="📚", layout="wide")
-    st.markdown(CSS, unsafe_allow_html=True)
+    st.markdown(CSS + typeface.CSS, unsafe_allow_html=True)
     st.title("Tra cứu văn bản chính trị")
     try:
         searcher = get_searcher(str(INDEX_DIR))
@@ -466,7 +501,7 @@ def _main() -> None:
         return
     # A newer index published by the indexer is picked up without restart, prepared in the
     # background: this rerun and the other sessions' go on with the current one meanwhile.
-    searcher.refresh_soon()
+    _refresh(searcher)
     _status(searcher)
     _upload(searcher)
     follow_view.sidebar(searcher, INDEX_DIR)  # "Theo dõi": what is new since the last check

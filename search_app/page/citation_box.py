@@ -19,9 +19,9 @@ COPY_LABEL = "Sao chép trích dẫn"
 COPIED_LABEL = "Đã sao chép"
 
 # A document-level listener, installed once per browser tab (st.html runs scripts in the page itself).
-# It also sets <html lang>: Streamlit writes lang="en" and offers no setting, and a screen reader then
-# reads Vietnamese with English rules.
-_SCRIPT = """<script>
+# It also puts the file uploader's texts in Vietnamese, and sets <html lang>: Streamlit writes lang="en"
+# and offers no setting, and a screen reader then reads Vietnamese with English rules.
+_SCRIPT = r"""<script>
 (() => {
   document.documentElement.lang = LANG;
   if (window.__vnCopy) return;
@@ -37,6 +37,34 @@ _SCRIPT = """<script>
     }
     b.textContent = DONE;
   });
+  // Streamlit's file uploader writes its own texts in English and offers no setting: they are
+  // replaced, as they appear, by the page's Vietnamese (the limit is the widget's, i.e. the app's).
+  const words = [
+    [/^Drag and drop (a file|files|directories) here$/, () => "Kéo thả tệp vào đây"],
+    [/^Upload( directories)?$/, () => "Chọn tệp"],
+    [/^Browse files$/, () => "Chọn tệp"],
+    [/^([\d.]+)\s*([KMG])B per file$/, (m) => `Tối đa ${m[1]} ${m[2]}B mỗi tệp`],
+    [/files are not allowed\.?$/, () => "Loại tệp này không được nhận."],
+    [/^File must be ([\d.]+)\s*([KMG])B or smaller\.?$/, (m) => `Tệp phải nhỏ hơn ${m[1]} ${m[2]}B.`],
+  ];
+  const translate = (root) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!n.parentElement || !n.parentElement.closest('[data-testid="stFileUploader"]')) continue;
+      const text = n.nodeValue.trim();
+      for (const [re, to] of words) {
+        const m = text.match(re);
+        if (m) { n.nodeValue = to(m); break; }
+      }
+    }
+  };
+  translate(document.body);
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === "characterData") translate(r.target.parentElement || document.body);
+      for (const a of r.addedNodes) translate(a.nodeType === 1 ? a : (a.parentElement || document.body));
+    }
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
 })();
 </script>"""
 

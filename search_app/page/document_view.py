@@ -1,8 +1,14 @@
-"""A whole document as a self-contained HTML page: outline, passages, the hit marked and in view."""
+"""A whole document inside the page: outline, passages, the hit marked and scrolled into view.
+
+One block of HTML through `st.html` (no iframe, no deprecated `components.v1.html`): its style is
+scoped to `.doc-view`, its one fixed script (no document text in it) scrolls the hit into view.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -15,20 +21,22 @@ from search_app.core.searcher import Searcher
 from search_app.page.citation_box import citation_box
 from search_app.page.render import escape, escape_block, highlight
 
-# The page's own font (Streamlit's), so the document reads like the rest of the page.
-FONT = '"Source Sans Pro", "Source Sans 3", sans-serif'
-
-STYLE = """
-body {font-family: %FONT%; font-size: 16px; margin: 0; display: flex; gap: 1rem; color: #222;}
-nav {flex: 0 0 28%; max-height: 100vh; overflow-y: auto; position: sticky; top: 0; font-size: .85rem;
-     border-right: 1px solid #ddd; padding: .5rem;}
-nav a {display: block; color: #1f4e79; text-decoration: none; margin: .15rem 0;}
-main {flex: 1; padding: .5rem 1rem; line-height: 1.6;}
-.p {margin: 0 0 .8rem 0;}
-.sec {color: #777; font-size: .8rem;}
-#hit {background: #fff7d6; border-left: 4px solid #c0392b; padding: .3rem .6rem;}
-mark {background: #ffe58a;}
-""".replace("%FONT%", FONT)
+STYLE = """<style>
+.doc-view {display: flex; gap: 1rem; overflow-y: auto; position: relative; border: 1px solid #ddd;
+  border-radius: .3rem; color: #222;}
+.doc-view nav {flex: 0 0 28%; position: sticky; top: 0; align-self: flex-start; max-height: 100%;
+  overflow-y: auto; font-size: .85rem; border-right: 1px solid #ddd; padding: .5rem;}
+.doc-view nav a {display: block; color: #1f4e79; text-decoration: none; margin: .15rem 0;}
+.doc-view main {flex: 1; padding: .5rem 1rem; line-height: 1.6;}
+.doc-view .p {margin: 0 0 .8rem 0;}
+.doc-view .sec {color: #777; font-size: .8rem;}
+.doc-view #hit {background: #fff7d6; border-left: 4px solid #c0392b; padding: .3rem .6rem;}
+.doc-view mark {background: #ffe58a;}
+</style>"""
+_FILE_NAME = re.compile(r"[^\s/\\]+\.(?:txt|md|pdf|docx|html?|jsonl?)", re.IGNORECASE)
+# Scrolls the frame of the document, not the page, to the marked passage.
+_SCROLL = ("<script>(() => {const h = document.getElementById('hit'); const v = h && h.closest('.doc-view');"
+           "if (v) {v.scrollTop = h.offsetTop - v.clientHeight / 3;}})();</script>")
 
 
 def document_header(searcher: Searcher, doc: Mapping[str, Any], go: Callable[..., None]) -> None:
@@ -37,13 +45,23 @@ def document_header(searcher: Searcher, doc: Mapping[str, Any], go: Callable[...
     rows = [("Loại văn bản", doc.get("doc_type")), ("Số hiệu", doc.get("doc_number")),
             ("Ngày", vn_date(doc.get("date"))), ("Cơ quan ban hành", doc.get("issuer")),
             ("Người được phỏng vấn", (doc.get("extra") or {}).get("interviewee")),
-            ("Nguồn", doc.get("source") if doc.get("source") != doc.get("path") else None)]
+            ("Nguồn", shown_source(doc))]
     st.markdown("  \n".join(f"**{k}:** {escape(str(v))}" for k, v in rows if v))
     graph = searcher.relations()
     citation_box(format_citation(doc, [], None, subject=graph.subject(doc["doc_id"]),
                                  note=graph.citation_note(doc["doc_id"])))
     if doc.get("doc_number") and st.button("Xem quan hệ văn bản →", key="doc_to_ref"):
         go(ref=graph.primary_key(doc["doc_id"]) or number_key(doc["doc_number"]), q=st.query_params.get("q", ""))
+
+
+def shown_source(doc: Mapping[str, Any]) -> str | None:
+    """The document's source as a reader names it ("Trang Thông tin điện tử …"), or None where the
+    index only knows the file it was read from (a file name says nothing to a reader)."""
+    source = str(doc.get("source") or "").strip()
+    path = str(doc.get("path") or "")
+    if not source or source == path or source == Path(path).name or _FILE_NAME.fullmatch(source):
+        return None
+    return source
 
 
 def find_in_document(passages: Sequence[Mapping[str, Any]], words: str, hit: int | None,
@@ -66,7 +84,8 @@ def document_height(passages: Sequence[Mapping[str, Any]]) -> int:
 
 
 def document_html(doc: Mapping[str, Any], passages: Sequence[Mapping[str, Any]], hit_ordinal: int | None = None,
-                  query: str = "") -> str:
+                  query: str = "", height: int = 600) -> str:
+    """The document as one block for `st.html(..., unsafe_allow_javascript=True)`; every text escaped."""
     outline: list[str] = []
     seen: set[tuple[str, ...]] = set()
     body: list[str] = []
@@ -85,8 +104,12 @@ def document_html(doc: Mapping[str, Any], passages: Sequence[Mapping[str, Any]],
         sec = f'<div class="sec">{escape(section_label(list(path)))}</div>' if is_hit and path else ""
         body.append(f'<div class="p"{attrs}><a id="p{p["ordinal"]}"></a>{sec}{text}</div>')
     head = f"<h3>{escape(doc.get('title') or doc['doc_id'])}</h3>"
-    script = ("<script>var h=document.getElementById('hit');if(h){h.scrollIntoView({block:'center'});}</script>"
-              if hit_ordinal is not None else "")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><style>{STYLE}</style></head><body>"
+    script = _SCROLL if hit_ordinal is not None else ""
+    return (f'{STYLE}<div class="doc-view" style="height:{int(height)}px">'
             f"<nav><b>Mục lục</b>{''.join(outline) or '<i>(không có đề mục)</i>'}</nav>"
-            f"<main>{head}{''.join(body)}</main>{script}</body></html>")
+            f"<main>{head}{''.join(body)}</main></div>{script}")
+
+
+def show_document(doc: Mapping[str, Any], passages: Sequence[Mapping[str, Any]], hit_ordinal: int | None = None,
+                  query: str = "", height: int = 600) -> None:
+    st.html(document_html(doc, passages, hit_ordinal, query, height), unsafe_allow_javascript=True)

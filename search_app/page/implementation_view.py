@@ -15,17 +15,26 @@ import streamlit as st
 
 from search_app.core import follow
 from search_app.core.implementation import MapError, implementation_map, implementers
-from search_app.core.implementation_table import UNASSIGNED, UNCOVERED, doc_label, item_text, to_csv, to_docx, to_xlsx
+from search_app.core.implementation_table import (
+    UNASSIGNED,
+    UNCOVERED,
+    doc_label,
+    item_text,
+    table_context,
+    to_csv,
+    to_docx,
+    to_xlsx,
+)
 from search_app.core.searcher import Searcher
 from search_app.page.render import escape
-from search_app.page.uploads import ALLOWED, UploadError, check_content, safe_name
+from search_app.page.uploads import ALLOWED, MAX_UPLOAD_BYTES, UploadError, check_content, safe_name
 
 CSS = """<style>
 .impl-table {border-collapse: collapse; width: 100%; font-size: .9rem;}
 .impl-table th, .impl-table td {border: 1px solid #ccc; padding: .35rem .5rem; vertical-align: top; text-align: left;}
 .impl-table th {background: #f3f3f3;}
 .impl-item {margin-bottom: .5rem;}
-.impl-cite {display: block; color: #555; font-size: .8rem; font-family: monospace;}
+.impl-cite {display: block; color: #555; font-size: .8rem;}
 .impl-none {color: #842029; font-weight: 600;}
 tr.impl-uncovered td:first-child {border-left: 4px solid #c0392b;}
 </style>"""
@@ -65,12 +74,25 @@ def draft_map(searcher: Searcher, key: str, name: str, data: bytes) -> dict[str,
         return implementation_map(searcher, key, draft=path)
 
 
-def _downloads(out: dict[str, Any]) -> None:
+def _downloads(out: dict[str, Any], context: dict[str, str]) -> None:
     stem = "doi-chieu-" + "".join(c if c.isalnum() else "-" for c in out["key"])
     cols = st.columns(3)
-    cols[0].download_button("Tải DOCX", to_docx(out), f"{stem}.docx", DOCX_MIME, key="impl_docx")
-    cols[1].download_button("Tải XLSX", to_xlsx(out), f"{stem}.xlsx", XLSX_MIME, key="impl_xlsx")
-    cols[2].download_button("Tải CSV", to_csv(out), f"{stem}.csv", "text/csv", key="impl_csv")
+    # made on click (a callable), each stating the table's context
+    cols[0].download_button("Tải DOCX", lambda: to_docx(out, context), f"{stem}.docx", DOCX_MIME, key="impl_docx",
+                            on_click="ignore")
+    cols[1].download_button("Tải XLSX", lambda: to_xlsx(out, context), f"{stem}.xlsx", XLSX_MIME, key="impl_xlsx",
+                            on_click="ignore")
+    cols[2].download_button("Tải CSV", lambda: to_csv(out, context), f"{stem}.csv", "text/csv", key="impl_csv",
+                            on_click="ignore")
+
+
+def _follow(searcher: Searcher, key: str) -> None:
+    """The click's callback: it runs before the page is drawn again, so the sidebar's "Theo dõi"
+    (drawn before this view) shows the new follow in the same rerun."""
+    try:
+        follow.add(searcher.index_dir, key, searcher)
+    except follow.FollowError as e:
+        st.session_state["_follow_said"] = str(e)
 
 
 def render(searcher: Searcher, key: str) -> None:
@@ -79,12 +101,13 @@ def render(searcher: Searcher, key: str) -> None:
     if not graph.key_docs.get(key):
         return
     st.markdown("#### Bảng đối chiếu triển khai")
-    if st.button("Theo dõi văn bản này", key="follow_key", help="Báo các văn bản, đoạn văn mới dẫn chiếu hoặc "
-                 "triển khai văn bản này sau mỗi lần cập nhật kho."):
-        follow.add(searcher.index_dir, key, searcher)
-        st.success("Đã theo dõi; xem mục “Theo dõi” ở thanh bên.")
+    if st.button("Theo dõi văn bản này", key="follow_key", on_click=_follow, args=(searcher, key),
+                 help="Báo các văn bản, đoạn văn mới dẫn chiếu hoặc triển khai văn bản này sau mỗi lần cập nhật kho."):
+        said = st.session_state.pop("_follow_said", "")
+        (st.warning if said else st.success)(escape(said) or "Đã theo dõi; xem mục “Theo dõi” ở thanh bên.")
     upload = st.file_uploader("Đối chiếu một dự thảo với các nhiệm vụ của văn bản này (không thêm vào kho)",
-                              type=[e.lstrip(".") for e in ALLOWED], key="impl_draft")
+                              type=[e.lstrip(".") for e in ALLOWED], key="impl_draft",
+                              max_upload_size=MAX_UPLOAD_BYTES // 2**20)
     try:
         if upload is not None:
             out = draft_map(searcher, key, upload.name, upload.getvalue())
@@ -102,4 +125,4 @@ def render(searcher: Searcher, key: str) -> None:
     st.markdown(table_html(out), unsafe_allow_html=True)
     if out["uncovered"]:
         st.warning("Nhiệm vụ chưa có văn bản triển khai: " + escape(", ".join(out["uncovered"])))
-    _downloads(out)
+    _downloads(out, table_context(key, searcher.status(), safe_name(upload.name) if upload is not None else None))

@@ -94,7 +94,8 @@ def chain_block(searcher: Searcher, key: str) -> None:
     st.markdown("#### Chuỗi triển khai")
     st.caption("Từ văn bản này xuống các chương trình, kế hoạch, văn bản và bài viết thực hiện hoặc dẫn chiếu nó "
                "(nét liền: căn cứ, thực hiện, hướng dẫn; nét đứt: dẫn chiếu; viền đứt: chưa có trong kho; "
-               "màu: hiệu lực — xanh lá còn, xanh dương đã sửa đổi, vàng hết một phần, đỏ hết).")
+               "màu: hiệu lực — xanh lá còn, xanh dương đã sửa đổi, vàng hết một phần, đỏ hết; xám chưa rõ hoặc "
+               "không áp dụng: bài viết, phỏng vấn).")
     st.graphviz_chart(chain_dot(graph, key))  # its natural size: a small chain stays small
 
 

@@ -17,7 +17,7 @@ from indexer.text.normalise import fold
 from search_app.core.citation import vn_date
 from search_app.core.escape import label_text
 from search_app.core.searcher import Searcher
-from search_app.labels import STATUS_LABELS
+from search_app.labels import validity_words
 
 ENGLISH_TYPES = {"Nghị quyết": "Resolution", "Kết luận": "Conclusion", "Quyết định": "Decision", "Luật": "Law",
                  "Nghị định": "Decree", "Chỉ thị": "Directive", "Thông tư": "Circular", "Bộ luật": "Code",
@@ -42,40 +42,68 @@ def _strip_numbering(label: str) -> str:
     return re.sub(r"^(?:[IVXLC]+|\d+|[a-zđ]|[A-Z])\s*[.)\-–]\s*", "", label).strip()
 
 
+# A heading that begins with one of these is a fragment ("Đến năm 2030"), not a subject to ask about.
+_FRAGMENT = re.compile(r"^(?:đến|về|với|trong|tại|từ|cho|của|và|theo|do|để|khi|nếu)\b", re.IGNORECASE)
+_TOWARDS = re.compile(r"^đối với\s+(.+)$", re.IGNORECASE)
+
+
+def _name(d: Mapping[str, Any]) -> str | None:
+    """How a question names the document: "Nghị quyết 57-NQ/TW", "Bài phỏng vấn"; None when unknown."""
+    if d.get("doc_number") and d.get("doc_type"):
+        return f"{d['doc_type']} {d['doc_number']}"
+    if d.get("doc_type") and not d.get("doc_number"):
+        return f"Bài {d['doc_type'][:1].lower()}{d['doc_type'][1:]}"
+    return None
+
+
+def question(name: str, heading: str) -> str | None:
+    """A question about a section heading of the document `name`, or None when the heading is a
+    fragment that makes none: "Đối với cấp ủy các cấp" → "Bài phỏng vấn nêu yêu cầu gì đối với cấp
+    ủy các cấp?"; "Mục tiêu tổng quát" → "Nghị quyết 20-NQ/TW nói gì về mục tiêu tổng quát?"."""
+    if m := _TOWARDS.match(heading):
+        return f"{name} nêu yêu cầu gì đối với {m.group(1)}?"
+    if _FRAGMENT.match(heading):
+        return None
+    return f"{name} nói gì về {heading[:1].lower()}{heading[1:]}?"
+
+
 def example_questions(searcher: Searcher, docs: Sequence[Mapping[str, Any]]) -> list[str]:
-    """A few questions built from the indexed documents: a heading asked about, the same typed
-    without diacritics, and an English question naming a document's number."""
+    """A few questions built from the indexed documents: a section heading asked about, another
+    asked without diacritics, and an English question naming a document's number. Every one is a
+    question ("…?"), never a bare heading."""
     out: list[str] = []
     numbered = [d for d in docs if d.get("doc_number")]
     for d in docs:
-        heads = [_strip_numbering(h) for h in _headings(searcher, d["doc_id"])]
-        heads = [h for h in heads if len(h.split()) >= 2]
-        if not heads:
+        name = _name(d)
+        if not name:
             continue
-        name = f"{d['doc_type']} {d['doc_number']}" if d.get("doc_number") and d.get("doc_type") else ""
-        first = heads[0][:1].lower() + heads[0][1:]
-        out.append(f"{first} {('trong ' + name) if name else ''}".strip())
-        if len(heads) > 1:
-            out.append(fold(heads[-1]).lower())
+        heads = [_strip_numbering(h) for h in _headings(searcher, d["doc_id"])]
+        asked = [q for h in heads if len(h.split()) >= 2 and (q := question(name, h))]
+        if not asked:
+            continue
+        out.append(asked[0])
+        if len(asked) > 1:
+            out.append(fold(asked[-1]).lower())
         if len(out) >= EXAMPLES - 1:
             break
+    out = list(dict.fromkeys(out))[: EXAMPLES - 1]
     for d in numbered:
         kind = ENGLISH_TYPES.get(d.get("doc_type") or "")
         if kind:
             out.append(f"What does {kind} {d['doc_number']} set out?")
             break
-    return list(dict.fromkeys(out))[:EXAMPLES]
+    return out
 
 
 def corpus_table(searcher: Searcher, docs: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     graph = searcher.relations()
     rows = []
     for d in sorted(docs, key=lambda d: (d.get("date") or "", d["doc_id"]), reverse=True):
-        status = graph.short_validity(d["doc_id"]).get("status") if d.get("doc_number") else None
+        numbered = bool(d.get("doc_number"))
         rows.append({"Văn bản": d.get("title") or d["doc_id"], "Loại": d.get("doc_type") or "",
                      "Số hiệu": d.get("doc_number") or "", "Ngày": vn_date(d.get("date")) or "",
-                     # validity only for a numbered document: an interview is neither in force nor not
-                     "Hiệu lực": STATUS_LABELS.get(status, "") if status else ""})
+                     # an interview is neither in force nor not: "Không áp dụng", as the exports say
+                     "Hiệu lực": validity_words(graph.short_validity(d["doc_id"]), numbered, vn_date)})
     return rows
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
 from indexer.text.normalise import for_terminal
-from search_app import commands
+from search_app import commands, compare_command
 from search_app.core import serialize
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Filters, ModelMismatch, QueryError, Searcher, clip_query
 from search_app.labels import STATUS_LABELS, TYPE_LABELS, TYPE_LABELS_IN
@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--json", action="store_true")
 
     commands.add_parsers(sub)  # map, follow (search_app/commands.py)
+    compare_command.add_parser(sub)
 
     a = sub.add_parser("api", help="serve the HTTP API (docs/api.md)")
     a.add_argument("--index", type=Path, default=DEFAULT_INDEX)
@@ -198,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "map":
         return commands.run_map(args)
+    if args.command == "compare":
+        return compare_command.run(args)
     if args.command == "follow":
         return commands.run_follow(args)
     if (args.query is None) == (args.queries is None):

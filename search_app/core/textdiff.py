@@ -1,0 +1,118 @@
+"""What differs between two verbatim texts: a word-level diff over syllables and the figures that changed.
+
+Vietnamese words are one or more syllables separated by spaces, so the syllable (with each punctuation
+mark a token of its own) is the unit of the diff: a changed word shows as its changed syllables, and
+every piece shown is a slice of the original text, never rebuilt.
+
+A **figure** is a number read with what it counts: an optional qualifier ("trên", "ít nhất", "không
+quá" …), the number, and its unit ("%", "ngày", "tỷ đồng", "thành viên" …), or a year ("năm 2030").
+Article, clause and document numbers ("Điều 88", "59/2020/QH14", a list marker "3.") are references,
+not figures. A changed figure is one that the other side does not hold with the same qualifier, number
+and unit; figures of the same unit are paired in order ("100% vốn điều lệ" → "trên 50% vốn điều lệ").
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_QUALIFIERS = ("không quá", "không dưới", "không thấp hơn", "không vượt quá", "ít nhất", "tối thiểu", "tối đa",
+               "trên", "dưới", "từ", "đến", "hơn", "khoảng", "gần", "đạt", "chiếm", "bằng")
+_UNITS = ("%", "phần trăm", "lần", "nghìn tỷ đồng", "tỷ đồng", "triệu đồng", "nghìn đồng", "đồng", "USD",
+          "ngày làm việc", "ngày", "tháng", "năm", "giờ", "tuần", "quý", "tuổi", "thành viên", "cổ đông",
+          "người", "lao động", "doanh nghiệp", "tổ chức", "cơ sở", "trường", "nhiệm kỳ")
+_NUM = r"\d+(?:[.,]\d+)*"
+_FIGURE = re.compile(
+    r"(?<![\w/.,-])(?P<q>(?:" + "|".join(map(re.escape, _QUALIFIERS)) + r")\s+)?"
+    r"(?:(?P<year>năm\s+(?:19|20)\d\d)(?![\w/])"
+    r"|(?P<n>" + _NUM + r")\s*(?P<u>" + "|".join(map(re.escape, _UNITS)) + r")(?!\w))",
+    re.IGNORECASE)
+_REFERENCE_BEFORE = re.compile(r"(?:Điều|khoản|điểm|Chương|Mục|số|Phần|Luật|mục)\s*$", re.IGNORECASE)
+CONTEXT_WORDS = 3
+
+
+@dataclass(frozen=True)
+class Figure:
+    text: str  # the figure itself, verbatim: "trên 50%"
+    shown: str  # with up to three following words: "trên 50% vốn điều lệ"
+    unit: str  # what it counts, lower case: "%", "ngày", "năm" (a year)
+    key: str  # qualifier + number + unit, normalised
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def figures(text: str) -> list[Figure]:
+    """The figures of `text` in order (module docstring)."""
+    out = []
+    for m in _FIGURE.finditer(text):
+        if _REFERENCE_BEFORE.search(text[max(0, m.start() - 12):m.start()]):
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if not m.group("q") and not text[line_start:m.start()].strip() and m.group("n") \
+                and text[m.end("n"):m.end("n") + 1] in ".)":
+            continue  # a list marker ("3. …")
+        rest = text[m.end():]
+        tail = re.match(r"(?:\s+[^\W\d]+){0,%d}" % CONTEXT_WORDS, rest)
+        shown = text[m.start():m.end() + (tail.end() if tail else 0)]
+        unit = "mốc năm" if m.group("year") else m.group("u").lower()
+        key = " ".join(m.group(0).lower().split())
+        out.append(Figure(m.group(0), " ".join(shown.split()), unit, key))
+    return out
+
+
+def changed_figures(old: str, new: str) -> list[dict[str, str | None]]:
+    """Figures one side holds and the other does not, paired by unit in order:
+    [{"old": "100% vốn điều lệ", "new": "trên 50% vốn điều lệ", "unit": "%"}, …]; "old" or "new" is None
+    for a figure with no counterpart of the same unit."""
+    a, b = figures(old), figures(new)
+    ca, cb = Counter(f.key for f in a), Counter(f.key for f in b)
+    gone, came = [], []
+    for f in a:
+        if cb[f.key] > 0:
+            cb[f.key] -= 1
+        else:
+            gone.append(f)
+    ca_left = ca
+    for f in b:
+        if ca_left[f.key] > 0:
+            ca_left[f.key] -= 1
+        else:
+            came.append(f)
+    out: list[dict[str, str | None]] = []
+    for f in gone:
+        match = next((g for g in came if g.unit == f.unit), None)
+        if match is not None:
+            came.remove(match)
+        out.append({"old": f.shown, "new": match.shown if match else None, "unit": f.unit})
+    out += [{"old": None, "new": g.shown, "unit": g.unit} for g in came]
+    return out
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def word_diff(old: str, new: str) -> list[dict[str, str]]:
+    """The diff over syllables: [{"op": "equal"|"delete"|"insert"|"replace", "old": …, "new": …}], each
+    piece a verbatim slice of its side (the text between two tokens travels with the piece before it)."""
+    ta, tb = _tokens(old), _tokens(new)
+    sm = difflib.SequenceMatcher(None, [t[0] for t in ta], [t[0] for t in tb], autojunk=False)
+
+    def piece(toks: list[tuple[str, int, int]], text: str, i: int, j: int) -> str:
+        if i >= j:
+            return ""
+        return text[toks[i][1]:toks[j - 1][2]]
+
+    return [{"op": op, "old": piece(ta, old, i1, i2), "new": piece(tb, new, j1, j2)}
+            for op, i1, i2, j1, j2 in sm.get_opcodes()]
+
+
+def same_text(a: str, b: str) -> bool:
+    """Equal once whitespace is normalised (NFC both)."""
+    return " ".join(nfc(a).split()) == " ".join(nfc(b).split())

@@ -1,0 +1,125 @@
+"""What is new: two synthetic laws compared article by article, clause by clause (hash embedder)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from compare_fixtures import NEW_KEY, OLD_KEY, UNRELATED_KEY, compare_corpus
+
+from indexer.pipeline.build import build
+from search_app.cli import main
+from search_app.core import compare_report
+from search_app.core.compare import CompareError, compare
+from search_app.core.searcher import Searcher
+from search_app.core.textdiff import changed_figures, figures, word_diff
+
+
+@pytest.fixture(scope="module")
+def compare_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("compare")
+    index = root / "index"
+    assert build([compare_corpus(root)], index, model="hash", progress=False).ok
+    return index
+
+
+@pytest.fixture(scope="module")
+def result(compare_index: Path) -> dict:
+    return compare(Searcher(compare_index), OLD_KEY, NEW_KEY)
+
+
+def _verdicts(out: dict) -> list[tuple[str, str | None, str | None]]:
+    return [(p["status"], (p["old"] or {}).get("key"), (p["new"] or {}).get("key")) for p in out["pairs"]]
+
+
+def test_articles_align_across_renumbering(result: dict):
+    assert _verdicts(result) == [
+        ("kept", "Điều 1", "Điều 1"), ("changed", "Điều 2", "Điều 2"), ("new", None, "Điều 3"),
+        ("changed", "Điều 3", "Điều 4"), ("dropped", "Điều 4", None), ("kept", "Điều 5", "Điều 5"),
+        ("new", None, "Điều 6"), ("moved", "Điều 6", "Điều 7")]
+    assert result["counts"] == {"kept": 2, "moved": 1, "changed": 2, "new": 2, "dropped": 1}
+    assert result["related"] and result["mode"] == "law"
+
+
+def test_a_changed_clause_shows_its_figure_and_diff_verbatim(result: dict):
+    pair = result["pairs"][1]
+    assert [f["old"] for f in pair["figures"]] == ["100% vốn điều lệ"]
+    assert pair["figures"][0]["new"] == "trên 50% vốn điều lệ"
+    assert pair["figures"][0]["new_citation"].endswith("khoản 2 Điều 2") and "999/2099/QH99" in \
+        pair["figures"][0]["new_citation"]
+    changed = [q for q in pair["parts"] if q["status"] == "changed"]
+    assert len(changed) == 1 and changed[0]["old"]["citation"].endswith("khoản 2 Điều 2")
+    ops = changed[0]["diff"]
+    assert {"op": "replace", "old": "100", "new": "trên 50"} in ops
+    new_text, at = changed[0]["new"]["text"], 0
+    for o in ops:  # every piece a verbatim slice of its side, in order, nothing left out
+        if o["new"]:
+            found = new_text.index(o["new"], at)
+            assert not new_text[at:found].strip(" 0123456789.")  # only the clause marker or a space between
+            at = found + len(o["new"])
+    assert at == len(new_text.rstrip())
+    assert all(q["status"] == "kept" for q in pair["parts"] if q is not changed[0])
+
+
+def test_renamed_article_aligns_clause_by_clause(result: dict):
+    pair = result["pairs"][3]
+    assert pair["moved"] and pair["new"]["heading"] == "Điều 4. Dấu của đơn vị thử nghiệm"
+    assert pair["old"]["citation"].endswith("Điều 3") and "998/2098/QH98" in pair["old"]["citation"]
+    statuses = sorted(q["status"] for q in pair["parts"])
+    assert statuses.count("new") == 1 and statuses.count("dropped") == 1  # "1. Dấu bao gồm …" / "2. Trước khi …"
+
+
+def test_unrelated_documents_get_a_message_not_a_table(compare_index: Path):
+    out = compare(Searcher(compare_index), NEW_KEY, UNRELATED_KEY)
+    assert not out["related"] and out["pairs"] == [] and "không cùng nội dung" in out["message"]
+
+
+def test_bad_keys_say_why(compare_index: Path):
+    s = Searcher(compare_index)
+    with pytest.raises(CompareError, match="neither an indexed document"):
+        compare(s, "123/2000/QH00", NEW_KEY)
+    with pytest.raises(CompareError, match="same document"):
+        compare(s, NEW_KEY, NEW_KEY)
+
+
+def test_figures_are_counts_not_references():
+    text = "Trong thời hạn 05 ngày làm việc theo khoản 3 Điều 10 Luật số 59/2020/QH14, đến năm 2030 đạt 2% GDP."
+    assert [f.text for f in figures(text)] == ["05 ngày làm việc", "đến năm 2030", "đạt 2%"]
+    assert changed_figures("trong 10 ngày", "trong 10 ngày") == []
+    assert changed_figures("ít nhất 3 thành viên", "ít nhất 5 thành viên") == \
+        [{"old": "ít nhất 3 thành viên", "new": "ít nhất 5 thành viên", "unit": "thành viên"}]
+    assert word_diff("a b", "a b") == [{"op": "equal", "old": "a b", "new": "a b"}]
+
+
+def test_summary_and_exports_hold_the_citations(result: dict):
+    text = compare_report.summary(result)
+    assert "100% vốn điều lệ → trên 50% vốn điều lệ" in text and "Điều 3. Lưu trữ bản sao điện tử" in text
+    from docx import Document
+    doc = Document(io.BytesIO(compare_report.to_docx(result)))
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    assert any("khoản 2 Điều 2" in c and "999/2099/QH99" in c for c in cells)
+    from openpyxl import load_workbook
+    ws = load_workbook(io.BytesIO(compare_report.to_xlsx(result))).active
+    assert ws.max_row == 1 + len(result["pairs"]) and ws.cell(row=3, column=1).value == "Sửa đổi"
+    md = compare_report.to_markdown(result)
+    assert md.count("\n| ") == 1 + len(result["pairs"])
+
+
+def test_cells_are_escaped():
+    assert compare_report.cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and compare_report.cell("a\x1bb") == "a b"
+    assert compare_report.md_cell("a | <b>\nc") == "a \\| \\<b\\><br>c"
+
+
+def test_cli_compare(compare_index: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path):
+    assert main(["compare", OLD_KEY, NEW_KEY, "--index", str(compare_index), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["counts"]["changed"] == 2
+    docx = tmp_path / "so-sanh.docx"
+    assert main(["compare", OLD_KEY, NEW_KEY, "--index", str(compare_index), "--export", str(docx)]) == 0
+    text = capsys.readouterr().out
+    assert "[Sửa đổi] Điều 2 ↔ Điều 2" in text and "số liệu: 100% vốn điều lệ → trên 50% vốn điều lệ" in text
+    assert docx.stat().st_size > 0
+    assert main(["compare", "nothing", NEW_KEY, "--index", str(compare_index)]) == 2
+    assert "error:" in capsys.readouterr().err

@@ -42,7 +42,8 @@ def _short(text: str) -> str:
 def print_pair(p: dict[str, Any]) -> None:
     o, n = p["old"], p["new"]
     where = " ↔ ".join(x["key"] for x in (o, n) if x)
-    label = compare_report.STATUS_VI[p["status"]] + (" (đổi số thứ tự)" if p["moved"] and p["status"] == "changed" else "")
+    renumbered = p["moved"] and p["status"] == "changed"
+    label = compare_report.STATUS_VI[p["status"]] + (" (đổi số thứ tự)" if renumbered else "")
     print(f"\n[{label}] {where}: {_clean((n or o)['heading'])}")
     for f in p["figures"]:
         print(f"    số liệu: {_clean(compare_report.figure_line(f))}")

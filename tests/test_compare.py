@@ -123,3 +123,44 @@ def test_cli_compare(compare_index: Path, capsys: pytest.CaptureFixture[str], tm
     assert docx.stat().st_size > 0
     assert main(["compare", "nothing", NEW_KEY, "--index", str(compare_index)]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_api_route_answers_what_the_cli_prints(compare_index: Path, capsys: pytest.CaptureFixture[str]):
+    from fastapi.testclient import TestClient
+
+    from search_app.api.app import create_app
+    from search_app.api.models import CompareResponse
+    from search_app.api.settings import ApiSettings
+
+    assert main(["compare", OLD_KEY, NEW_KEY, "--index", str(compare_index), "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    with TestClient(create_app(ApiSettings(index_dir=compare_index, refresh_interval=0))) as c:
+        got = c.get("/v1/compare", params={"old": OLD_KEY, "new": NEW_KEY})
+        assert got.status_code == 200 and got.json() == expected
+        CompareResponse.model_validate(got.json())  # the OpenAPI schema describes what is sent
+        assert c.get("/v1/compare", params={"old": "1/2000/QH00", "new": NEW_KEY}).status_code == 404
+        assert c.get("/v1/compare", params={"old": NEW_KEY, "new": NEW_KEY}).status_code == 422
+        docx = c.get("/v1/compare", params={"old": OLD_KEY, "new": NEW_KEY, "format": "docx"})
+        assert docx.status_code == 200 and docx.content[:2] == b"PK"
+        md = c.get("/v1/compare", params={"old": OLD_KEY, "new": NEW_KEY, "format": "markdown"})
+        assert "100% vốn điều lệ → trên 50% vốn điều lệ" in md.text
+        assert "/v1/compare" in c.get("/openapi.json").json()["paths"]
+
+
+def test_mcp_tool_answers_the_core_object(compare_index: Path):
+    import anyio
+
+    from search_app.core.live import LiveIndex
+    from search_app.mcp_server import build_server
+
+    server = build_server(LiveIndex(compare_index))
+
+    async def call(args: dict) -> object:
+        return await server.call_tool("compare_documents", args)
+
+    got = anyio.run(call, {"old": OLD_KEY, "new": NEW_KEY})
+    assert not got.is_error and got.structured_content == compare(Searcher(compare_index), OLD_KEY, NEW_KEY)
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    with pytest.raises(ToolError, match="neither an indexed document"):  # the client sees it as an error result
+        anyio.run(call, {"old": "nothing", "new": NEW_KEY})

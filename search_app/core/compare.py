@@ -39,6 +39,7 @@ from indexer.records import section_label
 from indexer.split import heading_marker
 from indexer.text.docnumbers import find_numbers, number_key
 from indexer.text.references import reference_key
+from search_app.core import compare_report
 from search_app.core.citation import format_citation
 from search_app.core.implementation import Segment, section_number, segments, stored_vectors
 from search_app.core.textdiff import changed_figures, same_text, word_diff
@@ -54,6 +55,10 @@ _LEAD_MARKER = re.compile(r"^\s*(?:Điều\s+\d+[a-z]?\s*[.:]|\d{1,2}(?:\.\d{1,2
 
 class CompareError(ValueError):
     """A comparison that cannot be made: a key that is not indexed, or a document with no text."""
+
+
+class NotIndexed(CompareError):
+    """OLD or NEW names no indexed document."""
 
 
 @dataclass
@@ -249,7 +254,7 @@ def resolve(graph: Any, value: str) -> tuple[str, str]:
     key = reference_key(value) or value.strip()
     docs = graph.key_docs.get(key)
     if not docs:
-        raise CompareError(f"{value!r} is neither an indexed document id nor the number of an indexed document")
+        raise NotIndexed(f"{value!r} is neither an indexed document id nor the number of an indexed document")
     return docs[0], key
 
 
@@ -288,8 +293,9 @@ def part_pairs(old_u: Unit, new_u: Unit, a: Side, b: Side) -> tuple[list[dict[st
         if same_text(body(q.text), body(p.text)):
             rows.append({"status": "moved" if q.key != p.key else "kept", "old": os_, "new": ns})
             continue
-        changed = changed_figures(body(q.text), body(p.text))
-        figs += [{**f, "old_citation": os_["citation"], "new_citation": ns["citation"]} for f in changed]
+        changed = [{**f, "old_citation": os_["citation"], "new_citation": ns["citation"]}
+                   for f in changed_figures(body(q.text), body(p.text))]
+        figs += changed
         rows.append({"status": "changed", "old": os_, "new": ns, "figures": changed,
                      "diff": word_diff(body(q.text), body(p.text))})
     for j, q in enumerate(old_u.parts):
@@ -345,7 +351,8 @@ def compare(searcher: Any, old: str, new: str) -> dict[str, Any]:
     if not head["related"]:
         head["message"] = (f"Hai văn bản không cùng nội dung: chỉ {len(match)}/{len(b.units)} phần của văn bản mới "
                            "có phần tương ứng trong văn bản cũ, không lập bảng so sánh.")
-        return {**head, "counts": dict.fromkeys(STATUSES, 0), "pairs": [], "figures": []}
+        out = {**head, "counts": dict.fromkeys(STATUSES, 0), "pairs": [], "figures": []}
+        return {**out, "summary": compare_report.summary(out)}
     news = [unit_pair(a, b, i, match.get(i), score[i, match[i]] if i in match else None)
             for i in range(len(b.units))]
     taken = set(match.values())
@@ -353,7 +360,8 @@ def compare(searcher: Any, old: str, new: str) -> dict[str, Any]:
     pairs = _order(news, dropped, match)
     counts = {s: sum(p["status"] == s for p in pairs) for s in STATUSES}
     figs = [{**f, "old_unit": p["old"]["key"], "new_unit": p["new"]["key"]} for p in pairs for f in p["figures"]]
-    return {**head, "message": None, "counts": counts, "pairs": pairs, "figures": figs}
+    out = {**head, "message": None, "counts": counts, "pairs": pairs, "figures": figs}
+    return {**out, "summary": compare_report.summary(out)}
 
 
 def _doc_head(s: Side) -> dict[str, Any]:

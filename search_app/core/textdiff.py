@@ -33,6 +33,7 @@ _FIGURE = re.compile(
     re.IGNORECASE)
 _REFERENCE_BEFORE = re.compile(r"(?:Điều|khoản|điểm|Chương|Mục|số|Phần|Luật|mục)\s*$", re.IGNORECASE)
 CONTEXT_WORDS = 3
+_CONTEXT = re.compile(r"(?:\s+[^\W\d]+){0,%d}" % CONTEXT_WORDS)  # noqa: UP031 (a regex's braces)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def figures(text: str) -> list[Figure]:
                 and text[m.end("n"):m.end("n") + 1] in ".)":
             continue  # a list marker ("3. …")
         rest = text[m.end():]
-        tail = re.match(r"(?:\s+[^\W\d]+){0,%d}" % CONTEXT_WORDS, rest)
+        tail = _CONTEXT.match(rest)
         shown = text[m.start():m.end() + (tail.end() if tail else 0)]
         unit = "mốc năm" if m.group("year") else m.group("u").lower()
         key = " ".join(m.group(0).lower().split())

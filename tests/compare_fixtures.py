@@ -1,7 +1,8 @@
 """Two visibly synthetic laws (fictional numbers, invented test wording) that differ in known ways:
 Điều 1 kept; Điều 2 changed in one clause (a figure: 100% → trên 50%); old Điều 3 re-titled and
 renumbered to Điều 4 and changed; old Điều 4 dropped; new Điều 3 new; old Điều 5 kept as Điều 5;
-old Điều 6 moved to Điều 7 unchanged; new Điều 6 new."""
+old Điều 6 moved to Điều 7 unchanged; new Điều 6 and
+Điều 8 (which repeals the old law) new."""
 
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ Cơ quan thử nghiệm có trách nhiệm theo dõi, kiểm tra việc thực h
 Người phát hiện lỗi nghiêm trọng của phần mềm được thưởng một khoản tiền theo quy chế riêng.
 Điều 7. Hiệu lực thi hành
 Văn bản thử nghiệm này có hiệu lực thi hành kể từ ngày 01 tháng 7 năm 2098.
+Điều 8. Điều khoản thi hành
+Luật số 998/2098/QH98 hết hiệu lực kể từ ngày Luật này có hiệu lực thi hành.
 """
 
 UNRELATED = """HỘI ĐỒNG THỬ NGHIỆM

@@ -12,7 +12,7 @@ from compare_fixtures import NEW_KEY, OLD_KEY, UNRELATED_KEY, compare_corpus
 from indexer.pipeline.build import build
 from search_app.cli import main
 from search_app.core import compare_report
-from search_app.core.compare import CompareError, compare
+from search_app.core.compare import CompareError, body, compare
 from search_app.core.searcher import Searcher
 from search_app.core.textdiff import changed_figures, figures, word_diff
 
@@ -38,8 +38,8 @@ def test_articles_align_across_renumbering(result: dict):
     assert _verdicts(result) == [
         ("kept", "Điều 1", "Điều 1"), ("changed", "Điều 2", "Điều 2"), ("new", None, "Điều 3"),
         ("changed", "Điều 3", "Điều 4"), ("dropped", "Điều 4", None), ("kept", "Điều 5", "Điều 5"),
-        ("new", None, "Điều 6"), ("moved", "Điều 6", "Điều 7")]
-    assert result["counts"] == {"kept": 2, "moved": 1, "changed": 2, "new": 2, "dropped": 1}
+        ("new", None, "Điều 6"), ("moved", "Điều 6", "Điều 7"), ("new", None, "Điều 8")]
+    assert result["counts"] == {"kept": 2, "moved": 1, "changed": 2, "new": 3, "dropped": 1}
     assert result["related"] and result["mode"] == "law"
 
 
@@ -50,23 +50,19 @@ def test_a_changed_clause_shows_its_figure_and_diff_verbatim(result: dict):
     assert pair["figures"][0]["new_citation"].endswith("khoản 2 Điều 2") and "999/2099/QH99" in \
         pair["figures"][0]["new_citation"]
     changed = [q for q in pair["parts"] if q["status"] == "changed"]
-    assert len(changed) == 1 and changed[0]["old"]["citation"].endswith("khoản 2 Điều 2")
+    # the old law's citation says it is no longer in force (the new one repeals it)
+    assert len(changed) == 1 and "khoản 2 Điều 2 (đã hết hiệu lực" in changed[0]["old"]["citation"]
     ops = changed[0]["diff"]
     assert {"op": "replace", "old": "100", "new": "trên 50"} in ops
-    new_text, at = changed[0]["new"]["text"], 0
-    for o in ops:  # every piece a verbatim slice of its side, in order, nothing left out
-        if o["new"]:
-            found = new_text.index(o["new"], at)
-            assert not new_text[at:found].strip(" 0123456789.")  # only the clause marker or a space between
-            at = found + len(o["new"])
-    assert at == len(new_text.rstrip())
+    for side in ("old", "new"):  # every piece a verbatim slice of its side, in order, nothing left out
+        assert "".join(o[side] for o in ops) == body(changed[0][side]["text"])
     assert all(q["status"] == "kept" for q in pair["parts"] if q is not changed[0])
 
 
 def test_renamed_article_aligns_clause_by_clause(result: dict):
     pair = result["pairs"][3]
     assert pair["moved"] and pair["new"]["heading"] == "Điều 4. Dấu của đơn vị thử nghiệm"
-    assert pair["old"]["citation"].endswith("Điều 3") and "998/2098/QH98" in pair["old"]["citation"]
+    assert "998/2098/QH98" in pair["old"]["citation"] and ", Điều 3 (" in pair["old"]["citation"]
     statuses = sorted(q["status"] for q in pair["parts"])
     assert statuses.count("new") == 1 and statuses.count("dropped") == 1  # "1. Dấu bao gồm …" / "2. Trước khi …"
 
@@ -91,6 +87,7 @@ def test_figures_are_counts_not_references():
     assert changed_figures("ít nhất 3 thành viên", "ít nhất 5 thành viên") == \
         [{"old": "ít nhất 3 thành viên", "new": "ít nhất 5 thành viên", "unit": "thành viên"}]
     assert word_diff("a b", "a b") == [{"op": "equal", "old": "a b", "new": "a b"}]
+    assert changed_figures("không sớm hơn 05 ngày", "không quá 10 ngày")[0]["new"] == "không quá 10 ngày"
 
 
 def test_summary_and_exports_hold_the_citations(result: dict):
@@ -164,3 +161,24 @@ def test_mcp_tool_answers_the_core_object(compare_index: Path):
 
     with pytest.raises(ToolError, match="neither an indexed document"):  # the client sees it as an error result
         anyio.run(call, {"old": "nothing", "new": NEW_KEY})
+
+
+def test_page_offers_the_comparison_on_the_card_and_shows_it(compare_index: Path, monkeypatch: pytest.MonkeyPatch):
+    from helpers import APP, page_text
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("VNSEARCH_INDEX", str(compare_index))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["q"] = NEW_KEY
+    at.run()
+    offer = [b for b in at.button if b.key == "cmp-card-0"]
+    assert offer and offer[0].label == f"So sánh / Điểm mới: {NEW_KEY} so với {OLD_KEY}"
+    offer[0].click().run()
+    assert not at.exception and at.query_params["old"] == OLD_KEY and at.query_params["new"] == NEW_KEY
+    text = page_text(at)
+    assert "100% vốn điều lệ → trên 50% vốn điều lệ" in text
+    assert "<del>100</del><ins>trên 50</ins>% vốn điều lệ" in text
+    assert any("Giữ nguyên: 2" in c.value for c in at.code)
+    assert {b.proto.label for b in at.get("download_button")} == {"Tải DOCX", "Tải XLSX", "Tải Markdown"}
+    import streamlit as st
+    st.cache_resource.clear()

@@ -20,7 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-_QUALIFIERS = ("không quá", "không dưới", "không thấp hơn", "không vượt quá", "ít nhất", "tối thiểu", "tối đa",
+_QUALIFIERS = ("không sớm hơn", "không muộn hơn", "chậm nhất là", "chậm nhất",
+               "không quá", "không dưới", "không thấp hơn", "không vượt quá", "ít nhất", "tối thiểu", "tối đa",
                "trên", "dưới", "từ", "đến", "hơn", "khoảng", "gần", "đạt", "chiếm", "bằng")
 _UNITS = ("%", "phần trăm", "lần", "nghìn tỷ đồng", "tỷ đồng", "triệu đồng", "nghìn đồng", "đồng", "USD",
           "ngày làm việc", "ngày", "tháng", "năm", "giờ", "tuần", "quý", "tuổi", "thành viên", "cổ đông",
@@ -101,14 +102,15 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
 
 def word_diff(old: str, new: str) -> list[dict[str, str]]:
     """The diff over syllables: [{"op": "equal"|"delete"|"insert"|"replace", "old": …, "new": …}], each
-    piece a verbatim slice of its side (the text between two tokens travels with the piece before it)."""
+    piece a verbatim slice of its side running to the next token, so that the pieces of one side,
+    joined, are that side's text from its first token on."""
     ta, tb = _tokens(old), _tokens(new)
     sm = difflib.SequenceMatcher(None, [t[0] for t in ta], [t[0] for t in tb], autojunk=False)
 
     def piece(toks: list[tuple[str, int, int]], text: str, i: int, j: int) -> str:
         if i >= j:
             return ""
-        return text[toks[i][1]:toks[j - 1][2]]
+        return text[toks[i][1]:toks[j][1] if j < len(toks) else len(text)]
 
     return [{"op": op, "old": piece(ta, old, i1, i2), "new": piece(tb, new, j1, j2)}
             for op, i1, i2, j1, j2 in sm.get_opcodes()]

@@ -5,7 +5,8 @@ Views, selected by the URL so that any of them can be bookmarked and shared:
 - ``?ref=KEY``             "Văn bản dẫn chiếu": a reference key (number or name), the document it
                            names (or what the corpus says about it), its validity, its relations
                            by type in both directions, the implementation chain, every citing passage;
-- ``?doc=DOC_ID&p=N``      the whole document, passage N marked and scrolled into view.
+- ``?doc=DOC_ID&p=N``      the whole document, passage N marked and scrolled into view;
+- ``?old=KEY&new=KEY``     "So sánh / Điểm mới": NEW compared with OLD part by part (page/compare_view.py).
 
 One name per concept, as in the CLI: ``doc`` is always a document id (``--doc``, ``Filters.doc_ids``),
 ``ref`` always a reference key (``refs KEY``).
@@ -27,7 +28,7 @@ from search_app.api import quiet_openmp
 from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS
-from search_app.page import export, follow_view
+from search_app.page import compare_view, export, follow_view
 from search_app.page.citation_box import citation_html, install_page_script
 from search_app.page.document_view import document_header, document_height, document_html, find_in_document
 from search_app.page.number_card import number_card
@@ -474,7 +475,9 @@ def _main() -> None:
     _upload(searcher)
     follow_view.sidebar(searcher, INDEX_DIR)  # "Theo dõi": what is new since the last check
     params = st.query_params
-    if "ref" in params:
+    if "old" in params and "new" in params:
+        compare_view.render(searcher, params["old"], params["new"], _go)
+    elif "ref" in params:
         refs_view(searcher, params["ref"])
     elif "doc" in params:
         reader_view(searcher, params["doc"], params.get("p"))

@@ -13,6 +13,7 @@ from indexer.text.docnumbers import find_numbers
 from search_app.core.citation import vn_date
 from search_app.core.searcher import Searcher
 from search_app.labels import STATUS_LABELS, TYPE_LABELS_IN
+from search_app.page import compare_view
 from search_app.page.render import escape
 
 
@@ -54,4 +55,5 @@ def number_card(searcher: Searcher, query: str, go: Callable[..., None]) -> bool
         st.markdown("  \n".join(card_lines(res)))
         if st.button("Xem quan hệ và toàn bộ đoạn dẫn chiếu →", key="number_card_ref"):
             go(ref=res["key"], q=query)
+        compare_view.offer(searcher, res["key"], go, "card")
     return True

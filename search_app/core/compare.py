@@ -137,8 +137,11 @@ def law_units(segs: list[Segment]) -> list[Unit]:
 
 
 def section_units(segs: list[Segment]) -> list[Unit]:
-    """One unit per section path that holds text beyond its heading, its lines as parts."""
+    """One unit per section path that holds text, its lines as parts. A numbered paragraph whose
+    heading line is all its text ("1- Phát triển và ứng dụng …") is a unit of that line; a heading
+    over sub-sections and nothing else ("I- QUAN ĐIỂM") is none."""
     units: dict[tuple[str, ...], Unit] = {}
+    headings: dict[tuple[str, ...], list[Part]] = {}
     for s in segs:
         u = units.get(s.path)
         if u is None:
@@ -146,9 +149,19 @@ def section_units(segs: list[Segment]) -> list[Unit]:
             u = units[s.path] = Unit(label, s.heading or (s.path[-1] if s.path else ""), s.path, [])
         u.segments.append(s)
         for line in s.text.split("\n"):
-            if line.strip() and not (s.heading and same_text(line.replace("**", ""), s.heading)):
-                u.parts.append(Part(str(len(u.parts) + 1), line, s))
-    return [u for u in units.values() if u.parts]
+            if not line.strip():
+                continue
+            own = headings.setdefault(s.path, []) if s.heading and same_text(line.replace("**", ""), s.heading) \
+                else u.parts
+            own.append(Part(str(len(u.parts) + 1), line, s))
+    parents = {p[:i] for p in units for i in range(len(p))}
+    out = []
+    for path, u in units.items():
+        if not u.parts and path not in parents:
+            u.parts = headings.get(path, [])
+        if u.parts:
+            out.append(u)
+    return out
 
 
 def units_of(passages: list[dict[str, Any]], own_key: str, doc_key: str | None) -> tuple[str, list[Unit]]:

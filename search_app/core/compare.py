@@ -186,20 +186,39 @@ def body(text: str) -> str:
 
 
 def lexical(old: list[str], new: list[str]) -> np.ndarray:
-    """Cosine of syllable unigram+bigram TF-IDF vectors, |new| × |old|."""
+    """Cosine of syllable unigram+bigram TF-IDF vectors, |new| × |old| (sparse: a law's vocabulary is
+    tens of thousands of terms)."""
+    from scipy.sparse import csr_matrix
+
     docs = [Counter(_terms(body(t))) for t in old + new]
     df: Counter[str] = Counter()
     for d in docs:
         df.update(d.keys())
     vocab = {t: i for i, t in enumerate(df)}
     n = len(docs)
-    mat = np.zeros((n, len(vocab)), dtype=np.float32)
+    rows, cols, vals = [], [], []
     for r, d in enumerate(docs):
         for t, c in d.items():
-            mat[r, vocab[t]] = (1 + math.log(c)) * math.log((1 + n) / (1 + df[t]))
-    norms = np.linalg.norm(mat, axis=1, keepdims=True)
-    mat /= np.where(norms == 0, 1, norms)
-    return mat[len(old):] @ mat[:len(old)].T
+            rows.append(r)
+            cols.append(vocab[t])
+            vals.append((1 + math.log(c)) * math.log((1 + n) / (1 + df[t])))
+    mat = csr_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(n, max(len(vocab), 1)))
+    norms = np.sqrt(np.asarray(mat.multiply(mat).sum(axis=1)).ravel())
+    mat = csr_matrix(mat.multiply(1 / np.where(norms == 0, 1, norms)[:, None]))
+    return np.asarray((mat[len(old):] @ mat[:len(old)].T).todense(), dtype=np.float32)
+
+
+def overlap(old: list[str], new: list[str]) -> np.ndarray:
+    """Dice coefficient of the term sets (syllables and syllable pairs), |new| × |old|: for the few
+    clauses of one article, where building TF-IDF matrices costs more than it tells."""
+    a = [set(_terms(body(t))) for t in old]
+    b = [set(_terms(body(t))) for t in new]
+    out = np.zeros((len(b), len(a)), dtype=np.float32)
+    for i, x in enumerate(b):
+        for j, y in enumerate(a):
+            if x or y:
+                out[i, j] = 2 * len(x & y) / (len(x) + len(y))
+    return out
 
 
 def meaning(old: list[Unit], new: list[Unit]) -> np.ndarray | None:
@@ -245,9 +264,13 @@ class Side:
     units: list[Unit]
     subject: str | None = None
     note: str | None = None
+    cited: dict[tuple[tuple[str, ...], int | None], str] = field(default_factory=dict)
 
     def cite(self, path: tuple[str, ...], seg: Segment) -> str:
-        return format_citation(self.doc, list(path), seg.row.get("page"), subject=self.subject, note=self.note)
+        key = (path, seg.row.get("page"))
+        if key not in self.cited:
+            self.cited[key] = format_citation(self.doc, list(path), key[1], subject=self.subject, note=self.note)
+        return self.cited[key]
 
     def unit_side(self, u: Unit) -> dict[str, Any]:
         first = u.segments[0]
@@ -292,7 +315,7 @@ def _type_of(number: str) -> str | None:
 
 def part_pairs(old_u: Unit, new_u: Unit, a: Side, b: Side) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(the parts of an aligned pair compared, the figures that changed in them with citations)."""
-    sim = lexical([p.text for p in old_u.parts], [p.text for p in new_u.parts])
+    sim = overlap([p.text for p in old_u.parts], [p.text for p in new_u.parts])
     match = align(sim, PART_MIN)
     taken = set(match.values())
     rows, figs = [], []
@@ -346,8 +369,9 @@ def _order(news: list[dict[str, Any]], dropped: dict[int, dict[str, Any]],
     return [p for *_, p in sorted(keyed, key=lambda t: (t[0], t[1]))]
 
 
-def compare(searcher: Any, old: str, new: str) -> dict[str, Any]:
-    """OLD and NEW (document ids or numbers) compared part by part (module docstring)."""
+def compare(searcher: Any, old: str, new: str, pair_min: float = PAIR_MIN) -> dict[str, Any]:
+    """OLD and NEW (document ids or numbers) compared part by part (module docstring); `pair_min` is
+    for the threshold's tuning (benchmarks/compare_eval.py --tune)."""
     graph = searcher.relations()
     a, b = load_side(searcher, graph, old), load_side(searcher, graph, new)
     if a.doc["doc_id"] == b.doc["doc_id"] and a.key == b.key:
@@ -357,7 +381,7 @@ def compare(searcher: Any, old: str, new: str) -> dict[str, Any]:
     sem = meaning(a.units, b.units)
     if sem is not None:
         score = (score + sem) / 2
-    match = align(score, PAIR_MIN)
+    match = align(score, pair_min)
     share = len(match) / len(b.units)
     head = {"old": _doc_head(a), "new": _doc_head(b), "mode": b.mode if a.mode == b.mode else "sections",
             "related": share >= RELATED_SHARE, "matched_share": round(share, 4)}

@@ -34,6 +34,13 @@ _FIGURE = re.compile(
     re.IGNORECASE)
 _REFERENCE_BEFORE = re.compile(r"(?:Điều|khoản|điểm|Chương|Mục|số|Phần|Luật|mục)\s*$", re.IGNORECASE)
 CONTEXT_WORDS = 3
+# Qualifiers that state the same bound: "ít nhất 65%" and "từ 65%" hold the same figure.
+_BOUNDS = {"ít nhất": "≥", "tối thiểu": "≥", "không dưới": "≥", "không thấp hơn": "≥", "từ": "≥",
+           "không sớm hơn": "≥", "không quá": "≤", "tối đa": "≤", "không vượt quá": "≤", "chậm nhất": "≤",
+           "chậm nhất là": "≤", "không muộn hơn": "≤", "đến": "≤", "trên": ">", "hơn": ">", "dưới": "<"}
+# Units of one kind, paired with each other: "10 ngày làm việc" → "10 ngày" is a changed figure.
+_KINDS = {"ngày làm việc": "ngày", "tỷ đồng": "đồng", "triệu đồng": "đồng", "nghìn đồng": "đồng",
+          "nghìn tỷ đồng": "đồng", "phần trăm": "%"}
 _CONTEXT = re.compile(r"(?:\s+[^\W\d]+){0,%d}" % CONTEXT_WORDS)  # noqa: UP031 (a regex's braces)
 
 
@@ -41,8 +48,8 @@ _CONTEXT = re.compile(r"(?:\s+[^\W\d]+){0,%d}" % CONTEXT_WORDS)  # noqa: UP031 (
 class Figure:
     text: str  # the figure itself, verbatim: "trên 50%"
     shown: str  # with up to three following words: "trên 50% vốn điều lệ"
-    unit: str  # what it counts, lower case: "%", "ngày", "năm" (a year)
-    key: str  # qualifier + number + unit, normalised
+    unit: str  # what it counts, of one kind: "%", "ngày" (working days too), "đồng", "mốc năm" (a year)
+    key: str  # the bound ("≥" for "ít nhất", "từ" …) + number + unit as written, normalised
 
 
 def nfc(text: str) -> str:
@@ -62,8 +69,10 @@ def figures(text: str) -> list[Figure]:
         rest = text[m.end():]
         tail = _CONTEXT.match(rest)
         shown = text[m.start():m.end() + (tail.end() if tail else 0)]
-        unit = "mốc năm" if m.group("year") else m.group("u").lower()
-        key = " ".join(m.group(0).lower().split())
+        unit = "mốc năm" if m.group("year") else _KINDS.get(m.group("u").lower(), m.group("u").lower())
+        qualifier = " ".join((m.group("q") or "").lower().split())
+        rest_key = m.group("year") or f"{m.group('n')} {m.group('u')}"
+        key = " ".join(f"{_BOUNDS.get(qualifier, qualifier)} {rest_key}".lower().split())
         out.append(Figure(m.group(0), " ".join(shown.split()), unit, key))
     return out
 

@@ -42,7 +42,7 @@ from indexer.text.references import reference_key
 from search_app.core import compare_report
 from search_app.core.citation import format_citation
 from search_app.core.implementation import Segment, section_number, segments, stored_vectors
-from search_app.core.textdiff import changed_figures, same_text, word_diff
+from search_app.core.textdiff import changed_figures, figure_keys, same_text, word_diff
 
 PAIR_MIN = 0.35
 PART_MIN = 0.35
@@ -318,6 +318,7 @@ def part_pairs(old_u: Unit, new_u: Unit, a: Side, b: Side) -> tuple[list[dict[st
     sim = overlap([p.text for p in old_u.parts], [p.text for p in new_u.parts])
     match = align(sim, PART_MIN)
     taken = set(match.values())
+    old_keys, new_keys = figure_keys(body(old_u.text)), figure_keys(body(new_u.text))
     rows, figs = [], []
     for i, p in enumerate(new_u.parts):
         ns = b.part_side(new_u, p)
@@ -330,7 +331,7 @@ def part_pairs(old_u: Unit, new_u: Unit, a: Side, b: Side) -> tuple[list[dict[st
             rows.append({"status": "moved" if q.key != p.key else "kept", "old": os_, "new": ns})
             continue
         changed = [{**f, "old_citation": os_["citation"], "new_citation": ns["citation"]}
-                   for f in changed_figures(body(q.text), body(p.text))]
+                   for f in changed_figures(body(q.text), body(p.text), old_keys, new_keys)]
         figs += changed
         rows.append({"status": "changed", "old": os_, "new": ns, "figures": changed,
                      "diff": word_diff(body(q.text), body(p.text))})

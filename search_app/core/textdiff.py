@@ -22,13 +22,14 @@ from dataclasses import dataclass
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _QUALIFIERS = ("không sớm hơn", "không muộn hơn", "chậm nhất là", "chậm nhất",
                "không quá", "không dưới", "không thấp hơn", "không vượt quá", "ít nhất", "tối thiểu", "tối đa",
-               "trên", "dưới", "từ", "đến", "hơn", "khoảng", "gần", "đạt", "chiếm", "bằng")
+               "bằng hoặc lớn hơn", "bằng hoặc nhỏ hơn", "lớn hơn", "nhỏ hơn", "trên", "dưới", "từ", "đến", "hơn",
+               "khoảng", "gần", "đạt", "chiếm", "bằng")
 _UNITS = ("%", "phần trăm", "lần", "nghìn tỷ đồng", "tỷ đồng", "triệu đồng", "nghìn đồng", "đồng", "USD",
           "ngày làm việc", "ngày", "tháng", "năm", "giờ", "tuần", "quý", "tuổi", "thành viên", "cổ đông",
           "người", "lao động", "doanh nghiệp", "tổ chức", "cơ sở", "trường", "nhiệm kỳ")
 _NUM = r"\d+(?:[.,]\d+)*"
 _FIGURE = re.compile(
-    r"(?<![\w/.,-])(?P<q>(?:" + "|".join(map(re.escape, _QUALIFIERS)) + r")\s+)?"
+    r"(?<![\w/.,-])(?P<q>(?:" + "|".join(map(re.escape, sorted(_QUALIFIERS, key=len, reverse=True))) + r")\s+)?"
     r"(?:(?P<year>năm\s+(?:19|20)\d\d)(?![\w/])"
     r"|(?P<n>" + _NUM + r")\s*(?P<u>" + "|".join(map(re.escape, _UNITS)) + r")(?!\w))",
     re.IGNORECASE)
@@ -37,7 +38,8 @@ CONTEXT_WORDS = 3
 # Qualifiers that state the same bound: "ít nhất 65%" and "từ 65%" hold the same figure.
 _BOUNDS = {"ít nhất": "≥", "tối thiểu": "≥", "không dưới": "≥", "không thấp hơn": "≥", "từ": "≥",
            "không sớm hơn": "≥", "không quá": "≤", "tối đa": "≤", "không vượt quá": "≤", "chậm nhất": "≤",
-           "chậm nhất là": "≤", "không muộn hơn": "≤", "đến": "≤", "trên": ">", "hơn": ">", "dưới": "<"}
+           "chậm nhất là": "≤", "không muộn hơn": "≤", "đến": "≤", "trên": ">", "hơn": ">", "dưới": "<",
+           "bằng hoặc lớn hơn": "≥", "bằng hoặc nhỏ hơn": "≤", "lớn hơn": ">", "nhỏ hơn": "<"}
 # Units of one kind, paired with each other: "10 ngày làm việc" → "10 ngày" is a changed figure.
 _KINDS = {"ngày làm việc": "ngày", "tỷ đồng": "đồng", "triệu đồng": "đồng", "nghìn đồng": "đồng",
           "nghìn tỷ đồng": "đồng", "phần trăm": "%"}
@@ -71,30 +73,35 @@ def figures(text: str) -> list[Figure]:
         shown = text[m.start():m.end() + (tail.end() if tail else 0)]
         unit = "mốc năm" if m.group("year") else _KINDS.get(m.group("u").lower(), m.group("u").lower())
         qualifier = " ".join((m.group("q") or "").lower().split())
-        rest_key = m.group("year") or f"{m.group('n')} {m.group('u')}"
+        number = m.group("n").lstrip("0") or "0" if m.group("n") else ""  # "01%" is "1%"
+        rest_key = m.group("year") or f"{number} {m.group('u')}"
         key = " ".join(f"{_BOUNDS.get(qualifier, qualifier)} {rest_key}".lower().split())
         out.append(Figure(m.group(0), " ".join(shown.split()), unit, key))
     return out
 
 
-def changed_figures(old: str, new: str) -> list[dict[str, str | None]]:
+def _unmatched(mine: list[Figure], theirs: list[Figure], elsewhere: set[str]) -> list[Figure]:
+    """My figures the other side does not hold (counted: two "10 ngày" against one leave one), nor
+    holds anywhere else around (`elsewhere`: the figures of the whole other article)."""
+    left = Counter(f.key for f in theirs)
+    out = []
+    for f in mine:
+        if left[f.key] > 0:
+            left[f.key] -= 1
+        elif f.key not in elsewhere:
+            out.append(f)
+    return out
+
+
+def changed_figures(old: str, new: str, old_around: set[str] | None = None,
+                    new_around: set[str] | None = None) -> list[dict[str, str | None]]:
     """Figures one side holds and the other does not, paired by unit in order:
     [{"old": "100% vốn điều lệ", "new": "trên 50% vốn điều lệ", "unit": "%"}, …]; "old" or "new" is None
-    for a figure with no counterpart of the same unit."""
+    for a figure with no counterpart of the same unit. A figure the other side holds elsewhere
+    (`old_around` / `new_around`: the keys of the enclosing articles) only moved: it is not listed."""
     a, b = figures(old), figures(new)
-    ca, cb = Counter(f.key for f in a), Counter(f.key for f in b)
-    gone, came = [], []
-    for f in a:
-        if cb[f.key] > 0:
-            cb[f.key] -= 1
-        else:
-            gone.append(f)
-    ca_left = ca
-    for f in b:
-        if ca_left[f.key] > 0:
-            ca_left[f.key] -= 1
-        else:
-            came.append(f)
+    gone = _unmatched(a, b, new_around or set())
+    came = _unmatched(b, a, old_around or set())
     out: list[dict[str, str | None]] = []
     for f in gone:
         match = next((g for g in came if g.unit == f.unit), None)
@@ -103,6 +110,10 @@ def changed_figures(old: str, new: str) -> list[dict[str, str | None]]:
         out.append({"old": f.shown, "new": match.shown if match else None, "unit": f.unit})
     out += [{"old": None, "new": g.shown, "unit": g.unit} for g in came]
     return out
+
+
+def figure_keys(text: str) -> set[str]:
+    return {f.key for f in figures(text)}
 
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:

@@ -27,7 +27,12 @@ _QUALIFIERS = ("không sớm hơn", "không muộn hơn", "chậm nhất là", "
 _UNITS = ("%", "phần trăm", "lần", "nghìn tỷ đồng", "tỷ đồng", "triệu đồng", "nghìn đồng", "đồng", "USD",
           "ngày làm việc", "ngày", "tháng", "năm", "giờ", "tuần", "quý", "tuổi", "thành viên", "cổ đông",
           "người", "lao động", "doanh nghiệp", "tổ chức", "cơ sở", "trường", "nhiệm kỳ")
-_NUM = r"\d+(?:[.,]\d+)*"
+# Numbers written in words count as the same figure as in digits ("hai năm" is "02 năm"); "năm" (five)
+# is left out: it is also "year".
+_WORDS = {"một": "1", "hai": "2", "ba": "3", "bốn": "4", "sáu": "6", "bảy": "7", "tám": "8", "chín": "9",
+          "mười": "10"}
+_SPANS = {"ngày làm việc", "ngày", "tháng", "năm", "giờ", "tuần", "quý", "nhiệm kỳ"}
+_NUM = r"\d+(?:[.,]\d+)*|(?:" + "|".join(_WORDS) + r")(?=\s)"
 _FIGURE = re.compile(
     r"(?<![\w/.,-])(?P<q>(?:" + "|".join(map(re.escape, sorted(_QUALIFIERS, key=len, reverse=True))) + r")\s+)?"
     r"(?:(?P<year>năm\s+(?:19|20)\d\d)(?![\w/])"
@@ -73,7 +78,10 @@ def figures(text: str) -> list[Figure]:
         shown = text[m.start():m.end() + (tail.end() if tail else 0)]
         unit = "mốc năm" if m.group("year") else _KINDS.get(m.group("u").lower(), m.group("u").lower())
         qualifier = " ".join((m.group("q") or "").lower().split())
-        number = m.group("n").lstrip("0") or "0" if m.group("n") else ""  # "01%" is "1%"
+        raw = (m.group("n") or "").lower()
+        if raw in _WORDS and m.group("u").lower() not in _SPANS:
+            continue  # "một thành viên" names a kind of company; words count durations only
+        number = _WORDS.get(raw) or raw.lstrip("0") or "0"  # "01%" and "một %" are "1%"
         rest_key = m.group("year") or f"{number} {m.group('u')}"
         key = " ".join(f"{_BOUNDS.get(qualifier, qualifier)} {rest_key}".lower().split())
         out.append(Figure(m.group(0), " ".join(shown.split()), unit, key))

@@ -60,7 +60,7 @@ def score(rows: list[dict[str, Any]], out: dict[str, Any]) -> dict[str, Any]:
     new, old = counterparts(out)
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     wrong = []
-    figures = {"listed": 0, "judged": 0, "right": 0}
+    figures: dict[str, Any] = {"listed": 0, "judged": 0, "right": 0}
     for row in rows:
         side = new if row["side"] == "new" else old
         got = side.get(row["unit"], "(missing)")

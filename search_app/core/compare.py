@@ -319,7 +319,8 @@ def part_pairs(old_u: Unit, new_u: Unit, a: Side, b: Side) -> tuple[list[dict[st
     match = align(sim, PART_MIN)
     taken = set(match.values())
     old_keys, new_keys = figure_keys(body(old_u.text)), figure_keys(body(new_u.text))
-    rows, figs = [], []
+    rows: list[dict[str, Any]] = []
+    figs: list[dict[str, Any]] = []
     for i, p in enumerate(new_u.parts):
         ns = b.part_side(new_u, p)
         if i not in match:

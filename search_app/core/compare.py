@@ -11,7 +11,8 @@ section line by line. Sections come from the passages' stored section paths and 
 - *words*: the cosine of their syllable unigram + bigram TF-IDF vectors (the article's own number and
   list markers left out), which sees a kept sentence whatever its place;
 - *meaning*: the cosine of the means of their sentences' stored vectors (`Backend.sentences`, the
-  index's own: nothing is embedded), which sees a re-worded provision.
+  index's own: nothing is embedded), which sees a re-worded provision, measured above the two
+  documents' background (`above_background`: the median pair counts 0, identity 1).
 
 **Alignment.** The units of NEW are assigned to units of OLD one to one (the Hungarian assignment over
 the similarity), and a pair is kept when its similarity reaches `PAIR_MIN`, chosen on the Insurance
@@ -230,6 +231,14 @@ def meaning(old: list[Unit], new: list[Unit]) -> np.ndarray | None:
     return b @ a.T
 
 
+def above_background(sem: np.ndarray) -> np.ndarray:
+    """Cosines rescaled so that the median pair of the two documents is 0 and identity 1: e5 puts any
+    two passages of one language near 0.8, a hashing embedder near 0.1; what tells a counterpart is how
+    far a pair stands above the documents' own background, which makes one threshold fit both."""
+    base = float(np.median(sem))
+    return np.clip((sem - base) / max(1.0 - base, 1e-6), 0.0, 1.0)
+
+
 def unit_vectors(backend: Any, units: list[Unit]) -> None:
     segs = [s for u in units for s in u.segments if s.row.get("pid") is not None]
     if not segs:
@@ -382,7 +391,7 @@ def compare(searcher: Any, old: str, new: str, pair_min: float = PAIR_MIN) -> di
     score = lexical([u.text for u in a.units], [u.text for u in b.units])
     sem = meaning(a.units, b.units)
     if sem is not None:
-        score = (score + sem) / 2
+        score = (score + above_background(sem)) / 2
     match = align(score, pair_min)
     share = len(match) / len(b.units)
     head = {"old": _doc_head(a), "new": _doc_head(b), "mode": b.mode if a.mode == b.mode else "sections",

@@ -16,7 +16,9 @@ section line by line. Sections come from the passages' stored section paths and 
 
 **Alignment.** The units of NEW are assigned to units of OLD one to one (the Hungarian assignment over
 the similarity), and a pair is kept when its similarity reaches `PAIR_MIN`, chosen on the Insurance
-Business Law pair (docs/evaluation.md), not on the pairs reported. Inside an aligned pair the clauses
+Business Law pair (docs/evaluation.md), not on the pairs reported. Two generations of a resolution
+re-word what they keep, so between two documents read by sections a pair below it is kept too when
+its two units are each other's best match. Inside an aligned pair the clauses
 (lines) are aligned the same way over words alone, with `PART_MIN`.
 
 **Verdicts.** A unit of NEW is *kept* (same text), *moved* (same text, another number), *changed*
@@ -251,14 +253,17 @@ def unit_vectors(backend: Any, units: list[Unit]) -> None:
             u.vector = v / (np.linalg.norm(v) or 1.0)
 
 
-def align(score: np.ndarray, floor: float) -> dict[int, int]:
-    """new index → old index: the one-to-one assignment of highest total score, pairs ≥ floor only."""
+def align(score: np.ndarray, floor: float, mutual: bool = False) -> dict[int, int]:
+    """new index → old index: the one-to-one assignment of highest total score, pairs ≥ floor only;
+    with `mutual`, also a pair below the floor whose two units are each other's best match."""
     from scipy.optimize import linear_sum_assignment
 
     if not score.size:
         return {}
     rows, cols = linear_sum_assignment(-score)
-    return {int(r): int(c) for r, c in zip(rows, cols, strict=True) if score[r, c] >= floor}
+    best_old, best_new = score.argmax(axis=1), score.argmax(axis=0)
+    return {int(r): int(c) for r, c in zip(rows, cols, strict=True)
+            if score[r, c] >= floor or (mutual and score[r, c] > 0 and best_old[r] == c and best_new[c] == r)}
 
 
 # --- the comparison --------------------------------------------------------------------------------
@@ -392,7 +397,7 @@ def compare(searcher: Any, old: str, new: str, pair_min: float = PAIR_MIN) -> di
     sem = meaning(a.units, b.units)
     if sem is not None:
         score = (score + above_background(sem)) / 2
-    match = align(score, pair_min)
+    match = align(score, pair_min, mutual=a.mode == b.mode == "sections")
     share = len(match) / len(b.units)
     head = {"old": _doc_head(a), "new": _doc_head(b), "mode": b.mode if a.mode == b.mode else "sections",
             "related": share >= RELATED_SHARE, "matched_share": round(share, 4)}

@@ -48,10 +48,12 @@ def print_pair(p: dict[str, Any]) -> None:
     for f in p["figures"]:
         print(f"    số liệu: {_clean(compare_report.figure_line(f))}")
     for part in p["parts"]:
-        if part["status"] in ("changed", "new", "dropped"):
-            side = part["new"] or part["old"]
-            print(f"    {compare_report.STATUS_VI[part['status']].lower()}: {_short(side['text'])}")
-            print(f"        → {_clean(side['citation'])}")
+        if part["status"] not in ("changed", "new", "dropped"):
+            continue
+        print(f"    {compare_report.STATUS_VI[part['status']].lower()}:")
+        for label, side in (("cũ", part["old"]), ("mới", part["new"])):
+            if side:
+                print(f"      {label}: {_short(side['text'])}\n        → {_clean(side['citation'])}")
     if not p["parts"]:
         for x in (o, n):
             if x:

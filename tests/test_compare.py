@@ -182,3 +182,9 @@ def test_page_offers_the_comparison_on_the_card_and_shows_it(compare_index: Path
     assert {b.proto.label for b in at.get("download_button")} == {"Tải DOCX", "Tải XLSX", "Tải Markdown"}
     import streamlit as st
     st.cache_resource.clear()
+
+
+def test_continuation_is_offered_within_one_issuing_system():
+    from search_app.page.compare_view import _system
+
+    assert [_system(k) for k in ("69-KL/TW", "20-NQ/TW@2012", "03/NQ-CP", "59/2020/QH14")] == ["TW", "TW", "CP", "QH"]

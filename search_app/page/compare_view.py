@@ -3,7 +3,8 @@ part — the summary to paste, the changed figures first, then each changed, new
 its words added and removed, every side with its citation; exports to DOCX, XLSX and Markdown.
 
 Offered from a document's card and its relationship view when the corpus shows one document
-replacing, amending or repealing another. Every text from a document is escaped (`render.escape`).
+replacing, amending or repealing another, or continuing it (implementing it from the same issuing
+system: a Party conclusion on a Party resolution). Every text from a document is escaped (`render.escape`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from search_app.core.searcher import Searcher
 from search_app.page.render import escape
 
 COMPARABLE = ("replaces", "amends", "repeals", "repeals_part")
+# "implements" between two documents of one issuing system (a Party conclusion "on continuing" a Party
+# resolution: 69-KL/TW → 20-NQ/TW) is a continuation; a Government programme implementing a resolution
+# is the implementation map's business, not a version.
+CONTINUES = "implements"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSS = """<style>
@@ -36,9 +41,17 @@ def pairs_of(searcher: Searcher, key: str) -> list[tuple[str, str]]:
         return []
     out = []
     for r in graph.relations(key):
-        if r["type"] in COMPARABLE and r.get("key") and graph.key_docs.get(r["key"]):
+        if not (r.get("key") and graph.key_docs.get(r["key"])):
+            continue
+        continues = r["type"] == CONTINUES and _system(r["key"]) == _system(key)
+        if r["type"] in COMPARABLE or continues:
             out.append((r["key"], key) if r["direction"] == "out" else (key, r["key"]))
     return list(dict.fromkeys(out))
+
+
+def _system(key: str) -> str:
+    """The issuing system a number ends with: "TW" (the Party's), "CP", "QH14" → "QH" …"""
+    return key.rsplit("/", 1)[-1].rsplit("-", 1)[-1].rstrip("0123456789@").split("@")[0]
 
 
 def offer(searcher: Searcher, key: str, go: Callable[..., None], where: str) -> None:

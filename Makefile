@@ -10,6 +10,11 @@ CORPUS  ?= corpus
 MODEL   ?= e5-small
 SHARED  ?= ../shared
 
+LAWS    := $(SHARED)/datasets/vietnamese-laws
+COMPARE_DOCS := $(LAWS)/Luat-Doanh-nghiep-2014-259730.txt $(LAWS)/Luat-Doanh-nghiep-so-59-2020-QH14-427301.txt \
+	$(LAWS)/Luat-Kinh-doanh-bao-hiem-2000-24-2000-QH10-47229.txt $(LAWS)/Luat-Kinh-doanh-bao-hiem-2022-465916.txt \
+	$(SHARED)/documents
+
 .PHONY: system-deps venv index run api test test-fast lint eval bench clean
 
 $(STAMP): pyproject.toml
@@ -74,6 +79,15 @@ eval: index
 	$(BIN)/python -m indexer update $(SHARED)/corpus $(SHARED)/documents --index .cache/eval-documents \
 		--model $(MODEL) --quiet
 	$(BIN)/python -m benchmarks.implementation_eval --index .cache/eval-documents --json eval/implementation.json
+	@# compare (issue 30): the Enterprise Laws, 69-KL/TW vs 20-NQ/TW, on both backends; the threshold's tuning pair
+	$(BIN)/python -m indexer update $(COMPARE_DOCS) --index .cache/eval-compare --model $(MODEL) --quiet
+	$(BIN)/python -m indexer update $(COMPARE_DOCS) --index .cache/eval-compare-milvus --backend milvus \
+		--vectors-from .cache/eval-compare --model $(MODEL) --quiet
+	$(BIN)/python -m benchmarks.compare_eval --index .cache/eval-compare --tune benchmarks/compare_tune.jsonl \
+		--json eval/compare_tune.json
+	$(BIN)/python -m benchmarks.compare_eval --index .cache/eval-compare --milvus-index .cache/eval-compare-milvus \
+		--json eval/compare.json
+	$(BIN)/python -c "from indexer.store import milvus; milvus.stop_lite_server('.cache/eval-compare-milvus')"
 
 clean:
 	rm -rf $(INDEX) .cache .pytest_cache

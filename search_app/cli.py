@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound
 from indexer.text.normalise import for_terminal
-from search_app import commands, labels
+from search_app import commands, compare_command, labels
 from search_app.core import serialize
 from search_app.core.citation import vn_date
 from search_app.core.escape import unicode_text
@@ -185,9 +186,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m search_app", description="Search the document index.")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _search_parser(sub: Any) -> None:
     s = sub.add_parser("search", help="search passages")
     s.add_argument("query", nargs="?", help="the question or keywords")
     s.add_argument("--queries", type=Path, help='batch mode: a JSONL file of {"id", "query"} lines')
@@ -204,35 +203,32 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--in-force", action="store_true",
                    help="only documents still in force (leaves out those the corpus says were repealed)")
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m search_app", description="Search the document index.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _search_parser(sub)
     r = sub.add_parser("refs", help="a document's context: the document and every passage citing it")
     r.add_argument("key", nargs="?", help='a document number or name, e.g. "57-NQ/TW", "Điều lệ Đảng"')
     r.add_argument("--list", action="store_true", help="list every referenced or indexed document with counts")
     r.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     r.add_argument("--json", action="store_true")
-
     commands.add_parsers(sub)  # map, follow (search_app/commands.py)
-
+    compare_command.add_parser(sub)
     a = sub.add_parser("api", help="serve the HTTP API (docs/api.md)")
     a.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     a.add_argument("--host", default="127.0.0.1", help="0.0.0.0 serves other machines: set a token first")
     a.add_argument("--port", type=int, default=8000)
     a.add_argument("--workers", type=int, default=1, help="worker processes (each opens the index)")
-
     m = sub.add_parser("mcp", help="serve the MCP server for AI assistants (stdio, or --http)")
     m.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     m.add_argument("--http", action="store_true", help="streamable HTTP instead of stdio")
     m.add_argument("--host", default="127.0.0.1")
     m.add_argument("--port", type=int, default=8001)
+    return parser
 
-    args = parser.parse_args(argv)
-    if args.command == "refs":
-        return _refs(args, parser)
-    if args.command in ("api", "mcp"):
-        return _serve(args)
-    if args.command == "map":
-        return commands.run_map(args)
-    if args.command == "follow":
-        return commands.run_follow(args)
+
+def _search(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if (args.query is None) == (args.queries is None):
         parser.error("give either a QUERY or --queries FILE")
     try:
@@ -243,7 +239,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.queries is not None:
             return _batch(args, searcher)
-
         query, cut = clip_query(args.query)
         if cut:
             print(f"note: the query was cut to its first {len(query)} characters", file=sys.stderr)
@@ -256,3 +251,21 @@ def main(argv: list[str] | None = None) -> int:
     else:
         _print_result(result)
     return 0
+
+
+# Each command's function; the parser is passed to those that report a usage error through it.
+COMMANDS: dict[str, Callable[[argparse.Namespace, argparse.ArgumentParser], int]] = {
+    "search": _search,
+    "refs": _refs,
+    "api": lambda args, _: _serve(args),
+    "mcp": lambda args, _: _serve(args),
+    "map": lambda args, _: commands.run_map(args),
+    "follow": lambda args, _: commands.run_follow(args),
+    "compare": lambda args, _: compare_command.run(args),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command](args, parser)

@@ -1,6 +1,6 @@
 """The MCP server (`python -m search_app mcp`): the search core as tools for AI assistants.
 
-Three read-only tools — `search`, `get_document`, `find_references` — answering with the objects of
+Four read-only tools — `search`, `get_document`, `find_references`, `compare_documents` — answering with the objects of
 search_app/core/serialize.py (the CLI's and the HTTP API's), a search hit adding its answering
 sentences as text. The descriptions tell the assistant to quote passages and citations verbatim
 and to say so when the documents do not answer: the exact citation is what an assistant gets
@@ -26,7 +26,7 @@ from pydantic import Field
 from search_app.api.auth import RateLimiter, identify, retry_after
 from search_app.api.models import MAX_PAGE, MAX_TOP_K
 from search_app.api.settings import ApiSettings
-from search_app.core import serialize
+from search_app.core import compare, serialize
 from search_app.core.live import LiveIndex
 from search_app.core.pipeline import make_request
 from search_app.core.searcher import MAX_QUERY_CHARS
@@ -57,6 +57,14 @@ FIND_REFERENCES = """What the documents say about one document, given its number
 "57-NQ/TW", "Điều lệ Đảng"): the document if it is indexed, its identity card (type, number, date,
 issuer, subject), its validity, its relations (amends, repeals, replaces…, both ways) and every passage
 citing it (`cited_by`). Quote passages and citations verbatim."""
+
+COMPARE = """What is new: the later document `new` compared with the earlier `old` (numbers such as
+"68/2014/QH13" and "59/2020/QH14", or doc_ids), part by part: a law article by article (across
+renumbering), clause by clause; a resolution by its own sections. Returns {summary, counts, figures,
+pairs}: each pair is kept / moved / changed / new / dropped, each side's `text` verbatim with its
+`citation`; a changed pair lists its changed `figures` first, then its clauses with a word `diff`.
+When `related` is false the documents are on different subjects: say so. Quote texts and citations
+verbatim; never describe a change the pairs do not show."""
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -109,6 +117,15 @@ def build_server(live: LiveIndex) -> MCPServer:
             raise ToolError("give a document number or name")
         with live.lease() as searcher:
             return serialize.refs_object(searcher.references(key))
+
+    @server.tool(description=COMPARE, annotations=READ_ONLY)
+    def compare_documents(old: Annotated[str, Field(min_length=1, max_length=200)],
+                          new: Annotated[str, Field(min_length=1, max_length=200)]) -> dict[str, Any]:
+        try:
+            with live.lease() as searcher:
+                return compare.compare(searcher, old, new)
+        except compare.CompareError as e:
+            raise ToolError(str(e)) from e
 
     return server
 

@@ -13,7 +13,6 @@ MAX_FUNCTION_LINES = 60
 # Functions still over MAX_FUNCTION_LINES, each to be cut in the change that next touches its module (these
 # modules were being changed by other work when the rule came in): module path → function names.
 LONG_FUNCTIONS_ALLOWED = {
-    "search_app/cli.py": {"main"},  # the doors' request model replaces its if-chain
     "benchmarks/bench.py": {"main"},  # the per-stage timing of a search changes what it measures
     "benchmarks/api_bench.py": {"main"},  # the API's request model changes what it sends
 }

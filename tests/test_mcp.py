@@ -25,7 +25,7 @@ from search_app.core.live import LiveIndex  # noqa: E402
 from search_app.core.searcher import Searcher  # noqa: E402
 from search_app.mcp_server import http_app  # noqa: E402
 
-TOOLS = {"search", "get_document", "find_references"}
+TOOLS = {"search", "get_document", "find_references", "compare_documents"}
 
 
 def _structured(result) -> dict:

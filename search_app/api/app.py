@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -38,7 +38,7 @@ from search_app.api import models
 from search_app.api.auth import RateLimiter, identify, retry_after
 from search_app.api.models import MAX_PAGE, MAX_TOP_K, Method, errors
 from search_app.api.settings import ApiSettings
-from search_app.core import serialize
+from search_app.core import compare, compare_report, serialize
 from search_app.core.live import LiveIndex
 from search_app.core.pipeline import SearchRequest, make_request
 from search_app.core.searcher import DEFAULT_METHOD, MAX_QUERY_CHARS, QueryError, Searcher
@@ -212,6 +212,39 @@ def document(request: Request, _: Caller,
         return _answer(obj, searcher)
 
 
+EXPORT_TYPES = {"markdown": "text/markdown; charset=utf-8",
+                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def compare_route(request: Request, _: Caller,
+                  old: Annotated[str, Query(min_length=1, max_length=200, pattern=r"\S",
+                                            description="the earlier document: number or document id",
+                                            openapi_examples={"law": {"value": "68/2014/QH13"}})],
+                  new: Annotated[str, Query(min_length=1, max_length=200, pattern=r"\S",
+                                            description="the later document",
+                                            openapi_examples={"law": {"value": "59/2020/QH14"}})],
+                  format: Annotated[Literal["json", "markdown", "docx", "xlsx"],
+                                    Query(description="json (default), or the table as a file")] = "json",
+                  ) -> Response:
+    """What is new: NEW compared with OLD part by part, every side verbatim with its citation —
+    what `compare OLD NEW --json` prints; `format` gives the Markdown, DOCX or XLSX table instead."""
+    with _live(request).lease() as searcher:
+        try:
+            out = compare.compare(searcher, old, new)
+        except compare.NotIndexed as e:
+            raise HTTPException(404, str(e)) from e
+        except compare.CompareError as e:
+            raise HTTPException(422, str(e)) from e
+        if format == "json":
+            return _answer(out, searcher)
+    body = compare_report.to_markdown(out).encode() if format == "markdown" else \
+        compare_report.to_docx(out) if format == "docx" else compare_report.to_xlsx(out)
+    name = "so-sanh." + ("md" if format == "markdown" else format)
+    return Response(body, media_type=EXPORT_TYPES[format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 def health() -> dict[str, str]:
     """Whether the server answers (no token needed; says nothing about the index)."""
     return {"status": "ok"}
@@ -239,6 +272,8 @@ def _routes(app: FastAPI) -> None:
             responses={**auth, **errors(422)})(refs)
     app.get("/v1/documents/{doc_id:path}", response_model=models.DocumentResponse, tags=["documents"],
             responses={**auth, **errors(404, 422)})(document)
+    app.get("/v1/compare", response_model=models.CompareResponse, tags=["documents"],
+            responses={**auth, **errors(404, 422)})(compare_route)
     app.get("/v1/health", response_model=models.HealthResponse, tags=["service"])(health)
     app.get("/v1/status", response_model=models.StatusResponse, tags=["service"], responses=auth)(status)
     app.get("/metrics", tags=["service"], response_class=Response, responses={

@@ -220,3 +220,72 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
              413: "request body too large", 422: "a parameter is out of bounds or malformed",
              429: "rate limit reached: retry after the Retry-After header's seconds"}
     return {c: {"model": ErrorResponse, "description": words[c]} for c in codes}
+
+
+class CompareDoc(BaseModel):
+    doc_id: str
+    key: str = Field(description="the reference key the document was read as")
+    title: str | None
+    doc_number: str | None
+    doc_type: str | None
+    date: str | None
+    units: int = Field(description="how many units (articles, or sections) it was cut into")
+    mode: Literal["law", "sections"]
+    citation: str
+
+
+class CompareSide(BaseModel):
+    key: str = Field(description='"Điều 43", "III.2", or a clause number ("2"; "" for the lines before the first)')
+    heading: str | None = None
+    text: str = Field(description="verbatim")
+    citation: str
+    pid: int | None
+    doc_id: str | None = None
+    section: str | None = None
+
+
+class CompareFigure(BaseModel):
+    old: str | None = Field(description='e.g. "100% vốn điều lệ"; null for a figure NEW adds')
+    new: str | None = Field(description='e.g. "trên 50% vốn điều lệ"; null for a figure NEW drops')
+    unit: str
+    old_citation: str
+    new_citation: str
+    old_unit: str | None = None
+    new_unit: str | None = None
+
+
+class DiffOp(BaseModel):
+    op: Literal["equal", "delete", "insert", "replace"]
+    old: str
+    new: str
+
+
+class ComparePart(BaseModel):
+    status: Literal["kept", "moved", "changed", "new", "dropped"]
+    old: CompareSide | None
+    new: CompareSide | None
+    figures: list[CompareFigure] = []
+    diff: list[DiffOp] = Field(default=[], description="over syllables, each piece a verbatim slice")
+
+
+class ComparePair(BaseModel):
+    status: Literal["kept", "moved", "changed", "new", "dropped"]
+    moved: bool = Field(description="the unit's number changed")
+    score: float | None = Field(description="similarity of the aligned units")
+    old: CompareSide | None
+    new: CompareSide | None
+    figures: list[CompareFigure]
+    parts: list[ComparePart] = Field(description="a changed pair's clauses (lines) compared")
+
+
+class CompareResponse(BaseModel):
+    old: CompareDoc
+    new: CompareDoc
+    mode: Literal["law", "sections"]
+    related: bool = Field(description="false: the documents are on different subjects and no pairs are listed")
+    matched_share: float
+    message: str | None
+    counts: dict[str, int]
+    pairs: list[ComparePair]
+    figures: list[CompareFigure] = Field(description="every changed figure, listed first for readers")
+    summary: str = Field(description="the pasteable summary")

@@ -5,7 +5,8 @@ Views, selected by the URL so that any of them can be bookmarked and shared:
 - ``?ref=KEY``             "Văn bản dẫn chiếu": a reference key (number or name), the document it
                            names (or what the corpus says about it), its validity, its relations
                            by type in both directions, the implementation chain, every citing passage;
-- ``?doc=DOC_ID&p=N``      the whole document, passage N marked and scrolled into view.
+- ``?doc=DOC_ID&p=N``      the whole document, passage N marked and scrolled into view;
+- ``?old=KEY&new=KEY``     "So sánh / Điểm mới": NEW compared with OLD part by part (page/compare_view.py).
 
 One name per concept, as in the CLI: ``doc`` is always a document id (``--doc``, ``Filters.doc_ids``),
 ``ref`` always a reference key (``refs KEY``).
@@ -29,7 +30,7 @@ from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.escape import label_text
 from search_app.core.searcher import Filters, Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS, validity_words
-from search_app.page import export, follow_view, typeface
+from search_app.page import compare_view, export, follow_view, typeface
 from search_app.page.citation_box import citation_html, install_page_script
 from search_app.page.document_view import (
     document_header,
@@ -366,7 +367,7 @@ def search_view(searcher: Searcher) -> None:
     hits, result = cache["hits"], cache["result"]
     if hits and result.understood:  # the diacritics were put back: say how it was read
         st.caption(f"Hiểu câu hỏi là: {code_span(result.understood)} (dấu thanh lấy từ các đoạn văn tìm được)")
-    show_card(result.card, query, _go)  # a query naming a document: its card comes first
+    show_card(searcher, result.card, query, _go)  # a query naming a document: its card comes first
     if not hits:
         st.info("Không tìm thấy đoạn văn nào phù hợp. Hãy thử từ khóa khác hoặc bỏ bớt bộ lọc.")
         return
@@ -506,7 +507,9 @@ def _main() -> None:
     _upload(searcher)
     follow_view.sidebar(searcher, INDEX_DIR)  # "Theo dõi": what is new since the last check
     params = st.query_params
-    if "ref" in params:
+    if "old" in params and "new" in params:
+        compare_view.render(searcher, params["old"], params["new"], _go)
+    elif "ref" in params:
         refs_view(searcher, params["ref"])
     elif "doc" in params:
         # `ordinal` as hits and the API name it; `p` as links made before that still open

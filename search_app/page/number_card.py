@@ -11,10 +11,12 @@ from typing import Any
 import streamlit as st
 
 from search_app import labels
+from search_app.core.searcher import Searcher
+from search_app.page import compare_view
 from search_app.page.render import escape, highlight
 
 
-def show_card(card: dict[str, Any] | None, query: str, go: Callable[..., None]) -> bool:
+def show_card(searcher: Searcher, card: dict[str, Any] | None, query: str, go: Callable[..., None]) -> bool:
     """Show the card; False when there is none."""
     if not card:
         return False
@@ -29,4 +31,6 @@ def show_card(card: dict[str, Any] | None, query: str, go: Callable[..., None]) 
         st.markdown("  \n".join(escape(line) for line in labels.card_lines(card)))
         if not card.get("ambiguous") and st.button("Xem quan hệ và toàn bộ đoạn dẫn chiếu →", key="number_card_ref"):
             go(ref=card["key"], q=query)
+        if not card.get("ambiguous"):
+            compare_view.offer(searcher, card["key"], go, "card")
     return True

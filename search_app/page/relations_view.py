@@ -17,7 +17,7 @@ from search_app.core.escape import label_text
 from search_app.core.relations import RELATION_TYPES
 from search_app.core.searcher import Searcher
 from search_app.labels import TYPE_LABELS, TYPE_LABELS_IN, validity_words
-from search_app.page import implementation_view
+from search_app.page import compare_view, implementation_view
 from search_app.page.chain_graph import chain_dot
 from search_app.page.render import escape
 
@@ -104,5 +104,6 @@ def render(searcher: Searcher, res: dict[str, Any], go: Callable[..., None], que
     validity_block(res)
     identity_block(res)
     relations_block(res, go, query)
+    compare_view.offer(searcher, res["key"], go, "ref")  # "So sánh / Điểm mới" with what it replaces
     chain_block(searcher, res["key"])
     implementation_view.render(searcher, res["key"])  # "Bảng đối chiếu triển khai" (issue 21)

@@ -104,11 +104,12 @@ class Embedding:
         if progress:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc="Embedding passages and sentences", unit="text", file=sys.stderr,
-                            dynamic_ncols=True)
+            self.bar = tqdm(total=total, desc=f"Embedding passages and sentences ({report.engine or report.model})",
+                            unit="text", file=sys.stderr, dynamic_ncols=True)
 
     def __call__(self, records: list[DocumentRecords]) -> list[DocumentRecords]:
         t = time.perf_counter()
+        tokens = int(getattr(self.embedder, "tokens", 0))
         before = self.bar.n if self.bar is not None else 0
         per_record, sentences = fill_vectors(records, self.caches, self.embedder,
                                              on_batch=self.bar.update if self.bar is not None else None)
@@ -120,6 +121,9 @@ class Embedding:
         embedded = sum(per_record)
         if embedded or any(sentences):
             self.report.embed_seconds += time.perf_counter() - t
+            self.report.embed_tokens += int(getattr(self.embedder, "tokens", 0)) - tokens
+            if self.bar is not None and self.report.tokens_per_s:
+                self.bar.set_postfix_str(f"{self.report.tokens_per_s:.0f} tokens/s", refresh=True)
         self.report.embedded += embedded
         self.report.reused += sum(len(r.passages) for r in records) - embedded
         self.report.sentences_embedded += sum(sentences)

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexer.embed import canonical_name, get_embedder
+from indexer.embed import canonical_name, get_bulk_embedder
 from indexer.embed.base import Embedder
 from indexer.embed.cache import Embedding
+from indexer.embed.engines import engine_of
 from indexer.pipeline.report import BuildReport
 from indexer.pipeline.stages import (
     DEFAULT_CORPUS,
@@ -133,9 +134,9 @@ def build(
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
     paths = [Path(p) for p in (paths or [DEFAULT_CORPUS])]
-    embedder = embedder or get_embedder(model)
+    embedder = embedder or get_bulk_embedder(model)
     model_name = canonical_name(embedder.name)
-    report = BuildReport(index_dir=index_dir, model=model_name)
+    report = BuildReport(index_dir=index_dir, model=model_name, engine=engine_of(embedder))
     # One writer at a time on every backend, held from planning to publishing: a second `make index`
     # or an upload from the page waits, then plans against what this one published (issue: lost updates).
     lock = writer_lock(index_dir)
@@ -209,6 +210,10 @@ def _manifest(report: BuildReport, embedder: Embedder, context: bool, paths: lis
               index_type: str, stamps: dict[str, list[int]]) -> dict[str, Any]:
     return {
         "model": report.model,
+        # the engine that computed this build's vectors; all of a model's engines are interchangeable
+        # (indexer/embed/engines.py), so cached vectors of another engine stay valid
+        "embed_engine": report.engine,
+        "embed_tokens_per_s": round(report.tokens_per_s, 1),
         "dimension": embedder.dimension,
         "embed_context": context,
         "files": report.file_hashes,
@@ -243,7 +248,8 @@ def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, context
     if ray is not None:
         from indexer.pipeline.ray_executor import ray_stream
 
-        yield from ray_stream(work.to_read, model_name, context, caches, report, address=ray, actors=ray_actors)
+        yield from ray_stream(work.to_read, model_name, context, caches, report, address=ray, actors=ray_actors,
+                              engine=report.engine)
         return
     files = [prepare_file(path, rel, fh, model_name, context) for path, rel, fh in work.to_read]
     if verbose:

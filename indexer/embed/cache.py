@@ -43,6 +43,7 @@ def embed_all(
     if not texts:
         return out
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    batch_size = int(getattr(embedder, "batch_size", batch_size))  # an engine may want larger calls
     for s in range(0, len(order), batch_size):
         idx = order[s : s + batch_size]
         out[idx] = embedder.embed_passages([texts[i] for i in idx])

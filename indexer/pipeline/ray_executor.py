@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import os
 import pickle
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -92,10 +93,10 @@ def _prepare(row: dict[str, Any], model: str, context: bool) -> list[dict[str, A
 class Embed:
     """An embedding actor: loads the model once, reuses cached vectors, embeds the rest."""
 
-    def __init__(self, model: str, sources: list[tuple[str, dict[str, Any]]]) -> None:
-        from indexer.embed import get_embedder
+    def __init__(self, model: str, sources: list[tuple[str, dict[str, Any]]], engine: str | None = None) -> None:
+        from indexer.embed import get_bulk_embedder
 
-        self.embedder = get_embedder(model)
+        self.embedder = get_bulk_embedder(model, engine)
         self.caches = [c for d, config in sources if (c := _open_cache(Path(d), config)) is not None]
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -103,14 +104,22 @@ class Embed:
         payloads = list(batch["payload"])
         rows = {i: pickle.loads(payloads[i]) for i, k in enumerate(kinds) if k == "doc"}
         docs = [(i, row[-1]) for i, row in rows.items()]
+        tokens = int(getattr(self.embedder, "tokens", 0))
+        t = time.perf_counter()
         per_record, sentences = fill_vectors([r for _i, r in docs], self.caches, self.embedder)
+        seconds = np.zeros(len(kinds), dtype=np.float64)
+        made = np.zeros(len(kinds), dtype=np.int64)
+        if len(kinds):  # the batch's tokens and time ride on its first row
+            made[0] = int(getattr(self.embedder, "tokens", 0)) - tokens
+            seconds[0] = time.perf_counter() - t if made[0] else 0.0
         embedded = np.zeros(len(kinds), dtype=np.int64)
         embedded_sentences = np.zeros(len(kinds), dtype=np.int64)
         for (i, rec), n, ns in zip(docs, per_record, sentences, strict=True):
             embedded[i], embedded_sentences[i] = n, ns
             payloads[i] = pickle.dumps((*rows[i][:-1], rec))
         return {"kind": np.array(kinds, dtype=object), "payload": np.array(payloads, dtype=object),
-                "embedded": embedded, "embedded_sentences": embedded_sentences}
+                "embedded": embedded, "embedded_sentences": embedded_sentences, "tokens": made,
+                "seconds": seconds}
 
 
 def _open_cache(index_dir: Path, config: dict[str, Any]) -> Backend | None:
@@ -149,9 +158,10 @@ def init_ray(address: str | None, num_cpus: int | None = None) -> None:
 
 def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, caches: list[Backend],
                report: BuildReport, address: str | None = "local", actors: int | None = None,
-               window: int = WINDOW) -> Iterator[list[DocumentRecords]]:
+               window: int = WINDOW, engine: str | None = None) -> Iterator[list[DocumentRecords]]:
     """Windows of documents with vectors, computed by Ray Data; the caller writes them (itself, or
-    through `ray_writers.RayShards`)."""
+    through `ray_writers.RayShards`). The actors embed on `engine` (the driver's choice); on a
+    cluster with GPUs, e5-small's actors take one GPU each and embed on it."""
     if not to_read:
         return
     import ray
@@ -174,10 +184,13 @@ def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, 
     # every actor would start one thread per core of the node, and actors would fight for cores
     # (spinning OpenMP threads make oversubscription very costly).
     threads = {k: str(per_actor) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    ds = ds.map_batches(Embed, fn_constructor_kwargs={"model": model, "sources": sources},
+    gpus = int(ray.cluster_resources().get("GPU", 0)) if model == "e5-small" else 0
+    if gpus:
+        engine, actors = "cuda", min(actors, gpus)
+    ds = ds.map_batches(Embed, fn_constructor_kwargs={"model": model, "sources": sources, "engine": engine},
                         batch_size=PIECES_PER_CALL, batch_format="numpy",
                         compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=per_actor,
-                        runtime_env={"env_vars": threads})
+                        runtime_env={"env_vars": threads}, num_gpus=1 if gpus else None)
     yield from windows(_documents(ds, report), window)
 
 
@@ -185,6 +198,8 @@ def _documents(ds: Any, report: BuildReport) -> Iterator[DocumentRecords]:
     """Whole documents with their vectors, as their last piece arrives; file outcomes into the report."""
     parts: dict[tuple[str, int], list[tuple[int, DocumentRecords]]] = {}  # pieces until a document is whole
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        report.embed_tokens += int(np.sum(batch["tokens"]))
+        report.embed_seconds += float(np.sum(batch["seconds"]))
         for kind, payload, embedded, sentences in zip(batch["kind"], batch["payload"], batch["embedded"],
                                                       batch["embedded_sentences"], strict=True):
             obj = pickle.loads(payload)

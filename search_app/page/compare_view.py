@@ -30,7 +30,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSS = """<style>
 .cmp-diff ins {background: #d4f7d4; text-decoration: none;}
 .cmp-diff del {background: #fbd5d5;}
-.cmp-cite {display: block; color: #555; font-size: .8rem; font-family: monospace;}
+.cmp-cite {display: block; color: #555; font-size: .8rem;}
 </style>"""
 
 

@@ -48,8 +48,8 @@ UNACCENTED_DENSE_WEIGHT = 0.3
 # Finer semantic matching: a passage's dense score is the mean of its own similarity and that of its
 # best sentence, so a question matching one sentence of a long passage is not diluted by the rest.
 SENTENCE_WEIGHT = 0.5
-# Each further passage of a document in the head counts this much less (DiversifyStage); 1.0 turns it off.
-DOCUMENT_DECAY = 0.9
+# Places a further passage of a document in the head moves down (DiversifyStage); 0 turns it off.
+DOCUMENT_PENALTY = 3.0
 DIVERSIFY_DEPTH = 3
 
 
@@ -263,30 +263,29 @@ class FuseStage:
 @dataclass
 class DiversifyStage:
     """Several documents in the head of the ranking: each further passage of a document already ranked
-    counts DOCUMENT_DECAY less, so that a question on a subject several documents treat (a resolution,
-    the one that continues it, the programme that implements it) shows them all rather than ten
-    passages of one. Only the head is reordered (DIVERSIFY_DEPTH × top_k); scores are kept."""
+    is moved DOCUMENT_PENALTY places down, so that a question on a subject several documents treat (a
+    resolution, the one that continues it, the programme that implements it) shows them all rather than
+    ten passages of one. Only the head is reordered (DIVERSIFY_DEPTH × top_k); scores are kept. Places,
+    not scores, are what moves: two builds of the same files whose scores differ in the last digits
+    (an engine's BM25 statistics) give the same order whenever they rank the same."""
 
     ctx: SearchContext
-    decay: float = DOCUMENT_DECAY
+    penalty: float = DOCUMENT_PENALTY
     name: str = "diversify"
 
     def transform(self, state: SearchState) -> SearchState:
         depth = DIVERSIFY_DEPTH * state.request.top_k
         head = state.ranked[:depth]
-        if self.decay >= 1.0 or len(head) < 2:
+        if self.penalty <= 0 or len(head) < 2:
             return state
         doc_of = {r["pid"]: r["doc_id"] for r in read_rows(self.ctx, state, [p for p, _ in head])}
         seen: dict[str, int] = {}
-        left, out = list(head), []
-        while left:  # greedy: the best discounted score next (a few dozen passages: quadratic is nothing)
-            best = max(range(len(left)),
-                       key=lambda i: (left[i][1] * self.decay ** seen.get(doc_of.get(left[i][0], ""), 0), -i))
-            pid, score = left.pop(best)
-            out.append((pid, score))
+        places = []
+        for i, (pid, _) in enumerate(head):
             doc = doc_of.get(pid, "")
+            places.append((i + self.penalty * seen.get(doc, 0), i))
             seen[doc] = seen.get(doc, 0) + 1
-        state.ranked = out + state.ranked[depth:]
+        state.ranked = [head[i] for _, i in sorted(places)] + state.ranked[depth:]
         return state
 
 

@@ -66,6 +66,7 @@ MARGIN = 0.026
 # is told how well a passage matches in words, never a 4-decimal score.
 STRONG_MARGIN = MARGIN + 0.05
 LABELS = ("Rất phù hợp", "Phù hợp", "Ít liên quan")
+PASSAGE_CACHE = 4096  # passages whose syllables and keys are kept (see _passage)
 TOP_PASSAGES = 3  # the hits whose words the query's content words are looked for in
 # The rule's logistic weights over (1, *features(evidence)) and the confidence an answerable query
 # reaches: fitted by benchmarks/answerable_corpora.py on the tuning half of three corpora.
@@ -182,18 +183,28 @@ def is_foreign(query_words: list[str]) -> bool:
     return any(w in ENGLISH for w in query_words)
 
 
-def _keys(words: list[str]) -> tuple[set[str], set[tuple[str, str]]]:
+def _keys(words: Sequence[str]) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
     """A passage's syllables and adjacent pairs as typed and folded: a query word typed with
     diacritics matches only itself ("đất" is not "đạt"), one typed without matches either."""
     folded = [fold_token(w) for w in words]
-    singles = set(words) | set(folded)
-    pairs = {p for a, b in ((words, words), (folded, folded), (folded, words), (words, folded))
-             for p in zip(a, b[1:], strict=False)}
+    singles = frozenset(words) | frozenset(folded)
+    pairs = frozenset(p for a, b in ((words, words), (folded, folded), (folded, words), (words, folded))
+                      for p in zip(a, b[1:], strict=False))
     return singles, pairs
 
 
-def content_coverage(query_words: list[str], passages: list[list[str]],
-                     pair_passages: int = TOP_PASSAGES) -> tuple[float | None, float | None]:
+@functools.lru_cache(maxsize=PASSAGE_CACHE)
+def _passage(text: str) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str], frozenset[tuple[str, str]]]:
+    """A passage's syllables, folded syllables and keys, kept for the passages last judged: the same
+    passages come back in the head of many queries' rankings."""
+    words = tuple(syllables(text))
+    return (words, tuple(fold_token(w) for w in words), *_keys(words))
+
+
+def content_coverage(query_words: list[str], passages: Sequence[Sequence[str]],
+                     pair_passages: int = TOP_PASSAGES,
+                     keys: Sequence[tuple[frozenset[str], frozenset[tuple[str, str]]]] | None = None,
+                     ) -> tuple[float | None, float | None]:
     """The share of the query's content words (lower-cased syllables) found in `passages`, and the
     share of its adjacent content-word pairs found as adjacent pairs in the first `pair_passages`;
     None when the query has none."""
@@ -203,7 +214,7 @@ def content_coverage(query_words: list[str], passages: list[list[str]],
     seen: set[str] = set()
     seen_pairs: set[tuple[str, str]] = set()
     for i, p in enumerate(passages):
-        singles, pairs_of = _keys(p)
+        singles, pairs_of = keys[i] if keys is not None else _keys(p)
         seen |= singles
         if i < pair_passages:
             seen_pairs |= pairs_of
@@ -234,11 +245,11 @@ def decide(inputs: JudgeInputs) -> Evidence:
     best = max(scored) if scored else None
     everyday = everyday_best(inputs.embedder, inputs.query_vector)
     words = syllables(inputs.query)
-    passages = [syllables(t) for t in inputs.texts]
+    read = [_passage(t) for t in inputs.texts]
     folded = [fold_token(w) for w in words]
-    phrase = any(has_phrase(folded, [fold_token(w) for w in p]) for p in passages)
+    phrase = any(has_phrase(folded, p[1]) for p in read)
     known = names_known_number(inputs.query, inputs.texts, inputs.knows_number, inputs.knows_short)
-    coverage, bigrams = content_coverage(words, passages)
+    coverage, bigrams = content_coverage(words, [p[0] for p in read], keys=[(p[2], p[3]) for p in read])
     _, in_sentences = content_coverage(words, [syllables(t) for t in best_sentences(inputs)])
     foreign = is_foreign(folded)
     typical = float(np.median(inputs.candidates)) if inputs.candidates else None

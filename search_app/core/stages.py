@@ -336,9 +336,7 @@ class NumberFirstStage:
             first.extend(mine[:NUMBER_DOC_PASSAGES])
         # one document: the passages citing it by any of its keys (dated or bare)
         cite_keys = [key, *self.ctx.relations().keys_of(own[0])] if len(own) == 1 else [key]
-        cites = sorted({p for k in dict.fromkeys(cite_keys) for p in backend.pids_citing(k)})
-        if not named.bare:
-            cites = []
+        cites = sorted({p for k in dict.fromkeys(cite_keys) for p in backend.pids_citing(k)}) if named.bare else []
         if state.filters is not None and state.filters.active():
             citing = read_rows(self.ctx, state, cites)
             ok = accepted(self.ctx, state.filters, [r["doc_id"] for r in citing])

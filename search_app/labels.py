@@ -86,7 +86,7 @@ def card_lines(card: dict[str, Any]) -> list[str]:
     """The card of the document a query names, as plain lines (each door escapes them for where they go)."""
     if card.get("ambiguous"):
         listed = "; ".join(f"{d.get('title')} ({_date(d.get('date')) or 'không rõ ngày'})" for d in card["ambiguous"])
-        return [f"{card['label']}: {len(card['ambiguous'])} văn bản trong kho ứng với tên gọi này — {listed}. "
+        return [f"{card['label']} ứng với {len(card['ambiguous'])} văn bản trong kho: {listed}. "
                 "Hãy ghi kèm năm, cơ quan ban hành hoặc số hiệu đầy đủ."]
     ident = card.get("identity") or {}
     name = " ".join(x for x in (ident.get("doc_type"), f"số {ident['number']}" if ident.get("number") else None,

@@ -208,6 +208,11 @@ def _recognise(pdf: Any, number: int, deadline: float, stop: threading.Event) ->
         return OcrPage(number, "", None, 0, error=f"OCR stopped after {timeout} s ({e})")
     except Exception as e:  # a page PDFium cannot render or Tesseract rejects: note it, go on
         return OcrPage(number, "", None, 0, error=f"{type(e).__name__}: {e}")
+    except BaseException:
+        # Ctrl-C inside a run: the other workers start no page from now on, without waiting for the
+        # caller's thread to reach this page's result (on a busy machine it may come much later)
+        stop.set()
+        raise
     text, conf, words = text_from_data(data)
     return OcrPage(number, text, conf, words)
 

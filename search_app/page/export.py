@@ -110,14 +110,20 @@ def to_csv(hits: Sequence[Hit], context: dict[str, Any] | None = None) -> str:
     return "\ufeff" + buf.getvalue()
 
 
+# What CommonMark does not let emphasis open or close next to: white space, and the invisible
+# characters web pages leave beside it (zero-width space and joiners, the BOM).
+_EDGE = (" \t\n\r\f\v\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+         "\u200b\u200c\u200d\u202f\u205f\u3000\ufeff")
+
+
 def _bold(fragment: str) -> str:
     """`fragment` (one line's part of the answer) in **bold**, its edge whitespace kept outside:
     CommonMark does not open or close emphasis next to a space."""
-    core = fragment.strip()
+    core = fragment.strip(_EDGE)
     if not core:
         return fragment
-    lead = fragment[: len(fragment) - len(fragment.lstrip())]
-    trail = fragment[len(fragment.rstrip()) :]
+    lead = fragment[: len(fragment) - len(fragment.lstrip(_EDGE))]
+    trail = fragment[len(fragment.rstrip(_EDGE)) :]
     return f"{lead}**{markdown_text(core)}**{trail}"
 
 

@@ -102,3 +102,8 @@ bench: venv
 	$(BIN)/python -m benchmarks.page_protocol --index $(INDEX) --sessions 10 --searches 5 \
 		--queries $(SHARED)/eval/dev_queries.jsonl
 	$(BIN)/python -m benchmarks.api_bench --index $(INDEX)
+	@# a warm batch search against its query embeddings alone, stage by stage (ALQAC, hash vectors, e5 queries)
+	$(BIN)/python -m indexer update $(SHARED)/datasets/alqac-2023-2025/corpus.jsonl --index .cache/bench/alqac-hash \
+		--model hash --quiet
+	$(BIN)/python -m benchmarks.pipeline_cost --index .cache/bench/alqac-hash \
+		--queries $(SHARED)/datasets/alqac-2023-2025 --query-model e5-small

@@ -20,6 +20,7 @@ only a sentence holding at least MIN_LEXICAL of the query's content words.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -32,6 +33,7 @@ SLACK = 0.06
 PAIR_SLACK = 0.01
 MAX_SHARE = 0.67
 MIN_LEXICAL = 0.5
+SENTENCE_CACHE = 16384  # sentences whose folded words are kept (see _folded_words)
 # Function words of questions: no content for choosing a sentence, nor worth marking on the page
 # (retrieval keeps them). Here an accented query word is compared as written ("tự" in "tự động" is
 # content, "từ" is not) and an unaccented one folded; the page compares as written only (render.py).
@@ -44,20 +46,32 @@ FUNCTION_WORDS = frozenset((
 _FOLDED_FUNCTION_WORDS = frozenset(map(fold, FUNCTION_WORDS))
 
 
-def content_terms(query: str) -> set[str]:
-    """The query's content words, folded."""
+@functools.lru_cache(maxsize=1024)
+def _content_terms(query: str) -> frozenset[str]:
     out = set()
     for word in syllables(query):
         folded = fold_token(word)
         if word not in FUNCTION_WORDS and (word != folded or folded not in _FOLDED_FUNCTION_WORDS):
             out.add(folded)
-    return out
+    return frozenset(out)
 
 
-def lexical_share(terms: set[str], text: str) -> float:
+def content_terms(query: str) -> set[str]:
+    """The query's content words, folded."""
+    return set(_content_terms(query))
+
+
+@functools.lru_cache(maxsize=SENTENCE_CACHE)
+def _folded_words(sentence: str) -> frozenset[str]:
+    """A sentence's folded words, kept for the sentences last scored: a passage's sentences are scored
+    again whenever it comes back in a ranking."""
+    return frozenset(map(fold_token, syllables(sentence)))
+
+
+def lexical_share(terms: set[str] | frozenset[str], text: str) -> float:
     if not terms:
         return 0.0
-    return len(terms & set(map(fold_token, syllables(text)))) / len(terms)
+    return len(terms & _folded_words(text)) / len(terms)
 
 
 def sentence_scores(query: str, text: str, spans: np.ndarray, similarities: np.ndarray | None,
@@ -65,7 +79,7 @@ def sentence_scores(query: str, text: str, spans: np.ndarray, similarities: np.n
     """One score per sentence of `text` (see the module docstring). Sentences whose similarity is
     under `below` keep their bare similarity: the word bonus could not make them count. With
     `require_words`, a sentence sharing no content word with the query scores -inf (never marked)."""
-    terms = content_terms(query)
+    terms = _content_terms(query)
     if similarities is None or len(similarities) != len(spans):
         shares = np.array([lexical_share(terms, text[int(a):int(b)]) for a, b in spans], dtype=np.float32)
         if require_words:

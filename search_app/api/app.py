@@ -137,13 +137,23 @@ def _request(query: str, f: models.Filters, top_k: int, method: str) -> SearchRe
                         year_from=f.year_from, year_to=f.year_to, in_force=f.in_force)
 
 
+# White space as JSON Schema's (ECMAScript's) `\s` knows it. A parameter must hold something else: the
+# schema's pattern says it in the one form every regex engine on the way reads alike (ECMAScript for
+# clients and schemathesis, Rust's for pydantic, Python's here), since `\S` differs between them (U+0085
+# is white space to Rust and Python, not to ECMAScript). The routes refuse exactly what the schema
+# says they refuse; other control characters reach the search core, which finds no words in them.
+_SPACE = r" \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK = f"[^{_SPACE}]"
+_BLANK = re.compile(f"[{_SPACE}]*")
+
+
 def _live(request: Request) -> LiveIndex:
     return request.app.state.live
 
 
 def search_get(
     request: Request, _: Caller,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S",
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NOT_BLANK,
                             description="the question or keywords",
                             openapi_examples={"question": {"value": "trách nhiệm của cơ quan"},
                                               "number": {"value": "57-NQ/TW"}})],
@@ -174,10 +184,6 @@ def search_post(request: Request, _: Caller, body: models.BatchRequest) -> JSONR
         return _answer({"results": out}, searcher)
 
 
-# What the schema's `\S` pattern calls white space (JSON Schema regexes are ECMAScript's): the routes
-# refuse exactly what the schema says they refuse; other control characters reach the search core,
-# which finds no words in them and answers with no results.
-_BLANK = re.compile(r"[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*")
 
 
 def _has_text(value: str) -> bool:
@@ -185,7 +191,7 @@ def _has_text(value: str) -> bool:
 
 
 def refs(request: Request, _: Caller,
-         key: Annotated[str, Query(min_length=1, max_length=200, pattern=r"\S",  # blank is not a key
+         key: Annotated[str, Query(min_length=1, max_length=200, pattern=NOT_BLANK,  # blank is not a key
                                    description="a document number or name",
                                    openapi_examples={"number": {"value": "57-NQ/TW"},
                                                      "name": {"value": "Điều lệ Đảng"}})]) -> JSONResponse:
@@ -218,10 +224,10 @@ EXPORT_TYPES = {"markdown": "text/markdown; charset=utf-8",
 
 
 def compare_route(request: Request, _: Caller,
-                  old: Annotated[str, Query(min_length=1, max_length=200, pattern=r"\S",
+                  old: Annotated[str, Query(min_length=1, max_length=200, pattern=NOT_BLANK,
                                             description="the earlier document: number or document id",
                                             openapi_examples={"law": {"value": "68/2014/QH13"}})],
-                  new: Annotated[str, Query(min_length=1, max_length=200, pattern=r"\S",
+                  new: Annotated[str, Query(min_length=1, max_length=200, pattern=NOT_BLANK,
                                             description="the later document",
                                             openapi_examples={"law": {"value": "59/2020/QH14"}})],
                   format: Annotated[Literal["json", "markdown", "docx", "xlsx"],

@@ -103,6 +103,7 @@ class RelationGraph:
         for doc_id, rel in raw:
             self._add(doc_id, rel)
         self._excluded: dict[str, set[str]] = {}
+        self._doc_validity: dict[tuple[str, str], dict[str, Any]] = {}  # see doc_validity
         self.build_seconds = time.perf_counter() - t0
 
     # --- building -------------------------------------------------------------------------------
@@ -357,13 +358,21 @@ class RelationGraph:
             return False
         return fold(mine).lower() == fold(self.subjects[e.source_doc][0]).lower()
 
+    def doc_validity(self, doc_id: str) -> dict[str, Any]:
+        """An indexed document's validity today, kept per day: every hit asks it twice (its badge and
+        its citation's note), search after search, and a graph never changes once assembled."""
+        key = (doc_id, _today())
+        if key not in self._doc_validity:
+            self._doc_validity[key] = self.validity(doc_id=doc_id, today=key[1])
+        return self._doc_validity[key]
+
     def short_validity(self, doc_id: str) -> dict[str, Any]:
-        v = self.validity(doc_id=doc_id)
-        return {"status": v["status"], "since": v["since"], "by": v["by"]}
+        v = self.doc_validity(doc_id)
+        return {"status": v["status"], "since": v["since"], "by": list(v["by"])}
 
     def citation_note(self, doc_id: str) -> str | None:
         """The warning a citation of this document ends with, or None while it is in force."""
-        v = self.validity(doc_id=doc_id)
+        v = self.doc_validity(doc_id)
         if v["status"] not in ("repealed", "partly_repealed"):
             return None
         what = "đã hết hiệu lực" if v["status"] == "repealed" else "đã hết hiệu lực một phần"

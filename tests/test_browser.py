@@ -103,6 +103,14 @@ def _frame_with(page, selector: str, timeout: float = 60):
     raise AssertionError(f"no frame holds {selector}")
 
 
+def _settled(page) -> None:
+    """Wait until Streamlit has finished the run a click started: while it runs, elements of the
+    previous screen stay in the page (marked stale) and a locator can read one of them."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid^=\"stStatusWidgetRunning\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')")
+
+
 def _search(page, query: str) -> None:
     box = page.get_by_label("Câu hỏi hoặc từ khóa (có thể gõ không dấu)")
     box.fill(query)
@@ -157,6 +165,8 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
     page.get_by_role("button", name="1288/QĐ-TTg").first.click()
     page.get_by_text("Văn bản dẫn chiếu").first.wait_for()
     page.get_by_text("chưa có trong kho").first.wait_for()
+    page.get_by_text("Được dẫn chiếu trong").first.wait_for()
+    _settled(page)
     assert "ref=1288" in page.url
     assert "Quyết định số 1288/QĐ-TTg" in page.locator(".hit-text").first.inner_text()
     _shot(page, "3-references")

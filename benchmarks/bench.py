@@ -166,6 +166,9 @@ class _TimingOnly:
     def embed_query(self, text: str) -> np.ndarray:
         return self._inner.embed_query(text)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._inner.embed_queries(texts)
+
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._inner.embed_passages(texts)
 

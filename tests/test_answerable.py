@@ -42,9 +42,11 @@ def test_decide_on_synthetic_inputs():
 
 
 def test_the_exact_signals_and_the_labels():
-    assert answerable.has_phrase(["zyxwvu"], ["ma", "zyxwvu", "thu"])
-    assert answerable.has_phrase(["bong", "da"], ["bong", "da"])
-    assert not answerable.has_phrase(["da", "bong"], ["bong", "da"])
+    assert answerable.has_phrase(["zyxwvu"], answerable.spaced(["ma", "zyxwvu", "thu"]))
+    assert answerable.has_phrase(["bong", "da"], answerable.spaced(["bong", "da"]))
+    assert not answerable.has_phrase(["da", "bong"], answerable.spaced(["bong", "da"]))
+    assert not answerable.has_phrase(["bong"], answerable.spaced(["bongda"]))  # whole syllables only
+    assert not answerable.has_phrase([], answerable.spaced(["bong", "da"]))
     assert answerable.label(0.95, 0.80) == "Rất phù hợp"
     assert answerable.label(0.80 + answerable.MARGIN, 0.80) == "Phù hợp"
     assert answerable.label(0.70, 0.80) == "Ít liên quan" and answerable.label(None, 0.8) is None

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import pytest
 from fake_backend import DOCS, EMBEDDER, FakeBackend, make_records
 
 from indexer.records import Filters
+from search_app.core.pipeline import SearchRequest
 from search_app.core.prefetch import read_ahead
 from search_app.core.searcher import Searcher
 
@@ -40,13 +42,34 @@ class _RemoteFake(FakeBackend):
 
 
 def test_read_ahead_only_where_reads_are_remote_and_it_reads_what_each_search_would(fake: FakeBackend) -> None:
-    qs = ["zyxwv", "kho văn bản giả định"]
-    assert read_ahead(fake, EMBEDDER.embed_query, qs, set(), 20, 5, None, "hybrid") is None
+    qs = ["zyxwv", "kho văn bản giả định", "kho van ban gia dinh"]
+    embed = EMBEDDER.embed_queries
+    # a local backend: only the vectors, embedded together, and none for an unaccented query (its
+    # dense side embeds the text the keyword side restores)
+    local = read_ahead(fake, embed, qs, {qs[2]}, 20, 5, None, "hybrid")
+    assert local is not None and set(local) == set(qs[:2])
+    for q in qs[:2]:
+        assert local[q].keyword is None and local[q].dense is None
+        assert local[q].vector is not None and np.array_equal(local[q].vector, EMBEDDER.embed_query(q))
+    assert read_ahead(fake, embed, qs, set(), 20, 5, None, "keyword") is None
+    qs = qs[:2]
     remote = _RemoteFake(fake.index_dir, fake._state)
-    ahead = read_ahead(remote, EMBEDDER.embed_query, qs, set(), 20, 5, None, "hybrid")
+    ahead = read_ahead(remote, embed, qs, set(), 20, 5, None, "hybrid")
     assert ahead is not None and set(ahead) == set(qs)
     for q in qs:
         got = ahead[q]
         assert got.keyword == fake.keyword(q, 20) and got.vector is not None
         assert got.dense == fake.dense(got.vector, 20)
         assert got.sentences is not None and set(got.sentences.scores) <= got.sentences.asked
+
+
+def test_a_batch_of_searches_gives_what_each_search_gives_alone(fake: FakeBackend) -> None:
+    """search_many embeds its queries together: the hits, scores and answers are each search's own."""
+    s = Searcher(fake.index_dir, embedder=EMBEDDER, backend=fake, query_cache=0)
+    qs = ["zyxwv", "văn bản thử nghiệm", "van ban thu nghiem", "what is the test document", "zyxwv"]
+    for method in ("hybrid", "dense", "keyword"):
+        batch = s.search_many([SearchRequest(q, top_k=5, method=method) for q in qs])
+        for q, got in zip(qs, batch, strict=True):
+            alone = s.search(q, top_k=5, method=method)
+            assert [(h.pid, h.score, h.answer) for h in got] == [(h.pid, h.score, h.answer) for h in alone], q
+            assert got.answerable == alone.answerable and got.understood == alone.understood

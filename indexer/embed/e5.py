@@ -36,6 +36,13 @@ class E5SmallEmbedder:
         with self._lock:
             return normalise(self._model.query(text))
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            out = np.atleast_2d(self._model.query(list(texts)))
+        return np.stack([normalise(v) for v in out])  # row by row, as embed_query: the same floats
+
     def token_count(self, text: str) -> int:
         with self._lock:
             return self._model.token_count(text)

@@ -224,5 +224,11 @@ class TorchE5Embedder:
         with self._lock:
             return self.embed_ids(self.tokenizer.content_ids([text], is_query=True))[0]
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            return self.embed_ids(self.tokenizer.content_ids(list(texts), is_query=True))
+
     def token_count(self, text: str) -> int:
         return self.tokenizer.token_count(text)

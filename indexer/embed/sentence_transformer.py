@@ -32,6 +32,12 @@ class SentenceTransformerEmbedder:
         out = self._model.encode([self._query_prefix + text], normalize_embeddings=True)
         return normalise(out[0])
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        out = self._model.encode([self._query_prefix + t for t in texts], normalize_embeddings=True)
+        return normalise(out)
+
     def token_count(self, text: str) -> int:
         """Tokens the model reads for a passage (after its own truncation)."""
         n = len(self._model.tokenizer(self._passage_prefix + text)["input_ids"])

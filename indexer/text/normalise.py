@@ -63,15 +63,33 @@ def clean_text(text: str) -> str:
     return _MANY_BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
+class _FoldTable(dict[int, str]):
+    """Each character's fold, worked out the first time `str.translate` meets it: its canonical
+    decomposition without the combining marks (ccc ≠ 0), "đ" as "d". Per character this equals
+    decomposing the whole text first: NFD only reorders the marks it then drops."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFD", chr(code))
+        out = "".join(c for c in decomposed if not unicodedata.combining(c)).replace("đ", "d")
+        if code < _FOLD_KEPT:
+            self[code] = out
+        return out
+
+
+_FOLD_KEPT = 0x3000  # alphabets and marks are kept; CJK and the rest worked out each time (bounded memory)
+
+
+_FOLD = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Lower-case and strip Vietnamese diacritics (tone and vowel marks, đ→d).
 
-    Works on NFC or NFD input alike: decomposing first exposes every mark as a combining
-    character, which is then dropped.
+    Works on NFC or NFD input alike: decomposing exposes every mark as a combining character,
+    which is then dropped.
     """
-    decomposed = unicodedata.normalize("NFD", text.casefold())
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return stripped.replace("đ", "d")
+    lowered = text.casefold()
+    return lowered if lowered.isascii() else lowered.translate(_FOLD)
 
 
 @functools.lru_cache(maxsize=1 << 16)

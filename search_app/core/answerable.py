@@ -132,14 +132,15 @@ def everyday_best(embedder: Embedder, query_vector: np.ndarray) -> float:
     return float(np.max(everyday_vectors(embedder) @ np.asarray(query_vector, dtype=np.float32)))
 
 
-def has_phrase(query_words: Sequence[str], passage_words: Sequence[str]) -> bool:
-    """True when `query_words` (folded syllables) occur in `passage_words` contiguously, in order."""
-    n = len(query_words)
-    if not n or n > len(passage_words):
-        return False
-    starts = (i for i, w in enumerate(passage_words[: len(passage_words) - n + 1]) if w == query_words[0])
-    wanted = tuple(query_words)
-    return any(tuple(passage_words[i : i + n]) == wanted for i in starts)
+def spaced(words: Sequence[str]) -> str:
+    """Syllables as one string with a space on each side of each: a phrase is then a substring."""
+    return f" {' '.join(words)} "
+
+
+def has_phrase(query_words: Sequence[str], passage: str) -> bool:
+    """True when `query_words` (folded syllables) occur contiguously, in order, in the passage given
+    as `spaced` folded syllables (syllables hold no space, so this is a substring search)."""
+    return bool(query_words) and spaced(query_words) in passage
 
 
 def label(best_sentence: float | None, everyday: float | None) -> str | None:
@@ -187,18 +188,37 @@ def _keys(words: Sequence[str]) -> tuple[frozenset[str], frozenset[tuple[str, st
     """A passage's syllables and adjacent pairs as typed and folded: a query word typed with
     diacritics matches only itself ("đất" is not "đạt"), one typed without matches either."""
     folded = [fold_token(w) for w in words]
-    singles = frozenset(words) | frozenset(folded)
-    pairs = frozenset(p for a, b in ((words, words), (folded, folded), (folded, words), (words, folded))
-                      for p in zip(a, b[1:], strict=False))
-    return singles, pairs
+    return _singles(words, folded), _pairs(words, folded)
+
+
+def _singles(words: Sequence[str], folded: Sequence[str]) -> frozenset[str]:
+    return frozenset(words).union(folded)
+
+
+def _pairs(words: Sequence[str], folded: Sequence[str]) -> frozenset[tuple[str, str]]:
+    return frozenset(zip(words, words[1:], strict=False)).union(
+        zip(folded, folded[1:], strict=False), zip(folded, words[1:], strict=False),
+        zip(words, folded[1:], strict=False))
 
 
 @functools.lru_cache(maxsize=PASSAGE_CACHE)
-def _passage(text: str) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str], frozenset[tuple[str, str]]]:
-    """A passage's syllables, folded syllables and keys, kept for the passages last judged: the same
-    passages come back in the head of many queries' rankings."""
+def _passage(text: str) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str], str]:
+    """A passage's syllables, folded syllables, their set, and the folded syllables as one spaced
+    string (a phrase is a substring of it: see `has_phrase`), kept for the passages last judged: the
+    same passages come back in the head of many queries' rankings."""
     words = tuple(syllables(text))
-    return (words, tuple(fold_token(w) for w in words), *_keys(words))
+    folded = tuple(fold_token(w) for w in words)
+    return words, folded, _singles(words, folded), spaced(folded)
+
+
+_NO_PAIRS: frozenset[tuple[str, str]] = frozenset()
+
+
+@functools.lru_cache(maxsize=PASSAGE_CACHE)
+def _passage_pairs(text: str) -> frozenset[tuple[str, str]]:
+    """A passage's adjacent pairs (see _keys), only ever needed of the first TOP_PASSAGES hits."""
+    words, folded, _, _ = _passage(text)
+    return _pairs(words, folded)
 
 
 def content_coverage(query_words: list[str], passages: Sequence[Sequence[str]],
@@ -247,9 +267,11 @@ def decide(inputs: JudgeInputs) -> Evidence:
     words = syllables(inputs.query)
     read = [_passage(t) for t in inputs.texts]
     folded = [fold_token(w) for w in words]
-    phrase = any(has_phrase(folded, p[1]) for p in read)
+    phrase = any(has_phrase(folded, p[3]) for p in read)
     known = names_known_number(inputs.query, inputs.texts, inputs.knows_number, inputs.knows_short)
-    coverage, bigrams = content_coverage(words, [p[0] for p in read], keys=[(p[2], p[3]) for p in read])
+    keys = [(p[2], _passage_pairs(t) if i < TOP_PASSAGES else _NO_PAIRS)
+            for i, (t, p) in enumerate(zip(inputs.texts, read, strict=True))]
+    coverage, bigrams = content_coverage(words, [p[0] for p in read], keys=keys)
     _, in_sentences = content_coverage(words, [syllables(t) for t in best_sentences(inputs)])
     foreign = is_foreign(folded)
     typical = float(np.median(inputs.candidates)) if inputs.candidates else None

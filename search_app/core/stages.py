@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,19 @@ def read_sentences(ctx: SearchContext, state: SearchState, pids: list[int]) -> N
         state.sentences.update(state.timed("sentences", lambda: ctx.backend.sentence_scores(vector, missing)))
 
 
+def best_of(state: SearchState, pids: Iterable[int]) -> dict[int, float]:
+    """state.best, holding each of `pids` with sentences read: the similarity of its closest sentence,
+    worked out once a search and for all the new passages in one reduction (a hundred `max` calls a
+    search were a tenth of a millisecond, twice)."""
+    todo = [p for p in pids if p not in state.best and (s := state.sentences.get(p)) is not None and len(s[1])]
+    if todo:
+        arrays = [state.sentences[p][1] for p in todo]
+        lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        state.best.update(zip(todo, np.maximum.reduceat(np.concatenate(arrays), starts).tolist(), strict=True))
+    return state.best
+
+
 def accepted(ctx: SearchContext, filters: Filters | None, doc_ids: list[str]) -> list[str]:
     """The documents of `doc_ids` that `filters` lets through, read in one call."""
     if filters is None or not filters.active():
@@ -209,11 +222,13 @@ class DenseStage:
     def transform(self, state: SearchState) -> SearchState:
         if state.method not in ("hybrid", "dense"):
             return state
-        pre = state.ahead
-        if pre is not None and pre.vector is not None and pre.dense is not None and state.understood == state.query:
+        pre = state.ahead if state.understood == state.query else None
+        if pre is not None and pre.vector is not None and pre.dense is not None:
             state.vector, state.dense = pre.vector, pre.dense
         else:
-            vector = state.timed("embed", lambda: self.ctx.embed_query(state.understood))
+            # a vector read ahead (the batch's embedding) is the one embed_query would give
+            vector = pre.vector if pre is not None and pre.vector is not None else \
+                state.timed("embed", lambda: self.ctx.embed_query(state.understood))
             state.vector = vector
             state.dense = state.timed("vector", lambda: self.ctx.backend.dense(vector, state.n, state.filters))
         if state.method == "dense":
@@ -232,14 +247,9 @@ class SentenceMatchStage:
         if state.vector is None or not state.dense:
             return state
         read_sentences(self.ctx, state, list(state.dense))
-        out = {}
-        for pid, score in state.dense.items():
-            sent = state.sentences.get(pid)
-            if sent is None or not len(sent[1]):
-                out[pid] = score
-            else:
-                out[pid] = (1 - SENTENCE_WEIGHT) * score + SENTENCE_WEIGHT * float(sent[1].max())
-        state.dense = out
+        best = best_of(state, state.dense)
+        state.dense = {pid: score if pid not in best else (1 - SENTENCE_WEIGHT) * score + SENTENCE_WEIGHT * best[pid]
+                       for pid, score in state.dense.items()}
         return state
 
 
@@ -399,19 +409,18 @@ class AnswerableStage:
             read_sentences(self.ctx, state, [h.pid for h in hits])
         graph = self.ctx.relations() if hits else None
         backend = self.ctx.backend
+        best = best_of(state, state.sentences)
         evidence = answerable.decide(answerable.JudgeInputs(
             query=state.query, query_vector=state.vector if hits else None,
             embedder=self.ctx.embedder() if hits else None,
             texts=[h.text for h in hits], sentences=[state.sentences.get(h.pid) for h in hits],
-            candidates=[float(v[1].max()) for v in state.sentences.values() if len(v[1])],
+            candidates=[best[p] for p in state.sentences if p in best],
             knows_number=lambda k: bool(backend.docs_with_key(k) or backend.pids_citing(k)
                                         or (graph is not None and graph.years.get(k))),
             knows_short=lambda code, n: bool(graph is not None and graph.docs_named(code, n))))
         state.answerable, state.evidence = evidence.answerable, evidence.to_dict()
         for h in hits:
-            own = state.sentences.get(h.pid)
-            h.match = answerable.label(float(own[1].max()) if own is not None and len(own[1]) else None,
-                                       evidence.everyday)
+            h.match = answerable.label(best.get(h.pid), evidence.everyday)
             h.score = answerable.calibrated(h.score, evidence)
             if not evidence.answerable:
                 h.answer = []

@@ -26,14 +26,13 @@ from indexer.records import DocumentRow
 from indexer.store.base import Backend
 from indexer.text.docnumbers import (
     document_key,
-    find_numbers,
     issuer_from_number,
     number_key,
     short_reference_matches,
     split_key,
     type_from_number,
 )
-from indexer.text.normalise import fold, fold_token, syllables
+from indexer.text.normalise import fold
 from indexer.text.relations import EFFECTIVE, RELATION_TYPES, STATUS_TYPES, Relation
 from search_app.core.citation import vn_date
 
@@ -105,7 +104,7 @@ class RelationGraph:
             self._add(doc_id, rel)
         self._excluded: dict[str, set[str]] = {}
         self._doc_validity: dict[tuple[str, str], dict[str, Any]] = {}  # see doc_validity
-        self._subject_words: dict[str, frozenset[str]] = {}  # see subject_words
+        self.subject_words: dict[str, frozenset[str]] = {}  # stages.subject_words, kept per document
         self.build_seconds = time.perf_counter() - t0
 
     # --- building -------------------------------------------------------------------------------
@@ -399,20 +398,6 @@ class RelationGraph:
     def subject(self, doc_id: str) -> str | None:
         s = self.subjects.get(doc_id)
         return s[0] if s else None
-
-    def subject_words(self, doc_id: str) -> frozenset[str]:
-        """The folded words of a document's subject and of the subjects of the documents it names there
-        ("tiếp tục thực hiện Nghị quyết số 20-NQ/TW" treats 20-NQ/TW's subject too); empty without a
-        subject. Kept per document: a graph never changes once assembled, and every search asks."""
-        if doc_id not in self._subject_words:
-            subject = self.subject(doc_id) or ""
-            texts = [subject]
-            for n in find_numbers(subject):
-                key = self.canonical(n.key)
-                if key not in self.keys_of(doc_id):
-                    texts.append(self.identity(key).get("subject") or "")
-            self._subject_words[doc_id] = frozenset(fold_token(w) for t in texts for w in syllables(t))
-        return self._subject_words[doc_id]
 
     def identity(self, key: str) -> dict[str, Any]:
         """Type, number, date, issuer, subject of `key`: from the document's own metadata and header

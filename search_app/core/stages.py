@@ -17,6 +17,7 @@ import numpy as np
 
 from indexer.records import Filters, PassageRow, section_label
 from indexer.split import PUBLISHER_LEAD
+from indexer.text.docnumbers import find_numbers
 from indexer.text.normalise import fold, fold_token, syllables
 from indexer.text.sentences import sentence_spans
 from search_app.core import accents, answerable, answers, card, fusion
@@ -93,6 +94,21 @@ def coverage(query: str, rows: list[PassageRow]) -> float:
     for row in rows:
         seen |= folded_words(row["text"])
     return len(terms & seen) / len(terms)
+
+
+def subject_words(graph: RelationGraph, doc_id: str) -> frozenset[str]:
+    """The folded words of a document's subject and of the subjects of the documents it names there
+    ("tiếp tục thực hiện Nghị quyết số 20-NQ/TW" treats 20-NQ/TW's subject too); empty without a
+    subject. Kept in the graph per document: a graph never changes once assembled, and every search asks."""
+    if doc_id not in graph.subject_words:
+        subject = graph.subject(doc_id) or ""
+        texts = [subject]
+        for n in find_numbers(subject):
+            key = graph.canonical(n.key)
+            if key not in graph.keys_of(doc_id):
+                texts.append(graph.identity(key).get("subject") or "")
+        graph.subject_words[doc_id] = frozenset(fold_token(w) for t in texts for w in syllables(t))
+    return graph.subject_words[doc_id]
 
 
 # --- reads shared by the stages, each at most once per search -------------------------------------
@@ -319,7 +335,7 @@ class SubjectStage:
             if row is None or row["doc_id"] in seen:
                 continue
             seen.add(row["doc_id"])
-            if terms <= graph.subject_words(row["doc_id"]):
+            if terms <= subject_words(graph, row["doc_id"]):
                 lifted.append(i)
         if lifted:
             taken = set(lifted)

@@ -75,6 +75,9 @@ eval: index
 	@# knowing when there is no answer on three corpora: the demo interview, the political corpus, laws
 	$(BIN)/python -m benchmarks.answerable_corpora --shared $(SHARED) --cache .cache/answerable \
 		--model $(MODEL) --json eval/answerable_corpora.json
+	@# document questions (issue 31): the card and its answer on the political corpus, both halves
+	$(BIN)/python -m benchmarks.document_questions --shared $(SHARED) --cache .cache/answerable --no-update \
+		--model $(MODEL) --json eval/document_questions.json
 	@# the implementation map (issue 21): 03/NQ-CP's items against 57-NQ/TW's tasks
 	$(BIN)/python -m indexer update $(SHARED)/corpus $(SHARED)/documents --index .cache/eval-documents \
 		--model $(MODEL) --quiet

@@ -49,6 +49,13 @@ ANSWER_KINDS = {
     "basis": "Căn cứ ban hành",
     "issued": "Ban hành",
 }
+# The same relations read from the named document's other end ("what does it implement?")
+ANSWER_KINDS_OTHER_END = {
+    ("replaces", "out"): "Thay thế văn bản",
+    ("amends", "out"): "Sửa đổi, bổ sung văn bản",
+    ("implements", "out"): "Thực hiện, triển khai văn bản",
+    ("basis", "in"): "Văn bản ban hành căn cứ vào văn bản này",
+}
 
 
 def _date(iso: str | None) -> str | None:
@@ -111,7 +118,7 @@ def card_lines(card: dict[str, Any]) -> list[str]:
 def answer_lines(answer: dict[str, Any]) -> list[str]:
     """The card's answer as plain lines: what it establishes, then each evidence sentence with its citation."""
     kind = answer.get("asks") or ""
-    head = ANSWER_KINDS.get(kind, kind)
+    head = ANSWER_KINDS_OTHER_END.get((kind, answer.get("direction") or ""), ANSWER_KINDS.get(kind, kind))
     if kind == "validity":
         head += f": {validity_words(answer)}"
         carried = [r.get("label") for r in answer.get("carried_out_by") or [] if r.get("label")]

@@ -123,13 +123,55 @@ def resolve(ctx: SearchContext, query: str) -> Named | None:
         key = numbers[0].key
         holders = ctx.backend.docs_with_key(key)
         rest = query[: numbers[0].start] + " " + query[numbers[0].end :]
-        return Named(key, holders, len(holders) > 1, True, asks(query), _bare(rest))
+        named = Named(key, holders, len(holders) > 1, True, asks(query), _bare(rest))
+        named.direction = direction(query, named.asks, _digits(numbers[0].key))
+        return named
     for code, number in find_short_references(query):
-        named = _short(ctx, query, code, number)
-        if named is not None:
-            named.bare = _bare(_SHORT_NAME.sub(" ", _folded(query), count=1))
-            return named
+        found = _short(ctx, query, code, number)
+        if found is not None:
+            found.bare = _bare(_SHORT_NAME.sub(" ", _folded(query), count=1))
+            found.direction = direction(query, found.asks, str(number))
+            return found
     return None
+
+
+def _digits(key: str) -> str:
+    m = re.match(r"\d+", key)
+    return m.group(0) if m else key
+
+
+# Where the unknown document stands in a relation question. Vietnamese keeps the question word in the
+# unknown's place ("văn bản nào thực hiện X" / "X thực hiện nghị quyết nào"); English fronts it, so
+# there the relation word's place says it ("which documents implement X" / "what does X implement").
+_QUESTION_WORD = re.compile(r"(?<!\w)(?:nao|gi)(?!\w)")
+_PASSIVE = re.compile(r"(?<!\w)(?:duoc|boi|bang|do|by)(?!\w)")
+# "căn cứ của X", "basis of X": the relation word, then the named document as its owner
+_OWNER = re.compile(r"^\W*(?:\w+\s+){0,2}?(?:cua|of|for|ban hanh|de ban hanh)\s+")
+
+
+def direction(query: str, what: str | None, digits: str) -> str | None:
+    """For a relation question, which end the named document is: "in" (others act on it: what
+    implements it, takes it as basis) or "out" (what it implements, what it is based on); None when
+    the query asks no relation or does not say (the relation's usual reading then)."""
+    if what not in _RELATION_ASKS:
+        return None
+    q = _folded(query)
+    name = re.search(rf"(?<!\d){re.escape(digits)}(?!\d)", q)
+    if name is None:
+        return None
+    start, end = name.start(), name.end()
+    asked = dict(_ASK_RES)[what].search(q)
+    wh = _QUESTION_WORD.search(q)
+    if wh is not None:
+        if wh.start() < start:
+            return "in"
+        return "in" if _PASSIVE.search(q[end : wh.start()]) else "out"
+    if asked is None:
+        return None
+    verb_end = asked.end()
+    if verb_end <= start:
+        return "out" if _OWNER.match(q[verb_end:start]) else "in"
+    return "in" if _PASSIVE.search(q[verb_end : verb_end + 12]) else "out"
 
 
 def _bare(rest: str) -> bool:
@@ -150,6 +192,8 @@ def _short(ctx: SearchContext, query: str, code: str, number: int) -> Named | No
         return Named(graph.display_label(graph.primary_key(docs[0]) or docs[0]), docs, True, False, what)
     cited = sorted(k for k in graph.labels if not graph.key_docs.get(k) and short_reference_matches(code, number, k))
     cited = _narrow_keys(query, cited)
+    if len(cited) > 1:  # "45-NQ/TW" and "45-NQ/TW ngày 24/11/2023": one document while the graph says so
+        cited = sorted({graph.canonical(k) for k in cited})
     if len(cited) == 1:
         return Named(cited[0], [], False, False, what)
     return None
@@ -165,9 +209,9 @@ def _years(query: str) -> tuple[set[int], tuple[int, int] | None]:
 def _narrow(graph: RelationGraph, query: str, docs: list[str]) -> list[str]:
     """Of several documents sharing a type and number, those the query's year, term, issuer or subject
     words point to; all of them when it says nothing that tells them apart."""
-    if len(docs) < 2 and not _YEAR_RE.search(query):
-        return docs
     years, term = _years(query)
+    if len(docs) < 2 and not years and not term:
+        return docs
 
     def year_of(d: str) -> int | None:
         date = graph.docs[d].get("date") or ""
@@ -175,8 +219,11 @@ def _narrow(graph: RelationGraph, query: str, docs: list[str]) -> list[str]:
 
     if years:
         docs = [d for d in docs if year_of(d) in years]  # a year given and not theirs: not these documents
-    if term and len(docs) > 1:
-        docs = [d for d in docs if (y := year_of(d)) is not None and term[0] <= y <= term[1]] or docs
+    if term:
+        # likewise a term ("Nghị quyết 20 khóa XIII" is not the 20-NQ/TW of 2012); a document of
+        # unknown date stays only when none is known to be of that term
+        docs = ([d for d in docs if (y := year_of(d)) is not None and term[0] <= y <= term[1]]
+                or [d for d in docs if year_of(d) is None])
     q = _folded(query)
     issuers = {name for word, name in _ISSUERS if word in q}
     if issuers and len(docs) > 1:
@@ -196,10 +243,12 @@ def _by_subject(graph: RelationGraph, folded_query: str, docs: list[str]) -> lis
 
 
 def _narrow_keys(query: str, keys: list[str]) -> list[str]:
-    years, _ = _years(query)
-    if not years:
-        return keys
-    return [k for k in keys if (y := split_key(k)[1]) is not None and int(y) in years]
+    years, term = _years(query)
+    if years:
+        keys = [k for k in keys if (y := split_key(k)[1]) is not None and int(y) in years]
+    if term:
+        keys = [k for k in keys if (y := split_key(k)[1]) is None or term[0] <= int(y) <= term[1]]
+    return keys
 
 
 # --- the card -----------------------------------------------------------------------------------------
@@ -214,7 +263,7 @@ def build(ctx: SearchContext, named: Named, query: str) -> dict[str, Any] | None
                 "answer": None}
     doc_id = named.doc_ids[0] if named.doc_ids else None
     key = named.key
-    keys = list(dict.fromkeys([key, *(graph.keys_of(doc_id) if doc_id else [])]))
+    keys = citing_keys(graph, key, doc_id)
     cited = len({p for k in keys for p in backend.pids_citing(k)})
     if doc_id is None and not cited:
         return None
@@ -225,8 +274,17 @@ def build(ctx: SearchContext, named: Named, query: str) -> dict[str, Any] | None
             "identity": _identity(graph.identity(key)), "ambiguous": [], "validity": _validity(validity),
             "relations": relations, "cited_by": cited, "answer": None}
     if named.asks:
-        card["answer"] = _answer(ctx, named.asks, validity, graph.relations(key), doc)
+        card["answer"] = _answer(ctx, named, validity, graph.relations(key), doc)
     return card
+
+
+def citing_keys(graph: RelationGraph, key: str, doc_id: str | None) -> list[str]:
+    """Every key the corpus cites a document by: `key`, the document's own keys, and the dated forms the
+    graph files under it ("11-NQ/TW ngày 10/02/2022" when the query says "11-NQ/TW")."""
+    bare = split_key(key)[0]
+    own = graph.canonical(key)
+    dated = [d for y in sorted(graph.years.get(bare, ())) if graph.canonical(d := dated_key(bare, y)) == own]
+    return list(dict.fromkeys([key, *(graph.keys_of(doc_id) if doc_id else []), *dated]))
 
 
 def _fields(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -245,10 +303,11 @@ def _relation(r: dict[str, Any]) -> dict[str, Any]:
     return {k: r.get(k) for k in ("type", "direction", "key", "label", "doc_id", "when")}
 
 
-def _answer(ctx: SearchContext, what: str, validity: dict[str, Any], relations: list[dict[str, Any]],
+def _answer(ctx: SearchContext, named: Named, validity: dict[str, Any], relations: list[dict[str, Any]],
             doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The card's answer to what the query asks, each statement with the passage that establishes it;
     None when the corpus holds no passage for it."""
+    what = named.asks or ""
     if what == "validity":
         evidence = [(e["pid"], e["text"]) for e in validity.get("evidence") or []]
         carried = [r for r in relations if r["direction"] == "in" and r["type"] in _CARRIED_OUT]
@@ -262,19 +321,46 @@ def _answer(ctx: SearchContext, what: str, validity: dict[str, Any], relations: 
                 "until": validity.get("until"), "by": validity.get("by") or [],
                 "carried_out_by": [_relation(r) for r in carried], "evidence": found}
     if what == "issued":
-        if doc is None or not (doc.get("date") or doc.get("issuer")):
-            return None
-        first = ctx.backend.doc_passages(doc["doc_id"])[:1]
-        found = _evidence(ctx, [(p["pid"], "") for p in first])
-        if not found:
-            return None
-        return {"asks": what, "date": doc.get("date"), "issuer": doc.get("issuer"), "evidence": found}
-    rel_type, direction = _RELATION_ASKS[what]
-    items = [r for r in relations if r["type"] == rel_type and r["direction"] == direction]
+        return _issued(ctx, named.key, doc)
+    rel_type, usual = _RELATION_ASKS[what]
+    end = named.direction or usual
+    items = [r for r in relations if r["type"] == rel_type and r["direction"] == end]
     found = _evidence(ctx, [(r["pid"], r["sentence"]) for r in items])
     if not found:
         return None
-    return {"asks": what, "relations": [_relation(r) for r in items], "evidence": found}
+    return {"asks": what, "direction": end, "relations": [_relation(r) for r in items], "evidence": found}
+
+
+def _issued(ctx: SearchContext, key: str, doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """When and by whom: an indexed document's from its opening passage; a document the corpus only
+    cites, from the sentence citing it with its date (the issuer then as that sentence or the number says)."""
+    if doc is not None:
+        if not (doc.get("date") or doc.get("issuer")):
+            return None
+        first = ctx.backend.doc_passages(doc["doc_id"])[:1]
+        found = _evidence(ctx, [(p["pid"], "") for p in first])
+        date, issuer = doc.get("date"), doc.get("issuer")
+    else:
+        ident = ctx.relations().identity(key)
+        source = (ident.get("field_sources") or {}).get("date") or {}
+        if not ident.get("date") or source.get("pid") is None:
+            return None  # no sentence gives its date: the number alone says nothing of when
+        rows = ctx.backend.passages([source["pid"]])
+        found = _evidence(ctx, [(source["pid"], _citing_sentence(rows[0]["text"], key) if rows else "")])
+        date, issuer = ident["date"], ident.get("issuer")
+    if not found:
+        return None
+    return {"asks": "issued", "date": date, "issuer": issuer, "evidence": found}
+
+
+def _citing_sentence(text: str, key: str) -> str:
+    """The sentence of `text` that cites `key` ("" when none does)."""
+    bare = split_key(key)[0]
+    for start, end in sentence_spans(text):
+        sentence = text[int(start):int(end)]
+        if any(split_key(n.key)[0] == bare for n in find_numbers(sentence)):
+            return sentence
+    return ""
 
 
 def _evidence(ctx: SearchContext, items: list[tuple[int, str]]) -> list[dict[str, Any]]:

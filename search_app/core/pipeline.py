@@ -88,6 +88,9 @@ class Named:
     full_number: bool
     asks: str | None = None  # what the query asks of it: "validity", "relations", "issued", or None
     bare: bool = True  # the query is the name alone (with a year, an issuer…), no question besides
+    # for a relation question, which end the document is: "in" (what implements it), "out" (what it
+    # implements, what it is based on); None: the relation's usual reading
+    direction: str | None = None
 
 
 @dataclass

@@ -104,6 +104,7 @@ class RelationGraph:
             self._add(doc_id, rel)
         self._excluded: dict[str, set[str]] = {}
         self._doc_validity: dict[tuple[str, str], dict[str, Any]] = {}  # see doc_validity
+        self.subject_words: dict[str, frozenset[str]] = {}  # stages.subject_words, kept per document
         self.build_seconds = time.perf_counter() - t0
 
     # --- building -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The stages of a search, in the order `default_stages` lists them (core/pipeline.py says how they run).
 
-keyword → understand → dense → sentences → fuse → name → own text first → number first → hydrate →
+keyword → understand → dense → sentences → fuse → diversify → subject → name → number first → hydrate →
 answers → answerable → card. Every stage talks to storage through the backend's verbs only, so the
 same stages serve the embedded index and Milvus.
 """
@@ -17,6 +17,7 @@ import numpy as np
 
 from indexer.records import Filters, PassageRow, section_label
 from indexer.split import PUBLISHER_LEAD
+from indexer.text.docnumbers import find_numbers
 from indexer.text.normalise import fold, fold_token, syllables
 from indexer.text.sentences import sentence_spans
 from search_app.core import accents, answerable, answers, card, fusion
@@ -51,6 +52,10 @@ SENTENCE_WEIGHT = 0.5
 # Places a further passage of a document in the head moves down (DiversifyStage); 0 turns it off.
 DOCUMENT_PENALTY = 3.0
 DIVERSIFY_DEPTH = 3
+# A query whose content words (at least SUBJECT_MIN_TERMS) all stand in a document's subject asks about
+# that subject (SubjectStage); such documents are looked for among SUBJECT_DEPTH × top_k candidates.
+SUBJECT_MIN_TERMS = 2
+SUBJECT_DEPTH = 5
 
 
 @functools.lru_cache(maxsize=WORDS_CACHE)
@@ -89,6 +94,21 @@ def coverage(query: str, rows: list[PassageRow]) -> float:
     for row in rows:
         seen |= folded_words(row["text"])
     return len(terms & seen) / len(terms)
+
+
+def subject_words(graph: RelationGraph, doc_id: str) -> frozenset[str]:
+    """The folded words of a document's subject and of the subjects of the documents it names there
+    ("tiếp tục thực hiện Nghị quyết số 20-NQ/TW" treats 20-NQ/TW's subject too); empty without a
+    subject. Kept in the graph per document: a graph never changes once assembled, and every search asks."""
+    if doc_id not in graph.subject_words:
+        subject = graph.subject(doc_id) or ""
+        texts = [subject]
+        for n in find_numbers(subject):
+            key = graph.canonical(n.key)
+            if key not in graph.keys_of(doc_id):
+                texts.append(graph.identity(key).get("subject") or "")
+        graph.subject_words[doc_id] = frozenset(fold_token(w) for t in texts for w in syllables(t))
+    return graph.subject_words[doc_id]
 
 
 # --- reads shared by the stages, each at most once per search -------------------------------------
@@ -300,6 +320,41 @@ class DiversifyStage:
 
 
 @dataclass
+class SubjectStage:
+    """A question on a subject that documents state as theirs: each document whose subject (trích yếu,
+    with the subjects of the documents it names there) holds every content word of the query gets its
+    best passage first, in ranking order. Its own text then comes before an interview or a news lead
+    about it, and every resolution on the subject is on the first screen rather than the passages of
+    the one that repeats the query's exact words most ("khoa học và công nghệ" against "khoa học,
+    công nghệ"). The other passages keep their order; scores are kept."""
+
+    ctx: SearchContext
+    name: str = "subject"
+
+    def transform(self, state: SearchState) -> SearchState:
+        terms = answers.content_terms(state.query)
+        if len(terms) < SUBJECT_MIN_TERMS or not state.ranked:
+            return state
+        head = state.ranked[: SUBJECT_DEPTH * state.request.top_k]
+        read_rows(self.ctx, state, [p for p, _ in head])
+        graph = self.ctx.relations()
+        seen: set[str] = set()
+        lifted: list[int] = []
+        for i, (pid, _) in enumerate(head):
+            row = state.rows.get(pid)
+            if row is None or row["doc_id"] in seen:
+                continue
+            seen.add(row["doc_id"])
+            if terms <= subject_words(graph, row["doc_id"]):
+                lifted.append(i)
+        if lifted:
+            taken = set(lifted)
+            state.ranked = ([head[i] for i in lifted] + [x for i, x in enumerate(head) if i not in taken]
+                            + state.ranked[len(head):])
+        return state
+
+
+@dataclass
 class NameStage:
     """The document the query names, by number or as people name it ("Nghị quyết 57", "NQ 57",
     "Resolution 57"), resolved against the corpus (core/card.py)."""
@@ -345,8 +400,8 @@ class NumberFirstStage:
             mine.sort(key=lambda p: PUBLISHER_LEAD in rows[p]["section"])
             first.extend(mine[:NUMBER_DOC_PASSAGES])
         # one document: the passages citing it by any of its keys (dated or bare)
-        cite_keys = [key, *self.ctx.relations().keys_of(own[0])] if len(own) == 1 else [key]
-        cites = sorted({p for k in dict.fromkeys(cite_keys) for p in backend.pids_citing(k)}) if named.bare else []
+        cite_keys = card.citing_keys(self.ctx.relations(), key, own[0] if len(own) == 1 else None)
+        cites = sorted({p for k in cite_keys for p in backend.pids_citing(k)}) if named.bare else []
         if state.filters is not None and state.filters.active():
             citing = read_rows(self.ctx, state, cites)
             ok = accepted(self.ctx, state.filters, [r["doc_id"] for r in citing])
@@ -452,6 +507,6 @@ class CardStage:
 def default_stages(ctx: SearchContext) -> list[Stage]:
     """The search, stage by stage. A new signal (a reranker, a prior) is a new stage in this list."""
     return [KeywordStage(ctx), UnderstandStage(ctx), DenseStage(ctx), SentenceMatchStage(ctx), FuseStage(),
-            DiversifyStage(ctx),
+            DiversifyStage(ctx), SubjectStage(ctx),
             NameStage(ctx), NumberFirstStage(ctx), HydrateStage(ctx), AnswerStage(ctx), AnswerableStage(ctx),
             CardStage(ctx)]

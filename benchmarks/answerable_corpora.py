@@ -19,12 +19,14 @@ corpora together (`--fit` prints what that half alone chooses); the figures to q
 half's, per corpus.
 
     python -m benchmarks.answerable_corpora --shared ../shared --cache .cache/answerable [--fit] [--json F]
+    python -m benchmarks.answerable_corpora --shared ../shared --rows F --cv   # the signals' ablation
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import math
 import sys
@@ -165,11 +167,13 @@ def flagged(row: dict[str, Any], weights: tuple[float, ...], threshold: float) -
     return answerable.confidence(row, weights) < threshold
 
 
-def fit_weights(rows: list[dict[str, Any]], l2: float = 1e-5, steps: int = 50) -> tuple[float, ...]:
+def fit_weights(rows: list[dict[str, Any]], l2: float = 1e-5, steps: int = 50,
+                drop: tuple[int, ...] = ()) -> tuple[float, ...]:
     """Logistic regression (Newton steps, both classes weighted alike) of in_corpus on the rule's
-    features, over the rows the exact signals leave to it."""
+    features, over the rows the exact signals leave to it; the features at `drop` (0-based) are left
+    out (their weight 0)."""
     use = [r for r in rows if not (r["number_known"] or r["phrase"]) and r["margin"] is not None]
-    x = np.array([[1.0, *answerable.features(r)] for r in use])
+    x = np.array([[1.0, *(0.0 if i in drop else v for i, v in enumerate(answerable.features(r)))] for r in use])
     y = np.array([1.0 if r["in_corpus"] else 0.0 for r in use])
     sw = np.where(y == 1, 0.5 / max(1, int(y.sum())), 0.5 / max(1, int((1 - y).sum())))
     w = np.zeros(x.shape[1])
@@ -195,6 +199,46 @@ def fit_threshold(rows: list[dict[str, Any]], weights: tuple[float, ...]) -> flo
         if len(conf) > allowed:
             best = min(best, conf[allowed])
     return math.floor(best * 100) / 100
+
+
+def _fold(row: dict[str, Any], k: int) -> int:
+    """A tuning-half row's fold among `k`, fixed by its set and id (another hash than `tuning_split`)."""
+    return int(hashlib.md5(f"fold{k}:{row['set']}:{row['id']}".encode()).hexdigest(), 16) % k
+
+
+def cross_validate(rows: list[dict[str, Any]], k: int, drop: tuple[int, ...] = ()) -> dict[str, float]:
+    """`k`-fold cross-validation inside the tuning half: weights and threshold fitted on k-1 folds
+    (as `--fit` does), the fold left out counted; and the balanced log-loss of the left-out
+    confidences. How a signal is chosen without the held-out half (`--cv`)."""
+    tune = [r for r in rows if r["half"] == "tune"]
+    wrong = flagged_out = 0
+    losses: dict[bool, list[float]] = {True: [], False: []}
+    for f in range(k):
+        train, test = [r for r in tune if _fold(r, k) != f], [r for r in tune if _fold(r, k) == f]
+        w = fit_weights(train, drop=drop)
+        th = fit_threshold(train, w)
+        wrong += sum(flagged(r, w, th) for r in test if r["in_corpus"])
+        flagged_out += sum(flagged(r, w, th) for r in test if not r["in_corpus"])
+        for r in test:
+            if not (r["number_known"] or r["phrase"]) and r["margin"] is not None:
+                c = min(1 - 1e-9, max(1e-9, answerable.confidence(r, w)))
+                losses[r["in_corpus"]].append(-math.log(c if r["in_corpus"] else 1 - c))
+    return {"answerable_wrongly_flagged": wrong, "answerable": sum(r["in_corpus"] for r in tune),
+            "out_of_corpus_flagged": flagged_out, "out_of_corpus": sum(not r["in_corpus"] for r in tune),
+            "log_loss": round(0.5 * sum(map(np.mean, losses.values())), 4)}
+
+
+def ablation(rows: list[dict[str, Any]]) -> list[str]:
+    """`cross_validate` (2 and 5 folds) with every feature, then with each left out in turn."""
+    names = ("margin", "lift", "coverage", "pairs", "foreign", "sentence_pairs", "unseen_numbers")
+    lines = []
+    for drop in ((), *((i,) for i in range(len(names)))):
+        cv = [cross_validate(rows, k, drop) for k in (2, 5)]
+        lines.append(f"{'all features' if not drop else 'without ' + names[drop[0]]:<24} " + "   ".join(
+            f"{k}-fold: wrongly {c['answerable_wrongly_flagged']}/{c['answerable']}, flagged "
+            f"{c['out_of_corpus_flagged']}/{c['out_of_corpus']}, log-loss {c['log_loss']}"
+            for k, c in zip((2, 5), cv, strict=True)))
+    return lines
 
 
 def rates(rows: list[dict[str, Any]], weights: tuple[float, ...], threshold: float) -> dict[str, Any]:
@@ -292,13 +336,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-update", action="store_true", help="use the indexes in --cache as they are")
     p.add_argument("--corpus", action="append", choices=("demo", "political", "laws"), help="only these corpora")
     p.add_argument("--fit", action="store_true", help="also print the weights the tuning half alone fits")
+    p.add_argument("--cv", action="store_true",
+                   help="with --rows: cross-validate inside the tuning half, each feature left out in turn")
     p.add_argument("--rows", type=Path, action="append", default=[],
                    help="report from the rows of earlier --json runs instead of searching again")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     if args.rows:
-        res = report([r for f in args.rows for r in json.loads(f.read_text(encoding="utf-8"))["rows"]], args.fit)
-        print(format_table(res))
+        rows = [r for f in args.rows for r in json.loads(f.read_text(encoding="utf-8"))["rows"]]
+        print("\n".join(ablation(rows)) if args.cv else format_table(report(rows, args.fit)))
         return 0
     if not (args.shared / ALQAC / "corpus.jsonl").is_file():
         p.error(f"{args.shared} does not hold {ALQAC}/corpus.jsonl")

@@ -88,7 +88,7 @@ def test_confidence_grows_with_each_signal_and_the_threshold_decides():
         assert answerable.confidence({**weak, key: value}) >= answerable.confidence(weak), key
     assert answerable.is_foreign(["what", "is", "it"]) and not answerable.is_foreign(["the", "nao", "la", "dung"])
     assert answerable.features({**weak, "best": None, "margin": None, "coverage": None, "bigrams": None}) == \
-        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def test_everyday_texts_leave_out_what_the_documents_are_about():
@@ -121,7 +121,8 @@ def test_a_question_the_documents_answer_is_answerable(searcher):
     hits = searcher.search("Kho văn bản thử nghiệm giúp kiểm tra việc tách đoạn", 5)
     assert hits and hits.answerable is True
     assert set(hits.evidence) == {"best", "everyday", "margin", "number_known", "phrase", "answerable",
-                                  "typical", "coverage", "bigrams", "foreign", "sentence_pairs", "confidence"}
+                                  "typical", "coverage", "bigrams", "foreign", "sentence_pairs", "confidence",
+                                  "unseen_numbers"}
     assert all(h.match in answerable.LABELS for h in hits)
 
 

@@ -18,7 +18,7 @@ half) while no Vietnamese one did (CHANGELOG.md, issue 18.4).
 
 The margin alone was tuned on one corpus and does not carry: on a corpus of one document, or on
 law articles, a question from the documents' own field ("near-domain": a law or an event the corpus
-does not cover) is as far above the everyday texts as one the corpus answers. Two signals adapt to
+does not cover) is as far above the everyday texts as one the corpus answers. Three signals adapt to
 any corpus without re-tuning, and the decision weighs them with the margin (`features`, a logistic
 `confidence` in 0–1 and one THRESHOLD for every corpus):
 - the lift: the best sentence against this corpus's typical one for the query (the median best
@@ -30,7 +30,12 @@ any corpus without re-tuning, and the decision weighs them with the margin (`fea
   A near-domain question shares the corpus's vocabulary word by word but not its phrases ("lương cơ
   sở", "nồng độ cồn"). An English
   query (`is_foreign`) has no words to find in Vietnamese text; it is marked so the weights do not
-  count that against it.
+  count that against it;
+- the numbers: the share of the query's numbers (two digits or more: a year, a count, a document
+  number) that no passage of the whole index holds (corpus_numbers.py). A number reads the same in
+  every language and the model barely sees it: "by 2045" asked of an interview that never names 2045
+  is about something else, however close its words come. The passages shown cannot say a number is
+  absent from the corpus, so the index's numbers are read once per generation.
 
 WEIGHTS and THRESHOLD are fitted by benchmarks/answerable_corpora.py on the tuning half of three
 corpora's questions (the demo interview alone, the political corpus, a sample of laws) and reported
@@ -56,6 +61,7 @@ import numpy as np
 from indexer.embed.base import Embedder
 from indexer.text.docnumbers import find_numbers, find_short_references, short_reference_matches
 from indexer.text.normalise import fold_token, syllables
+from search_app.core.corpus_numbers import CorpusNumbers
 from search_app.core.everyday import EVERYDAY
 
 # Chosen on the tuning half by benchmarks/answerable.py: the largest threshold (to 0.001) that
@@ -70,8 +76,8 @@ PASSAGE_CACHE = 4096  # passages whose syllables and keys are kept (see _passage
 TOP_PASSAGES = 3  # the hits whose words the query's content words are looked for in
 # The rule's logistic weights over (1, *features(evidence)) and the confidence an answerable query
 # reaches: fitted by benchmarks/answerable_corpora.py on the tuning half of three corpora.
-WEIGHTS: tuple[float, ...] = (-3.417, 76.054, 9.681, -2.894, 0.477, 1.453, 4.53)
-THRESHOLD = 0.32
+WEIGHTS: tuple[float, ...] = (-3.374, 76.691, 8.613, -2.842, 1.953, 1.509, 2.8, -5.648)
+THRESHOLD = 0.33
 
 _lock = threading.Lock()
 
@@ -91,6 +97,7 @@ class JudgeInputs:
     candidates: list[float] = field(default_factory=list)
     knows_number: Callable[[str], bool] = lambda key: False  # a bare number the index holds or cites
     knows_short: Callable[[str, int], bool] = lambda code, n: False  # ("NQ", 57) names an indexed document
+    numbers: CorpusNumbers | None = None  # the numbers the whole index holds (None: none looked for)
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,7 @@ class Evidence:
     foreign: bool = False  # the query reads as English: the keyword side cannot speak for it
     sentence_pairs: float | None = None  # share of its content word pairs in the top hits' closest sentences
     confidence: float = 0.0  # calibrated chance the index answers the query, comparable across queries
+    unseen_numbers: float | None = None  # share of the query's numbers no passage of the index holds
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -273,14 +281,15 @@ def decide(inputs: JudgeInputs) -> Evidence:
             for i, (t, p) in enumerate(zip(inputs.texts, read, strict=True))]
     coverage, bigrams = content_coverage(words, [p[0] for p in read], keys=keys)
     _, in_sentences = content_coverage(words, [syllables(t) for t in best_sentences(inputs)])
+    unseen_numbers = None if inputs.numbers is None else inputs.numbers.unseen(inputs.query)
     foreign = is_foreign(folded)
     typical = float(np.median(inputs.candidates)) if inputs.candidates else None
     margin = None if best is None else best - everyday
     seen = {"best": best, "typical": typical, "margin": margin, "coverage": coverage, "bigrams": bigrams,
-            "foreign": foreign, "sentence_pairs": in_sentences}
+            "foreign": foreign, "sentence_pairs": in_sentences, "unseen_numbers": unseen_numbers}
     sure = confidence(seen) if margin is not None else 0.0
     return Evidence(best, everyday, margin, known, phrase, known or phrase or sure >= THRESHOLD, typical, coverage,
-                    bigrams, foreign, in_sentences, 1.0 if known or phrase else sure)
+                    bigrams, foreign, in_sentences, 1.0 if known or phrase else sure, unseen_numbers)
 
 
 def best_sentences(inputs: JudgeInputs) -> list[str]:
@@ -296,15 +305,17 @@ def best_sentences(inputs: JudgeInputs) -> list[str]:
 def features(evidence: Mapping[str, Any]) -> tuple[float, ...]:
     """What the rule weighs: the margin over everyday text, the best sentence's lift over this
     corpus's typical one, the shares of the query's content words and word pairs in the passages
-    shown, whether it reads as English, and the share of its pairs in the top hits' closest sentences
-    (a query without content words counts as covered by none; one without a pair counts its words)."""
+    shown, whether it reads as English, the share of its pairs in the top hits' closest sentences
+    (a query without content words counts as covered by none; one without a pair counts its words),
+    and the share of its numbers the whole index never holds (none looked for counts as none)."""
     best, typical = evidence["best"], evidence["typical"]
     lift = best - typical if best is not None and typical is not None else 0.0
     coverage = evidence["coverage"] or 0.0
     pairs = evidence["bigrams"] if evidence["bigrams"] is not None else coverage
     in_sentences = evidence.get("sentence_pairs")
     return (float(evidence["margin"] or 0.0), float(lift), float(coverage), float(pairs),
-            1.0 if evidence.get("foreign") else 0.0, float(pairs if in_sentences is None else in_sentences))
+            1.0 if evidence.get("foreign") else 0.0, float(pairs if in_sentences is None else in_sentences),
+            float(evidence.get("unseen_numbers") or 0.0))
 
 
 def confidence(evidence: Mapping[str, Any], weights: tuple[float, ...] = WEIGHTS) -> float:

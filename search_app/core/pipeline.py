@@ -20,6 +20,7 @@ import numpy as np
 from indexer.embed.base import Embedder
 from indexer.records import Filters, PassageRow
 from indexer.store.base import Backend
+from search_app.core.corpus_numbers import CorpusNumbers
 from search_app.core.hits import Hit
 from search_app.core.prefetch import Prefetched
 from search_app.core.relations import RelationGraph
@@ -72,6 +73,8 @@ class SearchContext(Protocol):
     def embedder(self) -> Embedder: ...
 
     def relations(self) -> RelationGraph: ...
+
+    def corpus_numbers(self) -> CorpusNumbers: ...
 
     def references(self, query: str) -> dict[str, Any]: ...
 

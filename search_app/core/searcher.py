@@ -24,6 +24,7 @@ from indexer.records import DocumentRow, Filters, Manifest, PassageRow
 from indexer.store import open_backend
 from indexer.store.base import DEFAULT_INDEX, Backend, IndexNotFound
 from search_app.core import answerable, card, prefetch, stages
+from search_app.core.corpus_numbers import CorpusNumbers, CorpusNumbersCache
 from search_app.core.graphs import GraphCache
 from search_app.core.hits import HIT_FIELDS, Hit  # the searcher's result type, re-exported
 from search_app.core.pipeline import (
@@ -88,6 +89,7 @@ class Searcher:
         # vector is kept for the last `query_cache` queries (0 in benchmarks: every search pays).
         self._query_vector = functools.lru_cache(maxsize=query_cache)(self._embed_uncached)
         self._graphs = GraphCache()
+        self._numbers = CorpusNumbersCache()
         self._rows: OrderedDict[int, PassageRow] = OrderedDict()
         self._rows_generation: Any = None
         self._rows_lock = threading.Lock()
@@ -122,18 +124,26 @@ class Searcher:
         return self.embedder(model).embed_query(query)
 
     def warm_up(self) -> None:
-        """Load the model and embed the everyday texts now: otherwise the first search after a start
-        pays for both (1–2 s), and under several sessions every first search waits behind it."""
+        """Load the model, embed the everyday texts and read the index's numbers now: otherwise the
+        first search after a start pays for them (1–2 s), and under several sessions every first
+        search waits behind it."""
         embedder = self.embedder()
         embedder.embed_query("khởi động")
         answerable.everyday_vectors(embedder)
+        self.corpus_numbers()
 
     def refresh(self) -> bool:
         """Switch to a newer published index if there is one. True when it switched. The newer
-        index's relation graph is assembled before the switch, so its first search costs what any
+        index's relation graph and numbers are assembled before the switch, so its first search costs what any
         search costs; searches meanwhile answer from the current index."""
         with self._refresh_lock:
-            return self.backend.refresh(warm=self._graphs.prepare)
+            return self.backend.refresh(warm=self._prepare)
+
+    def _prepare(self, ahead: Backend) -> None:
+        """What a newer generation's first search would otherwise assemble: its relation graph and
+        the numbers it holds."""
+        self._graphs.prepare(ahead)
+        self._numbers.prepare(ahead)
 
     def refresh_soon(self) -> None:
         """`refresh` in a background thread (the page's reruns): the caller goes on with the current
@@ -154,6 +164,10 @@ class Searcher:
         """The relation graph (typed relations, validity, identity) of the published index, assembled
         once per generation from the rows the indexer stored per document (no passage is read)."""
         return self._graphs.of(self.backend)
+
+    def corpus_numbers(self) -> CorpusNumbers:
+        """The numbers the published index holds (core/corpus_numbers.py), read once per generation."""
+        return self._numbers.of(self.backend)
 
     def in_force(self, filters: Filters | None = None) -> Filters:
         """`filters` narrowed to documents still in force ("Chỉ văn bản còn hiệu lực")."""

@@ -472,7 +472,8 @@ class AnswerableStage:
             candidates=[best[p] for p in state.sentences if p in best],
             knows_number=lambda k: bool(backend.docs_with_key(k) or backend.pids_citing(k)
                                         or (graph is not None and graph.years.get(k))),
-            knows_short=lambda code, n: bool(graph is not None and graph.docs_named(code, n))))
+            knows_short=lambda code, n: bool(graph is not None and graph.docs_named(code, n)),
+            numbers=self.ctx.corpus_numbers() if hits else None))
         state.answerable, state.evidence = evidence.answerable, evidence.to_dict()
         for h in hits:
             h.match = answerable.label(best.get(h.pid), evidence.everyday)

@@ -185,7 +185,7 @@ def serialize_cost(searcher: Any, queries: list[str]) -> float:
     return round((time.perf_counter() - t) / len(hits) * 1000, 3)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--index", type=Path, default=ROOT / "index")
     p.add_argument("--queries", type=Path, action="append", help="JSONL of {query} (default: ../shared/eval)")
@@ -195,59 +195,42 @@ def main(argv: list[str] | None = None) -> int:
                    help="alternating passes over the queries per measurement (in-process, API, API, in-process, …): "
                         "a busy machine's noise falls on both sides alike")
     p.add_argument("--json", type=Path, default=ROOT / ".cache" / "bench" / "api.json")
-    args = p.parse_args(argv)
-    from search_app.api import quiet_openmp
-    from search_app.core.searcher import Searcher
+    return p
 
-    quiet_openmp()  # the servers' OpenMP setting on the in-process side too: like against like
 
-    queries = load_queries(args.queries or QUERY_FILES)
+def _workers(args: argparse.Namespace, searcher: Any, queries: list[str], workers: int) -> dict[str, Any]:
+    """One server of `workers` workers against the in-process searcher, at each client count."""
     clients = [int(c) for c in args.clients.split(",")]
-    total = len(queries)
-    searcher = Searcher(args.index, query_cache=0)
-    model = searcher.manifest["model"]
-    for q in queries:  # warm: model loaded, relation graph built, caches of the OS filled
-        searcher.search(q, TOP_K)
-
-    serialize_ms = serialize_cost(searcher, queries)
 
     def inproc(_state: Any, q: str) -> None:
         searcher.search(q, TOP_K)
 
-    results: dict[str, Any] = {"index": str(args.index), "model": model, "queries": len(queries),
-                               "reps": args.reps, "cores": os.cpu_count(), "serialize_ms": serialize_ms,
-                               "load_average_before": os.getloadavg(), "workers": {}}
-    for w in (int(x) for x in args.workers.split(",")):
-        proc, base = start_server(args.index, w)
-        try:
-            call = ApiCall(base)
-            warm = call.make_state()
-            for q in queries * w:
-                call(warm, q)
-            warm.close()
-            levels = []
-            for c in clients:
-                mine: list = []
-                theirs: list = []
-                for rep in range(args.reps):
-                    order = [(inproc, mine), (call, theirs)]
-                    for fn, into in order if rep % 2 == 0 else order[::-1]:
-                        into.append(run_load(fn, queries, c, total))
-                levels.append({"in_process": summary(c, mine), "api": summary(c, theirs)})
-            results["workers"][str(w)] = {"levels": levels, "rss_mb_per_worker": worker_rss(proc, w),
-                                          "health_round_trip": fixed_cost(base)}
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-    searcher.close()
-    first = results["workers"][next(iter(results["workers"]))]["levels"][0]
-    one, api1 = first["in_process"], first["api"]
-    results["overhead_1_client"] = {"p50_ms": round(api1["p50_ms"] - one["p50_ms"], 2),
-                                    "mean_ms": round(api1["mean_ms"] - one["mean_ms"], 2),
-                                    "share_of_query": round((api1["mean_ms"] - one["mean_ms"]) / one["mean_ms"], 3)}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"model {model}, {len(queries)} queries × {args.reps} alternating passes, {os.cpu_count()} cores")
+    proc, base = start_server(args.index, workers)
+    try:
+        call = ApiCall(base)
+        warm = call.make_state()
+        for q in queries * workers:
+            call(warm, q)
+        warm.close()
+        levels = []
+        for c in clients:
+            mine: list = []
+            theirs: list = []
+            for rep in range(args.reps):
+                order = [(inproc, mine), (call, theirs)]
+                for fn, into in order if rep % 2 == 0 else order[::-1]:
+                    into.append(run_load(fn, queries, c, len(queries)))
+            levels.append({"in_process": summary(c, mine), "api": summary(c, theirs)})
+        return {"levels": levels, "rss_mb_per_worker": worker_rss(proc, workers),
+                "health_round_trip": fixed_cost(base)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _report(results: dict[str, Any], path: Path) -> None:
+    print(f"model {results['model']}, {results['queries']} queries × {results['reps']} alternating passes, "
+          f"{os.cpu_count()} cores")
     print(f"{'workers':>7}{'clients':>8}  {'in-process req/s p50 p95':>26}  {'API req/s p50 p95':>26}")
     for w, res in results["workers"].items():
         for lv in res["levels"]:
@@ -260,9 +243,37 @@ def main(argv: list[str] | None = None) -> int:
     o = results["overhead_1_client"]
     print(f"API overhead at 1 client: {o['mean_ms']} ms mean ({o['share_of_query']:.1%} of a query), "
           f"{o['p50_ms']} ms at p50")
-    print(f"shaping + encoding one answer: {serialize_ms} ms; load average before / after: "
+    print(f"shaping + encoding one answer: {results['serialize_ms']} ms; load average before / after: "
           f"{results['load_average_before'][0]:.1f} / {os.getloadavg()[0]:.1f} (other processes share the cores)")
-    print(f"written to {args.json}")
+    print(f"written to {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from search_app.api import quiet_openmp
+    from search_app.core.searcher import Searcher
+
+    quiet_openmp()  # the servers' OpenMP setting on the in-process side too: like against like
+
+    queries = load_queries(args.queries or QUERY_FILES)
+    searcher = Searcher(args.index, query_cache=0)
+    for q in queries:  # warm: model loaded, relation graph built, caches of the OS filled
+        searcher.search(q, TOP_K)
+    results: dict[str, Any] = {"index": str(args.index), "model": searcher.manifest["model"],
+                               "queries": len(queries), "reps": args.reps, "cores": os.cpu_count(),
+                               "serialize_ms": serialize_cost(searcher, queries),
+                               "load_average_before": os.getloadavg(), "workers": {}}
+    for w in (int(x) for x in args.workers.split(",")):
+        results["workers"][str(w)] = _workers(args, searcher, queries, w)
+    searcher.close()
+    first = results["workers"][next(iter(results["workers"]))]["levels"][0]
+    one, api1 = first["in_process"], first["api"]
+    results["overhead_1_client"] = {"p50_ms": round(api1["p50_ms"] - one["p50_ms"], 2),
+                                    "mean_ms": round(api1["mean_ms"] - one["mean_ms"], 2),
+                                    "share_of_query": round((api1["mean_ms"] - one["mean_ms"]) / one["mean_ms"], 3)}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    _report(results, args.json)
     return 0
 
 

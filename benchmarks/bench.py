@@ -316,7 +316,7 @@ def format_tables(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--full", action="store_true", help="all 208 laws, and HNSW at 1M")
@@ -331,67 +331,80 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--query-model", metavar="MODEL",
                    help="with --latency: embed queries with MODEL whatever the index was built with "
                         "(timing only, e.g. e5-small on an index built quickly with the hash embedder)")
-    args = p.parse_args(argv)
-    if args.latency:
-        questions = [json.loads(x)["text"] for x in QUERIES.read_text(encoding="utf-8").splitlines() if x.strip()]
-        res = {"machine": machine(), "latency": latency(args.latency, questions[: args.queries],
-                                                         query_model=args.query_model),
-               "cold_start": cold_start(args.latency)}
-        print(json.dumps(res, ensure_ascii=False, indent=2, default=float))
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(res, ensure_ascii=False, indent=2, default=float), encoding="utf-8")
-        return 0
-    if not args.laws.exists():
-        print(f"error: {args.laws} is missing (../shared/datasets/vietnamese-laws)", file=sys.stderr)
-        return 2
-    t_start = time.perf_counter()
-    result: dict[str, Any] = {"machine": machine(), "full": args.full}
-    questions = [json.loads(x)["text"] for x in QUERIES.read_text(encoding="utf-8").splitlines() if x.strip()]
-    questions = questions[: args.queries]
-    models = [m for m in args.models.split(",") if m]
+    return p
 
-    work = Path(tempfile.mkdtemp(prefix="bench-"))
-    files = sorted(args.laws.glob("*.txt")) if args.full else quick_subset(args.laws)
-    print(f"Indexing {len(files)} law files with {', '.join(models)} …", file=sys.stderr)
-    result["indexing"] = indexing(files, models, work)
-    sample = [f.read_text(encoding="utf-8")[:20000] for f in files[:3]]
-    result["ceiling"] = [ceiling(m, sample) for m in models]
 
+def _questions(n: int) -> list[str]:
+    return [json.loads(x)["text"] for x in QUERIES.read_text(encoding="utf-8").splitlines() if x.strip()][:n]
+
+
+def _write(result: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=float), encoding="utf-8")
+
+
+def _latency_indexes(args: argparse.Namespace, result: dict[str, Any]) -> list[Path]:
+    """The e5-small indexes just built, and the one of all 208 laws (built first with --full)."""
     full_index = args.laws_index
     if args.full and not (full_index / "CURRENT").exists():
         print(f"Indexing all laws into {full_index} …", file=sys.stderr)
         from indexer.pipeline.build import build
 
         build([args.laws], full_index, model="e5-small", progress=True, incremental=True)
-    latency_indexes = [Path(r["index"]) for r in result["indexing"] if r.get("model") == "e5-small" and "index" in r]
-    if (full_index / "CURRENT").exists():
-        latency_indexes.append(full_index)
-    print("Measuring query latency …", file=sys.stderr)
-    result["latency"] = [latency(ix, questions) for ix in latency_indexes]
-    result["cold_start"] = [cold_start(ix) for ix in latency_indexes]
+    out = [Path(r["index"]) for r in result["indexing"] if r.get("model") == "e5-small" and "index" in r]
+    return out + ([full_index] if (full_index / "CURRENT").exists() else [])
 
-    print("Measuring vector search at scale …", file=sys.stderr)
+
+def _vector_search(base_index: Path, questions: list[str], full: bool) -> list[dict[str, Any]]:
+    """Flat, IVF and HNSW on the real law vectors, then on 100k and 1M vectors made from them."""
     from indexer.embed import get_embedder
     from indexer.store.embedded import EmbeddedBackend
 
-    base_index = full_index if (full_index / "CURRENT").exists() else latency_indexes[0]
     reader = EmbeddedBackend.open(base_index)
     real = reader.vectors_matrix()
     reader.close()
     emb = get_embedder("e5-small")
     qvecs = np.stack([emb.embed_query(q) for q in questions]).astype(np.float32)
     rows = ann_table(real, qvecs, ["flat", "ivf", "hnsw"], f"real laws ({len(real)})")
-    at_1m = ["flat", "ivf"] + (["hnsw"] if args.full else [])
+    at_1m = ["flat", "ivf"] + (["hnsw"] if full else [])
     for n, kinds in ((100_000, ["flat", "ivf", "hnsw"]), (1_000_000, at_1m)):
         vecs = synthetic(real, n)
         rows += ann_table(vecs, qvecs[:100], kinds, "synthetic from real")
         del vecs
-    result["vector_search"] = rows
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    questions = _questions(args.queries)
+    if args.latency:
+        res = {"machine": machine(), "latency": latency(args.latency, questions, query_model=args.query_model),
+               "cold_start": cold_start(args.latency)}
+        print(json.dumps(res, ensure_ascii=False, indent=2, default=float))
+        _write(res, args.json)
+        return 0
+    if not args.laws.exists():
+        print(f"error: {args.laws} is missing (../shared/datasets/vietnamese-laws)", file=sys.stderr)
+        return 2
+    t_start = time.perf_counter()
+    result: dict[str, Any] = {"machine": machine(), "full": args.full}
+    models = [m for m in args.models.split(",") if m]
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    files = sorted(args.laws.glob("*.txt")) if args.full else quick_subset(args.laws)
+    print(f"Indexing {len(files)} law files with {', '.join(models)} …", file=sys.stderr)
+    result["indexing"] = indexing(files, models, work)
+    sample = [f.read_text(encoding="utf-8")[:20000] for f in files[:3]]
+    result["ceiling"] = [ceiling(m, sample) for m in models]
+    latency_indexes = _latency_indexes(args, result)
+    print("Measuring query latency …", file=sys.stderr)
+    result["latency"] = [latency(ix, questions) for ix in latency_indexes]
+    result["cold_start"] = [cold_start(ix) for ix in latency_indexes]
+    print("Measuring vector search at scale …", file=sys.stderr)
+    result["vector_search"] = _vector_search(latency_indexes[-1], questions, args.full)
     result["seconds"] = round(time.perf_counter() - t_start, 1)
     print(format_tables(result))
     print(f"\nTotal: {result['seconds']} s")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=float), encoding="utf-8")
+    _write(result, args.json)
     return 0
 
 

@@ -28,7 +28,8 @@ from search_app import labels
 from search_app.api import quiet_openmp
 from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.escape import label_text
-from search_app.core.searcher import Filters, Hit, Searcher, clip_query
+from search_app.core.pipeline import SearchRequest, make_request
+from search_app.core.searcher import Hit, Searcher, clip_query
 from search_app.labels import STATUS_LABELS, validity_words
 from search_app.page import compare_view, export, follow_view, typeface
 from search_app.page.citation_box import citation_html, install_page_script
@@ -198,9 +199,10 @@ def _facets(index_dir: str, generation: str, _searcher: Searcher) -> tuple[list,
             {d["doc_id"]: d["title"] for d in docs})
 
 
-def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
-    """The sidebar's filters, method and number of results ("Chỉ văn bản còn hiệu lực" is read from
-    session_state["f_in_force"] by the exports: it is a filter even where it leaves nothing out)."""
+def _request(searcher: Searcher, query: str) -> SearchRequest:
+    """The search the sidebar asks for, in the doors' one vocabulary (core/pipeline.make_request): its
+    filters, method, number of results and "Chỉ văn bản còn hiệu lực" (`in_force`, which the core
+    applies, as for the CLI, the API and MCP)."""
     st.sidebar.header("Tìm kiếm")
     method = st.sidebar.radio("Phương thức", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="method")
     top_k = st.sidebar.slider("Số kết quả", 1, 50, 10, key="top_k")
@@ -215,16 +217,10 @@ def _filters(searcher: Searcher) -> tuple[Filters, str, int]:
                                          format_func=lambda d: titles[d][:80], key="f_docs", placeholder="Tất cả")
     in_force = st.sidebar.checkbox("Chỉ văn bản còn hiệu lực", key="f_in_force",
                                    help="Bỏ qua văn bản mà các văn bản trong kho cho biết đã hết hiệu lực.")
-    filters = Filters(
-        doc_types=set(chosen_types) or None,
-        issuers=set(chosen_issuers) or None,
-        year_from=year_range[0] if year_range and year_range[0] != years[0] else None,
-        year_to=year_range[1] if year_range and year_range[1] != years[-1] else None,
-        doc_ids=set(chosen_docs) or None,
-    )
-    if in_force:
-        filters = searcher.in_force(filters)
-    return filters, method, top_k
+    return make_request(query, top_k=top_k, method=method, type=chosen_types, issuer=chosen_issuers,
+                        doc=chosen_docs, in_force=in_force,
+                        year_from=year_range[0] if year_range and year_range[0] != years[0] else None,
+                        year_to=year_range[1] if year_range and year_range[1] != years[-1] else None)
 
 
 def shows_validity(validity: dict | None, numbered: bool) -> bool:
@@ -301,19 +297,19 @@ def _ocr_warning(hit: Hit) -> None:
                    "cần đối chiếu bản gốc trước khi trích dẫn.")
 
 
-def _cached_search(searcher: Searcher, query: str, top_k: int, filters: Filters, method: str) -> dict:
-    """This session's results for (query, filters, method, top_k) on this generation.
+def _cached_search(searcher: Searcher, request: SearchRequest) -> dict:
+    """This session's results for `request` on this generation.
 
     A rerun that is not a new search (a click on a button, an expander, a download) reuses them, with
     the neighbours (one read for every hit) and documents each hit shows: under ten sessions on two
     cores the page spent its time re-running the same search and the same lookups on every rerun.
     One entry per session.
     """
-    key = (query, top_k, repr(filters), method, _generation(searcher))
+    key = (repr(request), _generation(searcher))
     cached = st.session_state.get("_results")
     if cached is not None and cached["key"] == key:
         return cached
-    result = searcher.search(query, top_k=top_k, filters=filters, method=method)
+    result = searcher.search(request)
     hits = result.hits
     cached = {"key": key, "hits": hits, "result": result, "refs": searcher.cited_in(hits) if hits else {},
               "neighbours": searcher.neighbours_of(hits, radius=1), "docs": {}}
@@ -349,11 +345,11 @@ def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cach
 
 
 def search_view(searcher: Searcher) -> None:
-    filters, method, top_k = _filters(searcher)
     initial = st.query_params.get("q", "")
     query = st.text_input("Câu hỏi hoặc từ khóa (có thể gõ không dấu)", value=initial, key="q",
                           placeholder="Câu hỏi, từ khóa hoặc số hiệu văn bản")
     query, cut = clip_query(query)
+    request = _request(searcher, query)
     if st.button("Văn bản dẫn chiếu →", key="to_refs"):
         _go(ref="*", q=query)
     if not query:
@@ -363,7 +359,7 @@ def search_view(searcher: Searcher) -> None:
     st.query_params["q"] = query
     if cut:
         st.info(f"Câu hỏi quá dài nên chỉ dùng {len(query)} ký tự đầu.")
-    cache = _cached_search(searcher, query, top_k, filters, method)
+    cache = _cached_search(searcher, request)
     hits, result = cache["hits"], cache["result"]
     if hits and result.understood:  # the diacritics were put back: say how it was read
         st.caption(f"Hiểu câu hỏi là: {code_span(result.understood)} (dấu thanh lấy từ các đoạn văn tìm được)")
@@ -379,9 +375,9 @@ def search_view(searcher: Searcher) -> None:
             for hit in hits:
                 _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache)
         return
-    context = export.search_context(query, filters, METHOD_LABELS.get(method), result.answerable,
+    context = export.search_context(query, request.filters, METHOD_LABELS.get(request.method), result.answerable,
                                     _facets(str(INDEX_DIR), _generation(searcher), searcher)[3],
-                                    in_force=bool(st.session_state.get("f_in_force")), index=searcher.status())
+                                    in_force=request.in_force, index=searcher.status())
     cols = st.columns([3, 1, 1, 1])
     cols[0].caption(f"{len(hits)} kết quả")
     # exports are made on click (a callable), not on every rerun

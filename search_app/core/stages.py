@@ -111,6 +111,19 @@ def subject_words(graph: RelationGraph, doc_id: str) -> frozenset[str]:
     return graph.subject_words[doc_id]
 
 
+def subject_docs(graph: RelationGraph, terms: frozenset[str] | set[str]) -> set[str]:
+    """The documents whose `subject_words` hold every one of `terms`, from an inverted index kept in
+    the graph: most questions name no document's subject, and then no passage row need be read."""
+    if graph.subject_index is None:
+        index: dict[str, set[str]] = {}
+        for doc_id in graph.docs:
+            for word in subject_words(graph, doc_id):
+                index.setdefault(word, set()).add(doc_id)
+        graph.subject_index = index
+    found = [graph.subject_index.get(t, set()) for t in terms]
+    return set.intersection(*found) if found else set()
+
+
 # --- reads shared by the stages, each at most once per search -------------------------------------
 
 def read_rows(ctx: SearchContext, state: SearchState, pids: list[int]) -> list[PassageRow]:
@@ -335,9 +348,12 @@ class SubjectStage:
         terms = answers.content_terms(state.query)
         if len(terms) < SUBJECT_MIN_TERMS or not state.ranked:
             return state
+        graph = self.ctx.relations()
+        wanted = subject_docs(graph, terms)
+        if not wanted:
+            return state
         head = state.ranked[: SUBJECT_DEPTH * state.request.top_k]
         read_rows(self.ctx, state, [p for p, _ in head])
-        graph = self.ctx.relations()
         seen: set[str] = set()
         lifted: list[int] = []
         for i, (pid, _) in enumerate(head):
@@ -345,7 +361,7 @@ class SubjectStage:
             if row is None or row["doc_id"] in seen:
                 continue
             seen.add(row["doc_id"])
-            if terms <= subject_words(graph, row["doc_id"]):
+            if row["doc_id"] in wanted:
                 lifted.append(i)
         if lifted:
             taken = set(lifted)

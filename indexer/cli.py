@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from indexer.embed import DEFAULT_MODEL
+from indexer.embed.cache import DEFAULT_SENTENCES, SENTENCE_MODES, LateUnsupported
 from indexer.pipeline.build import BuildOptions, build
 from indexer.pipeline.stages import DEFAULT_CORPUS
 from indexer.records import Manifest
@@ -96,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
         b.add_argument("--vectors-from", type=Path, default=None, metavar="INDEX",
                        help="reuse the stored vectors of another index of the same model (e.g. to move an "
                             "index to Milvus without re-embedding)")
+        b.add_argument("--sentence-vectors", choices=SENTENCE_MODES, default=None,
+                       help="how each sentence gets its vector: 'late' pools it from its passage's own pass "
+                            "(late chunking: no second pass, e5-small's PyTorch engine), 'separate' embeds it "
+                            f"again on its own (default: the index's own kind, else {DEFAULT_SENTENCES})")
         b.add_argument("--json", action="store_true", help="print the summary as JSON")
         b.add_argument("--quiet", action="store_true", help="no progress bar")
         b.add_argument("--verbose", action="store_true",
@@ -139,7 +144,8 @@ def _options(args: argparse.Namespace, model: str, incremental: bool) -> BuildOp
         store = StoreConfig(args.backend or ("milvus" if args.milvus_uri else "embedded"), args.milvus_uri)
     return BuildOptions(model=model, progress=not args.quiet, context=not args.no_context, incremental=incremental,
                         index_type=args.index_type, store=store, ray=args.ray, ray_actors=args.ray_actors,
-                        ray_writers=args.ray_writers, vectors_from=args.vectors_from, verbose=args.verbose)
+                        ray_writers=args.ray_writers, vectors_from=args.vectors_from, verbose=args.verbose,
+                        sentence_vectors=args.sentence_vectors)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -153,7 +159,8 @@ def _build(args: argparse.Namespace) -> int:
     model = args.model or (previous["model"] if previous else DEFAULT_MODEL)
     try:
         report = build(paths, args.index, _options(args, model, incremental))
-    except (IndexFormatError, IndexNotFound, BackendUnavailable) as e:  # BackendUnavailable: the server died
+    # BackendUnavailable: the server died; LateUnsupported: --sentence-vectors late with a model that cannot
+    except (IndexFormatError, IndexNotFound, BackendUnavailable, LateUnsupported) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except WriterBusy as e:  # another update or an upload from the page is writing: nothing was lost
@@ -195,6 +202,9 @@ def _status(args: argparse.Namespace) -> int:
         print(f"Model:      {manifest['model']} ({manifest['dimension']}-d)")
         print(f"Documents:  {manifest.get('documents')}   passages: {manifest.get('passages')}")
         print(f"Built at:   {manifest['built_at']} in {manifest.get('build_seconds', '?')} s")
+        if manifest.get("embed_engine"):
+            print(f"Embedding:  {manifest['embed_engine']}, {manifest.get('embed_tokens_per_s', 0):.0f} tokens/s; "
+                  f"sentence vectors {manifest.get('sentence_vectors', 'separate')}")
         print(f"Files:      {len(manifest.get('files', {}))}")
         print(f"Vectors:    {manifest.get('vector_index', {'type': 'flat'})}")
         for sk in manifest.get("skipped", []):

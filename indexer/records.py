@@ -181,3 +181,6 @@ class Manifest(TypedDict, total=False):
     generation: str
     format_version: int
     vector_index: dict[str, Any]
+    embed_engine: str  # the engine that computed the last build's vectors (indexer/embed/engines.py)
+    embed_tokens_per_s: float
+    sentence_vectors: str  # "separate" or "late" (indexer/embed/cache.py, sentence_hash)

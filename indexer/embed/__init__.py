@@ -46,13 +46,14 @@ def get_embedder(name: str | None = None) -> Embedder:
         return _CACHE[key]
 
 
-def get_bulk_embedder(name: str | None = None, engine: str | None = None) -> Embedder:
+def get_bulk_embedder(name: str | None = None, engine: str | None = None, late: bool = False) -> Embedder:
     """The embedder for a bulk job (an index build): for e5-small the fastest engine measured on this
     machine (`engines.bulk_embedder`), whose vectors are interchangeable with the query engine's;
-    for other models the same as `get_embedder`. `engine` forces one (`engines.bulk_embedder`)."""
+    for other models the same as `get_embedder`. `engine` forces one (`engines.bulk_embedder`);
+    `late`: one that pools late sentence vectors (for e5-small, a PyTorch engine)."""
     embedder = get_embedder(name)
     if canonical_name(name) != "e5-small":
         return embedder
     from indexer.embed.engines import bulk_embedder
 
-    return bulk_embedder(embedder, engine)
+    return bulk_embedder(embedder, engine, late)

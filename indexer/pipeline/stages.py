@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.embed.cache import embed_hash, embed_text
+from indexer.embed.cache import DEFAULT_SENTENCES, embed_hash, embed_text, sentence_hash
 from indexer.load import LoadError, is_supported, load_file, metadata
 from indexer.load.base import CHUNK, MAX_FILE_BYTES, MIB, RawDocument, open_document, size_problem
 from indexer.load.bundle import split_bundle
@@ -197,8 +197,10 @@ def document_keys(doc: Document) -> list[tuple[str, str]]:
     return keys
 
 
-def document_records(doc: Document, passages: list[Passage], model: str, context: bool) -> DocumentRecords:
-    """Everything derived from one document except its vectors (filled in by the embedding step)."""
+def document_records(doc: Document, passages: list[Passage], model: str, context: bool,
+                     sentences: str = DEFAULT_SENTENCES) -> DocumentRecords:
+    """Everything derived from one document except its vectors (filled in by the embedding step);
+    `sentences`: how sentence vectors are made ("separate" or "late", `cache.sentence_hash`)."""
     keys = document_keys(doc)
     own = {k for k, _ in keys}
     # its own number: bare, with its own year, or with any year when its date is unknown (its header)
@@ -210,13 +212,17 @@ def document_records(doc: Document, passages: list[Passage], model: str, context
         return key in own or (bare in own_numbers and (year is None or own_year is None or year == own_year))
 
     texts = [embed_text(doc, p, context) for p in passages]
+    hashes = [embed_hash(model, t) for t in texts]
     spans = [sentence_spans(p.text) for p in passages]
-    # A sentence is embedded alone, without the title: on the development questions a title in front
-    # pulled every sentence of a document towards the same point and lost English questions.
-    sentence_hashes = [embed_hash(model, p.text[a:b]) for p, sp in zip(passages, spans, strict=True) for a, b in sp]
+    # A separate sentence is embedded alone, without the title: on the development questions a title in
+    # front pulled every sentence of a document towards the same point and lost English questions.
+    # (a late sentence is keyed by its place in what the model saw: the passage text ends it)
+    sentence_hashes = [sentence_hash(model, sentences, p.text[a:b], h, (a + off, b + off))
+                       for p, t, h, sp in zip(passages, texts, hashes, spans, strict=True)
+                       for off in [len(t) - len(p.text)] for a, b in sp]
     return DocumentRecords(
         doc=doc, passages=passages, pids=[passage_id(doc.doc_id, p.ordinal) for p in passages],
-        embed_texts=texts, embed_hashes=[embed_hash(model, t) for t in texts],
+        embed_texts=texts, embed_hashes=hashes,
         vectors=np.zeros((0, 0), dtype=np.float32),
         refs=date_within_document([[r for r in find_references(p.text) if not is_own(r.key)] for p in passages]),
         keys=keys,
@@ -233,7 +239,8 @@ class Prepared:
     skipped: str | None = None
 
 
-def prepare_file(path: Path, rel: str, fhash: str, model: str, context: bool = True) -> Prepared:
+def prepare_file(path: Path, rel: str, fhash: str, model: str, context: bool = True,
+                 sentences: str = DEFAULT_SENTENCES) -> Prepared:
     """load → split → references for one file. Never raises for a bad file: it reports why."""
     out = Prepared(rel, fhash)
     try:
@@ -259,7 +266,7 @@ def prepare_file(path: Path, rel: str, fhash: str, model: str, context: bool = T
             out.notes.append(f"{rel}: document {doc.doc_id!r} has no text to index")
             continue
         seen.add(doc.doc_id)
-        out.records.append(document_records(doc, ps, model, context))
+        out.records.append(document_records(doc, ps, model, context, sentences))
     if not out.records:
         out.skipped = "no passages could be made from the text"
     return out

@@ -105,7 +105,6 @@ class RelationGraph:
         self._excluded: dict[str, set[str]] = {}
         self._doc_validity: dict[tuple[str, str], dict[str, Any]] = {}  # see doc_validity
         self.subject_words: dict[str, frozenset[str]] = {}  # stages.subject_words, kept per document
-        self.subject_index: dict[str, set[str]] | None = None  # stages.subject_docs: word → documents
         self.build_seconds = time.perf_counter() - t0
 
     # --- building -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -111,16 +112,20 @@ def subject_words(graph: RelationGraph, doc_id: str) -> frozenset[str]:
     return graph.subject_words[doc_id]
 
 
+_SUBJECT_INDEX: weakref.WeakKeyDictionary[RelationGraph, dict[str, set[str]]] = weakref.WeakKeyDictionary()
+
+
 def subject_docs(graph: RelationGraph, terms: frozenset[str] | set[str]) -> set[str]:
     """The documents whose `subject_words` hold every one of `terms`, from an inverted index kept in
     the graph: most questions name no document's subject, and then no passage row need be read."""
-    if graph.subject_index is None:
-        index: dict[str, set[str]] = {}
+    index = _SUBJECT_INDEX.get(graph)
+    if index is None:
+        index = {}
         for doc_id in graph.docs:
             for word in subject_words(graph, doc_id):
                 index.setdefault(word, set()).add(doc_id)
-        graph.subject_index = index
-    found = [graph.subject_index.get(t, set()) for t in terms]
+        _SUBJECT_INDEX[graph] = index
+    found = [index.get(t, set()) for t in terms]
     return set.intersection(*found) if found else set()
 
 

@@ -311,14 +311,16 @@ def format_table(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def indexes(shared: Path, cache: Path, model: str, build_missing: bool = True) -> dict[str, Path]:
-    """The three indexes under `cache` (demo, political, laws), built or brought up to date."""
+def indexes(shared: Path, cache: Path, model: str, build_missing: bool = True,
+            names: tuple[str, ...] = ("demo", "political", "laws")) -> dict[str, Path]:
+    """The indexes under `cache` (demo, political, laws, or those `names`), built or brought up to date."""
     from indexer.pipeline.build import build
 
-    sources = {"demo": [shared / "corpus"], "political": [shared / "corpus", shared / "documents"],
-               "laws": [laws_sample(shared, cache)]}
+    sources = {"demo": lambda: [shared / "corpus"], "political": lambda: [shared / "corpus", shared / "documents"],
+               "laws": lambda: [laws_sample(shared, cache)]}
     out = {}
-    for name, paths in sources.items():
+    for name in names:
+        paths = sources[name]()
         index_dir = cache / name
         if build_missing or not index_dir.is_dir():
             print(f"Indexing {', '.join(map(str, paths))} into {index_dir} …", file=sys.stderr)

@@ -30,6 +30,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from benchmarks.answerable_corpora import indexes
 from benchmarks.splits import tuning_split
 from indexer.text.docnumbers import split_key
 from indexer.text.normalise import fold
@@ -153,17 +154,6 @@ def format_table(res: dict[str, Any], show_held_out: bool = False) -> str:
     return "\n".join(lines)
 
 
-def political_index(shared: Path, cache: Path, model: str, update: bool = True) -> Path:
-    """The interview and the three resolution files, indexed (or brought up to date) under `cache`."""
-    from indexer.pipeline.build import build
-
-    index_dir = cache / "political"
-    if update or not index_dir.is_dir():
-        print(f"Indexing {shared}/corpus and {shared}/documents into {index_dir} …", file=sys.stderr)
-        build([shared / "corpus", shared / "documents"], index_dir, model=model, progress=False)
-    return index_dir
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.document_questions", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -179,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"{args.shared} does not hold documents/")
     questions = read_questions(args.questions)
     check_gold(questions, args.shared)
-    index = political_index(args.shared, args.cache, args.model, update=not args.no_update)
+    index = indexes(args.shared, args.cache, args.model, not args.no_update, names=("political",))["political"]
     rows = collect(Searcher(index, query_cache=0), questions)
     res = {"dataset": "document-questions", "questions": len(rows), "summary": summary(rows), "rows": rows}
     print(format_table(res, args.show_held_out))

@@ -209,16 +209,21 @@ class TorchE5Embedder:
         vec = dequantise_q4_0(rows, rows.shape[0] * self.config.hidden)
         return torch.from_numpy(vec.reshape(*ids.shape, self.config.hidden)).to(self.device)
 
-    def _forward(self, seqs: list[list[int]]) -> np.ndarray:
-        """Mean-pooled (not normalised) vectors of full token sequences (<s> … </s>)."""
-        import torch
-
+    def _padded(self, seqs: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids padded to the longest sequence, and which positions are tokens."""
         length = max(len(s) for s in seqs)
         ids = np.full((len(seqs), length), self.tokenizer.pad, dtype=np.int64)
         keep = np.zeros((len(seqs), length), dtype=bool)
         for i, s in enumerate(seqs):
             ids[i, : len(s)] = s
             keep[i, : len(s)] = True
+        return ids, keep
+
+    def _forward(self, seqs: list[list[int]]) -> np.ndarray:
+        """Mean-pooled (not normalised) vectors of full token sequences (<s> … </s>)."""
+        import torch
+
+        ids, keep = self._padded(seqs)
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16,
                                                     enabled=self.precision == "bf16"):
             out = self._enc(self._words(ids), torch.from_numpy(keep).to(self.device))
@@ -230,12 +235,7 @@ class TorchE5Embedder:
         its token ranges `spans` (positions in the sequence, <s> at 0), from the same pass."""
         import torch
 
-        length = max(len(s) for s in seqs)
-        ids = np.full((len(seqs), length), self.tokenizer.pad, dtype=np.int64)
-        keep = np.zeros((len(seqs), length), dtype=bool)
-        for i, s in enumerate(seqs):
-            ids[i, : len(s)] = s
-            keep[i, : len(s)] = True
+        ids, keep = self._padded(seqs)
         keep_t = torch.from_numpy(keep).to(self.device)
         with torch.inference_mode():
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):

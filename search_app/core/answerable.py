@@ -280,7 +280,9 @@ def decide(inputs: JudgeInputs) -> Evidence:
     keys = [(p[2], _passage_pairs(t) if i < TOP_PASSAGES else _NO_PAIRS)
             for i, (t, p) in enumerate(zip(inputs.texts, read, strict=True))]
     coverage, bigrams = content_coverage(words, [p[0] for p in read], keys=keys)
-    _, in_sentences = content_coverage(words, [syllables(t) for t in best_sentences(inputs)])
+    closest = best_sentences(inputs)  # read and kept as passages are: each recurs with its passage
+    _, in_sentences = content_coverage(words, [_passage(t)[0] for t in closest],
+                                       keys=[(_passage(t)[2], _passage_pairs(t)) for t in closest])
     unseen_numbers = None if inputs.numbers is None else inputs.numbers.unseen(inputs.query)
     foreign = is_foreign(folded)
     typical = float(np.median(inputs.candidates)) if inputs.candidates else None

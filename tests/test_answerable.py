@@ -61,12 +61,12 @@ def _words(text: str) -> list[str]:
 def test_content_coverage_leaves_function_words_out():
     passage = _words("Văn bản thử nghiệm quy định việc tách đoạn của kho.")
     # "là gì", "của", "như thế nào" are everywhere: only "tách đoạn" and "kho" count here
-    assert answerable.content_coverage(_words("tách đoạn là gì"), [passage]) == (1.0, 1.0)
-    cov, pairs = answerable.content_coverage(_words("tach doan cua kho nhu the nao"), [passage])
+    assert answerable.content_coverage(_words("tách đoạn là gì"), [answerable.read_words(passage)]) == (1.0, 1.0)
+    cov, pairs = answerable.content_coverage(_words("tach doan cua kho nhu the nao"), [answerable.read_words(passage)])
     assert cov == 1.0 and pairs == 1.0
-    cov, pairs = answerable.content_coverage(_words("giấy phép lái xe của kho"), [passage])
+    cov, pairs = answerable.content_coverage(_words("giấy phép lái xe của kho"), [answerable.read_words(passage)])
     assert cov == 0.25 and pairs == 0.0  # "giấy phép", "xe" are not there, "kho" is ("lái" folds to "lai", lại)
-    assert answerable.content_coverage(_words("là gì"), [passage]) == (None, None)
+    assert answerable.content_coverage(_words("là gì"), [answerable.read_words(passage)]) == (None, None)
 
 
 def test_a_short_reference_to_a_document_a_hit_cites_is_known():
@@ -203,3 +203,33 @@ def test_page_says_there_is_no_answer_and_folds_the_nearest_passages(hash_index,
         import streamlit as st
 
         st.cache_resource.clear()
+
+
+def test_a_word_pair_matches_as_typed_or_folded_and_only_adjacent():
+    from indexer.text.normalise import syllables
+
+    read = answerable.read_words(syllables("Quy định về đất đai và đạt chuẩn"))
+    assert answerable.has_pair("đất", "đai", read) and answerable.has_pair("dat", "dai", read)
+    assert answerable.has_pair("đất", "dai", read) and answerable.has_pair("dat", "đai", read)
+    assert not answerable.has_pair("đạt", "đai", read)  # typed with diacritics: only itself
+    assert answerable.has_pair("dat", "chuan", read) and not answerable.has_pair("đất", "chuẩn", read)
+    assert not answerable.has_pair("đai", "đất", read) and not answerable.has_pair("quy", "về", read)
+
+
+def test_has_pair_is_the_pair_sets_it_replaced():
+    """Against the definition: (a, b) is found when some i has a in {w_i, fold(w_i)} and b in
+    {w_i+1, fold(w_i+1)}; on random texts over a few syllables that fold alike."""
+    import random
+
+    from indexer.text.normalise import fold_token
+
+    pool = ["đất", "đạt", "dat", "đai", "dài", "dai", "và", "va", "luật"]
+    rnd = random.Random(7)
+    for _ in range(400):
+        words = [rnd.choice(pool) for _ in range(rnd.randint(0, 9))]
+        read = answerable.read_words(words)
+        pairs = {(x, y) for i in range(len(words) - 1)
+                 for x in (words[i], fold_token(words[i])) for y in (words[i + 1], fold_token(words[i + 1]))}
+        for a in pool:
+            for b in pool:
+                assert answerable.has_pair(a, b, read) == ((a, b) in pairs), (words, a, b)

@@ -192,64 +192,56 @@ def is_foreign(query_words: list[str]) -> bool:
     return any(w in ENGLISH for w in query_words)
 
 
-def _keys(words: Sequence[str]) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
-    """A passage's syllables and adjacent pairs as typed and folded: a query word typed with
-    diacritics matches only itself ("đất" is not "đạt"), one typed without matches either."""
-    folded = [fold_token(w) for w in words]
-    return _singles(words, folded), _pairs(words, folded)
+Read = tuple[tuple[str, ...], tuple[str, ...], frozenset[str], str]
 
 
-def _singles(words: Sequence[str], folded: Sequence[str]) -> frozenset[str]:
-    return frozenset(words).union(folded)
-
-
-def _pairs(words: Sequence[str], folded: Sequence[str]) -> frozenset[tuple[str, str]]:
-    return frozenset(zip(words, words[1:], strict=False)).union(
-        zip(folded, folded[1:], strict=False), zip(folded, words[1:], strict=False),
-        zip(words, folded[1:], strict=False))
-
-
-@functools.lru_cache(maxsize=PASSAGE_CACHE)
-def _passage(text: str) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str], str]:
-    """A passage's syllables, folded syllables, their set, and the folded syllables as one spaced
-    string (a phrase is a substring of it: see `has_phrase`), kept for the passages last judged: the
-    same passages come back in the head of many queries' rankings."""
-    words = tuple(syllables(text))
+def read_words(words: Sequence[str]) -> Read:
+    """A passage's syllables, folded syllables, their set (as typed and folded: a query word typed
+    with diacritics matches only itself, "đất" is not "đạt"; one typed without matches either), and
+    the folded syllables as one `spaced` string (a phrase is a substring of it: see `has_phrase`)."""
+    words = tuple(words)
     folded = tuple(fold_token(w) for w in words)
-    return words, folded, _singles(words, folded), spaced(folded)
-
-
-_NO_PAIRS: frozenset[tuple[str, str]] = frozenset()
+    return words, folded, frozenset(words).union(folded), spaced(folded)
 
 
 @functools.lru_cache(maxsize=PASSAGE_CACHE)
-def _passage_pairs(text: str) -> frozenset[tuple[str, str]]:
-    """A passage's adjacent pairs (see _keys), only ever needed of the first TOP_PASSAGES hits."""
-    words, folded, _, _ = _passage(text)
-    return _pairs(words, folded)
+def _passage(text: str) -> Read:
+    """`read_words` of a text, kept for the passages last judged: the same passages come back in the
+    head of many queries' rankings."""
+    return read_words(syllables(text))
 
 
-def content_coverage(query_words: list[str], passages: Sequence[Sequence[str]],
-                     pair_passages: int = TOP_PASSAGES,
-                     keys: Sequence[tuple[frozenset[str], frozenset[tuple[str, str]]]] | None = None,
-                     ) -> tuple[float | None, float | None]:
-    """The share of the query's content words (lower-cased syllables) found in `passages`, and the
-    share of its adjacent content-word pairs found as adjacent pairs in the first `pair_passages`;
-    None when the query has none."""
+def has_pair(a: str, b: str, read: Read) -> bool:
+    """True when the query's adjacent words `a` `b` stand adjacent in the passage `read`, each as typed
+    or folded (a word typed with diacritics matches only itself). Found where the folded pair stands
+    in the spaced folded text, and checked there word by word."""
+    words, folded, _, text = read
+    needle = f" {fold_token(a)} {fold_token(b)} "
+    at = text.find(needle)
+    while at >= 0:
+        i = text.count(" ", 0, at)  # the words before this one: each follows one space
+        if a in (words[i], folded[i]) and b in (words[i + 1], folded[i + 1]):
+            return True
+        at = text.find(needle, at + 1)
+    return False
+
+
+def content_coverage(query_words: list[str], passages: Sequence[Read],
+                     pair_passages: int = TOP_PASSAGES) -> tuple[float | None, float | None]:
+    """The share of the query's content words (lower-cased syllables) found in `passages` (each
+    `read_words`), and the share of its adjacent content-word pairs found as adjacent pairs in the
+    first `pair_passages`; None when the query has none."""
     words = content_words(query_words)
     if not words:
         return None, None
-    seen: set[str] = set()
-    seen_pairs: set[tuple[str, str]] = set()
-    for i, p in enumerate(passages):
-        singles, pairs_of = keys[i] if keys is not None else _keys(p)
-        seen |= singles
-        if i < pair_passages:
-            seen_pairs |= pairs_of
+    seen = frozenset().union(*(p[2] for p in passages))
     pairs = [(a, b) for a, b in zip(query_words, query_words[1:], strict=False)
              if fold_token(a) not in FUNCTION_WORDS and fold_token(b) not in FUNCTION_WORDS]
     unigrams = sum(w in seen for w in words) / len(words)
-    return unigrams, (sum(p in seen_pairs for p in pairs) / len(pairs)) if pairs else None
+    if not pairs:
+        return unigrams, None
+    head = passages[:pair_passages]
+    return unigrams, sum(any(has_pair(a, b, p) for p in head) for a, b in pairs) / len(pairs)
 
 
 def names_known_number(query: str, texts: list[str], knows_number: Callable[[str], bool],
@@ -277,12 +269,9 @@ def decide(inputs: JudgeInputs) -> Evidence:
     folded = [fold_token(w) for w in words]
     phrase = any(has_phrase(folded, p[3]) for p in read)
     known = names_known_number(inputs.query, inputs.texts, inputs.knows_number, inputs.knows_short)
-    keys = [(p[2], _passage_pairs(t) if i < TOP_PASSAGES else _NO_PAIRS)
-            for i, (t, p) in enumerate(zip(inputs.texts, read, strict=True))]
-    coverage, bigrams = content_coverage(words, [p[0] for p in read], keys=keys)
-    closest = best_sentences(inputs)  # read and kept as passages are: each recurs with its passage
-    _, in_sentences = content_coverage(words, [_passage(t)[0] for t in closest],
-                                       keys=[(_passage(t)[2], _passage_pairs(t)) for t in closest])
+    coverage, bigrams = content_coverage(words, read)
+    # the closest sentences, read and kept as passages are: each recurs with its passage
+    _, in_sentences = content_coverage(words, [_passage(t) for t in best_sentences(inputs)])
     unseen_numbers = None if inputs.numbers is None else inputs.numbers.unseen(inputs.query)
     foreign = is_foreign(folded)
     typical = float(np.median(inputs.candidates)) if inputs.candidates else None

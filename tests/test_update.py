@@ -68,3 +68,18 @@ def test_an_index_of_an_older_format_is_refused_then_rebuilt_without_re_embeddin
     report = _update(synthetic_corpus, hash_index)
     assert not report.unchanged and report.embedded == 0 and report.reused == report.passages
     assert Searcher(hash_index).search("kiểm thử", top_k=1)
+
+
+def test_an_update_that_embeds_nothing_keeps_the_engine_that_made_the_vectors(synthetic_corpus, hash_index):
+    """The manifest's embed_engine says what computed the vectors: a deletion embeds nothing, so the
+    engine recorded before stays (a no-op update used to record whichever engine it had loaded)."""
+    import json
+
+    manifest = hash_index / current_generation(hash_index) / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["embed_engine"] = "engine-of-the-first-build"  # as a build on another engine would leave it
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    (synthetic_corpus / "xss.html").unlink()
+    report = _update(synthetic_corpus, hash_index)
+    assert report.removed == ["xss.html"] and report.embedded == 0
+    assert EmbeddedBackend.open(hash_index).manifest["embed_engine"] == "engine-of-the-first-build"

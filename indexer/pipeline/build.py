@@ -229,7 +229,14 @@ def _write_and_publish(store: Backend, work: Plan, paths: list[Path], embedder: 
         for rel in work.removed:
             writer.delete_file(rel)
         report.seconds = time.perf_counter() - t0
-        writer.publish(_manifest(report, embedder, opts.context, paths, opts.index_type, work.stamps))
+        manifest = _manifest(report, embedder, opts.context, paths, opts.index_type, work.stamps)
+        prev = store.manifest if store.readable else {}
+        if not (report.embedded or report.sentences_embedded) and prev.get("model") == report.model \
+                and prev.get("embed_engine"):
+            # nothing embedded this time: the vectors are still those of the engine that made them
+            manifest["embed_engine"] = prev["embed_engine"]
+            manifest["embed_tokens_per_s"] = prev.get("embed_tokens_per_s", 0)
+        writer.publish(manifest)
     except BaseException:
         if shards is not None:
             shards.kill()  # before the abort drops what they wrote

@@ -73,3 +73,35 @@ def test_a_batch_of_searches_gives_what_each_search_gives_alone(fake: FakeBacken
             alone = s.search(q, top_k=5, method=method)
             assert [(h.pid, h.score, h.answer) for h in got] == [(h.pid, h.score, h.answer) for h in alone], q
             assert got.answerable == alone.answerable and got.understood == alone.understood
+
+
+def test_a_pipelined_batch_keeps_each_search_and_the_order(fake: FakeBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local batch is embedded a chunk at a time, the next chunk while this one is ranked: with chunks
+    of two, requests of several groups interleaved come back in the order asked, each its own search."""
+    from search_app.core import searcher
+
+    monkeypatch.setattr(searcher, "PIPELINE", 2)
+    s = Searcher(fake.index_dir, embedder=EMBEDDER, backend=fake, query_cache=0)
+    qs = ["zyxwv", "văn bản thử nghiệm", "van ban thu nghiem", "what is the test document", "999-NQ/TEST"]
+    methods = ("hybrid", "keyword", "dense")
+    asked = [SearchRequest(q, top_k=3 + i % 2, method=methods[i % 3]) for i, q in enumerate(qs * 2)]
+    calls: list[int] = []
+    embed = s.embed_queries
+    monkeypatch.setattr(s, "embed_queries", lambda q: calls.append(len(q)) or embed(q))
+    batch = s.search_many(asked)
+    assert len(batch) == len(asked) and calls and max(calls) <= 2
+    for r, got in zip(asked, batch, strict=True):
+        alone = s.search(r)
+        assert got.query == r.query and got.understood == alone.understood and got.answerable == alone.answerable
+        assert [(h.pid, h.score, h.answer) for h in got] == [(h.pid, h.score, h.answer) for h in alone], r
+
+
+def test_a_failed_read_ahead_stops_the_batch(fake: FakeBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = Searcher(fake.index_dir, embedder=EMBEDDER, backend=fake, query_cache=0)
+
+    def broken(queries: list[str]) -> list[np.ndarray]:
+        raise RuntimeError("model gone")
+
+    monkeypatch.setattr(s, "embed_queries", broken)
+    with pytest.raises(RuntimeError, match="model gone"):
+        s.search_many([SearchRequest("văn bản thử nghiệm")])

@@ -59,7 +59,7 @@ def test_exports_record_query_filters_and_time_and_speak_vietnamese(hash_index):
     from search_app.core.searcher import Filters
 
     s = Searcher(hash_index)
-    filters = Filters(doc_types={"Luật"}, year_from=2099)
+    filters = Filters(type={"Luật"}, year_from=2099)
     hits = s.search("trách nhiệm của cơ quan thử nghiệm", top_k=2, filters=filters)
     ctx = export.search_context("trách nhiệm", filters, "Kết hợp", True, in_force=True, index=s.status())
     assert ctx["filters"] == "Loại văn bản: Luật; Năm: 2099–…; Chỉ văn bản còn hiệu lực" and ctx["searched_at"]

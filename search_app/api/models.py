@@ -108,7 +108,7 @@ class SearchResponse(BaseModel):
     results: list[Hit]
 
 
-class Filters(BaseModel):
+class FilterParams(BaseModel):
     """What to restrict a search to (all optional, combined with AND)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -129,7 +129,7 @@ class BatchQuery(BaseModel):
     query: Text = Field(min_length=1, max_length=MAX_QUERY_CHARS)
 
 
-class BatchRequest(Filters):
+class BatchRequest(FilterParams):
     queries: list[BatchQuery] = Field(min_length=1, max_length=MAX_BATCH)
     top_k: int = Field(10, ge=1, le=MAX_TOP_K)
     method: Method = DEFAULT_METHOD

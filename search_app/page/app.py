@@ -8,7 +8,7 @@ Views, selected by the URL so that any of them can be bookmarked and shared:
 - ``?doc=DOC_ID&p=N``      the whole document, passage N marked and scrolled into view;
 - ``?old=KEY&new=KEY``     "So sánh / Điểm mới": NEW compared with OLD part by part (page/compare_view.py).
 
-One name per concept, as in the CLI: ``doc`` is always a document id (``--doc``, ``Filters.doc_ids``),
+One name per concept, as in the CLI: ``doc`` is always a document id (``--doc``, ``Filters.doc``),
 ``ref`` always a reference key (``refs KEY``).
 """
 

@@ -45,15 +45,15 @@ def filters_text(filters: Filters | None, titles: dict[str, str] | None = None, 
     `in_force`: "Chỉ văn bản còn hiệu lực" was ticked (it may leave out nothing, and still is a filter)."""
     parts = []
     if filters is not None:
-        if filters.doc_types:
-            parts.append("Loại văn bản: " + ", ".join(sorted(filters.doc_types)))
-        if filters.issuers:
-            parts.append("Cơ quan ban hành: " + ", ".join(sorted(filters.issuers)))
+        if filters.type:
+            parts.append("Loại văn bản: " + ", ".join(sorted(filters.type)))
+        if filters.issuer:
+            parts.append("Cơ quan ban hành: " + ", ".join(sorted(filters.issuer)))
         if filters.year_from or filters.year_to:
             parts.append(f"Năm: {filters.year_from or '…'}–{filters.year_to or '…'}")
-        if filters.doc_ids:
-            parts.append("Văn bản: " + "; ".join(sorted((titles or {}).get(d, d) for d in filters.doc_ids)))
-    if in_force or (filters is not None and filters.exclude_doc_ids):
+        if filters.doc:
+            parts.append("Văn bản: " + "; ".join(sorted((titles or {}).get(d, d) for d in filters.doc)))
+    if in_force or (filters is not None and filters.exclude_doc):
         parts.append(IN_FORCE_ONLY)
     return "; ".join(parts) or "Không lọc"
 

@@ -50,7 +50,7 @@ def _print_hits(hits: list[Hit], out: TextIO = sys.stdout) -> None:
     for h in hits:
         print(f"[{h.rank}] {t(h.title)}" + (f"  ({h.match})" if h.match else ""), file=out)
         if h.section:
-            print(f"    {t(h.section)}", file=out)
+            print(f"    {t(h.section_label)}", file=out)
         print("    " + t(h.text[:400].replace("\n", " ")) + ("…" if len(h.text) > 400 else ""), file=out)
         if h.answer:  # the answering sentence(s), verbatim
             said = " … ".join(" ".join(h.text[a["start"]:a["end"]].split()) for a in h.answer)

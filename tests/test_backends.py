@@ -108,7 +108,7 @@ def test_update_adds_changes_and_deletes_files(backend_index, synthetic_corpus):
     assert not s.search("zyxwv", top_k=1, method="keyword")  # not before the searcher refreshes
     assert s.refresh()
     assert s.search("zyxwv", top_k=1, method="keyword")[0].doc_id == "moi.txt"
-    assert "Điều 4" in s.search("điều khoản mới thêm", top_k=1, method="keyword")[0].section
+    assert "Điều 4" in s.search("điều khoản mới thêm", top_k=1, method="keyword")[0].section_label
     assert s.document("xss.html") is None and s.doc_passages("xss.html") == []
     assert s.status()["documents"] == 3
     again = build([synthetic_corpus], index, model="hash", progress=False, incremental=True)

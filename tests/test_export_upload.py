@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from search_app.core.searcher import HIT_FIELDS, Searcher
+from search_app.core.searcher import Searcher
 from search_app.page import export
 from search_app.page.uploads import UploadError, check_content, safe_name, save_upload
 
@@ -15,7 +15,7 @@ def test_exports_carry_text_and_citation(hash_index):
     assert md.startswith("# Kết quả tra cứu: kiểm thử tự động")
     assert hits[0].citation in md and "> " in md
     rows = list(csv.DictReader(io.StringIO(export.to_csv(hits).lstrip("\ufeff"))))
-    assert len(rows) == 2 and list(rows[0]) == [*HIT_FIELDS, "answer_text"] and rows[0]["citation"] == hits[0].citation
+    assert len(rows) == 2 and list(rows[0]) == list(export.CSV_FIELDS) and rows[0]["citation"] == hits[0].citation
     js = json.loads(export.to_json("q", hits))
     assert js["query"] == "q" and js["results"][0]["text"] == hits[0].text
 

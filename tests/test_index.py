@@ -28,7 +28,7 @@ def test_search_returns_citable_hits(hash_index):
     h = hits[0]
     assert h.doc_id == "phong-van-thu-nghiem.txt"
     assert "Nhân vật giả định" in h.citation and "02/03/2099" in h.citation
-    assert h.section.startswith("Các giải pháp thử nghiệm")  # the section keeps the words, not "BBT:"
+    assert h.section_label.startswith("Các giải pháp thử nghiệm")  # the section keeps the words, not "BBT:"
 
 
 def test_law_citation_names_article(hash_index):

@@ -250,7 +250,7 @@ def passage_html(hit: Hit, query: str, show_score: bool = True, body: str | None
     when ten sessions search at once. Every text from a document in it is escaped. `body`: the
     hit's text as `highlight(hit.text, query, hit.answer)` made it, when the caller has it already."""
     # a label that means something to a reader (core/answerable.py), never the fused score's decimals
-    meta = [f"Mục: {escape(hit.section)}" if hit.section else "", f"Trang {hit.page}" if hit.page else "",
+    meta = [f"Mục: {escape(hit.section_label)}" if hit.section else "", f"Trang {hit.page}" if hit.page else "",
             f"Mức phù hợp: {escape(hit.match)}" if show_score and hit.match else ""]
     parts = [f'<div class="hit-title">{hit.rank}. {escape(hit.title)}</div>',
              f'<div class="hit-meta">{" · ".join(m for m in meta if m)}</div>']

@@ -255,7 +255,7 @@ def _measure(backend: str, index: Path, folder: Path, queries: list[str], res: d
     res["searcher_open_s"] = round(time.perf_counter() - t, 1)
     res["queries"] = {}
     for name, filters in (("hybrid", None), ("hybrid, year ≥ 2015", Filters(year_from=2015)),
-                          ("hybrid, type Luật, 2010–2020", Filters(doc_types={"Luật"}, year_from=2010,
+                          ("hybrid, type Luật, 2010–2020", Filters(type={"Luật"}, year_from=2010,
                                                                     year_to=2020))):
         res["queries"][name] = _latency(s, queries, filters)
         save(res)

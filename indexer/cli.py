@@ -13,6 +13,7 @@ from indexer.embed.cache import DEFAULT_SENTENCES, SENTENCE_MODES, LateUnsupport
 from indexer.pipeline.build import BuildOptions, build
 from indexer.pipeline.stages import DEFAULT_CORPUS
 from indexer.records import Manifest
+from indexer.settings import Settings, SettingsError
 from indexer.store import BACKENDS, open_backend
 from indexer.store.base import (
     DEFAULT_INDEX,
@@ -120,8 +121,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        Settings.from_env()  # every setting checked once, at the door; code below reads current()
         return _run(args)
-    except (IndexFormatError, BackendUnavailable) as e:  # a damaged index, a server gone: said, not a traceback
+    except (IndexFormatError, BackendUnavailable, SettingsError) as e:  # a damaged index, a server gone, a bad setting
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -80,28 +80,29 @@ def doc_year(date: str | None) -> int | None:
 class Filters:
     """What a user restricts a search to; each backend translates it (mask or filter expression)."""
 
-    doc_types: set[str] | None = None
-    issuers: set[str] | None = None
+    type: set[str] | None = None  # document types: the doors' word (--type, ?type=, "type")
+    issuer: set[str] | None = None
     year_from: int | None = None
     year_to: int | None = None
-    doc_ids: set[str] | None = None
+    doc: set[str] | None = None  # document ids
     # Documents to leave out: "Chỉ văn bản còn hiệu lực" passes the repealed ones (search_app/core/relations.py).
-    exclude_doc_ids: set[str] | None = None
+    exclude_doc: set[str] | None = None
 
     def active(self) -> bool:
         return any(v not in (None, set()) for v in asdict(self).values())
 
-    def accepts(self, doc: Mapping[str, Any]) -> bool:
-        if self.doc_types and doc.get("doc_type") not in self.doc_types:
+    def accepts(self, row: Mapping[str, Any]) -> bool:
+        """Whether the document `row` (a DocumentRow) passes."""
+        if self.type and row.get("doc_type") not in self.type:
             return False
-        if self.issuers and doc.get("issuer") not in self.issuers:
+        if self.issuer and row.get("issuer") not in self.issuer:
             return False
-        if self.doc_ids and doc.get("doc_id") not in self.doc_ids:
+        if self.doc and row.get("doc_id") not in self.doc:
             return False
-        if self.exclude_doc_ids and doc.get("doc_id") in self.exclude_doc_ids:
+        if self.exclude_doc and row.get("doc_id") in self.exclude_doc:
             return False
         if self.year_from is not None or self.year_to is not None:
-            year = doc_year(doc.get("date"))
+            year = doc_year(row.get("date"))
             if year is None:
                 return False
             if self.year_from is not None and year < self.year_from:

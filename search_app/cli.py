@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from indexer.settings import Settings, SettingsError
 from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound
 from indexer.text.normalise import for_terminal
 from search_app import commands, compare_command, labels
@@ -50,7 +51,7 @@ def _print_hits(hits: list[Hit], out: TextIO = sys.stdout) -> None:
     for h in hits:
         print(f"[{h.rank}] {t(h.title)}" + (f"  ({h.match})" if h.match else ""), file=out)
         if h.section:
-            print(f"    {t(h.section)}", file=out)
+            print(f"    {t(h.section_label)}", file=out)
         print("    " + t(h.text[:400].replace("\n", " ")) + ("…" if len(h.text) > 400 else ""), file=out)
         if h.answer:  # the answering sentence(s), verbatim
             said = " … ".join(" ".join(h.text[a["start"]:a["end"]].split()) for a in h.answer)
@@ -169,8 +170,6 @@ def _batch(args: argparse.Namespace, searcher: Searcher) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from search_app.api.auth import TokenFileError
-    from search_app.api.settings import SettingsError
-
     try:
         if args.command == "api":
             from search_app.api import serve
@@ -268,4 +267,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, argparse.ArgumentParser], int]
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    try:  # every setting checked once, at the door (indexer/settings.py); code below reads current()
+        Settings.from_env()
+    except SettingsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return COMMANDS[args.command](args, parser)

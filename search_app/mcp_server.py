@@ -174,12 +174,13 @@ def http_app(live: LiveIndex, settings: ApiSettings, host: str = "127.0.0.1") ->
 
 def serve_mcp(index_dir: Path, http: bool = False, host: str = "127.0.0.1", port: int = 8001) -> None:
     """Serve over stdio (one assistant) or streamable HTTP; newer index generations are picked up."""
-    import os
+    from dataclasses import replace
 
+    from indexer.settings import Settings
     from search_app.api import quiet_openmp
 
     quiet_openmp()
-    settings = ApiSettings.from_env({**os.environ, "VNSEARCH_INDEX": str(index_dir)})
+    settings = ApiSettings.from_settings(replace(Settings.from_env(), index=Path(index_dir)))
     live = LiveIndex(index_dir, interval=settings.refresh_interval, query_cache=settings.query_cache)
     live.start()
     try:

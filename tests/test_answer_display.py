@@ -29,7 +29,7 @@ def _span(text: str, sentence: str) -> dict[str, int]:
 
 def _hit(text: str = TEXT, answer: list[dict[str, int]] | None = None) -> Hit:
     return Hit(rank=1, score=1.0, doc_id="thu-nghiem", title="Văn bản thử nghiệm", doc_number="999-NQ/TEST",
-               doc_type="Nghị quyết", date="2099-01-01", section="Mục thử nghiệm", page=None, text=text,
+               doc_type="Nghị quyết", date="2099-01-01", section=["Mục thử nghiệm"], page=None, text=text,
                start=0, end=len(text), citation="Nghị quyết số 999-NQ/TEST (thử nghiệm)",
                answer=[_span(text, SECOND)] if answer is None else answer)
 
@@ -136,7 +136,8 @@ def test_csv_carries_offsets_and_the_sentence():
     span = _span(TEXT, SECOND)
     hits = [_hit(answer=[{"start": 0, "end": 4}, span]), _hit(answer=[])]
     rows = list(csv.DictReader(io.StringIO(export.to_csv(hits).lstrip("\ufeff"))))
-    assert list(rows[0]) == [*HIT_FIELDS, "answer_text"]
+    assert list(rows[0]) == [*(f for f in HIT_FIELDS if f != "section"), "answer_text"]
+    assert rows[0]["section_label"] == "Mục thử nghiệm"  # the heading path as one line; no list in a cell
     assert rows[0]["answer"] == f"0-4;{span['start']}-{span['end']}"
     assert rows[0]["answer_text"] == f"Văn … {SECOND}"  # each piece trimmed, joined by " … "
     assert rows[1]["answer"] == "" and rows[1]["answer_text"] == ""

@@ -111,3 +111,46 @@ def test_milvus_code_never_imports_faiss():
             todo += graph[m]
     with_faiss = sorted(m for m in seen if "import faiss" in mods[m].read_text(encoding="utf-8"))
     assert not with_faiss, f"the Milvus backend imports FAISS through {with_faiss}"
+
+
+# Only the settings module reads the environment (indexer/settings.py: one typed object, read at each
+# door's start or through `current()` at use time). What stays elsewhere writes the environment of a
+# child process, each named here with how many times it touches `os.environ`.
+SETTINGS_MODULE = "indexer/settings.py"
+ENVIRONMENT_WRITERS: dict[str, dict[str, int]] = {
+    "indexer/pipeline/ray_executor.py": {"<module>": 2},  # Ray's defaults, before ray is imported
+    "indexer/store/milvus/server.py": {"_start_lite_server": 2},  # LD_LIBRARY_PATH for the Milvus binary
+    "indexer/load/ocr.py": {"recognise": 1},  # OMP_THREAD_LIMIT for Tesseract's own environment
+    "search_app/api/__init__.py": {"quiet_openmp": 1, "serve": 1},  # inherited by uvicorn's workers
+}
+
+
+def _environment_uses(path: Path) -> dict[str, int]:
+    """Where `path` touches os.environ / os.getenv (or imports them from os): function name → count."""
+    uses: dict[str, int] = {}
+
+    def walk(node: ast.AST, where: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = child.name if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else where
+            hit = (isinstance(child, ast.Attribute) and child.attr in ("environ", "getenv", "environb")
+                   and isinstance(child.value, ast.Name) and child.value.id == "os")
+            hit = hit or (isinstance(child, ast.ImportFrom) and child.module == "os"
+                          and any(a.name in ("environ", "getenv", "environb") for a in child.names))
+            if hit:
+                uses[where] = uses.get(where, 0) + 1
+            walk(child, inner)
+
+    walk(ast.parse(path.read_text(encoding="utf-8")), "<module>")
+    return uses
+
+
+def test_only_the_settings_module_reads_the_environment():
+    found = {}
+    for pkg in ("indexer", "search_app"):
+        for f in sorted((ROOT / pkg).rglob("*.py")):
+            rel = f.relative_to(ROOT).as_posix()
+            uses = _environment_uses(f)
+            if rel != SETTINGS_MODULE and uses and uses != ENVIRONMENT_WRITERS.get(rel):
+                found[rel] = uses
+    assert not found, f"read settings through indexer/settings.py (Settings.from_env / current()): {found}"
+    assert _environment_uses(ROOT / SETTINGS_MODULE)  # the rule's own check: it sees the one reader

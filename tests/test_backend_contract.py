@@ -136,14 +136,14 @@ def test_dense_finds_a_passage_by_its_own_vector_with_inner_product_scores(
 def test_filters_hold_inside_every_retriever(store: Backend, records: dict[str, DocumentRecords]) -> None:
     law = set(records["luat-999"].pids)
     q = records["nq-999"].vectors[0]
-    for f in (Filters(doc_types={"Luật"}), Filters(doc_ids={"luat-999"}), Filters(issuers={"Quốc hội"}),
-              Filters(year_from=2099, year_to=2099), Filters(exclude_doc_ids={"nq-999", "phong-van"})):
+    for f in (Filters(type={"Luật"}), Filters(doc={"luat-999"}), Filters(issuer={"Quốc hội"}),
+              Filters(year_from=2099, year_to=2099), Filters(exclude_doc={"nq-999", "phong-van"})):
         dense = store.dense(q, 50, f)
         assert dense and set(dense) <= law, f
         keyword = store.keyword("văn bản thử nghiệm", 50, f)
         assert keyword and set(keyword) <= law, f
     assert store.dense(q, 5, Filters(year_from=2200)) == {}
-    assert store.keyword("thử nghiệm", 5, Filters(doc_types={'Luật" or doc_id != "'})) == {}
+    assert store.keyword("thử nghiệm", 5, Filters(type={'Luật" or doc_id != "'})) == {}
 
 
 def test_keyword_scores_are_positive_bm25_best_first(store: Backend, records: dict[str, DocumentRecords]) -> None:

@@ -61,14 +61,14 @@ def test_build_records_the_backend_and_search_answers_with_every_method(backend_
 def test_filters_apply_inside_the_search(backend_index):
     _kind, index = backend_index
     s = Searcher(index)
-    only_law = s.search("thử nghiệm", top_k=50, filters=Filters(doc_types={"Luật"}))
+    only_law = s.search("thử nghiệm", top_k=50, filters=Filters(type={"Luật"}))
     assert only_law and {h.doc_id for h in only_law} == {"luat-thu-nghiem.txt"}
-    one = s.search("kiểm thử tự động phỏng vấn", top_k=1, filters=Filters(doc_types={"Luật"}))
+    one = s.search("kiểm thử tự động phỏng vấn", top_k=1, filters=Filters(type={"Luật"}))
     assert len(one) == 1 and one[0].doc_id == "luat-thu-nghiem.txt"
     assert not s.search("thử nghiệm", filters=Filters(year_from=2100))
-    by_doc = s.search("thử nghiệm", top_k=50, filters=Filters(doc_ids={"phong-van-thu-nghiem.txt"}), method="keyword")
+    by_doc = s.search("thử nghiệm", top_k=50, filters=Filters(doc={"phong-van-thu-nghiem.txt"}), method="keyword")
     assert by_doc and {h.doc_id for h in by_doc} == {"phong-van-thu-nghiem.txt"}
-    hostile = Filters(doc_types={'Luật" or doc_id != "', "\\", "ngày\"'"}, issuers={"a\\\"b"})
+    hostile = Filters(type={'Luật" or doc_id != "', "\\", "ngày\"'"}, issuer={"a\\\"b"})
     for method in ("hybrid", "dense", "keyword"):
         assert not s.search("thử nghiệm", filters=hostile, method=method)
 
@@ -108,7 +108,7 @@ def test_update_adds_changes_and_deletes_files(backend_index, synthetic_corpus):
     assert not s.search("zyxwv", top_k=1, method="keyword")  # not before the searcher refreshes
     assert s.refresh()
     assert s.search("zyxwv", top_k=1, method="keyword")[0].doc_id == "moi.txt"
-    assert "Điều 4" in s.search("điều khoản mới thêm", top_k=1, method="keyword")[0].section
+    assert "Điều 4" in s.search("điều khoản mới thêm", top_k=1, method="keyword")[0].section_label
     assert s.document("xss.html") is None and s.doc_passages("xss.html") == []
     assert s.status()["documents"] == 3
     again = build([synthetic_corpus], index, model="hash", progress=False, incremental=True)

@@ -108,7 +108,7 @@ def fake_tesseract(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_ocr_stops_at_its_time_budget_and_says_which_pages(tmp_path, fake_tesseract, monkeypatch):
     from indexer.load import LoadError, load_file
 
-    monkeypatch.setattr(ocr, "OCR_BUDGET_S", 0.4)
+    monkeypatch.setattr(ocr, "ocr_budget_s", lambda: 0.4)
     path = tmp_path / "trang-trang.pdf"
     path.write_bytes(_blank_pdf(200))
     t = time.perf_counter()
@@ -121,7 +121,7 @@ def test_ocr_stops_at_its_time_budget_and_says_which_pages(tmp_path, fake_tesser
 def test_ocr_recognises_at_most_the_page_cap(tmp_path, fake_tesseract, monkeypatch):
     from indexer.load.pdf import _ocr_pages
 
-    monkeypatch.setattr(ocr, "MAX_OCR_PAGES", 3)
+    monkeypatch.setenv("VNSEARCH_OCR_MAX_PAGES", "3")
     texts = [""] * 10
     notes: list[str] = []
     _ocr_pages(_blank_pdf(10), list(range(1, 11)), texts, notes, {})

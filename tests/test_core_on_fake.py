@@ -32,7 +32,7 @@ def test_the_searcher_runs_on_any_backend(fake: FakeBackend) -> None:
     for method in ("hybrid", "keyword"):
         hits = s.search("zyxwv", top_k=3, method=method)
         assert hits and hits[0].doc_id == "nq-999", method
-    law = s.search("văn bản thử nghiệm", top_k=10, filters=Filters(doc_types={"Luật"}))
+    law = s.search("văn bản thử nghiệm", top_k=10, filters=Filters(type={"Luật"}))
     assert law and {h.doc_id for h in law} == {"luat-999"}
     assert s.search("999/2099/QH99", top_k=1)[0].doc_id == "luat-999"  # a number puts its document first
 

@@ -85,7 +85,7 @@ def test_a_dated_citation_attaches_to_that_years_document_only(shared_number):
     assert g.validity(doc_id="nq-2017.txt")["status"] == "repealed"
     assert g.validity(doc_id="nq-2012.txt")["status"] == "in_force"
     assert s.search("kho giả định thứ nhất", top_k=1)[0].validity["status"] == "in_force"
-    assert s.in_force().exclude_doc_ids == {"nq-2017.txt"}
+    assert s.in_force().exclude_doc == {"nq-2017.txt"}
     implementing = {(r["type"], r["doc_id"]) for r in g.relations("999-NQ/TEST@2017") if r["direction"] == "in"}
     assert ("implements", "nq-998.txt") in implementing
     assert not [r for r in g.relations("999-NQ/TEST@2012") if r["direction"] == "in"]

@@ -33,7 +33,7 @@ ALLOWED_MD_TAGS = {"h1", "h2", "p", "em", "strong", "blockquote", "br", "code", 
 
 def _hit(title: str, text: str, citation: str) -> Hit:
     return Hit(rank=1, score=0.5, doc_id=title, title=title, doc_number=title, doc_type=title, date=None,
-               section=title, page=None, text=text, start=0, end=len(text), citation=citation,
+               section=[title], page=None, text=text, start=0, end=len(text), citation=citation,
                answer=[{"start": 0, "end": len(text)}] if text else [], pid=1, ordinal=0)
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from search_app.core.searcher import HIT_FIELDS, Searcher
+from search_app.core.searcher import Searcher
 from search_app.page import export
 from search_app.page.uploads import UploadError, check_content, safe_name, save_upload
 
@@ -15,7 +15,7 @@ def test_exports_carry_text_and_citation(hash_index):
     assert md.startswith("# Kết quả tra cứu: kiểm thử tự động")
     assert hits[0].citation in md and "> " in md
     rows = list(csv.DictReader(io.StringIO(export.to_csv(hits).lstrip("\ufeff"))))
-    assert len(rows) == 2 and list(rows[0]) == [*HIT_FIELDS, "answer_text"] and rows[0]["citation"] == hits[0].citation
+    assert len(rows) == 2 and list(rows[0]) == list(export.CSV_FIELDS) and rows[0]["citation"] == hits[0].citation
     js = json.loads(export.to_json("q", hits))
     assert js["query"] == "q" and js["results"][0]["text"] == hits[0].text
 
@@ -59,7 +59,7 @@ def test_exports_record_query_filters_and_time_and_speak_vietnamese(hash_index):
     from search_app.core.searcher import Filters
 
     s = Searcher(hash_index)
-    filters = Filters(doc_types={"Luật"}, year_from=2099)
+    filters = Filters(type={"Luật"}, year_from=2099)
     hits = s.search("trách nhiệm của cơ quan thử nghiệm", top_k=2, filters=filters)
     ctx = export.search_context("trách nhiệm", filters, "Kết hợp", True, in_force=True, index=s.status())
     assert ctx["filters"] == "Loại văn bản: Luật; Năm: 2099–…; Chỉ văn bản còn hiệu lực" and ctx["searched_at"]

@@ -44,16 +44,16 @@ def _docs(s: Searcher, f: Filters) -> set[str]:
 def test_filters_mean_the_same_on_both_backends(two_docs):
     s = Searcher(two_docs)
     assert _docs(s, Filters()) == {"co-ngay.txt", "khong-ngay.txt"}
-    assert _docs(s, Filters(doc_types={""})) == set()  # "" is no type: the undated note has none
-    assert _docs(s, Filters(issuers={""})) == set()
-    assert _docs(s, Filters(doc_types={"", "Nghị quyết"})) == {"co-ngay.txt"}
+    assert _docs(s, Filters(type={""})) == set()  # "" is no type: the undated note has none
+    assert _docs(s, Filters(issuer={""})) == set()
+    assert _docs(s, Filters(type={"", "Nghị quyết"})) == {"co-ngay.txt"}
     assert _docs(s, Filters(year_from=-5)) == {"co-ngay.txt"}  # an undated document fails every year filter
     assert _docs(s, Filters(year_to=-5)) == set()
     for bad in ("\ud800", "Nghị\udcff"):
-        assert _docs(s, Filters(doc_types={bad})) == set()
-        assert _docs(s, Filters(issuers={bad})) == set()
-        assert _docs(s, Filters(doc_ids={bad})) == set()
-    assert _docs(s, Filters(exclude_doc_ids={"\ud800"})) == {"co-ngay.txt", "khong-ngay.txt"}
+        assert _docs(s, Filters(type={bad})) == set()
+        assert _docs(s, Filters(issuer={bad})) == set()
+        assert _docs(s, Filters(doc={bad})) == set()
+    assert _docs(s, Filters(exclude_doc={"\ud800"})) == {"co-ngay.txt", "khong-ngay.txt"}
 
 
 def test_a_surrogate_through_the_cli_and_the_api_is_an_answer_not_a_crash(two_docs, capsys):

@@ -28,7 +28,7 @@ def test_search_returns_citable_hits(hash_index):
     h = hits[0]
     assert h.doc_id == "phong-van-thu-nghiem.txt"
     assert "Nhân vật giả định" in h.citation and "02/03/2099" in h.citation
-    assert h.section.startswith("Các giải pháp thử nghiệm")  # the section keeps the words, not "BBT:"
+    assert h.section_label.startswith("Các giải pháp thử nghiệm")  # the section keeps the words, not "BBT:"
 
 
 def test_law_citation_names_article(hash_index):
@@ -75,10 +75,10 @@ def test_searching_with_another_model_is_an_error(hash_index):
 
 def test_filters_apply_inside_the_search(hash_index):
     s = Searcher(hash_index)
-    only_law = s.search("thử nghiệm", top_k=50, filters=Filters(doc_types={"Luật"}))
+    only_law = s.search("thử nghiệm", top_k=50, filters=Filters(type={"Luật"}))
     assert only_law and {h.doc_id for h in only_law} == {"luat-thu-nghiem.txt"}
     # the filter is applied before the top-k cut: asking for 1 still yields a law passage
-    one = s.search("kiểm thử tự động phỏng vấn", top_k=1, filters=Filters(doc_types={"Luật"}))
+    one = s.search("kiểm thử tự động phỏng vấn", top_k=1, filters=Filters(type={"Luật"}))
     assert len(one) == 1 and one[0].doc_id == "luat-thu-nghiem.txt"
     assert not s.search("thử nghiệm", filters=Filters(year_from=2100))
 

@@ -412,15 +412,15 @@ def test_filters_inside_the_search_with_hostile_values(make) -> None:
         return {d for d, p in pid.items() if p in dense}
 
     assert both(Filters()) == {"a", "b", hostile_id}
-    assert both(Filters(doc_types={hostile_type})) == {"a"}
-    assert both(Filters(doc_types={"Phỏng vấn"})) == {"b", hostile_id}
-    assert both(Filters(issuers={hostile_issuer})) == {"b"}  # an injection attempt is only a string
-    assert both(Filters(issuers={'" or 1 == 1 or issuer == "'})) == set()
-    assert both(Filters(doc_ids={hostile_id})) == {hostile_id}
+    assert both(Filters(type={hostile_type})) == {"a"}
+    assert both(Filters(type={"Phỏng vấn"})) == {"b", hostile_id}
+    assert both(Filters(issuer={hostile_issuer})) == {"b"}  # an injection attempt is only a string
+    assert both(Filters(issuer={'" or 1 == 1 or issuer == "'})) == set()
+    assert both(Filters(doc={hostile_id})) == {hostile_id}
     assert both(Filters(year_from=2005)) == {"b"}
     assert both(Filters(year_to=2005)) == {"a"}  # undated documents are out of any year range
-    assert both(Filters(year_from=2001, year_to=2010, doc_types={"Phỏng vấn"})) == {"b"}
-    assert both(Filters(doc_types=set())) == {"a", "b", hostile_id}  # an empty set is no filter
+    assert both(Filters(year_from=2001, year_to=2010, type={"Phỏng vấn"})) == {"b"}
+    assert both(Filters(type=set())) == {"a", "b", hostile_id}  # an empty set is no filter
     assert b.document(hostile_id)["path"] == "c'\\\".txt"
     assert [r["doc_id"] for r in b.doc_passages(hostile_id)] == [hostile_id]
     assert file_records(b, "c'\\\".txt")[0].doc.doc_id == hostile_id

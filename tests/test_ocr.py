@@ -260,7 +260,7 @@ def test_missing_vietnamese_model_names_the_package(tmp_path, monkeypatch):
                  "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'tesseract 5.3.0'; exit 0; fi\n"
                  "echo 'List of available languages (2):'; echo eng; echo osd\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(ocr, "TESSERACT_CMD", str(fake))
+    monkeypatch.setenv("VNSEARCH_TESSERACT", str(fake))
     with pytest.raises(LoadError, match=r"Vietnamese model \(vie\).*apt-get install tesseract-ocr tesseract-ocr-vie"):
         load_file(image_pdf(tmp_path / "quet.pdf", [render_page(PAGE_2)]))
 

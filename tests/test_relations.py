@@ -427,8 +427,8 @@ def test_hits_carry_validity_and_the_citation_warns(searcher):
 
 def test_in_force_filter_leaves_out_repealed_documents(searcher):
     f = searcher.in_force()
-    assert f.exclude_doc_ids == {"luat-kho-thu-nghiem-2020.txt"}
-    assert not Filters(exclude_doc_ids={"a"}).accepts({"doc_id": "a"}) and Filters(exclude_doc_ids={"a"}).accepts(
+    assert f.exclude_doc == {"luat-kho-thu-nghiem-2020.txt"}
+    assert not Filters(exclude_doc={"a"}).accepts({"doc_id": "a"}) and Filters(exclude_doc={"a"}).accepts(
         {"doc_id": "b"})
     hits = searcher.search("Văn bản thử nghiệm cũ được lưu giữ trong kho giả định", top_k=10, filters=f)
     assert hits and all(h.doc_id != "luat-kho-thu-nghiem-2020.txt" for h in hits)

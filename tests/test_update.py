@@ -31,7 +31,7 @@ def test_only_changed_files_are_read(synthetic_corpus, hash_index, monkeypatch):
     assert sorted(report.unchanged) == ["phong-van-thu-nghiem.txt", "xss.html"]
     assert 0 < report.embedded < report.passages  # unchanged passages of the law kept their vectors
     hit = Searcher(hash_index).search("điều khoản mới thêm", top_k=1, method="keyword")[0]
-    assert "Điều 4" in hit.section
+    assert "Điều 4" in hit.section_label
 
 
 def test_deleted_files_leave_the_index(synthetic_corpus, hash_index):

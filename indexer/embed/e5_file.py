@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.settings import current
+
 MAGIC = b"E5S1"
 QK = 32  # weights per Q4_0 block
 Q4_BLOCK_BYTES = 2 + QK // 2  # fp16 scale + 32 nibbles
@@ -157,11 +159,7 @@ def file_sha256(path: Path) -> str:
 
 def cache_dir() -> Path:
     """Where converted weights are kept: $VNSEARCH_CACHE, else the user's cache folder."""
-    env = os.environ.get("VNSEARCH_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "vnsearch"
+    return current().cache
 
 
 def converted_weights(path: Path, digest: str | None = None) -> dict[str, np.ndarray]:

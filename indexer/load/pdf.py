@@ -198,10 +198,10 @@ def _ocr_pages(data: bytes, scanned: list[int], page_texts: list[str], notes: li
     A PDF whose pages are all scans is refused with the install command when Tesseract is
     missing; one with some text pages keeps those and notes the pages left out.
     """
-    if len(scanned) > ocr.MAX_OCR_PAGES:
-        notes.append(f"{len(scanned)} pages need OCR, over the limit of {ocr.MAX_OCR_PAGES} per file "
-                     f"(VNSEARCH_OCR_MAX_PAGES): page(s) {ocr.page_list(scanned[ocr.MAX_OCR_PAGES:])} not recognised")
-        scanned = scanned[: ocr.MAX_OCR_PAGES]
+    if len(scanned) > (cap := ocr.max_ocr_pages()):
+        notes.append(f"{len(scanned)} pages need OCR, over the limit of {cap} per file "
+                     f"(VNSEARCH_OCR_MAX_PAGES): page(s) {ocr.page_list(scanned[cap:])} not recognised")
+        scanned = scanned[:cap]
     try:
         engine = ocr.engine()
         results = ocr.recognise(data, scanned)
@@ -213,7 +213,7 @@ def _ocr_pages(data: bytes, scanned: list[int], page_texts: list[str], notes: li
     used: list[ocr.OcrPage] = []
     if late := [r.page for r in results if r.error == ocr.BUDGET_SPENT]:
         notes.append(f"page(s) {ocr.page_list(late)} not recognised: the OCR time budget of "
-                     f"{ocr.OCR_BUDGET_S:.0f} s per file (VNSEARCH_OCR_SECONDS) was spent")
+                     f"{ocr.ocr_budget_s():.0f} s per file (VNSEARCH_OCR_SECONDS) was spent")
     for result in results:
         if result.error == ocr.BUDGET_SPENT:
             continue

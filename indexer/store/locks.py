@@ -10,18 +10,19 @@ lock whose process died, so a killed writer never leaves the index locked.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+
+from indexer.settings import current
 
 WRITER_LOCK = ".writer.lock"
 
 
 def writer_timeout() -> float:
     """Seconds a writer waits for another one to finish (read at each call, so tests can set it)."""
-    return float(os.environ.get("VNSEARCH_WRITER_TIMEOUT", "600"))
+    return current().writer_timeout
 
 
 class WriterBusy(RuntimeError):

@@ -132,7 +132,7 @@ def _answer(obj: Any, searcher: Searcher) -> JSONResponse:
     return JSONResponse(obj, headers={GENERATION_HEADER: str(searcher.manifest.get("generation"))})
 
 
-def _request(query: str, f: models.Filters, top_k: int, method: str) -> SearchRequest:
+def _request(query: str, f: models.FilterParams, top_k: int, method: str) -> SearchRequest:
     return make_request(query, top_k=top_k, method=method, type=f.type, issuer=f.issuer, doc=f.doc,
                         year_from=f.year_from, year_to=f.year_to, in_force=f.in_force)
 
@@ -167,7 +167,7 @@ def search_get(
     in_force: Annotated[bool, Query(description="only documents still in force")] = False,
 ) -> JSONResponse:
     """The passages answering one query: exactly the object `search QUERY --json` prints."""
-    f = models.Filters(type=type, issuer=issuer, doc=doc, year_from=year_from, year_to=year_to, in_force=in_force)
+    f = models.FilterParams(type=type, issuer=issuer, doc=doc, year_from=year_from, year_to=year_to, in_force=in_force)
     if not _has_text(q):
         raise HTTPException(422, "q: the query has no words")
     query = " ".join(q.split())

@@ -49,7 +49,9 @@ class Hit(BaseModel):
     doc_number: str | None
     doc_type: str | None
     date: str | None = Field(description="the document's date, ISO 8601")
-    section: str = Field(description="where in the document, e.g. 'Chương II › Điều 3'")
+    section: list[str] = Field(description="where in the document: its heading path, from the top level down, "
+                                           "e.g. ['Chương II', 'Điều 3']")
+    section_label: str = Field(description="that path as one line, e.g. 'Chương II › Điều 3'")
     page: int | None
     text: str = Field(description="the passage, verbatim: quote it as it is")
     start: int = Field(description="offset of the passage in the document's text")
@@ -108,7 +110,7 @@ class SearchResponse(BaseModel):
     results: list[Hit]
 
 
-class Filters(BaseModel):
+class FilterParams(BaseModel):
     """What to restrict a search to (all optional, combined with AND)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -129,7 +131,7 @@ class BatchQuery(BaseModel):
     query: Text = Field(min_length=1, max_length=MAX_QUERY_CHARS)
 
 
-class BatchRequest(Filters):
+class BatchRequest(FilterParams):
     queries: list[BatchQuery] = Field(min_length=1, max_length=MAX_BATCH)
     top_k: int = Field(10, ge=1, le=MAX_TOP_K)
     method: Method = DEFAULT_METHOD
@@ -173,8 +175,10 @@ class RefsResponse(BaseModel):
 
 
 class Passage(BaseModel):
+    pid: int
     ordinal: int
-    section: str
+    section: list[str] = Field(description="the heading path, from the top level down")
+    section_label: str = Field(description="that path as one line, e.g. 'Chương II › Điều 3'")
     page: int | None
     start: int
     end: int
@@ -241,7 +245,8 @@ class CompareSide(BaseModel):
     citation: str
     pid: int | None
     doc_id: str | None = None
-    section: str | None = None
+    section: list[str] | None = Field(None, description="the unit's heading path")
+    section_label: str | None = Field(None, description="that path as one line")
 
 
 class CompareFigure(BaseModel):

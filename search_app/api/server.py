@@ -5,21 +5,20 @@ forwarded headers believed only from the configured proxies."""
 from __future__ import annotations
 
 import asyncio
-import os
 from functools import lru_cache
 from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from search_app.api.settings import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, ApiSettings, _number
+from indexer.settings import current
+from search_app.api.settings import ApiSettings, read_timeouts
 
 
 @lru_cache(maxsize=1)
 def _env_timeouts() -> tuple[float, float]:
     # uvicorn's worker processes get the class, not an instance: its limits come from the environment
-    return (max(0.1, _number(os.environ, "VNSEARCH_API_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT)),
-            max(0.1, _number(os.environ, "VNSEARCH_API_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT)))
+    return read_timeouts(current())
 
 
 class ReadTimeoutProtocol(H11Protocol):

@@ -289,7 +289,8 @@ class Side:
     def unit_side(self, u: Unit) -> dict[str, Any]:
         first = u.segments[0]
         return {"key": u.key, "heading": u.heading, "text": u.text, "citation": self.cite(u.path, first),
-                "doc_id": self.doc["doc_id"], "pid": first.row.get("pid"), "section": section_label(list(u.path))}
+                "doc_id": self.doc["doc_id"], "pid": first.row.get("pid"), "section": list(u.path),
+                "section_label": section_label(list(u.path))}
 
     def part_side(self, u: Unit, p: Part) -> dict[str, Any]:
         path = p.segment.path[:len(u.path) + 1] if self.mode == "law" and p.key else u.path

@@ -141,7 +141,8 @@ def remove(index_dir: Path | str, fid: str) -> bool:
 
 
 def _entry(hit: Any, generation: Any, at: str) -> dict[str, Any]:
-    return {"pid": hit.pid, "doc_id": hit.doc_id, "title": hit.title, "section": hit.section, "text": hit.text,
+    return {"pid": hit.pid, "doc_id": hit.doc_id, "title": hit.title, "section": hit.section,
+            "section_label": hit.section_label, "text": hit.text,
             "citation": hit.citation, "generation": generation, "found_at": at}
 
 

@@ -331,7 +331,8 @@ def hit_dict(item: Item, graph: Any, score: float, rank: int) -> dict[str, Any]:
     answer = [{"start": a, "end": b} for a, b in [(seg.start, seg.end)]]
     return {"rank": rank, "score": round(score, 6), "doc_id": doc["doc_id"], "title": doc.get("title"),
             "doc_number": doc.get("doc_number"), "doc_type": doc.get("doc_type"), "date": doc.get("date"),
-            "section": section_label(list(seg.path)), "page": row.get("page"), "text": row["text"],
+            "section": list(seg.path), "section_label": section_label(list(seg.path)),
+            "page": row.get("page"), "text": row["text"],
             "start": row.get("start", 0), "end": row.get("end", len(row["text"])), "citation": citation,
             "validity": graph.short_validity(doc["doc_id"]) if indexed else {}, "answer": answer,
             "pid": row.get("pid"), "ordinal": row.get("ordinal"), "item": section_number(seg.path) or None,

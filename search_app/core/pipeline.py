@@ -201,6 +201,6 @@ def make_request(query: str, *, top_k: int = 10, method: str = DEFAULT_METHOD,
                  in_force: bool = False) -> SearchRequest:
     """The request from the doors' vocabulary (`type`, `issuer`, `doc`, `year_from`, `year_to`,
     `in_force`: the CLI's options, the API's parameters, the MCP tool's arguments, the page's filters)."""
-    filters = Filters(doc_types=set(type) if type else None, issuers=set(issuer) if issuer else None,
-                      year_from=year_from, year_to=year_to, doc_ids=set(doc) if doc else None)
+    filters = Filters(type=set(type) if type else None, issuer=set(issuer) if issuer else None,
+                      year_from=year_from, year_to=year_to, doc=set(doc) if doc else None)
     return SearchRequest(query, top_k, filters if filters.active() else None, method, in_force).checked()

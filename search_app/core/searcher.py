@@ -176,7 +176,7 @@ class Searcher:
         """`filters` narrowed to documents still in force ("Chỉ văn bản còn hiệu lực")."""
         out = replace(filters) if filters is not None else Filters()
         repealed = self.relations().excluded_doc_ids()
-        out.exclude_doc_ids = (set(out.exclude_doc_ids or ()) | repealed) or None
+        out.exclude_doc = (set(out.exclude_doc or ()) | repealed) or None
         return out
 
     def status(self) -> dict[str, Any]:

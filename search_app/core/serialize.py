@@ -69,7 +69,8 @@ def document_object(searcher: Searcher, doc_id: str, offset: int = 0, limit: int
         at = next((i for i, p in enumerate(passages) if p["ordinal"] >= ordinal), len(passages))
         offset = (at // limit) * limit
     subject, note = graph.subject(doc_id), graph.citation_note(doc_id)
-    items = [{"pid": p["pid"], "ordinal": p["ordinal"], "section": section_label(p["section"]), "page": p["page"],
+    items = [{"pid": p["pid"], "ordinal": p["ordinal"], "section": p["section"],
+              "section_label": section_label(p["section"]), "page": p["page"],
               "start": p["start"], "end": p["end"], "text": p["text"],
               "citation": format_citation(doc, p["section"], p["page"], subject=subject, note=note)}
              for p in passages[offset:offset + limit]]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.records import Filters, PassageRow, section_label
+from indexer.records import Filters, PassageRow
 from indexer.split import PUBLISHER_LEAD
 from indexer.text.docnumbers import find_numbers
 from indexer.text.normalise import fold, fold_token, syllables
@@ -186,9 +186,9 @@ def make_hit(doc: Mapping[str, Any], row: PassageRow, rank: int, score: float,
     return Hit(
         rank=rank, score=round(float(score), 6), doc_id=doc_id, title=doc["title"],
         doc_number=doc.get("doc_number"), doc_type=doc.get("doc_type"), date=doc.get("date"),
-        section=section_label(row["section"]), page=row["page"], text=row["text"], start=row["start"],
+        section=list(row["section"]), page=row["page"], text=row["text"], start=row["start"],
         end=row["end"], citation=citation, validity=validity,
-        ordinal=row["ordinal"], section_path=row["section"], pid=row["pid"],
+        ordinal=row["ordinal"], pid=row["pid"],
     )
 
 
@@ -455,7 +455,7 @@ class AnswerStage:
 
     def transform(self, state: SearchState) -> SearchState:
         hits = state.hits
-        headings = [h.section_path for h in hits]
+        headings = [h.section for h in hits]
         if state.vector is not None:
             read_sentences(self.ctx, state, [h.pid for h in hits])
             marked = answers.answers(state.query, [h.text for h in hits],

@@ -8,21 +8,20 @@ Views, selected by the URL so that any of them can be bookmarked and shared:
 - ``?doc=DOC_ID&p=N``      the whole document, passage N marked and scrolled into view;
 - ``?old=KEY&new=KEY``     "So sánh / Điểm mới": NEW compared with OLD part by part (page/compare_view.py).
 
-One name per concept, as in the CLI: ``doc`` is always a document id (``--doc``, ``Filters.doc_ids``),
+One name per concept, as in the CLI: ``doc`` is always a document id (``--doc``, ``Filters.doc``),
 ``ref`` always a reference key (``refs KEY``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from pathlib import Path
 
 import streamlit as st
 
 from indexer.records import doc_year, section_label
-from indexer.store.base import DEFAULT_INDEX, IndexFormatError, IndexNotFound
+from indexer.settings import Settings
+from indexer.store.base import IndexFormatError, IndexNotFound
 from indexer.text.docnumbers import split_key
 from search_app import labels
 from search_app.api import quiet_openmp
@@ -55,8 +54,6 @@ from search_app.page.uploads import (
 )
 
 log = logging.getLogger("search_app.page")
-INDEX_DIR = Path(os.environ.get("VNSEARCH_INDEX", str(DEFAULT_INDEX)))
-CORPUS_DIR = Path(os.environ.get("VNSEARCH_CORPUS", "corpus"))
 UPLOAD_LIMIT_MB = MAX_UPLOAD_BYTES // 2**20
 REFRESH_WAIT_S = 5.0  # a reload waits this long for a newly published index before drawing the page
 METHOD_LABELS = {"hybrid": "Kết hợp (ngữ nghĩa + từ khóa)", "dense": "Ngữ nghĩa", "keyword": "Từ khóa"}
@@ -155,7 +152,7 @@ def _peer_ip() -> str | None:
         return getattr(st.context, "ip_address", None)
 
 
-def _upload(searcher: Searcher) -> None:
+def _upload(searcher: Searcher, settings: Settings) -> None:
     policy = upload_policy()
     if not policy.enabled:  # a shared page: no form unless the operator opened it (add_and_index checks too)
         st.sidebar.caption("Thêm văn bản vào kho: chưa được người quản trị mở trên trang này.")
@@ -171,8 +168,8 @@ def _upload(searcher: Searcher) -> None:
             user, ip = client_identity(dict(st.context.headers), _peer_ip())
             try:
                 with st.spinner("Đang lập chỉ mục…"):
-                    path, report = add_and_index(f.name, f.getvalue(), CORPUS_DIR, INDEX_DIR,
-                                                 searcher.manifest.get("sources", [str(CORPUS_DIR)]),
+                    path, report = add_and_index(f.name, f.getvalue(), settings.corpus, settings.index,
+                                                 searcher.manifest.get("sources", [str(settings.corpus)]),
                                                  searcher.manifest["model"], token=token, policy=policy,
                                                  user=user, ip=ip)
             except UploadError as e:
@@ -207,7 +204,7 @@ def _request(searcher: Searcher, query: str) -> SearchRequest:
     method = st.sidebar.radio("Phương thức", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="method")
     top_k = st.sidebar.slider("Số kết quả", 1, 50, 10, key="top_k")
     st.sidebar.header("Lọc")
-    types, issuers, years, titles = _facets(str(INDEX_DIR), _generation(searcher), searcher)
+    types, issuers, years, titles = _facets(str(searcher.index_dir), _generation(searcher), searcher)
     chosen_types = st.sidebar.multiselect("Loại văn bản", types, key="f_types", placeholder="Tất cả")
     chosen_issuers = st.sidebar.multiselect("Cơ quan ban hành", issuers, key="f_issuers", placeholder="Tất cả")
     year_range = None
@@ -250,7 +247,7 @@ def passage_html(hit: Hit, query: str, show_score: bool = True, body: str | None
     when ten sessions search at once. Every text from a document in it is escaped. `body`: the
     hit's text as `highlight(hit.text, query, hit.answer)` made it, when the caller has it already."""
     # a label that means something to a reader (core/answerable.py), never the fused score's decimals
-    meta = [f"Mục: {escape(hit.section)}" if hit.section else "", f"Trang {hit.page}" if hit.page else "",
+    meta = [f"Mục: {escape(hit.section_label)}" if hit.section else "", f"Trang {hit.page}" if hit.page else "",
             f"Mức phù hợp: {escape(hit.match)}" if show_score and hit.match else ""]
     parts = [f'<div class="hit-title">{hit.rank}. {escape(hit.title)}</div>',
              f'<div class="hit-meta">{" · ".join(m for m in meta if m)}</div>']
@@ -376,7 +373,7 @@ def search_view(searcher: Searcher) -> None:
                 _render_hit(searcher, hit, query, refs.get(hit.pid, []), cache)
         return
     context = export.search_context(query, request.filters, METHOD_LABELS.get(request.method), result.answerable,
-                                    _facets(str(INDEX_DIR), _generation(searcher), searcher)[3],
+                                    _facets(str(searcher.index_dir), _generation(searcher), searcher)[3],
                                     in_force=request.in_force, index=searcher.status())
     cols = st.columns([3, 1, 1, 1])
     cols[0].caption(f"{len(hits)} kết quả")
@@ -485,14 +482,15 @@ def _main() -> None:
     st.set_page_config(page_title="Tra cứu văn bản chính trị", page_icon="📚", layout="wide")
     st.markdown(CSS + typeface.CSS, unsafe_allow_html=True)
     st.title("Tra cứu văn bản chính trị")
+    settings = Settings.from_env()  # VNSEARCH_INDEX, VNSEARCH_CORPUS, uploads (indexer/settings.py)
     try:
-        searcher = get_searcher(str(INDEX_DIR))
+        searcher = get_searcher(str(settings.index))
     except IndexFormatError as e:
         st.warning(f"Chỉ mục được lập bởi phiên bản cũ, cần lập lại: `make index`. ({escape(str(e))})")
         return
     except IndexNotFound:
         st.warning(
-            f"Chưa có chỉ mục trong thư mục {code_span(str(INDEX_DIR))}. Hãy lập chỉ mục trước: "
+            f"Chưa có chỉ mục trong thư mục {code_span(str(settings.index))}. Hãy lập chỉ mục trước: "
             "`make index` (hoặc `python -m indexer build corpus/`), rồi tải lại trang."
         )
         return
@@ -500,8 +498,8 @@ def _main() -> None:
     # background: this rerun and the other sessions' go on with the current one meanwhile.
     _refresh(searcher)
     _status(searcher)
-    _upload(searcher)
-    follow_view.sidebar(searcher, INDEX_DIR)  # "Theo dõi": what is new since the last check
+    _upload(searcher, settings)
+    follow_view.sidebar(searcher, settings.index)  # "Theo dõi": what is new since the last check
     params = st.query_params
     if "old" in params and "new" in params:
         compare_view.render(searcher, params["old"], params["new"], _go)

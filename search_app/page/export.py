@@ -3,7 +3,8 @@
 The sentence(s) of a passage that answer the query (`Hit.answer`, `[{"start", "end"}]` character
 offsets into `text`) travel in every format:
 - JSON: the `answer` field as is (`Hit.to_dict`);
-- CSV: the columns of `HIT_FIELDS`, with `answer` as one readable cell `"12-80;95-130"` (start-end
+- CSV: the columns of `HIT_FIELDS` but the heading path `section` (its line, `section_label`, is
+  there), with `answer` as one readable cell `"12-80;95-130"` (start-end
   offsets into `text`, end exclusive, `;` between spans, empty when none is marked), then one more
   column `answer_text`: the marked sentence(s) themselves, joined by " … ";
 - Markdown: the answer is bold inside the quoted passage.
@@ -34,7 +35,7 @@ from search_app.core.searcher import HIT_FIELDS, Hit
 from search_app.labels import NOT_APPLICABLE, validity_words
 from search_app.page.render import answer_spans, split_answer
 
-CSV_FIELDS = (*HIT_FIELDS, "answer_text")
+CSV_FIELDS = (*(f for f in HIT_FIELDS if f != "section"), "answer_text")
 # The search's context, first on every CSV row: a header row a spreadsheet takes as it is.
 CSV_CONTEXT = ("query", "filters", "searched_at", "index_generation")
 IN_FORCE_ONLY = "Chỉ văn bản còn hiệu lực"
@@ -45,15 +46,15 @@ def filters_text(filters: Filters | None, titles: dict[str, str] | None = None, 
     `in_force`: "Chỉ văn bản còn hiệu lực" was ticked (it may leave out nothing, and still is a filter)."""
     parts = []
     if filters is not None:
-        if filters.doc_types:
-            parts.append("Loại văn bản: " + ", ".join(sorted(filters.doc_types)))
-        if filters.issuers:
-            parts.append("Cơ quan ban hành: " + ", ".join(sorted(filters.issuers)))
+        if filters.type:
+            parts.append("Loại văn bản: " + ", ".join(sorted(filters.type)))
+        if filters.issuer:
+            parts.append("Cơ quan ban hành: " + ", ".join(sorted(filters.issuer)))
         if filters.year_from or filters.year_to:
             parts.append(f"Năm: {filters.year_from or '…'}–{filters.year_to or '…'}")
-        if filters.doc_ids:
-            parts.append("Văn bản: " + "; ".join(sorted((titles or {}).get(d, d) for d in filters.doc_ids)))
-    if in_force or (filters is not None and filters.exclude_doc_ids):
+        if filters.doc:
+            parts.append("Văn bản: " + "; ".join(sorted((titles or {}).get(d, d) for d in filters.doc)))
+    if in_force or (filters is not None and filters.exclude_doc):
         parts.append(IN_FORCE_ONLY)
     return "; ".join(parts) or "Không lọc"
 
@@ -100,7 +101,7 @@ def to_csv(hits: Sequence[Hit], context: dict[str, Any] | None = None) -> str:
         shared = {k: context.get(k) for k in CSV_CONTEXT}
         shared["searched_at"] = vn_time(context.get("searched_at"))
     for h in hits:
-        row = {**shared, **h.to_dict()}
+        row = {**shared, **{k: v for k, v in h.to_dict().items() if k in CSV_FIELDS}}
         row["validity"] = validity_text(row["validity"], bool(h.doc_number))
         spans = answer_spans(h.text, h.answer)
         row["answer"] = ";".join(f"{s}-{e}" for s, e in spans)
@@ -163,7 +164,7 @@ def to_markdown(query: str, hits: Sequence[Hit], context: dict[str, Any] | None 
         lines += [*context_lines(context), ""]
     for h in hits:
         lines.append(f"## {h.rank}. {markdown_line(h.title)}")
-        meta = [f"*Mục:* {markdown_line(h.section)}" if h.section else "",
+        meta = [f"*Mục:* {markdown_line(h.section_label)}" if h.section else "",
                 f"*Hiệu lực:* {validity_text(h.validity, bool(h.doc_number))}"]
         lines.append("  \n".join(m for m in meta if m))
         lines.append("")

@@ -30,6 +30,7 @@ from indexer.load.base import decode_text
 from indexer.pipeline.build import build
 from indexer.pipeline.report import BuildReport
 from indexer.pipeline.stages import README_NAMES
+from indexer.settings import UPLOADS_ENV, Settings
 from indexer.store.locks import WriterBusy
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -37,10 +38,6 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # administrator's import, not a user's upload.
 ALLOWED = tuple(suffix for suffix in LOADERS if suffix != ".jsonl")
 UPLOAD_SUBDIR = "uploads"
-UPLOADS_ENV = "VNSEARCH_UPLOADS"
-TOKEN_ENV = "VNSEARCH_UPLOAD_TOKEN"
-PROXIES_ENV = "VNSEARCH_TRUSTED_PROXIES"
-AUDIT_ENV = "VNSEARCH_AUDIT_LOG"
 # Inside the corpus so that backing up corpus/ keeps it, hidden (leading dot) so that the indexer,
 # which skips dot-files, never indexes it, and outside uploads/ so that clearing uploads keeps it.
 AUDIT_NAME = ".upload-audit.jsonl"
@@ -80,15 +77,13 @@ class UploadPolicy:
 
 def upload_policy(environ: Mapping[str, str] | None = None) -> UploadPolicy:
     """The operator's choice, from VNSEARCH_UPLOADS (1/on/true/yes) and VNSEARCH_UPLOAD_TOKEN."""
-    env = os.environ if environ is None else environ
-    enabled = env.get(UPLOADS_ENV, "").strip().lower() in ("1", "on", "true", "yes")
-    return UploadPolicy(enabled=enabled, token=env.get(TOKEN_ENV) or None)
+    settings = Settings.from_env(environ)
+    return UploadPolicy(enabled=settings.uploads, token=settings.upload_token)
 
 
 def audit_log_path(corpus_dir: Path, environ: Mapping[str, str] | None = None) -> Path:
     """VNSEARCH_AUDIT_LOG, else corpus/.upload-audit.jsonl."""
-    env = os.environ if environ is None else environ
-    return Path(env[AUDIT_ENV]) if env.get(AUDIT_ENV) else Path(corpus_dir) / AUDIT_NAME
+    return Settings.from_env(environ).audit_log or Path(corpus_dir) / AUDIT_NAME
 
 
 class AuditLog:
@@ -135,8 +130,7 @@ def client_identity(headers: Mapping[str, str], peer: str | None,
     X-Forwarded-For the rightmost address not of a trusted proxy is the client: entries left of it
     were written by the client itself.
     """
-    env = os.environ if environ is None else environ
-    trusted = {a.strip() for a in env.get(PROXIES_ENV, "").split(",") if a.strip()}
+    trusted = set(Settings.from_env(environ).trusted_proxies)
     if not isinstance(peer, str) or peer not in trusted:
         return None, peer if isinstance(peer, str) else None
     user = headers.get("X-Remote-User") or None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import TypeVar
 
 from indexer.store.base import BackendUnavailable
@@ -28,7 +27,6 @@ LITE_DIR = "milvus"
 LITE_STATE = "milvus-lite.json"
 LITE_LOG = "milvus-lite.log"
 LITE_LOCK = ".milvus-lite.lock"
-LITE_START_TIMEOUT = float(os.environ.get("VNSEARCH_MILVUS_LITE_TIMEOUT", "90"))
 
 MAX_VARCHAR = 65_535  # bytes, Milvus's limit for one VARCHAR value
 TEXT_CHUNK_CHARS = 16_000  # ≤ 4 bytes a character: a chunk always fits a VARCHAR

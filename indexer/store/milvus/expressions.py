@@ -96,12 +96,11 @@ def filter_expr(filters: Filters | None) -> str:
     # Only values a stored field can hold: "" is how an unknown type/issuer is stored (NO_TEXT), which
     # Filters.accepts never matches, and a lone surrogate is in no stored text. A list left empty
     # matches nothing.
-    for field, values in (("doc_type", filters.doc_types), ("issuer", filters.issuers),
-                          ("doc_id", filters.doc_ids)):
+    for field, values in (("doc_type", filters.type), ("issuer", filters.issuer), ("doc_id", filters.doc)):
         if values:
             known = sorted(v for v in values if v != NO_TEXT and not _SURROGATE.search(v))
             parts.append(f"{field} in {lit_list(known)}" if known else f'{field} == "" and {field} != ""')
-    excluded = sorted(v for v in filters.exclude_doc_ids or () if not _SURROGATE.search(v))
+    excluded = sorted(v for v in filters.exclude_doc or () if not _SURROGATE.search(v))
     if excluded:  # "Chỉ văn bản còn hiệu lực": the repealed documents left out
         parts.append(f"doc_id not in {lit_list(excluded)}")
     # an undated document (year NO_YEAR) fails every year filter, as in Filters.accepts

@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from indexer.settings import current
 from indexer.store.locks import ReadOnlyIndex, held
 from indexer.store.milvus.common import (
     LITE_DIR,
     LITE_LOCK,
     LITE_LOG,
-    LITE_START_TIMEOUT,
     LITE_STATE,
     LiteServerError,
     log,
@@ -138,13 +138,15 @@ def _log_tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-def ensure_lite_server(index_dir: Path | str, timeout: float = LITE_START_TIMEOUT) -> str:
+def ensure_lite_server(index_dir: Path | str, timeout: float | None = None) -> str:
     """The URL of the local Milvus server holding ``index_dir/milvus``, started if none answers.
 
     Reuses the server recorded in ``milvus-lite.json`` when it is alive and answers; otherwise
-    starts the engine detached on a free port of 127.0.0.1, waits until it answers and records its
-    pid and port. Concurrent starters (the page and the indexer) are serialised by a lock file.
+    starts the engine detached on a free port of 127.0.0.1, waits until it answers (`timeout`, default
+    VNSEARCH_MILVUS_LITE_TIMEOUT) and records its pid and port. Concurrent starters (the page and the
+    indexer) are serialised by a lock file.
     """
+    timeout = current().milvus_lite_timeout if timeout is None else timeout
     index_dir = Path(index_dir).resolve()
     index_dir.mkdir(parents=True, exist_ok=True)
     url = _live_server(index_dir, timeout=5.0)

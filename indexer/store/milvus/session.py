@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from indexer.settings import current
 from indexer.store.base import StoreConfig
 from indexer.store.milvus.common import (
     CONSISTENCY,
@@ -57,7 +57,7 @@ class Session:
         """A session with the server at `url`; MilvusUnavailable (a clear message) when none answers there."""
         from pymilvus import MilvusClient
 
-        token = os.environ.get("VNSEARCH_MILVUS_TOKEN", "") if config.uri else ""
+        token = current().milvus_token if config.uri else ""
         # The keepalive settings go to every server: a local server reached by URI (a shared one, as in
         # the tests) may answer pymilvus's default 10 s pings with GOAWAY "too_many_pings" after an idle
         # spell, and a cluster is as well served by a 10-minute keepalive.

@@ -49,16 +49,27 @@ def test_hit_shows_the_documents_it_cites_and_opens_the_reference_view(app):
     # labels carry document text as entities (escape.label_text); the browser shows them decoded
     assert any(html.unescape(b.label) == "999-NQ/TEST" for b in ref_buttons)
     next(b for b in ref_buttons if html.unescape(b.label) == "999-NQ/TEST").click().run()
-    assert app.query_params["ref"] == "999-NQ/TEST"
+    assert app.query_params["key"] == "999-NQ/TEST"
     md = page_text(app)
     assert "Được dẫn chiếu trong 2 đoạn văn" in md  # the interview and the law both cite it
     assert app.warning and "chưa có trong kho" in app.warning[0].value
 
 
-def test_reference_view_of_an_indexed_document_from_the_url(hash_index, monkeypatch):
+def test_links_with_the_earlier_parameter_names_still_open(hash_index, monkeypatch):
+    """`?ref=` and `?p=` (before `key` and `ordinal` were the one name) open the same views, the URL
+    rewritten to today's names."""
     monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["ref"] = "999/2099/QH99"
+    at.run()
+    assert not at.exception and "**Số hiệu:** 999/2099/QH99" in page_text(at)
+    assert at.query_params["key"] == "999/2099/QH99" and "ref" not in at.query_params
+
+
+def test_reference_view_of_an_indexed_document_from_the_url(hash_index, monkeypatch):
+    monkeypatch.setenv("VNSEARCH_INDEX", str(hash_index))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["key"] = "999/2099/QH99"
     at.run()
     assert not at.exception
     md = page_text(at)

@@ -167,11 +167,11 @@ def test_search_context_references_export_upload(server, browser, tmp_path):
     page.get_by_text("chưa có trong kho").first.wait_for()
     page.get_by_text("Được dẫn chiếu trong").first.wait_for()
     _settled(page)
-    assert "ref=1288" in page.url
+    assert "key=1288" in page.url
     assert "Quyết định số 1288/QĐ-TTg" in page.locator(".hit-text").first.inner_text()
     _shot(page, "3-references")
     page.get_by_role("button", name="← Quay lại tìm kiếm").click()
-    page.wait_for_url(lambda u: "ref=" not in u)
+    page.wait_for_url(lambda u: "key=" not in u)
     page.locator(".hit-text").first.wait_for()
 
     # 6. upload a small file and find it right away

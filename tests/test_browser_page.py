@@ -130,7 +130,7 @@ _MEASURE = """([sel, pairs]) => {
 
 def test_citations_map_and_buttons_use_one_typeface_whose_tone_marks_stack(demo, browser):
     url, *_ = demo
-    page = _open(browser, f"{url}/?ref=57-NQ/TW")
+    page = _open(browser, f"{url}/?key=57-NQ/TW")
     page.get_by_text("Bảng đối chiếu triển khai").first.wait_for()
     page.locator(".impl-cite").first.wait_for()
     assert "số 03/NQ-CP" in page.locator(".impl-cite").first.inner_text()
@@ -150,7 +150,7 @@ def test_the_implementation_map_exports_one_row_per_item_with_its_context(demo, 
     import openpyxl
 
     url, *_ = demo
-    page = _open(browser, f"{url}/?ref=57-NQ/TW")
+    page = _open(browser, f"{url}/?key=57-NQ/TW")
     page.locator(".impl-cite").first.wait_for()
     cited = page.locator(".impl-cite").all_inner_texts()
     body = page.inner_text("body")
@@ -168,7 +168,7 @@ def test_the_implementation_map_exports_one_row_per_item_with_its_context(demo, 
 
 def test_a_follow_shows_at_once_and_nothing_internal_is_shown(demo, browser):
     url, *_ = demo
-    page = _open(browser, f"{url}/?ref=57-NQ/TW")
+    page = _open(browser, f"{url}/?key=57-NQ/TW")
     page.get_by_role("button", name="Theo dõi văn bản này").click()
     page.get_by_text("Đã theo dõi").wait_for()
     sidebar = page.get_by_test_id("stSidebar")

@@ -150,7 +150,7 @@ def test_page_table_marks_uncovered_tasks_cites_every_cell_and_escapes(page_inde
 
     monkeypatch.setenv("VNSEARCH_INDEX", str(page_index))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["ref"] = KEY
+    at.query_params["key"] = KEY
     at.run()
     assert not at.exception
     table = next(m.value for m in at.markdown if 'class="impl-table"' in m.value)
@@ -240,7 +240,7 @@ def test_a_control_character_in_an_item_never_breaks_the_page_or_its_downloads(t
     openpyxl.load_workbook(io.BytesIO(to_xlsx(out)))  # was IllegalCharacterError
     monkeypatch.setenv("VNSEARCH_INDEX", str(index))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["ref"] = KEY
+    at.query_params["key"] = KEY
     at.run()
     assert not at.exception and not any("Đã xảy ra lỗi" in e.value for e in at.error)
     assert {b.label for b in at.get("download_button")} >= {"Tải DOCX", "Tải XLSX", "Tải CSV"}

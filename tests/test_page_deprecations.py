@@ -37,7 +37,8 @@ def programme_index(tmp_path_factory):
 
 
 @pytest.mark.parametrize("params", [{}, {"q": "nhiệm vụ thử nghiệm"}, {"doc": "nghi-quyet-thu-nghiem.txt", "p": "1"},
-                                    {"ref": "999-NQ/TEST"}, {"ref": "*"}])
+                                    {"ref": "999-NQ/TEST"}, {"ref": "*"}, {"key": "999-NQ/TEST"},
+                                    {"doc": "nghi-quyet-thu-nghiem.txt", "ordinal": "1"}])
 def test_no_view_of_the_page_calls_a_deprecated_api(programme_index, monkeypatch, deprecations, params):
     monkeypatch.setenv("VNSEARCH_INDEX", str(programme_index))
     at = AppTest.from_file(APP, default_timeout=60)

@@ -50,7 +50,7 @@ def _everything(at: AppTest) -> str:
 
 
 def test_no_environment_variable_file_name_or_tag_reaches_a_user(programme_index, monkeypatch):
-    at = _page(programme_index, monkeypatch, ref=KEY)
+    at = _page(programme_index, monkeypatch, key=KEY)
     shown = _everything(at) + "\n".join(m.value for m in at.sidebar.caption)
     assert "VNSEARCH" not in shown and "Thêm văn bản vào kho: chưa được người quản trị mở" in shown
     assert not re.search(r"\b[\w-]+\.(txt|md|pdf|docx)\b", shown), shown
@@ -58,7 +58,7 @@ def test_no_environment_variable_file_name_or_tag_reaches_a_user(programme_index
 
 
 def test_dates_on_the_reference_view_are_day_month_year(programme_index, monkeypatch):
-    at = _page(programme_index, monkeypatch, ref=KEY)
+    at = _page(programme_index, monkeypatch, key=KEY)
     shown = _everything(at)
     assert "**Ngày:** 01/02/2099" in shown
     assert not ISO_DATE.search(shown), ISO_DATE.findall(shown)
@@ -74,7 +74,7 @@ def test_the_uploader_states_the_apps_limit(hash_index, monkeypatch):
 
 
 def test_a_follow_shows_in_the_sidebar_in_the_same_rerun(programme_index, monkeypatch):
-    at = _page(programme_index, monkeypatch, ref=KEY)
+    at = _page(programme_index, monkeypatch, key=KEY)
     assert not any("Theo dõi" in e.label for e in at.sidebar.expander)
     next(b for b in at.button if b.key == "follow_key").click().run()
     assert any(e.label.startswith("Theo dõi") for e in at.sidebar.expander)
@@ -116,7 +116,7 @@ def test_one_typeface_with_vietnamese_glyphs_everywhere():
 
 
 def test_a_document_not_in_the_corpus_says_how_to_add_it_in_a_users_words(hash_index, monkeypatch):
-    at = _page(hash_index, monkeypatch, ref="999-NQ/TEST")  # cited by the synthetic law, not indexed
+    at = _page(hash_index, monkeypatch, key="999-NQ/TEST")  # cited by the synthetic law, not indexed
     said = "\n".join(w.value for w in at.warning)
     assert "chưa có trong kho" in said and "người quản trị kho" in said
     assert "make index" not in said and "corpus" not in said

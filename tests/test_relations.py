@@ -539,7 +539,7 @@ def test_page_badges_and_in_force_filter(app_at):
 
 def test_page_relationship_view(app_at):
     at = app_at()
-    at.query_params["ref"] = "998-NQ/TEST"
+    at.query_params["key"] = "998-NQ/TEST"
     at.run()
     assert not at.exception
     md = _md(at)
@@ -550,14 +550,14 @@ def test_page_relationship_view(app_at):
     assert charts and "997/NQ-TEST" in charts[0].proto.spec
     # a document not in the corpus: its identity card, from the sentences that cite it
     at = app_at()
-    at.query_params["ref"] = "992-NQ/TEST"
+    at.query_params["key"] = "992-NQ/TEST"
     at.run()
     assert not at.exception and "chưa có trong kho" in at.warning[0].value
     md = _md(at)
     assert "theo các đoạn văn dẫn chiếu" in md and "phương hướng phát triển vùng thử nghiệm" in md
     # the repealed law's page says so, with the evidence
     at = app_at()
-    at.query_params["ref"] = "990/2020/QH99"
+    at.query_params["key"] = "990/2020/QH99"
     at.run()
     assert at.error and "Hết hiệu lực" in at.error[0].value and "991/2023/QH99" in at.error[0].value
 

@@ -2,14 +2,16 @@
 
 Views, selected by the URL so that any of them can be bookmarked and shared:
 - ``?q=…``                 search (the default);
-- ``?ref=KEY``             "Văn bản dẫn chiếu": a reference key (number or name), the document it
+- ``?key=KEY``             "Văn bản dẫn chiếu": a reference key (number or name), the document it
                            names (or what the corpus says about it), its validity, its relations
                            by type in both directions, the implementation chain, every citing passage;
-- ``?doc=DOC_ID&p=N``      the whole document, passage N marked and scrolled into view;
+- ``?doc=DOC_ID&ordinal=N`` the whole document, passage N marked and scrolled into view;
 - ``?old=KEY&new=KEY``     "So sánh / Điểm mới": NEW compared with OLD part by part (page/compare_view.py).
 
-One name per concept, as in the CLI: ``doc`` is always a document id (``--doc``, ``Filters.doc``),
-``ref`` always a reference key (``refs KEY``).
+One name per concept, as in the CLI and the API: ``doc`` is always a document id (``--doc``,
+``Filters.doc``), ``key`` always a reference key (``refs KEY``, ``/v1/references?key=``), ``ordinal``
+a passage's place in its document (hits' ``ordinal``). Links made with the earlier ``ref=`` and ``p=``
+still open (`_params`).
 """
 
 from __future__ import annotations
@@ -119,6 +121,22 @@ def _refresh(searcher: Searcher) -> None:
     worker = threading.Thread(target=run, name="vnsearch-page-refresh", daemon=True)
     worker.start()
     worker.join(REFRESH_WAIT_S)
+
+
+OLD_PARAMS = {"ref": "key", "p": "ordinal"}  # links made before one name per concept: still open
+
+
+def _params() -> dict[str, str]:
+    """The URL's parameters, an earlier name (`OLD_PARAMS`) read as today's and the URL rewritten to it."""
+    params = {k: st.query_params[k] for k in st.query_params}
+    old = [k for k in OLD_PARAMS if k in params]
+    for k in old:
+        value = params.pop(k)
+        params.setdefault(OLD_PARAMS[k], value)
+    if old:
+        st.query_params.clear()
+        st.query_params.update(params)
+    return params
 
 
 def _go(**params: str) -> None:
@@ -338,7 +356,7 @@ def _render_hit(searcher: Searcher, hit: Hit, query: str, refs: list[dict], cach
                 seen.add(r["key"])
                 if st.button(label_text(r["label"]), key=f"ref-{hit.pid}-{r['key']}", type="tertiary",
                              help="Văn bản được dẫn chiếu: xem văn bản và các quan hệ của nó"):
-                    _go(ref=r["key"], q=query)
+                    _go(key=r["key"], q=query)
 
 
 def search_view(searcher: Searcher) -> None:
@@ -348,7 +366,7 @@ def search_view(searcher: Searcher) -> None:
     query, cut = clip_query(query)
     request = _request(searcher, query)
     if st.button("Văn bản dẫn chiếu →", key="to_refs"):
-        _go(ref="*", q=query)
+        _go(key="*", q=query)
     if not query:
         st.query_params.clear()
         start_view(searcher, _go)
@@ -408,7 +426,7 @@ def refs_view(searcher: Searcher, key: str) -> None:
     if chosen is None:
         return
     if chosen != key:
-        _go(ref=chosen, q=st.query_params.get("q", ""))
+        _go(key=chosen, q=st.query_params.get("q", ""))
     res = searcher.references(chosen)
     doc = res["document"]
     if doc:
@@ -500,14 +518,13 @@ def _main() -> None:
     _status(searcher)
     _upload(searcher, settings)
     follow_view.sidebar(searcher, settings.index)  # "Theo dõi": what is new since the last check
-    params = st.query_params
+    params = _params()
     if "old" in params and "new" in params:
         compare_view.render(searcher, params["old"], params["new"], _go)
-    elif "ref" in params:
-        refs_view(searcher, params["ref"])
+    elif "key" in params:
+        refs_view(searcher, params["key"])
     elif "doc" in params:
-        # `ordinal` as hits and the API name it; `p` as links made before that still open
-        reader_view(searcher, params["doc"], params.get("ordinal") or params.get("p"))
+        reader_view(searcher, params["doc"], params.get("ordinal"))
     else:
         search_view(searcher)
     install_page_script("vi")  # last: its (empty) element comes after the page's own

@@ -51,7 +51,7 @@ def document_header(searcher: Searcher, doc: Mapping[str, Any], go: Callable[...
     citation_box(format_citation(doc, [], None, subject=graph.subject(doc["doc_id"]),
                                  note=graph.citation_note(doc["doc_id"])))
     if doc.get("doc_number") and st.button("Xem quan hệ văn bản →", key="doc_to_ref"):
-        go(ref=graph.primary_key(doc["doc_id"]) or number_key(doc["doc_number"]), q=st.query_params.get("q", ""))
+        go(key=graph.primary_key(doc["doc_id"]) or number_key(doc["doc_number"]), q=st.query_params.get("q", ""))
 
 
 def shown_source(doc: Mapping[str, Any]) -> str | None:

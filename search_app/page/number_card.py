@@ -30,7 +30,7 @@ def show_card(searcher: Searcher, card: dict[str, Any] | None, query: str, go: C
                         f'<div class="citation">{escape(e["citation"])}</div></div>')
         st.markdown("  \n".join(escape(line) for line in labels.card_lines(card)))
         if not card.get("ambiguous") and st.button("Xem quan hệ và toàn bộ đoạn dẫn chiếu →", key="number_card_ref"):
-            go(ref=card["key"], q=query)
+            go(key=card["key"], q=query)
         if not card.get("ambiguous"):
             compare_view.offer(searcher, card["key"], go, "card")
     return True

@@ -1,4 +1,4 @@
-"""The relationship part of the reference view (`?ref=KEY`): validity, identity card, relations by
+"""The relationship part of the reference view (`?key=KEY`): validity, identity card, relations by
 type in both directions (the portals' "lược đồ"), and the implementation chain as a Graphviz graph.
 
 Kept out of app.py so the page module stays thin. Every text that comes from a document is escaped
@@ -76,7 +76,7 @@ def relations_block(res: dict[str, Any], go: Callable[..., None], query: str) ->
                 cols = st.columns([2, 5])
                 target = r["key"]
                 if target and cols[0].button(label_text(r["label"] or target), key=f"rel-{n}-{i}-{target}"):
-                    go(ref=target, q=query)
+                    go(key=target, q=query)
                 elif not target and r["doc_id"] and cols[0].button(label_text(r["label"]), key=f"rel-{n}-{i}-doc"):
                     go(doc=r["doc_id"], q=query)  # an unnumbered document (an article): open it
                 when = f" (từ {_vn(r['when'])})" if r.get("when") and type_ != "cites" else ""

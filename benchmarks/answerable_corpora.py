@@ -13,13 +13,18 @@ project's earlier sets that hold for it (the development questions, benchmarks/*
 and the laws corpus ALQAC's own questions whose relevant articles are all in the sample (written
 apart from the project; the answer is reachable when a relevant article is among the ten hits).
 
-Every question falls in a fixed half by `eval.tuning_split("<file stem>:<id>")`. The rule's weights
-and threshold (answerable.WEIGHTS, answerable.THRESHOLD) are fitted on the tuning half of the three
-corpora together (`--fit` prints what that half alone chooses); the figures to quote are the held-out
-half's, per corpus.
+All these questions have been looked at (their misses were printed and read), so none of them is
+held out any more: the rule's weights and threshold (answerable.WEIGHTS, answerable.THRESHOLD) are
+fitted on all of them, the three corpora together (`--fit` prints what they choose), and the signals
+are chosen by cross-validation inside them (`--cv`: five folds, the rule refitted on the other
+folds, figures per corpus). The figures to quote are those of a question set written apart and
+never run before the rule was frozen, asked with `--sets DIR` (the files `<corpus>_answerable.jsonl`
+and `<corpus>_out_of_corpus.jsonl` of DIR, gold quotes checked as above, the frozen rule, every
+question counted: per corpus, language and kind, and every miss printed).
 
     python -m benchmarks.answerable_corpora --shared ../shared --cache .cache/answerable [--fit] [--json F]
     python -m benchmarks.answerable_corpora --shared ../shared --rows F --cv   # the signals' ablation
+    python -m benchmarks.answerable_corpora --shared ../shared --cache .cache/answerable --sets DIR
 """
 
 from __future__ import annotations
@@ -51,6 +56,10 @@ EARLIER_OUT = ("out_of_corpus_tune.jsonl", "out_of_corpus.jsonl", "heldout_out_o
                "unseen2_out_of_corpus.jsonl")
 ALQAC_EVERY = 5  # one ALQAC question in five (by id): a run stays within minutes on two cores
 MAX_WRONGLY_FLAGGED = 0.015  # when fitting: half the 3% floor, room for questions not seen
+FEATURES = ("margin", "lift", "coverage", "pairs", "foreign", "sentence_pairs", "unseen_numbers", "near_margin")
+# Features the rule leaves out (weight 0), chosen by `--cv`: beside the near-domain margin the lift
+# adds nothing in cross-validation, and its fitted weight turned negative.
+LEFT_OUT = ("lift",)
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class Corpus:
     answerable: tuple[Path, ...]
     out: tuple[Path, ...]
     everyday_only: tuple[Path, ...] = ()  # out-of-corpus sets of which only the everyday questions hold here
+    alqac: bool = False  # also ALQAC's own questions on the sampled laws
 
 
 def corpora(shared: Path) -> list[Corpus]:
@@ -70,8 +80,21 @@ def corpora(shared: Path) -> list[Corpus]:
                              shared / "eval/dev_resolutions.jsonl", HERE / "heldout_answerable.jsonl",
                              HERE / "unseen2_answerable.jsonl"),
                (SETS / "political_out_of_corpus.jsonl", *earlier)),
-        Corpus("laws", (SETS / "laws_answerable.jsonl",), (SETS / "laws_out_of_corpus.jsonl",), earlier),
+        Corpus("laws", (SETS / "laws_answerable.jsonl",), (SETS / "laws_out_of_corpus.jsonl",), earlier, alqac=True),
     ]
+
+
+def corpora_of(sets: Path) -> list[Corpus]:
+    """The corpora a question set written apart asks (`--sets`): those of the three with a file
+    `<corpus>_answerable.jsonl` or `<corpus>_out_of_corpus.jsonl` in `sets`, and only its questions."""
+    out = []
+    for name in ("demo", "political", "laws"):
+        ans, ooc = sets / f"{name}_answerable.jsonl", sets / f"{name}_out_of_corpus.jsonl"
+        if ans.is_file() or ooc.is_file():
+            out.append(Corpus(name, tuple(p for p in (ans,) if p.is_file()), tuple(p for p in (ooc,) if p.is_file())))
+    if not out:
+        raise SystemExit(f"{sets} holds no <corpus>_answerable.jsonl or <corpus>_out_of_corpus.jsonl")
+    return out
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -132,7 +155,7 @@ def questions(corpus: Corpus, shared: Path) -> list[tuple[Path | None, dict[str,
         qs = read_jsonl(path)
         check_gold([q for q in qs if "doc" in q], shared)
         out += [(path, q, True) for q in qs]
-    if corpus.name == "laws":
+    if corpus.alqac:
         out += [(None, q, True) for q in alqac_questions(shared)]
     out += [(path, q, False) for path in corpus.out for q in read_jsonl(path)]
     out += [(path, q, False) for path in corpus.everyday_only for q in read_jsonl(path)
@@ -168,10 +191,11 @@ def flagged(row: dict[str, Any], weights: tuple[float, ...], threshold: float) -
 
 
 def fit_weights(rows: list[dict[str, Any]], l2: float = 1e-5, steps: int = 50,
-                drop: tuple[int, ...] = ()) -> tuple[float, ...]:
+                drop: tuple[int, ...] | None = None) -> tuple[float, ...]:
     """Logistic regression (Newton steps, both classes weighted alike) of in_corpus on the rule's
     features, over the rows the exact signals leave to it; the features at `drop` (0-based) are left
-    out (their weight 0)."""
+    out (their weight 0; None: those of LEFT_OUT)."""
+    drop = tuple(FEATURES.index(f) for f in LEFT_OUT) if drop is None else drop
     use = [r for r in rows if not (r["number_known"] or r["phrase"]) and r["margin"] is not None]
     x = np.array([[1.0, *(0.0 if i in drop else v for i, v in enumerate(answerable.features(r)))] for r in use])
     y = np.array([1.0 if r["in_corpus"] else 0.0 for r in use])
@@ -201,43 +225,50 @@ def fit_threshold(rows: list[dict[str, Any]], weights: tuple[float, ...]) -> flo
     return math.floor(best * 100) / 100
 
 
-def _fold(row: dict[str, Any], k: int) -> int:
-    """A tuning-half row's fold among `k`, fixed by its set and id (another hash than `tuning_split`)."""
-    return int(hashlib.md5(f"fold{k}:{row['set']}:{row['id']}".encode()).hexdigest(), 16) % k
+def _fold(row: dict[str, Any], k: int, seed: str = "") -> int:
+    """A row's fold among `k`, fixed by its set and id (and `seed`: another assignment of the folds)."""
+    return int(hashlib.md5(f"fold{k}{seed}:{row['set']}:{row['id']}".encode()).hexdigest(), 16) % k
 
 
-def cross_validate(rows: list[dict[str, Any]], k: int, drop: tuple[int, ...] = ()) -> dict[str, float]:
-    """`k`-fold cross-validation inside the tuning half: weights and threshold fitted on k-1 folds
-    (as `--fit` does), the fold left out counted; and the balanced log-loss of the left-out
-    confidences. How a signal is chosen without the held-out half (`--cv`)."""
-    tune = [r for r in rows if r["half"] == "tune"]
-    wrong = flagged_out = 0
+def cross_validate(rows: list[dict[str, Any]], k: int, drop: tuple[int, ...] | None = None,
+                   seed: str = "") -> dict[str, Any]:
+    """`k`-fold cross-validation over all the rows: weights and threshold fitted on k-1 folds (as
+    `--fit` does), the fold left out counted, per corpus; and the balanced log-loss of the left-out
+    confidences. How a signal is chosen (`--cv`)."""
+    per: dict[str, dict[str, int]] = {}
     losses: dict[bool, list[float]] = {True: [], False: []}
     for f in range(k):
-        train, test = [r for r in tune if _fold(r, k) != f], [r for r in tune if _fold(r, k) == f]
+        train, test = [r for r in rows if _fold(r, k, seed) != f], [r for r in rows if _fold(r, k, seed) == f]
         w = fit_weights(train, drop=drop)
         th = fit_threshold(train, w)
-        wrong += sum(flagged(r, w, th) for r in test if r["in_corpus"])
-        flagged_out += sum(flagged(r, w, th) for r in test if not r["in_corpus"])
         for r in test:
+            c = per.setdefault(r["corpus"], {"answerable_wrongly_flagged": 0, "answerable": 0,
+                                             "out_of_corpus_flagged": 0, "out_of_corpus": 0})
+            kind = "answerable" if r["in_corpus"] else "out_of_corpus"
+            c[kind] += 1
+            c[kind + ("_wrongly_flagged" if r["in_corpus"] else "_flagged")] += flagged(r, w, th)
             if not (r["number_known"] or r["phrase"]) and r["margin"] is not None:
-                c = min(1 - 1e-9, max(1e-9, answerable.confidence(r, w)))
-                losses[r["in_corpus"]].append(-math.log(c if r["in_corpus"] else 1 - c))
-    return {"answerable_wrongly_flagged": wrong, "answerable": sum(r["in_corpus"] for r in tune),
-            "out_of_corpus_flagged": flagged_out, "out_of_corpus": sum(not r["in_corpus"] for r in tune),
-            "log_loss": round(0.5 * sum(map(np.mean, losses.values())), 4)}
+                p = min(1 - 1e-9, max(1e-9, answerable.confidence(r, w)))
+                losses[r["in_corpus"]].append(-math.log(p if r["in_corpus"] else 1 - p))
+    return {"corpora": per, "log_loss": round(0.5 * sum(map(np.mean, losses.values())), 4)}
 
 
-def ablation(rows: list[dict[str, Any]]) -> list[str]:
-    """`cross_validate` (2 and 5 folds) with every feature, then with each left out in turn."""
-    names = ("margin", "lift", "coverage", "pairs", "foreign", "sentence_pairs", "unseen_numbers")
+def ablation(rows: list[dict[str, Any]], k: int = 5, seeds: tuple[str, ...] = ("", "b")) -> list[str]:
+    """`cross_validate` (`k` folds, each fold assignment of `seeds`) of the rule as chosen, then with each
+    of its features left out in turn, then with each feature it leaves out (LEFT_OUT) put back: per
+    corpus, answerable wrongly flagged and out of corpus flagged."""
     lines = []
-    for drop in ((), *((i,) for i in range(len(names)))):
-        cv = [cross_validate(rows, k, drop) for k in (2, 5)]
-        lines.append(f"{'all features' if not drop else 'without ' + names[drop[0]]:<24} " + "   ".join(
-            f"{k}-fold: wrongly {c['answerable_wrongly_flagged']}/{c['answerable']}, flagged "
-            f"{c['out_of_corpus_flagged']}/{c['out_of_corpus']}, log-loss {c['log_loss']}"
-            for k, c in zip((2, 5), cv, strict=True)))
+    chosen = tuple(FEATURES.index(f) for f in LEFT_OUT)
+    variants = [("the rule as chosen", chosen)]
+    variants += [(f"without {f}", (*chosen, i)) for i, f in enumerate(FEATURES) if i not in chosen]
+    variants += [(f"with {FEATURES[i]}", tuple(j for j in chosen if j != i)) for i in chosen]
+    for name, drop in variants:
+        for seed in seeds:
+            cv = cross_validate(rows, k, drop, seed)
+            lines.append(f"{name:<24} folds {seed or 'a'} "
+                         f"log-loss {cv['log_loss']:.4f} | " + "  ".join(
+                             f"{name}: wrongly {c['answerable_wrongly_flagged']}/{c['answerable']}, flagged "
+                             f"{c['out_of_corpus_flagged']}/{c['out_of_corpus']}" for name, c in cv["corpora"].items()))
     return lines
 
 
@@ -248,13 +279,16 @@ def rates(rows: list[dict[str, Any]], weights: tuple[float, ...], threshold: flo
     def share(rs: list[dict[str, Any]]) -> str:
         return f"{sum(flagged(r, weights, threshold) for r in rs)}/{len(rs)}"
 
+    def by(key: str) -> dict[str, dict[str, str]]:
+        return {v: {"answerable_wrongly_flagged": share([r for r in ans if r[key] == v]),
+                    "out_of_corpus_flagged": share([r for r in ooc if r[key] == v])}
+                for v in sorted({r[key] for r in rows})}
+
     out: dict[str, Any] = {
         "answerable": len(ans), "out_of_corpus": len(ooc),
         "answerable_wrongly_flagged": sum(flagged(r, weights, threshold) for r in ans) / max(1, len(ans)),
         "out_of_corpus_flagged": sum(flagged(r, weights, threshold) for r in ooc) / max(1, len(ooc)),
-        "by_language": {lang: {"answerable_wrongly_flagged": share([r for r in ans if r["lang"] == lang]),
-                               "out_of_corpus_flagged": share([r for r in ooc if r["lang"] == lang])}
-                        for lang in sorted({r["lang"] for r in rows})},
+        "by_language": by("lang"), "by_kind": by("kind"),
         "near_domain_flagged": share([r for r in ooc if r["kind"] == "near-domain"]),
     }
     reach = [r["gold_in_top10"] for r in ans if r["gold_in_top10"] is not None]
@@ -263,51 +297,52 @@ def rates(rows: list[dict[str, Any]], weights: tuple[float, ...], threshold: flo
     return out
 
 
-def evaluate(searchers: dict[str, Searcher], shared: Path, fit: bool = False) -> dict[str, Any]:
-    rows = [r for c in corpora(shared) if c.name in searchers for r in collect(searchers[c.name], c, shared)]
-    return report(rows, fit)
+def evaluate(searchers: dict[str, Searcher], shared: Path, fit: bool = False,
+             sets: Path | None = None) -> dict[str, Any]:
+    chosen = corpora(shared) if sets is None else corpora_of(sets)
+    rows = [r for c in chosen if c.name in searchers for r in collect(searchers[c.name], c, shared)]
+    return report(rows, fit=fit and sets is None)
 
 
 def report(rows: list[dict[str, Any]], fit: bool = False) -> dict[str, Any]:
-    """The rates per corpus and half from collected rows (and, with `fit`, what the tuning half fits)."""
+    """The rates of the frozen rule per corpus over `rows` (and, with `fit`, what all of them fit)."""
     names = list(dict.fromkeys(r["corpus"] for r in rows))
-    tune = [r for r in rows if r["half"] == "tune"]
     res: dict[str, Any] = {"dataset": "answerable-corpora", "weights": list(answerable.WEIGHTS),
                            "threshold": answerable.THRESHOLD}
     if fit:
-        w = fit_weights(tune)
-        res["fitted"] = {"weights": list(w), "threshold": fit_threshold(tune, w)}
-    res["results"] = {f"{name} {half}": rates([r for r in rows if r["corpus"] == name and r["half"] == half],
-                                              answerable.WEIGHTS, answerable.THRESHOLD)
-                      for name in names for half in ("tune", "held-out")}
-    res["missed"] = [{k: r[k] for k in ("corpus", "half", "set", "id", "query", "in_corpus")}
+        w = fit_weights(rows)
+        res["fitted"] = {"weights": list(w), "threshold": fit_threshold(rows, w)}
+    res["results"] = {name: rates([r for r in rows if r["corpus"] == name], answerable.WEIGHTS, answerable.THRESHOLD)
+                      for name in names}
+    res["missed"] = [{k: r[k] for k in ("corpus", "set", "id", "lang", "kind", "query", "in_corpus")}
                      | {"confidence": round(answerable.confidence(r, answerable.WEIGHTS), 3)}
-                     for r in rows if r["half"] == "held-out"
-                     and flagged(r, answerable.WEIGHTS, answerable.THRESHOLD) == r["in_corpus"]]
+                     for r in rows if flagged(r, answerable.WEIGHTS, answerable.THRESHOLD) == r["in_corpus"]]
     res["rows"] = rows
     return res
 
 
 def format_table(res: dict[str, Any]) -> str:
-    lines = [f"Knowing when there is no answer, three corpora — weights {res['weights']}, "
-             f"threshold {res['threshold']}"]
+    lines = [f"Knowing when there is no answer — weights {res['weights']}, threshold {res['threshold']}"]
     if "fitted" in res:
-        lines.append(f"(the tuning half alone fits weights {res['fitted']['weights']}, "
+        lines.append(f"(these questions fit weights {res['fitted']['weights']}, "
                      f"threshold {res['fitted']['threshold']})")
-    lines += [f"{'corpus, half':<20} {'answerable':>10} {'wrongly flagged':>16} {'out of corpus':>14} "
-              f"{'flagged':>8} {'near-domain':>12}", "-" * 86]
+    lines += [f"{'corpus':<12} {'answerable':>10} {'wrongly flagged':>16} {'out of corpus':>14} "
+              f"{'flagged':>8} {'near-domain':>12}", "-" * 77]
     for key, r in res["results"].items():
-        lines.append(f"{key:<20} {r['answerable']:>10} {r['answerable_wrongly_flagged']:>16.3f} "
+        lines.append(f"{key:<12} {r['answerable']:>10} {r['answerable_wrongly_flagged']:>16.3f} "
                      f"{r['out_of_corpus']:>14} {r['out_of_corpus_flagged']:>8.3f} {r['near_domain_flagged']:>12}")
     for key, r in res["results"].items():
-        if key.endswith("held-out"):
-            lines.append(f"{key} by language: " + "; ".join(
+        for what in ("language", "kind"):
+            lines.append(f"{key} by {what}: " + "; ".join(
                 f"{k}: wrongly {v['answerable_wrongly_flagged']}, flagged {v['out_of_corpus_flagged']}"
-                for k, v in r["by_language"].items()) + (f"; gold in top 10 {r['gold_in_top10']}"
-                                                         if "gold_in_top10" in r else ""))
+                for k, v in r[f"by_{what}"].items()))
+        if "gold_in_top10" in r:
+            lines.append(f"{key}: gold in top 10 {r['gold_in_top10']}")
+    lines.append("Misses:")
     for m in res["missed"]:
         what = "answerable, flagged" if m["in_corpus"] else "out of corpus, not flagged"
-        lines.append(f"  {m['corpus']:<9} {what:<27} {m['confidence']:.3f}  {m['query'][:70]}")
+        lines.append(f"  {m['corpus']:<9} {what:<27} {m['lang']:<8} {m['kind']:<12} {m['confidence']:.3f}  "
+                     f"{m['query'][:80]}")
     return "\n".join(lines)
 
 
@@ -337,9 +372,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="e5-small")
     p.add_argument("--no-update", action="store_true", help="use the indexes in --cache as they are")
     p.add_argument("--corpus", action="append", choices=("demo", "political", "laws"), help="only these corpora")
-    p.add_argument("--fit", action="store_true", help="also print the weights the tuning half alone fits")
+    p.add_argument("--fit", action="store_true", help="also print the weights these questions fit")
     p.add_argument("--cv", action="store_true",
-                   help="with --rows: cross-validate inside the tuning half, each feature left out in turn")
+                   help="with --rows: cross-validate (five folds, two assignments), each feature left out in turn")
+    p.add_argument("--sets", type=Path, help="ask only the questions of this folder (<corpus>_answerable.jsonl, "
+                   "<corpus>_out_of_corpus.jsonl) with the frozen rule: no fitting, every question counted")
     p.add_argument("--rows", type=Path, action="append", default=[],
                    help="report from the rows of earlier --json runs instead of searching again")
     p.add_argument("--json", type=Path)
@@ -350,9 +387,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not (args.shared / ALQAC / "corpus.jsonl").is_file():
         p.error(f"{args.shared} does not hold {ALQAC}/corpus.jsonl")
-    paths = indexes(args.shared, args.cache, args.model, build_missing=not args.no_update)
-    chosen = args.corpus or list(paths)
-    res = evaluate({n: Searcher(paths[n], query_cache=0) for n in chosen}, args.shared, fit=args.fit)
+    names = tuple(c.name for c in corpora_of(args.sets)) if args.sets else ("demo", "political", "laws")
+    names = tuple(n for n in names if not args.corpus or n in args.corpus)
+    paths = indexes(args.shared, args.cache, args.model, build_missing=not args.no_update, names=names)
+    res = evaluate({n: Searcher(paths[n], query_cache=0) for n in names}, args.shared, fit=args.fit, sets=args.sets)
     print(format_table(res))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -80,21 +80,37 @@ def test_a_short_reference_to_a_document_a_hit_cites_is_known():
 
 
 def test_confidence_grows_with_each_signal_and_the_threshold_decides():
-    weak = {"best": 0.80, "typical": 0.79, "margin": -0.02, "coverage": 0.0, "bigrams": 0.0}
-    strong = {"best": 0.92, "typical": 0.80, "margin": 0.08, "coverage": 1.0, "bigrams": 1.0}
+    weak = {"best": 0.80, "typical": 0.79, "margin": -0.02, "coverage": 0.0, "bigrams": 0.0, "near_domain": 0.81}
+    strong = {"best": 0.92, "typical": 0.80, "margin": 0.08, "coverage": 1.0, "bigrams": 1.0, "near_domain": 0.84}
     assert 0.0 <= answerable.confidence(weak) < answerable.THRESHOLD <= answerable.confidence(strong) <= 1.0
-    # the margin, the lift over the corpus's typical sentence and the query's phrases found raise it
-    for key, value in (("margin", 0.08), ("best", 0.85), ("bigrams", 1.0)):
-        assert answerable.confidence({**weak, key: value}) >= answerable.confidence(weak), key
+    # the margin over everyday text, the best sentence over the near-domain texts and the query's
+    # phrases found raise it; a closer near-domain text lowers it
+    for key, value in (("margin", 0.08), ("best", 0.85), ("bigrams", 1.0), ("near_domain", 0.70)):
+        assert answerable.confidence({**weak, key: value}) > answerable.confidence(weak), key
+    assert answerable.confidence({**weak, "near_domain": 0.90}) < answerable.confidence(weak)
     assert answerable.is_foreign(["what", "is", "it"]) and not answerable.is_foreign(["the", "nao", "la", "dung"])
     assert answerable.features({**weak, "best": None, "margin": None, "coverage": None, "bigrams": None}) == \
-        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def test_everyday_texts_leave_out_what_the_documents_are_about():
     words = " ".join(answerable.EVERYDAY).casefold()
     for subject in ("nghị quyết", "đảng", "chính phủ", "quốc hội", "resolution", "government", "party"):
         assert subject not in words
+
+
+def test_near_domain_texts_name_subjects_not_documents():
+    # generic sentences: no document number, no year, no quotation; Vietnamese and NFC like the rest
+    import re
+    import unicodedata
+
+    from indexer.text.docnumbers import find_numbers
+
+    vietnamese = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
+    assert len(answerable.NEAR_DOMAIN) == len(set(answerable.NEAR_DOMAIN)) >= 40
+    for text in answerable.NEAR_DOMAIN:
+        assert not find_numbers(text) and not re.search(r"\d", text) and '"' not in text, text
+        assert unicodedata.normalize("NFC", text) == text and vietnamese & set(text.casefold()), text
 
 
 def test_everyday_texts_are_in_the_documents_language():
@@ -122,7 +138,7 @@ def test_a_question_the_documents_answer_is_answerable(searcher):
     assert hits and hits.answerable is True
     assert set(hits.evidence) == {"best", "everyday", "margin", "number_known", "phrase", "answerable",
                                   "typical", "coverage", "bigrams", "foreign", "sentence_pairs", "confidence",
-                                  "unseen_numbers"}
+                                  "unseen_numbers", "near_domain"}
     assert all(h.match in answerable.LABELS for h in hits)
 
 

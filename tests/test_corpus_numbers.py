@@ -95,14 +95,15 @@ def _row(i: int, answerable_: bool, unseen: float) -> dict:
             "coverage": 0.8, "bigrams": 0.5, "foreign": False, "sentence_pairs": 0.5, "unseen_numbers": unseen}
 
 
-def test_cross_validation_inside_the_tuning_half_sees_what_a_signal_adds():
+def test_cross_validation_sees_what_a_signal_adds():
     from benchmarks.answerable_corpora import cross_validate
 
     # out-of-corpus questions differ from answerable ones only by a number the corpus never holds
     rows = [_row(i, True, 0.0) for i in range(40)] + [_row(100 + i, False, 1.0) for i in range(40)]
-    rows += [_row(200, False, 0.0), {**_row(201, True, 0.0), "half": "held-out", "unseen_numbers": 1.0}]
-    kept = cross_validate(rows, 2)
-    assert kept["answerable"] == 40 and kept["out_of_corpus"] == 41  # the held-out row is never read
+    rows += [_row(200, False, 0.0)]
+    cv = cross_validate(rows, 2)
+    kept = cv["corpora"]["thử nghiệm"]
+    assert kept["answerable"] == 40 and kept["out_of_corpus"] == 41  # every row, whatever its half
     assert kept["answerable_wrongly_flagged"] == 0 and kept["out_of_corpus_flagged"] == 40
-    dropped = cross_validate(rows, 2, drop=(6,))  # without the numbers every row looks the same
-    assert dropped["out_of_corpus_flagged"] < 40 and dropped["log_loss"] > kept["log_loss"]
+    without = cross_validate(rows, 2, drop=(6,))  # without the numbers every row looks the same
+    assert without["corpora"]["thử nghiệm"]["out_of_corpus_flagged"] < 40 and without["log_loss"] > cv["log_loss"]

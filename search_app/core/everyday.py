@@ -6,6 +6,18 @@ documents' language: answerable.py says why), over everyday subjects — food, s
 travel, health, homes, animals, entertainment, shopping, money, vehicles, computers, greetings —
 and deliberately nothing about government, law, the Party or science policy, which are what the
 indexed documents are about.
+
+NEAR_DOMAIN is a second background, for the questions everyday text cannot tell apart: short generic
+sentences naming the subjects of public administration, law and policy a corpus of this kind could
+be about (taxes, land, traffic, health insurance, exams, labour, energy, elections, Party
+discipline, provinces…), one or two per field of the State's work, written for this purpose. They
+quote no document and state no fact about one: each only names a subject in the words an official
+text would use. A question on a subject the corpus does not cover comes about as close to one of
+them as to any passage of the corpus; a question the corpus answers comes closer to its passage,
+which says something specific, than to a sentence that only names the subject (answerable.py weighs
+`best − near_domain` as a signal of its own). The fields the three measured corpora cover are in
+the list too (science and technology, residence, drugs, cybersecurity…): a corpus on them must
+still answer its own questions, and the measurement says it does (docs/evaluation.md).
 """
 
 from __future__ import annotations
@@ -78,4 +90,67 @@ EVERYDAY: tuple[str, ...] = (
     "Chào bạn, hôm nay bạn khỏe không? Mình khỏe, cảm ơn.",
     "Chúc mừng sinh nhật, chúc bạn một ngày tuyệt vời bên gia đình và bạn bè.",
     "Bấm nút để đăng nhập rồi nhập mật khẩu.",
+)
+
+
+# Subjects a corpus of official texts could be about (see the module docstring): generic, Vietnamese.
+NEAR_DOMAIN: tuple[str, ...] = (
+    "Người nộp thuế phải kê khai và nộp thuế thu nhập cá nhân theo quy định của pháp luật về thuế.",
+    "Doanh nghiệp được hoàn thuế giá trị gia tăng khi đáp ứng các điều kiện theo quy định.",
+    "Ngân sách nhà nước được lập, chấp hành và quyết toán hằng năm theo quy định.",
+    "Ngân hàng Nhà nước điều hành chính sách tiền tệ, lãi suất và tỷ giá.",
+    "Người sử dụng đất được cấp giấy chứng nhận quyền sử dụng đất khi đủ điều kiện.",
+    "Nhà nước thu hồi đất, bồi thường và hỗ trợ tái định cư cho người có đất bị thu hồi.",
+    "Người điều khiển phương tiện vi phạm quy tắc giao thông đường bộ bị xử phạt hành chính.",
+    "Xây dựng đường cao tốc, cảng biển và sân bay theo quy hoạch mạng lưới giao thông.",
+    "Người tham gia bảo hiểm y tế được quỹ thanh toán chi phí khám bệnh, chữa bệnh.",
+    "Cơ sở khám bệnh, chữa bệnh phải có giấy phép hoạt động và người hành nghề có chứng chỉ.",
+    "Phòng, chống dịch bệnh truyền nhiễm và tiêm chủng mở rộng cho trẻ em.",
+    "Kỳ thi tốt nghiệp trung học phổ thông được tổ chức hằng năm để xét công nhận tốt nghiệp.",
+    "Chương trình giáo dục phổ thông, sách giáo khoa và tuyển sinh đại học.",
+    "Người lao động được hưởng tiền lương, thời giờ làm việc và nghỉ ngơi theo hợp đồng lao động.",
+    "Người lao động đóng bảo hiểm xã hội để hưởng chế độ ốm đau, thai sản và lương hưu.",
+    "Tổ chức, cá nhân xây dựng công trình phải có giấy phép xây dựng.",
+    "Phát triển nhà ở xã hội cho người thu nhập thấp và kinh doanh bất động sản.",
+    "Phát triển nguồn điện, lưới điện và năng lượng tái tạo bảo đảm an ninh năng lượng.",
+    "Thương nhân kinh doanh xăng dầu và hàng hóa phải tuân thủ quy định về thương mại.",
+    "Bảo vệ quyền lợi người tiêu dùng và chống hàng giả, gian lận thương mại.",
+    "Phát triển nông nghiệp, nông thôn mới và hỗ trợ nông dân tiêu thụ nông sản.",
+    "Bảo vệ và phát triển rừng, nuôi trồng và khai thác thủy sản.",
+    "Bảo vệ môi trường, xử lý chất thải và ứng phó với biến đổi khí hậu.",
+    "Quản lý, khai thác và bảo vệ tài nguyên nước, khoáng sản.",
+    "Công dân thực hiện nghĩa vụ quân sự và xây dựng nền quốc phòng toàn dân.",
+    "Giữ gìn an ninh quốc gia và bảo đảm trật tự, an toàn xã hội.",
+    "Phòng cháy, chữa cháy và cứu nạn, cứu hộ tại khu dân cư và cơ sở sản xuất.",
+    "Đăng ký khai sinh, kết hôn, khai tử và các việc hộ tịch khác.",
+    "Công chứng hợp đồng, giao dịch và chứng thực bản sao giấy tờ.",
+    "Quyền và nghĩa vụ của vợ chồng, cha mẹ và con trong hôn nhân và gia đình.",
+    "Người để lại di sản thừa kế theo di chúc hoặc theo pháp luật.",
+    "Tội phạm và hình phạt được quy định trong Bộ luật Hình sự.",
+    "Trình tự, thủ tục giải quyết vụ án dân sự và hành chính tại Tòa án.",
+    "Thanh tra, giải quyết khiếu nại, tố cáo của công dân.",
+    "Phòng, chống tham nhũng, lãng phí và kê khai tài sản, thu nhập.",
+    "Tuyển dụng, sử dụng và quản lý cán bộ, công chức, viên chức.",
+    "Sắp xếp tổ chức bộ máy, sáp nhập đơn vị hành chính cấp tỉnh và cấp xã.",
+    "Tổ chức chính quyền địa phương ở tỉnh, thành phố trực thuộc trung ương.",
+    "Bầu cử đại biểu Quốc hội và đại biểu Hội đồng nhân dân các cấp.",
+    "Quốc hội ban hành luật, quyết định ngân sách và giám sát hoạt động của Chính phủ.",
+    "Kỷ luật đảng viên vi phạm và công tác kiểm tra, giám sát của Đảng.",
+    "Đại hội đại biểu Đảng bộ các cấp và công tác nhân sự cấp ủy.",
+    "Mở rộng quan hệ đối ngoại và hội nhập kinh tế quốc tế.",
+    "Thu hút đầu tư nước ngoài, thành lập doanh nghiệp và phát triển kinh tế tư nhân.",
+    "Xuất khẩu, nhập khẩu hàng hóa và thủ tục hải quan.",
+    "Đầu tư công, dự án đầu tư theo phương thức đối tác công tư.",
+    "Chính sách đối với đồng bào dân tộc thiểu số và vùng đặc biệt khó khăn.",
+    "Tự do tín ngưỡng, tôn giáo và hoạt động của các tổ chức tôn giáo.",
+    "Bảo tồn di sản văn hóa, phát triển du lịch và thể dục, thể thao.",
+    "Hoạt động báo chí, xuất bản và quản lý thông tin trên mạng.",
+    "Chuyển đổi số, chính phủ điện tử và dịch vụ công trực tuyến.",
+    "Phát triển khoa học, công nghệ và đổi mới sáng tạo.",
+    "Chính sách người có công, bảo trợ xã hội và giảm nghèo bền vững.",
+    "Bảo vệ, chăm sóc trẻ em, bình đẳng giới và phòng chống bạo lực gia đình.",
+    "Cư trú, căn cước và quản lý xuất cảnh, nhập cảnh của công dân.",
+    "Phòng, chống ma túy và cai nghiện ma túy.",
+    "Bảo đảm an ninh mạng và an toàn thông tin.",
+    "Phát triển kinh tế - xã hội các vùng và quy hoạch tỉnh.",
 )

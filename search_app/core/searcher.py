@@ -127,12 +127,12 @@ class Searcher:
         return self.embedder(model).embed_query(query)
 
     def warm_up(self) -> None:
-        """Load the model, embed the everyday texts and read the index's numbers now: otherwise the
-        first search after a start pays for them (1–2 s), and under several sessions every first
-        search waits behind it."""
+        """Load the model, embed the background texts (everyday and near-domain) and read the index's
+        numbers now: otherwise the first search after a start pays for them (1–2 s), and under
+        several sessions every first search waits behind it."""
         embedder = self.embedder()
         embedder.embed_query("khởi động")
-        answerable.everyday_vectors(embedder)
+        answerable.background_vectors(embedder)
         self.corpus_numbers()
 
     def refresh(self) -> bool:

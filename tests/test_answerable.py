@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from helpers import ROOT, page_text
 
@@ -111,6 +112,21 @@ def test_near_domain_texts_name_subjects_not_documents():
     for text in answerable.NEAR_DOMAIN:
         assert not find_numbers(text) and not re.search(r"\d", text) and '"' not in text, text
         assert unicodedata.normalize("NFC", text) == text and vietnamese & set(text.casefold()), text
+
+
+def test_the_background_vectors_are_kept_in_the_cache_folder(tmp_path, monkeypatch):
+    """Embedded once, then read back (the same vectors) by a later process: its embedder is not asked."""
+    from indexer.embed import get_embedder
+
+    monkeypatch.setenv("VNSEARCH_CACHE", str(tmp_path))
+    embedder = get_embedder("hash")
+    answerable._background_vectors.cache_clear()
+    first = answerable.background_vectors(embedder)
+    assert list((tmp_path / "background").glob("*.npy"))
+    answerable._background_vectors.cache_clear()  # as a new process
+    monkeypatch.setattr(type(embedder), "embed_passages", lambda self, texts: pytest.fail("embedded again"))
+    assert np.array_equal(answerable.background_vectors(embedder), first)
+    answerable._background_vectors.cache_clear()
 
 
 def test_everyday_texts_are_in_the_documents_language():

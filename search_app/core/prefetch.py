@@ -9,19 +9,14 @@ what else is scored with it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
 from indexer.records import Filters
 from indexer.store.base import Backend, SentenceScores
 from search_app.core import fusion
-
-Chunk = TypeVar("Chunk")
-Ahead = TypeVar("Ahead")
 
 
 @dataclass
@@ -79,18 +74,3 @@ def read_ahead(backend: Backend, embed: Callable[[list[str]], list[np.ndarray]],
     if int(backend.manifest.get("documents") or 1e9) <= 50_000:  # every document's row, if few
         backend.documents()
     return {q: Prefetched(keyword.get(q), vector.get(q), dense.get(q), sentences.get(q)) for q in qs}
-
-
-def pipelined(chunks: Sequence[Chunk], read: Callable[[Chunk], Ahead], rank: Callable[[Chunk, Ahead], None]) -> None:
-    """`rank(chunk, read(chunk))` for each chunk in order, each chunk's `read` (its read-ahead: the
-    model's call, in C, which lets the interpreter go) running in a worker thread while the chunk
-    before it is ranked. A read that fails raises here, before its chunk is ranked."""
-    if not chunks:
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vnsearch-read-ahead") as worker:
-        coming = worker.submit(read, chunks[0])
-        for i, chunk in enumerate(chunks):
-            ahead = coming.result()
-            if i + 1 < len(chunks):
-                coming = worker.submit(read, chunks[i + 1])
-            rank(chunk, ahead)

@@ -61,9 +61,6 @@ __all__ = ["COVERAGE_HIGH", "COVERAGE_LOW", "COVERAGE_PASSAGES", "DENSE_WEIGHT",
 
 QUERY_CACHE = 256  # query vectors kept (see Searcher.embed_query)
 ROW_CACHE = 4096  # passage rows kept (see Searcher.passages)
-# A local batch embeds this many queries a model call, the next chunk while this one is ranked
-# (Searcher.search_many): the ranking, in Python, runs beside the model's threads instead of after them.
-PIPELINE = 16
 
 
 class ModelMismatch(ValueError):
@@ -242,28 +239,18 @@ class Searcher:
         return self._run(self.request(query, top_k, filters, method, in_force))
 
     def search_many(self, requests: list[SearchRequest]) -> list[SearchResult]:
-        """Several searches (a batch: `search --queries`, `POST /v1/search`), each result that search's
-        own (core/prefetch.py). Requests sharing filters and method are read ahead together: on a
-        backend answering many queries a call (Milvus) both rankings, the sentence scores and the rows
-        they hydrate, in a few calls per group; on a local backend the query vectors, PIPELINE
-        queries a model call, each chunk embedded while the chunk before it is ranked."""
+        """Several searches (a batch: `search --queries`, `POST /v1/search`). On a backend answering many
+        queries a call (Milvus) both rankings, the sentence scores and the rows they hydrate are read
+        ahead in a few calls for each group of requests sharing filters and method; the results are
+        those of each search run alone (core/prefetch.py)."""
         requests = [self.request(r) for r in requests]
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for i, r in enumerate(requests):
-            groups.setdefault((r.top_k, repr(r.filters), r.method, r.in_force), []).append(i)
-        size = max((len(g) for g in groups.values()), default=0) if self.backend.remote else PIPELINE
-        chunks = [at[j:j + size] for at in groups.values() for j in range(0, len(at), size)]
-        results: list[SearchResult | None] = [None] * len(requests)
-
-        def read(chunk: list[int]) -> dict[str, prefetch.Prefetched]:
-            return self._read_ahead([requests[i].query for i in chunk], requests[chunk[0]])
-
-        def rank(chunk: list[int], ahead: dict[str, prefetch.Prefetched]) -> None:
-            for i in chunk:
-                results[i] = self._run(requests[i], ahead)
-
-        prefetch.pipelined(chunks, read, rank)
-        return [r for r in results if r is not None]
+        ahead: dict[tuple[Any, ...], dict[str, prefetch.Prefetched]] = {}
+        for r in requests:
+            group = (r.top_k, repr(r.filters), r.method, r.in_force)
+            if group not in ahead:
+                same = [x.query for x in requests if (x.top_k, repr(x.filters), x.method, x.in_force) == group]
+                ahead[group] = self._read_ahead(same, r)
+        return [self._run(r, ahead[(r.top_k, repr(r.filters), r.method, r.in_force)]) for r in requests]
 
     def _read_ahead(self, queries: list[str], like: SearchRequest) -> dict[str, prefetch.Prefetched]:
         if like.top_k <= 0:

@@ -140,6 +140,8 @@ def test_filters_hold_inside_every_retriever(store: Backend, records: dict[str, 
               Filters(year_from=2099, year_to=2099), Filters(exclude_doc={"nq-999", "phong-van"})):
         dense = store.dense(q, 50, f)
         assert dense and set(dense) <= law, f
+        assert store.dense_many([q, records["luat-999"].vectors[0]], 50, f) == [
+            dense, store.dense(records["luat-999"].vectors[0], 50, f)], f  # a batch: each its own
         keyword = store.keyword("văn bản thử nghiệm", 50, f)
         assert keyword and set(keyword) <= law, f
     assert store.dense(q, 5, Filters(year_from=2200)) == {}

@@ -41,16 +41,17 @@ class _RemoteFake(FakeBackend):
     remote: ClassVar[bool] = True
 
 
-def test_read_ahead_only_where_reads_are_remote_and_it_reads_what_each_search_would(fake: FakeBackend) -> None:
+def test_read_ahead_on_each_backend_reads_what_each_search_would(fake: FakeBackend) -> None:
     qs = ["zyxwv", "kho văn bản giả định", "kho van ban gia dinh"]
     embed = EMBEDDER.embed_queries
-    # a local backend: only the vectors, embedded together, and none for an unaccented query (its
-    # dense side embeds the text the keyword side restores)
+    # a local backend: the vectors, embedded together, and their dense rankings; none for an unaccented
+    # query (its dense side embeds the text the keyword side restores)
     local = read_ahead(fake, embed, qs, {qs[2]}, 20, 5, None, "hybrid")
     assert local is not None and set(local) == set(qs[:2])
     for q in qs[:2]:
-        assert local[q].keyword is None and local[q].dense is None
+        assert local[q].keyword is None and local[q].sentences is None
         assert local[q].vector is not None and np.array_equal(local[q].vector, EMBEDDER.embed_query(q))
+        assert local[q].dense == fake.dense(local[q].vector, 20)
     assert read_ahead(fake, embed, qs, set(), 20, 5, None, "keyword") is None
     qs = qs[:2]
     remote = _RemoteFake(fake.index_dir, fake._state)

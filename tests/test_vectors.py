@@ -48,6 +48,21 @@ def test_filtered_search_only_returns_allowed_ids_and_is_exact_for_small_sets(ki
     assert ids[0].tolist() == exact.tolist()
 
 
+@pytest.mark.parametrize("kind", ["flat", "ivf", pytest.param("hnsw", marks=pytest.mark.slow)])
+def test_a_batch_gives_each_query_what_it_gets_searched_alone(kind):
+    """One call for many queries (a batch's dense rankings) returns, row by row, exactly the scores and
+    ids of each query searched alone: unfiltered, filtered through the index, and filtered exactly."""
+    x = _clustered(3000)
+    index, params = vi.build(x, kind)
+    q = _clustered(9, seed=2)
+    for allowed in (None, np.arange(0, 3000, 3), np.arange(0, 3000, 97)):
+        scores, ids = vi.search(index, params, q, 20, allowed)
+        assert scores.shape == ids.shape == (9, 20 if allowed is None else min(20, allowed.size))
+        for i, v in enumerate(q):
+            alone_scores, alone_ids = vi.search(index, params, v, 20, allowed)
+            assert np.array_equal(alone_scores[0], scores[i]) and np.array_equal(alone_ids[0], ids[i])
+
+
 def test_index_type_is_recorded_and_used_by_the_searcher(synthetic_corpus, tmp_path):
     from indexer.pipeline.build import build
     from indexer.store.embedded import EmbeddedBackend

@@ -92,29 +92,31 @@ def configure(index: faiss.Index, params: dict[str, Any]) -> None:
 
 def search(index: faiss.Index, params: dict[str, Any], query: np.ndarray, k: int,
            allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, ids) of the k nearest vectors, optionally among `allowed` ids only.
+    """(scores, ids) of the k nearest vectors to each row of `query` (one vector, or a batch: one row
+    each), optionally among `allowed` ids only. A batch is one call over the index, and each of its
+    rows gets what it gets searched alone (faiss scores each query on its own; the tests check it).
 
     A filter is applied inside the search, never by dropping results after the top-k: exactly
     (on the allowed vectors) when there are few of them or the index is flat, otherwise through
     the approximate index with the filter as an ID selector and a wider search.
     """
     _threads(1)
-    q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+    q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1, index.d)
     kind = params.get("type", "flat")
     if allowed is None:
         return index.search(q, k)
     allowed = np.asarray(allowed, dtype=np.int64)
     if allowed.size == 0:
-        return np.zeros((1, 0), np.float32), np.zeros((1, 0), np.int64)
+        return np.zeros((len(q), 0), np.float32), np.zeros((len(q), 0), np.int64)
     k = min(k, int(allowed.size))
     if kind == "flat":
         # faiss's generated stubs lack the keyword constructors its Python layer adds (below too)
         return index.search(q, k, params=faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)))  # type: ignore[call-arg]
     if allowed.size <= EXACT_FILTER_MAX:
         mat = index.reconstruct_batch(allowed)
-        scores = mat @ q[0]
-        top = np.argsort(-scores)[:k]
-        return scores[top].reshape(1, -1), allowed[top].reshape(1, -1)
+        sims = [mat @ row for row in q]
+        tops = [np.argsort(-x)[:k] for x in sims]
+        return np.stack([x[t] for x, t in zip(sims, tops, strict=True)]), np.stack([allowed[t] for t in tops])
     sel = faiss.IDSelectorBatch(allowed)
     if kind == "hnsw":
         sp = faiss.SearchParametersHNSW(sel=sel, efSearch=int(params.get("efSearch", HNSW_EF_SEARCH)) * 2)  # type: ignore[attr-defined]

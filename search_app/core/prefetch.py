@@ -1,10 +1,12 @@
-"""Read-ahead for a batch of searches (`search --queries`, Searcher.prefetch), on a remote backend (`remote`:
-many queries a call (Milvus): both rankings, the query vectors, the sentence scores of each query's
-candidates and the passage rows the rankings hydrate, read in a few calls for the searches that follow.
+"""Read-ahead for a batch of searches (`search --queries`, `POST /v1/search`: Searcher.search_many). On a
+local backend the query vectors (one model call) and their dense rankings (one pass over the vector
+index); on a remote backend (`remote`: many queries a call, Milvus) both rankings, the query vectors,
+the sentence scores of each query's candidates and the passage rows the rankings hydrate, read in a
+few calls for the searches that follow.
 
 The searches' results are the same as without it: each value read ahead is what that search would
 have read itself (the same call, or one whose answer holds it: a sentence's score does not depend on
-what else is scored with it).
+what else is scored with it, nor a query's nearest vectors on the other queries of the batch).
 """
 
 from __future__ import annotations
@@ -51,13 +53,15 @@ def read_ahead(backend: Backend, embed: Callable[[list[str]], list[np.ndarray]],
                unaccented: set[str], n: int, head: int, filters: Filters | None,
                method: str) -> dict[str, Prefetched] | None:
     """query → what its search will read (`qs`: clipped, distinct, non-empty; `head`: how much of each
-    ranking the search hydrates: its coverage passages and hits). On a backend reading one query a
-    call, only the query vectors, embedded together (the model's batch is faster than one by one)."""
+    ranking the search hydrates: its coverage passages and hits). On a local backend, the query vectors,
+    embedded together (the model's batch is faster than one by one), and their dense rankings, one call
+    over the vector index for the batch (it is read once for all of them, not once a query)."""
     # an unaccented query's dense side waits for its keyword side, which decides what it embeds
     dense_qs = [q for q in qs if method in ("hybrid", "dense") and q not in unaccented]
     vectors = embed(dense_qs) if dense_qs else []
     if not backend.remote:
-        return {q: Prefetched(None, v, None) for q, v in zip(dense_qs, vectors, strict=True)} or None
+        found = backend.dense_many(vectors, n, filters) if dense_qs else []
+        return {q: Prefetched(None, v, d) for q, v, d in zip(dense_qs, vectors, found, strict=True)} or None
     kw_qs = [q for q in qs if method in ("hybrid", "keyword") or (method == "dense" and q in unaccented)]
     keyword = dict(zip(kw_qs, backend.keyword_many(kw_qs, n, filters), strict=True)) if kw_qs else {}
     dense = dict(zip(dense_qs, backend.dense_many(vectors, n, filters), strict=True)) if dense_qs else {}

@@ -144,22 +144,28 @@ class EmbeddedBackend(Backend):
     # --- retrieval ------------------------------------------------------------------------------
 
     def dense(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> dict[int, float]:
+        return self.dense_many([vector], n, filters)[0]
+
+    def dense_many(self, vectors: list[np.ndarray], n: int, filters: Filters | None = None) -> list[dict[int, float]]:
+        """Each vector's nearest passages, one index call a segment for the whole batch (the index is
+        read once for all of them, and each gets what it gets searched alone)."""
         g = self._live
-        found: dict[int, float] = {}
+        found: list[dict[int, float]] = [{} for _ in vectors]
+        if not vectors:
+            return found
+        batch = np.stack([np.asarray(v, dtype=np.float32).reshape(-1) for v in vectors])
         for seg in g.segments:
             k = min(n, int(seg.vectors.ntotal))
             if k <= 0:
                 continue
             allowed = g.allowed_rows(seg, filters)
             rows_allowed = np.flatnonzero(allowed) if allowed is not None else None
-            scores, rows = vector_index.search(seg.vectors, seg.vector_params, vector, k, rows_allowed)
-            found.update({int(seg.row_pid[r]): float(s) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0})
+            scores, rows = vector_index.search(seg.vectors, seg.vector_params, batch, k, rows_allowed)
+            for out, r_row, s_row in zip(found, rows, scores, strict=True):
+                out.update({int(seg.row_pid[r]): float(s) for r, s in zip(r_row, s_row, strict=True) if r >= 0})
         if len(g.segments) == 1:
             return found
-        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:n])
-
-    def dense_many(self, vectors: list[np.ndarray], n: int, filters: Filters | None = None) -> list[dict[int, float]]:
-        return [self.dense(v, n, filters) for v in vectors]
+        return [dict(sorted(f.items(), key=lambda kv: (-kv[1], kv[0]))[:n]) for f in found]
 
     def keyword_many(self, queries: list[str], n: int, filters: Filters | None = None) -> list[dict[int, float]]:
         return [self.keyword(q, n, filters) for q in queries]

@@ -72,6 +72,7 @@ from indexer.text.docnumbers import find_numbers, find_short_references, short_r
 from indexer.text.normalise import fold_token, syllables
 from search_app.core.corpus_numbers import CorpusNumbers
 from search_app.core.everyday import EVERYDAY, NEAR_DOMAIN
+from search_app.core.words import passage_words
 
 # Chosen on the tuning half by benchmarks/answerable.py: the largest threshold (to 0.001) that
 # wrongly flags at most 2.5% of the tuning half's answerable questions (half the 5% floor, room
@@ -240,20 +241,21 @@ def is_foreign(query_words: list[str]) -> bool:
 Read = tuple[tuple[str, ...], tuple[str, ...], frozenset[str], str]
 
 
-def read_words(words: Sequence[str]) -> Read:
-    """A passage's syllables, folded syllables, their set (as typed and folded: a query word typed
-    with diacritics matches only itself, "đất" is not "đạt"; one typed without matches either), and
-    the folded syllables as one `spaced` string (a phrase is a substring of it: see `has_phrase`)."""
+def read_words(words: Sequence[str], folded: Sequence[str] | None = None) -> Read:
+    """A passage's syllables, folded syllables (`folded`, when already known), their set (as typed and
+    folded: a query word typed with diacritics matches only itself, "đất" is not "đạt"; one typed
+    without matches either), and the folded syllables as one `spaced` string (a phrase is a substring
+    of it: see `has_phrase`)."""
     words = tuple(words)
-    folded = tuple(fold_token(w) for w in words)
+    folded = tuple(map(fold_token, words)) if folded is None else tuple(folded)
     return words, folded, frozenset(words).union(folded), spaced(folded)
 
 
 @functools.lru_cache(maxsize=PASSAGE_CACHE)
 def _passage(text: str) -> Read:
     """`read_words` of a text, kept for the passages last judged: the same passages come back in the
-    head of many queries' rankings."""
-    return read_words(syllables(text))
+    head of many queries' rankings (their words are shared with the other stages: core/words.py)."""
+    return read_words(*passage_words(text))
 
 
 def has_pair(a: str, b: str, read: Read) -> bool:

@@ -27,8 +27,8 @@ from search_app.core.hits import Hit
 from search_app.core.pipeline import Named, SearchContext, SearchState, Stage
 from search_app.core.prefetch import Sentences
 from search_app.core.relations import RelationGraph
+from search_app.core.words import WORDS_CACHE, passage_words
 
-WORDS_CACHE = 4096  # passages whose folded words are kept (see folded_words)
 NUMBER_DOC_PASSAGES = 3  # passages of the named document put first when a query names a number
 
 # Every weight below was chosen on the tuning half of ALQAC and checked on the development questions;
@@ -59,11 +59,9 @@ SUBJECT_MIN_TERMS = 2
 SUBJECT_DEPTH = 5
 
 
-@functools.lru_cache(maxsize=WORDS_CACHE)
 def folded_syllables(text: str) -> tuple[str, ...]:
-    """The folded syllables of a passage in order, kept for the last few thousand passages: the same
-    passages come back at the top of the rankings for many queries."""
-    return tuple(fold_token(w) for w in syllables(text))
+    """The folded syllables of a passage in order (kept with its words: core/words.py)."""
+    return passage_words(text)[1]
 
 
 @functools.lru_cache(maxsize=WORDS_CACHE)

@@ -2,10 +2,11 @@
 
 A batch of questions (`search --queries`, `POST /v1/search`: `Searcher.search_many` in groups of 64,
 which embeds each group's queries in one call) against the same questions embedded by the same model
-in the same groups, in alternating rounds in one process so that both see the same machine; the ratio
-of the medians is the figure (goal ≤ 1.15). The questions embedded one by one are measured too (the
-baseline before a batch embedded its queries together). Each stage's mean milliseconds come from the
-results' own timings (core/pipeline.py times every stage; a batch's embedding is outside them).
+in the same groups, group by group in one process (each group embedded, then searched, or the other
+way round), so that both see the same machine; the ratio of the medians over the rounds is the figure
+(goal ≤ 1.15). The questions embedded one by one are measured too (the baseline before a batch
+embedded its queries together). Each stage's mean milliseconds come from the results' own timings
+(core/pipeline.py times every stage; a batch's embedding and read-ahead are outside them).
 
     python -m benchmarks.pipeline_cost --index .cache/alqac-hash --queries ../shared/datasets/alqac-2023-2025 \
         [--query-model e5-small] [--n 200] [--rounds 3] [--backend-uri …]
@@ -42,52 +43,61 @@ def read_queries(path: Path, n: int) -> list[str]:
     return [q for q in out if q][:n]
 
 
-def _embed_round(searcher: Searcher, queries: list[str]) -> float:
+def _group_times(searcher: Searcher, group: list[str], stages: dict[str, list[float]],
+                 reverse: bool) -> dict[str, float]:
+    """Seconds for one group: its questions embedded one by one, embedded in one call (as the batch
+    search embeds them), and searched as a batch; side by side, so that all three see the same
+    machine (its speed drifts by 10-20 % over seconds on a shared host). `reverse` swaps the order,
+    so that neither side always runs on caches the other warmed."""
     embedder = searcher.embedder()
-    t = time.perf_counter()
-    for q in queries:
-        embedder.embed_query(q)
-    return time.perf_counter() - t
 
+    def one() -> None:
+        for q in group:
+            embedder.embed_query(q)
 
-def _embed_batch_round(searcher: Searcher, queries: list[str]) -> float:
-    """The same questions embedded in the groups a batch search embeds them in (one call a group)."""
-    embedder = searcher.embedder()
-    t = time.perf_counter()
-    for at in range(0, len(queries), GROUP):
-        embedder.embed_queries(queries[at:at + GROUP])
-    return time.perf_counter() - t
-
-
-def _search_round(searcher: Searcher, queries: list[str], stages: dict[str, list[float]]) -> float:
-    t = time.perf_counter()
-    for at in range(0, len(queries), GROUP):
-        for result in searcher.search_many([SearchRequest(q) for q in queries[at:at + GROUP]]):
+    def search() -> None:
+        for result in searcher.search_many([SearchRequest(q) for q in group]):
             for name, secs in result.timings.items():
                 stages.setdefault(name, []).append(secs)
-    return time.perf_counter() - t
+
+    steps = [("one", one), ("batch", lambda: embedder.embed_queries(group)), ("search", search)]
+    out = {}
+    for name, fn in (reversed(steps) if reverse else steps):
+        t = time.perf_counter()
+        fn()
+        out[name] = time.perf_counter() - t
+    return out
 
 
-def measure(searcher: Searcher, queries: list[str], rounds: int = 3, n: int = 200) -> dict[str, Any]:
-    """Alternating rounds (each query embedded alone, the batch's groups embedded together, then the
-    batch search), after one warm-up round of each. The batch search embeds its queries together, so
-    its fair baseline is the second (`ratio`); `ratio_to_one_by_one` is against the first. Each round
-    asks `n` questions none of the others asks (as far as `queries` goes): asking the same ones again
-    would find every passage of their results in the search's caches, which no user's next question does."""
-    warm, queries = queries[-10:], queries[:-10] or queries
-    _embed_round(searcher, warm)
-    _embed_batch_round(searcher, warm)
-    _search_round(searcher, warm, {})
-    one, batch, search = [], [], []
+def _round(searcher: Searcher, asked: list[str], stages: dict[str, list[float]]) -> dict[str, float]:
+    """Seconds a query, each group measured side by side (`_group_times`), the order swapped every group."""
+    total = {"one": 0.0, "batch": 0.0, "search": 0.0}
+    for g, at in enumerate(range(0, len(asked), GROUP)):
+        for k, v in _group_times(searcher, asked[at:at + GROUP], stages, reverse=bool(g % 2)).items():
+            total[k] += v
+    return {k: v / max(1, len(asked)) for k, v in total.items()}
+
+
+def measure(searcher: Searcher, queries: list[str], rounds: int = 3, n: int = 200, warm: int = 10) -> dict[str, Any]:
+    """Rounds of groups, each group embedded one by one, embedded together and searched as a batch side
+    by side, after a warm-up over the last `warm` questions (a server that has answered other questions
+    before: the passages they found are in its caches). The batch search embeds each group's queries
+    together, so its fair baseline is the group embedded in one call (`ratio`); `ratio_to_one_by_one`
+    is against the questions embedded one by one. Each round asks `n` questions none of the others
+    asks, nor the warm-up (as far as `queries` goes): asking the same ones again would find every
+    passage of their results in the search's caches, which no user's next question does."""
+    warm = max(1, warm)
+    warm_qs, queries = queries[-warm:], queries[:-warm] or queries
+    _round(searcher, warm_qs, {})
+    times: dict[str, list[float]] = {}
     stages: dict[str, list[float]] = {}
     for r in range(rounds):
         asked = [queries[(r * n + i) % len(queries)] for i in range(min(n, len(queries)))]
-        one.append(_embed_round(searcher, asked) / len(asked))
-        batch.append(_embed_batch_round(searcher, asked) / len(asked))
-        search.append(_search_round(searcher, asked, stages) / len(asked))
-    e1, e, s = (statistics.median(x) * 1000 for x in (one, batch, search))
+        for k, v in _round(searcher, asked, stages).items():
+            times.setdefault(k, []).append(v)
+    e1, e, s = (statistics.median(times[k]) * 1000 for k in ("one", "batch", "search"))
     asked_total = sum(len(v) for k, v in stages.items() if k == "stage:keyword") or 1
-    return {"queries": min(n, len(queries)), "rounds": rounds, "embed_one_ms": round(e1, 2),
+    return {"queries": min(n, len(queries)), "rounds": rounds, "warm": len(warm_qs), "embed_one_ms": round(e1, 2),
             "embed_ms": round(e, 2), "search_ms": round(s, 2), "ratio": round(s / e, 3) if e else None,
             "ratio_to_one_by_one": round(s / e1, 3) if e1 else None, "load": _load(),
             "stages_ms": {k: round(sum(v) / asked_total * 1000, 3) for k, v in sorted(stages.items())}}
@@ -101,7 +111,8 @@ def _load() -> float | None:
 
 
 def table(res: dict[str, Any]) -> str:
-    lines = [f"{res['queries']} queries × {res['rounds']} rounds (load {res['load']}): query embedding "
+    lines = [f"{res['queries']} queries × {res['rounds']} rounds after {res['warm']} others (load {res['load']}): "
+             f"query embedding "
              f"{res['embed_one_ms']} ms one by one, {res['embed_ms']} ms in the batch's groups; whole batch "
              f"search {res['search_ms']} ms a query; ratio {res['ratio']} (to one by one "
              f"{res['ratio_to_one_by_one']})", "",
@@ -120,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--query-model", help="search a hash-built index with this model's query vectors (speed only)")
     p.add_argument("--n", type=int, default=200)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--warm", type=int, default=10, help="other questions asked first (none asked again)")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     embedder = None
@@ -128,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         embedder = _TimingOnly(backend.manifest["model"], args.query_model)
         backend.close()
     searcher = Searcher(args.index, embedder=embedder, query_cache=0)
-    res = measure(searcher, read_queries(args.queries, 100_000), args.rounds, args.n)
+    res = measure(searcher, read_queries(args.queries, 100_000), args.rounds, args.n, args.warm)
     print(table(res))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

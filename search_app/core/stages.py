@@ -89,10 +89,8 @@ def coverage(query: str, rows: list[PassageRow]) -> float:
     terms = {fold_token(t) for t in syllables(query)}
     if not terms or not rows:
         return 0.0
-    seen: set[str] = set()
-    for row in rows:
-        seen |= folded_words(row["text"])
-    return len(terms & seen) / len(terms)
+    words = [folded_words(row["text"]) for row in rows]
+    return sum(any(t in w for w in words) for t in terms) / len(terms)
 
 
 def subject_words(graph: RelationGraph, doc_id: str) -> frozenset[str]:

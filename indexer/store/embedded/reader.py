@@ -162,7 +162,8 @@ class EmbeddedBackend(Backend):
             rows_allowed = np.flatnonzero(allowed) if allowed is not None else None
             scores, rows = vector_index.search(seg.vectors, seg.vector_params, batch, k, rows_allowed)
             for out, r_row, s_row in zip(found, rows, scores, strict=True):
-                out.update({int(seg.row_pid[r]): float(s) for r, s in zip(r_row, s_row, strict=True) if r >= 0})
+                kept = r_row >= 0  # -1: fewer than k allowed
+                out.update(zip(seg.row_pid[r_row[kept]].tolist(), s_row[kept].tolist(), strict=True))
         if len(g.segments) == 1:
             return found
         return [dict(sorted(f.items(), key=lambda kv: (-kv[1], kv[0]))[:n]) for f in found]
@@ -180,7 +181,7 @@ class EmbeddedBackend(Backend):
             nz = np.flatnonzero(s > 0)
             if nz.size > n:
                 nz = nz[np.argpartition(-s[nz], n - 1)[:n]]
-            found.update({int(seg.row_pid[i]): float(s[i]) for i in nz})
+            found.update(zip(seg.row_pid[nz].tolist(), s[nz].tolist(), strict=True))  # as ints and floats
         if len(g.segments) == 1:
             return found
         return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:n])

@@ -27,13 +27,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from indexer.text.normalise import fold, fold_token, syllables
-from search_app.core.words import SENTENCE_CACHE, sentence_words
 
 LEXICAL_WEIGHT = 0.05  # word share 1.0 is worth about what separates a good sentence from a fair one
 SLACK = 0.06
 PAIR_SLACK = 0.01
 MAX_SHARE = 0.67
 MIN_LEXICAL = 0.5
+SENTENCE_CACHE = 16384  # sentences whose folded words are kept (see _folded_words)
 # Function words of questions: no content for choosing a sentence, nor worth marking on the page
 # (retrieval keeps them). Here an accented query word is compared as written ("tự" in "tự động" is
 # content, "từ" is not) and an unaccented one folded; the page compares as written only (render.py).
@@ -61,11 +61,17 @@ def content_terms(query: str) -> set[str]:
     return set(_content_terms(query))
 
 
-def lexical_share(terms: set[str] | frozenset[str], text: str, start: int, end: int) -> float:
-    """The share of `terms` among the folded words of the sentence `text[start:end]`."""
+@functools.lru_cache(maxsize=SENTENCE_CACHE)
+def _folded_words(sentence: str) -> frozenset[str]:
+    """A sentence's folded words, kept for the sentences last scored: a passage's sentences are scored
+    again whenever it comes back in a ranking."""
+    return frozenset(map(fold_token, syllables(sentence)))
+
+
+def lexical_share(terms: set[str] | frozenset[str], text: str) -> float:
     if not terms:
         return 0.0
-    return len(terms & sentence_words(text, start, end)) / len(terms)
+    return len(terms & _folded_words(text)) / len(terms)
 
 
 def sentence_scores(query: str, text: str, spans: np.ndarray, similarities: np.ndarray | None,
@@ -75,14 +81,14 @@ def sentence_scores(query: str, text: str, spans: np.ndarray, similarities: np.n
     `require_words`, a sentence sharing no content word with the query scores -inf (never marked)."""
     terms = _content_terms(query)
     if similarities is None or len(similarities) != len(spans):
-        shares = np.array([lexical_share(terms, text, int(a), int(b)) for a, b in spans], dtype=np.float32)
+        shares = np.array([lexical_share(terms, text[int(a):int(b)]) for a, b in spans], dtype=np.float32)
         if require_words:
             shares[shares == 0] = -np.inf
         return shares
     out = np.asarray(similarities, dtype=np.float32).copy()
     for i, (a, b) in enumerate(spans):
         if out[i] >= below:
-            share = lexical_share(terms, text, int(a), int(b))
+            share = lexical_share(terms, text[int(a):int(b)])
             out[i] = -np.inf if require_words and share == 0 else out[i] + LEXICAL_WEIGHT * share
         elif require_words:
             out[i] = -np.inf  # too weak to be marked anyway: its words are not read

@@ -11,11 +11,10 @@ per published generation, from the passages themselves (any backend).
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable
-from typing import Any
 
 from indexer.store.base import Backend
+from search_app.core.per_generation import GenerationCache
 
 _DIGITS = re.compile(r"\d+")
 MIN_DIGITS = 2  # "1", "5" of "1,5%" or "khoản 2" are everywhere and prove nothing
@@ -58,37 +57,8 @@ def of_backend(backend: Backend) -> CorpusNumbers:
     return CorpusNumbers(p["text"] for d in backend.documents() for p in backend.doc_passages(d["doc_id"]))
 
 
-class CorpusNumbersCache:
-    """One CorpusNumbers per published generation: the current one and the newest other one (a refresh
-    prepares the next generation's while searches still read this one)."""
+class CorpusNumbersCache(GenerationCache[CorpusNumbers]):
+    """One CorpusNumbers per published generation (core/per_generation.py)."""
 
     def __init__(self) -> None:
-        self._held: dict[Any, CorpusNumbers] = {}
-        self._lock = threading.Lock()
-
-    def prepare(self, ahead: Backend) -> None:
-        """Read the numbers of the generation `ahead` reads (not yet the published one)."""
-        held = of_backend(ahead)
-        with self._lock:
-            self._held[ahead.manifest.get("generation")] = held
-
-    def of(self, backend: Backend) -> CorpusNumbers:
-        with self._lock:
-            gen = backend.manifest.get("generation")
-            held = self._held.get(gen)
-            for attempt in range(3):
-                if held is not None:
-                    break
-                try:
-                    held = self._held[gen] = of_backend(backend)
-                except Exception:
-                    # the index switched while it was read (a retired generation closes under a long
-                    # read): read the new one; a failure on an unchanged index is a real error
-                    if attempt == 2 or backend.manifest.get("generation") == gen:
-                        raise
-                    gen = backend.manifest.get("generation")
-                    held = self._held.get(gen)
-            assert held is not None
-            for old in [g for g in self._held if g != gen][:-1]:
-                del self._held[old]
-            return held
+        super().__init__(of_backend)

@@ -122,7 +122,7 @@ def test_the_background_vectors_are_kept_in_the_cache_folder(tmp_path, monkeypat
     embedder = get_embedder("hash")
     answerable._background_vectors.cache_clear()
     first = answerable.background_vectors(embedder)
-    assert list((tmp_path / "background").glob("*.npy"))
+    assert list((tmp_path / "background").glob("*.npz"))
     answerable._background_vectors.cache_clear()  # as a new process
     monkeypatch.setattr(type(embedder), "embed_passages", lambda self, texts: pytest.fail("embedded again"))
     assert np.array_equal(answerable.background_vectors(embedder), first)

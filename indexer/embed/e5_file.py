@@ -7,13 +7,13 @@ model file's sha256, so a later process loads them in a fraction of a second."""
 from __future__ import annotations
 
 import hashlib
-import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from indexer.embed.kept import kept
 from indexer.settings import current
 
 MAGIC = b"E5S1"
@@ -167,20 +167,9 @@ def converted_weights(path: Path, digest: str | None = None) -> dict[str, np.nda
     would take 384 MB as float32, and a batch reads a few hundred of them), from the cache when this
     file (by hash) was converted before; a cache entry that cannot be read is converted again."""
     digest = digest or file_sha256(path)
-    cached = cache_dir() / "e5-weights" / f"{digest}.npz"
-    if cached.exists():
-        try:
-            with np.load(cached) as z:
-                return {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError):
-            pass  # a damaged or partly written entry: convert again below
-    f = read_model_file(path)
-    weights = {name: tensor(f, name) for name in f.tensors if name != WORDS}
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, **weights)  # type: ignore[arg-type]  # numpy types **kwds as its bool flag
-        os.replace(tmp, cached)  # whole or absent: a concurrent reader never sees half a file
-    except OSError:
-        pass  # a read-only home still embeds, converting at each start
-    return weights
+
+    def convert() -> dict[str, np.ndarray]:
+        f = read_model_file(path)
+        return {name: tensor(f, name) for name in f.tensors if name != WORDS}
+
+    return kept(f"e5-weights/{digest}.npz", convert)

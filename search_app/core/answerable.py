@@ -58,7 +58,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -66,8 +65,8 @@ from typing import Any
 
 import numpy as np
 
-from indexer import settings
 from indexer.embed.base import Embedder
+from indexer.embed.kept import kept
 from indexer.text.docnumbers import find_numbers, find_short_references, short_reference_matches
 from indexer.text.normalise import fold_token, syllables
 from search_app.core.corpus_numbers import CorpusNumbers
@@ -144,23 +143,9 @@ def _background_vectors(model: str, embedder: Embedder) -> np.ndarray:
     most of its second; computed, and kept there, otherwise."""
     texts = [*EVERYDAY, *NEAR_DOMAIN]
     key = "\x00".join([type(embedder).__qualname__, model, str(embedder.dimension), *texts])
-    path = settings.current().cache / "background" / f"{hashlib.blake2b(key.encode(), digest_size=16).hexdigest()}.npy"
-    try:
-        kept = np.load(path, allow_pickle=False)
-        if kept.shape == (len(texts), embedder.dimension) and kept.dtype == np.float32:
-            return kept
-    except (OSError, ValueError):
-        pass
-    vectors = np.asarray(embedder.embed_passages(texts), dtype=np.float32)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_suffix(f".{os.getpid()}.part")
-        with open(part, "wb") as f:
-            np.save(f, vectors)
-        os.replace(part, path)
-    except OSError:
-        pass  # a read-only cache folder: embedded again by the next process
-    return vectors
+    name = f"background/{hashlib.blake2b(key.encode(), digest_size=16).hexdigest()}.npz"
+    return kept(name, lambda: {"vectors": np.asarray(embedder.embed_passages(texts), dtype=np.float32)},
+                lambda a: a.get("vectors", np.zeros(0)).shape == (len(texts), embedder.dimension))["vectors"]
 
 
 def background_vectors(embedder: Embedder) -> np.ndarray:

@@ -199,6 +199,12 @@ def test_passages_come_in_the_order_asked_with_the_row_fields(
     assert law[0]["section"] and isinstance(law[0]["section"], list) and store.doc_passages("none") == []
 
 
+def test_doc_ids_are_the_documents_of_the_rows(store: Backend, records: dict[str, DocumentRecords]) -> None:
+    pids = list(reversed(_pids(records)))
+    assert store.doc_ids([*pids, 12345]) == {r["pid"]: r["doc_id"] for r in store.passages(pids)}
+    assert set(store.doc_ids(pids)) == set(pids) and store.doc_ids([]) == {}
+
+
 def test_neighbours_of_many_places_in_one_read(store: Backend) -> None:
     law = store.doc_passages("luat-999")
     places = [("luat-999", law[1]["ordinal"]), ("luat-999", law[0]["ordinal"]), ("none", 0)]

@@ -97,6 +97,7 @@ def test_references_and_document_view(backend_index):
 def test_update_adds_changes_and_deletes_files(backend_index, synthetic_corpus):
     _kind, index = backend_index
     s = Searcher(index)
+    before = [r["pid"] for d in s.documents() for r in s.doc_passages(d["doc_id"])]
     write(synthetic_corpus / "moi.txt", "Văn bản thử nghiệm bổ sung có từ zyxwv để kiểm tra cập nhật.")
     law = synthetic_corpus / "luat-thu-nghiem.txt"
     added = "\nĐiều 4. Điều khoản mới thêm\nVăn bản thử nghiệm bổ sung điều mới.\n"
@@ -111,6 +112,11 @@ def test_update_adds_changes_and_deletes_files(backend_index, synthetic_corpus):
     assert "Điều 4" in s.search("điều khoản mới thêm", top_k=1, method="keyword")[0].section_label
     assert s.document("xss.html") is None and s.doc_passages("xss.html") == []
     assert s.status()["documents"] == 3
+    # the documents of passages gone, changed or kept: what their rows say, none of the deleted file's
+    after = [r["pid"] for d in s.documents() for r in s.doc_passages(d["doc_id"])]
+    doc_of = s.backend.doc_ids(before + after)
+    assert doc_of == {r["pid"]: r["doc_id"] for r in s.backend.passages(before + after)}
+    assert set(after) <= set(doc_of) and "xss.html" not in doc_of.values()
     again = build([synthetic_corpus], index, model="hash", progress=False, incremental=True)
     assert again.up_to_date and again.embedded == 0
 

@@ -159,6 +159,11 @@ class Rows(Protocol):
     def doc_passages(self, doc_id: str) -> list[PassageRow]:
         """Every passage of `doc_id`, in order."""
 
+    def doc_ids(self, pids: list[int]) -> dict[int, str]:
+        """pid → its document, for the pids `passages` would return: what a ranking needs of the
+        passages it reorders and never shows, without reading their rows."""
+        return {r["pid"]: r["doc_id"] for r in self.passages(pids)}
+
     def neighbours_of(self, places: list[tuple[str, int]], radius: int = 1) -> list[list[PassageRow]]:
         """The passages of each (doc_id, ordinal) in `places` within `radius` of it, in that order, in one read."""
 

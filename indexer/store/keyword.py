@@ -80,17 +80,34 @@ class _Columns:
 
     def sums(self, ids: list[int]) -> np.ndarray:
         """What bm25s's `get_scores(ids)` returns for the "lucene" variant: the same float32 sums in
-        the same order (a token's column holds a passage at most once, so one fancy-indexed `+=`
-        equals bm25s's `np.add.at`, and a dense row adds 0.0 where the token is absent)."""
+        the same order. Each passage's score adds its tokens' scores in query order, as bm25s's
+        `np.add.at` does: a dense row adds 0.0 where the token is absent (no change), and the columns
+        of consecutive rare tokens go in one `np.add.at`, which adds its entries one after another
+        (a token repeated in the query adds twice, as in bm25s)."""
         out = np.zeros(self.size, dtype=np.float32)
-        for t in ids:
+        if not ids:
+            return out
+        at = np.asarray(ids)
+        pending: list[tuple[int, int]] = []
+        for t, a, b in zip(ids, self.indptr[at].tolist(), self.indptr[at + 1].tolist(), strict=True):
             row = self.dense.get(t)
-            if row is not None:
-                out += row
-            else:
-                a, b = self.indptr[t], self.indptr[t + 1]
-                out[self.indices[a:b]] += self.data[a:b]
+            if row is None:
+                pending.append((a, b))
+                continue
+            self._scatter(out, pending)
+            out += row
+        self._scatter(out, pending)
         return out
+
+    def _scatter(self, out: np.ndarray, columns: list[tuple[int, int]]) -> None:
+        """Add the columns [a, b) to `out`, entry after entry, and forget them."""
+        if len(columns) == 1:
+            (a, b), = columns
+            np.add.at(out, self.indices[a:b], self.data[a:b])
+        elif columns:
+            np.add.at(out, np.concatenate([self.indices[a:b] for a, b in columns]),
+                      np.concatenate([self.data[a:b] for a, b in columns]))
+        columns.clear()
 
 
 class KeywordIndex:

@@ -21,6 +21,7 @@ only a sentence holding at least MIN_LEXICAL of the query's content words.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Sequence
 
@@ -85,13 +86,14 @@ def sentence_scores(query: str, text: str, spans: np.ndarray, similarities: np.n
         if require_words:
             shares[shares == 0] = -np.inf
         return shares
-    out = np.asarray(similarities, dtype=np.float32).copy()
-    for i, (a, b) in enumerate(spans):
-        if out[i] >= below:
-            share = lexical_share(terms, text[int(a):int(b)])
-            out[i] = -np.inf if require_words and share == 0 else out[i] + LEXICAL_WEIGHT * share
-        elif require_words:
-            out[i] = -np.inf  # too weak to be marked anyway: its words are not read
+    sims = np.asarray(similarities, dtype=np.float32)
+    read = sims >= below
+    shares = np.array([lexical_share(terms, text[a:b]) if r else 0.0
+                       for (a, b), r in zip(np.asarray(spans).tolist(), read.tolist(), strict=True)])
+    # the bonus in float32, as a float32 similarity plus a Python float adds it
+    out = np.where(read, sims + (LEXICAL_WEIGHT * shares).astype(np.float32), sims)
+    if require_words:
+        out[~read | (shares == 0)] = -np.inf  # too weak to be marked anyway: its words are not read
     return out
 
 
@@ -159,7 +161,7 @@ def answers(query: str, texts: Sequence[str], sentences: Sequence[tuple[np.ndarr
     # The word bonus is at most LEXICAL_WEIGHT, so a sentence more than SLACK + PAIR_SLACK +
     # LEXICAL_WEIGHT below the best similarity can neither be marked nor join a marked neighbour:
     # its words are not read (the same choice, a millisecond less per search).
-    sims = [float(np.max(x[1])) for x in sentences if x is not None and x[1] is not None and len(x[1])]
+    sims = [float(x[1].max()) for x in sentences if x is not None and x[1] is not None and len(x[1])]
     below = max(sims) - SLACK - PAIR_SLACK - LEXICAL_WEIGHT if sims and not lexical_only else -np.inf
     scored: list[np.ndarray | None] = []
     for i, (text, sent) in enumerate(zip(texts, sentences, strict=True)):
@@ -169,7 +171,7 @@ def answers(query: str, texts: Sequence[str], sentences: Sequence[tuple[np.ndarr
         score = sentence_scores(query, text, sent[0], None if lexical_only else sent[1], below, require_words)
         score[_not_answers(text, sent[0], headings[i] if headings else ())] = -np.inf
         scored.append(score)
-    tops = [float(s.max()) for s in scored if s is not None and len(s) and np.isfinite(s.max())]
+    tops = [m for s in scored if s is not None and len(s) and math.isfinite(m := float(s.max()))]
     if not tops:
         return [[] for _ in texts]
     floor = MIN_LEXICAL if lexical_only else max(tops) - SLACK

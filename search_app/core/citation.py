@@ -31,6 +31,7 @@ from indexer.text.normalise import fold
 
 # The marker a citation of an OCR'd page carries; the page tests for it to show its notice.
 OCR_NOTE = "bản quét, nhận dạng tự động — cần đối chiếu bản gốc"
+PLACE_CACHE = 4096  # section paths whose quoted place is kept (see _place)
 
 
 def is_ocr_page(doc: Mapping[str, Any], page: int | None) -> bool:
@@ -157,6 +158,15 @@ def annex_name(section: list[str]) -> tuple[str | None, list[str]]:
 
 def place_of(doc: Mapping[str, Any], section: list[str], subject: str | None = None) -> str | None:
     """'mục II.6', 'Điều 4', 'phần “Đối với cấp ủy các cấp”', or None when no label is worth quoting."""
+    return _place(tuple(section), doc.get("title"), doc.get("doc_number"), doc.get("date"), subject)
+
+
+@functools.lru_cache(maxsize=PLACE_CACHE)
+def _place(section: tuple[str, ...], title: str | None, number: str | None, date: str | None,
+           subject: str | None) -> str | None:
+    """`place_of` from what it reads of the document, kept for the places last cited: the same passages
+    come back in result after result, and each label is read against the title, number and subject."""
+    doc = {"title": title, "doc_number": number, "date": date}
     kept = [s for s in section if not _names_document(s, doc, subject)]
     place = compact_section(kept)
     if not place and kept and not kept[-1].rstrip().endswith("…"):  # a label cut short is not quoted

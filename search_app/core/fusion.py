@@ -36,5 +36,16 @@ def weighted(
     return dict(zip(pids, fused.tolist(), strict=True))
 
 
+def ranking(scores: dict[int, float]) -> list[tuple[int, float]]:
+    """(pid, score) by score, highest first, ties by pid: `sorted` with the key (-score, pid), in one
+    numpy sort (a Python key per candidate was a tenth of a millisecond a search)."""
+    if not scores:
+        return []
+    pids = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
+    values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+    order = np.lexsort((pids, -values))
+    return list(zip(pids[order].tolist(), values[order].tolist(), strict=True))
+
+
 def top(scores: dict[int, float], n: int) -> list[int]:
-    return [p for p, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+    return [p for p, _ in ranking(scores)[:n]]

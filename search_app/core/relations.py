@@ -367,13 +367,13 @@ class RelationGraph:
             self._doc_validity[key] = self.validity(doc_id=doc_id, today=key[1])
         return self._doc_validity[key]
 
-    def short_validity(self, doc_id: str) -> dict[str, Any]:
-        v = self.doc_validity(doc_id)
+    def short_validity(self, doc_id: str, v: dict[str, Any] | None = None) -> dict[str, Any]:
+        v = v or self.doc_validity(doc_id)
         return {"status": v["status"], "since": v["since"], "by": list(v["by"])}
 
-    def citation_note(self, doc_id: str) -> str | None:
-        """The warning a citation of this document ends with, or None while it is in force."""
-        v = self.doc_validity(doc_id)
+    def citation_note(self, doc_id: str, v: dict[str, Any] | None = None) -> str | None:
+        """The warning a citation of `doc_id` ends with (None while in force); `v`: its `doc_validity`."""
+        v = v or self.doc_validity(doc_id)
         if v["status"] not in ("repealed", "partly_repealed"):
             return None
         what = "đã hết hiệu lực" if v["status"] == "repealed" else "đã hết hiệu lực một phần"

@@ -172,10 +172,11 @@ def accepted(ctx: SearchContext, filters: Filters | None, doc_ids: list[str]) ->
 def make_hit(doc: Mapping[str, Any], row: PassageRow, rank: int, score: float,
              graph: RelationGraph | None = None) -> Hit:
     doc_id = row["doc_id"]
+    known = graph.doc_validity(doc_id) if graph else None  # the badge and the citation's note read it once
     citation = format_citation(doc, row["section"], row["page"],
                                subject=graph.subject(doc_id) if graph else None,
-                               note=graph.citation_note(doc_id) if graph else None)
-    validity = graph.short_validity(doc_id) if graph else {}
+                               note=graph.citation_note(doc_id, known) if graph else None)
+    validity = graph.short_validity(doc_id, known) if graph else {}
     if not doc.get("doc_number") and validity.get("status") in ("in_force", "unknown"):
         # an article or an interview: nothing repeals it, and it has no legal force to be "in force"
         validity = {"status": "not_applicable", "since": None, "by": []}
@@ -300,7 +301,7 @@ class FuseStage:
             scores = state.keyword
         else:
             scores = fusion.weighted(state.dense, state.keyword, state.dense_weight)
-        state.ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        state.ranked = fusion.ranking(scores)
         return state
 
 
@@ -322,7 +323,7 @@ class DiversifyStage:
         head = state.ranked[:depth]
         if self.penalty <= 0 or len(head) < 2:
             return state
-        doc_of = {r["pid"]: r["doc_id"] for r in read_rows(self.ctx, state, [p for p, _ in head])}
+        doc_of = self.ctx.backend.doc_ids([p for p, _ in head])
         seen: dict[str, int] = {}
         places = []
         for i, (pid, _) in enumerate(head):
@@ -354,15 +355,15 @@ class SubjectStage:
         if not wanted:
             return state
         head = state.ranked[: SUBJECT_DEPTH * state.request.top_k]
-        read_rows(self.ctx, state, [p for p, _ in head])
+        doc_of = self.ctx.backend.doc_ids([p for p, _ in head])
         seen: set[str] = set()
         lifted: list[int] = []
         for i, (pid, _) in enumerate(head):
-            row = state.rows.get(pid)
-            if row is None or row["doc_id"] in seen:
+            doc = doc_of.get(pid)
+            if doc is None or doc in seen:
                 continue
-            seen.add(row["doc_id"])
-            if row["doc_id"] in wanted:
+            seen.add(doc)
+            if doc in wanted:
                 lifted.append(i)
         if lifted:
             taken = set(lifted)

@@ -212,27 +212,35 @@ class EmbeddedBackend(Backend):
                 self._live.rows(f"SELECT * FROM passages WHERE pid IN ({marks})", tuple(int(p) for p in pids))}
         return [rows[p] for p in pids if p in rows]
 
+    def doc_ids(self, pids: list[int]) -> dict[int, str]:
+        """From the segments' row → document arrays, without reading a row from the database."""
+        out: dict[int, str] = {}
+        for seg, mine, rows in self._segment_of(pids):
+            order = seg.doc_order
+            out.update(zip(mine, [order[d] for d in seg.row_doc[rows].tolist()], strict=True))
+        return out
+
     def doc_passages(self, doc_id: str) -> list[PassageRow]:
         rows = self._live.rows("SELECT * FROM passages WHERE doc_id=? ORDER BY ordinal", (doc_id,))
         return sorted((row_to_passage(r) for r in rows), key=lambda r: r["ordinal"])
 
-    def _segment_of(self, pids: list[int]) -> list[tuple[Segment, list[int]]]:
-        """The visible segment holding each pid (a pid of a hidden document belongs to no segment)."""
+    def _segment_of(self, pids: list[int]) -> list[tuple[Segment, list[int], list[int]]]:
+        """The visible segment holding each pid, with the pids' rows in it (a pid of a hidden document
+        belongs to no segment)."""
         g = self._live
         out = []
         for seg in g.segments:
-            visible = g.visible[id(seg)]
-            mine = [int(p) for p in pids if int(p) in seg.pid_row
-                    and (visible is None or visible[seg.pid_row[int(p)]])]
-            if mine:
-                out.append((seg, mine))
+            visible, pid_row = g.visible[id(seg)], seg.pid_row
+            found = [(q, r) for p in pids if (r := pid_row.get(q := int(p))) is not None
+                     and (visible is None or visible[r])]
+            if found:
+                out.append((seg, [q for q, _ in found], [r for _, r in found]))
         return out
 
     def sentences(self, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for g, mine in self._segment_of(pids):
-            for pid in mine:
-                row = g.pid_row[pid]
+        for g, mine, rows in self._segment_of(pids):
+            for pid, row in zip(mine, rows, strict=True):
                 a, b = int(g.sentence_at[row]), int(g.sentence_at[row + 1])
                 if b > a:
                     out[pid] = (g.sentence_spans[a:b], np.asarray(g.sentence_vectors[a:b], dtype=np.float32))
@@ -240,21 +248,21 @@ class EmbeddedBackend(Backend):
 
     def sentence_scores(self, vector: np.ndarray, pids: list[int]) -> SentenceScores:
         out: SentenceScores = {}
-        for seg, mine in self._segment_of(pids):
-            out.update(self._sentence_scores(seg, vector, mine))
+        for seg, mine, rows in self._segment_of(pids):
+            out.update(self._sentence_scores(seg, vector, mine, rows))
         return out
 
     def sentence_scores_many(self, vectors: list[np.ndarray], pid_lists: list[list[int]]) -> list[SentenceScores]:
         return [self.sentence_scores(v, pids) for v, pids in zip(vectors, pid_lists, strict=True)]
 
     @staticmethod
-    def _sentence_scores(g: Segment, vector: np.ndarray, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        rows = np.array([g.pid_row.get(int(p), -1) for p in pids], dtype=np.int64)
-        known = rows >= 0
-        pids_known = np.asarray(pids, dtype=np.int64)[known]
-        starts, ends = g.sentence_at[rows[known]], g.sentence_at[rows[known] + 1]
+    def _sentence_scores(g: Segment, vector: np.ndarray, pids: list[int],
+                         rows: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """The similarities of the sentences of `pids` (at `rows` of segment `g`) to `vector`."""
+        at_rows = np.asarray(rows, dtype=np.int64)
+        starts, ends = g.sentence_at[at_rows], g.sentence_at[at_rows + 1]
         has = ends > starts
-        pids_known, starts, ends = pids_known[has], starts[has], ends[has]
+        pids_known, starts, ends = np.asarray(pids, dtype=np.int64)[has], starts[has], ends[has]
         if not len(starts):
             return {}
         # one gather and one product for every sentence of every pid (a query asks for ~100 passages)

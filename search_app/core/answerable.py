@@ -70,9 +70,9 @@ from indexer.embed.base import Embedder
 from indexer.embed.kept import kept
 from indexer.text.docnumbers import find_numbers, find_short_references, short_reference_matches
 from indexer.text.normalise import fold_token, syllables
+from indexer.text.words import passage_words
 from search_app.core.corpus_numbers import CorpusNumbers
 from search_app.core.everyday import EVERYDAY, NEAR_DOMAIN
-from search_app.core.words import passage_words
 
 # Chosen on the tuning half by benchmarks/answerable.py: the largest threshold (to 0.001) that
 # wrongly flags at most 2.5% of the tuning half's answerable questions (half the 5% floor, room
@@ -247,7 +247,7 @@ def read_words(words: Sequence[str], folded: Sequence[str] | None = None) -> Rea
 @functools.lru_cache(maxsize=PASSAGE_CACHE)
 def _passage(text: str) -> Read:
     """`read_words` of a text, kept for the passages last judged: the same passages come back in the
-    head of many queries' rankings (their words are shared with the other stages: core/words.py)."""
+    head of many queries' rankings (their words are shared with the other stages: indexer/text/words.py)."""
     return read_words(*passage_words(text))
 
 

@@ -21,13 +21,13 @@ from indexer.split import PUBLISHER_LEAD
 from indexer.text.docnumbers import find_numbers
 from indexer.text.normalise import fold, fold_token, syllables
 from indexer.text.sentences import sentence_spans
+from indexer.text.words import WORDS_CACHE, passage_words
 from search_app.core import accents, answerable, answers, card, fusion
 from search_app.core.citation import format_citation
 from search_app.core.hits import Hit
 from search_app.core.pipeline import Named, SearchContext, SearchState, Stage
 from search_app.core.prefetch import Sentences
 from search_app.core.relations import RelationGraph
-from search_app.core.words import WORDS_CACHE, passage_words
 
 NUMBER_DOC_PASSAGES = 3  # passages of the named document put first when a query names a number
 
@@ -60,7 +60,7 @@ SUBJECT_DEPTH = 5
 
 
 def folded_syllables(text: str) -> tuple[str, ...]:
-    """The folded syllables of a passage in order (kept with its words: core/words.py)."""
+    """The folded syllables of a passage in order (kept with its words: indexer/text/words.py)."""
     return passage_words(text)[1]
 
 

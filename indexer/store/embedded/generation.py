@@ -26,6 +26,8 @@ FORMAT_VERSION = 6
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2  # the live one and the one a running app may still be reading
 DB = "passages.sqlite"
+# each vector row's passage syllables, a line a row (indexer/text/words.py); absent from older indexes
+WORDS = "words.txt"
 FLOAT32_SENTENCES = 2_000_000  # sentence vectors held as float32 up to this many (3 GB), float16 beyond
 
 SCHEMA = """
@@ -155,6 +157,22 @@ class Segment:
         self.sentence_vectors = sv.astype(np.float32) if len(sv) <= FLOAT32_SENTENCES else sv
         self.sentence_spans = np.load(path / "sentence_spans.npy")
         self.sentence_at = np.load(path / "sentence_at.npy")
+        self._words: tuple[bytes, np.ndarray] | None = None
+
+    def word_lines(self, rows: list[int]) -> list[str] | None:
+        """The stored syllable lines of vector rows `rows` (None: this index stored none). The file is
+        read at the first ask, and only the rows asked for are decoded."""
+        if self._words is None:
+            file = self.path / WORDS
+            data = file.read_bytes() if file.exists() else b""
+            ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
+            at = np.concatenate(([0], ends + 1, [len(data) + 1])).astype(np.int64)
+            # a file of another row count (or none) is not used: the words are then split at search time
+            self._words = (data, at) if file.exists() and len(at) == len(self.row_pid) + 1 else (b"", at[:0])
+        data, at = self._words
+        if not len(at):
+            return None
+        return [data[at[r]: at[r + 1] - 1].decode("utf-8") for r in rows]
 
     def query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:

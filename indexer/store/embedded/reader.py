@@ -32,6 +32,7 @@ from indexer.store.embedded.generation import (
 )
 from indexer.store.embedded.writer import EmbeddedWriter, _format2_vectors
 from indexer.store.index_types import INDEX_TYPES
+from indexer.text import words
 
 NEIGHBOUR_PLACES = 200  # passages whose neighbours one SQL statement reads (3 bound values each)
 
@@ -210,7 +211,17 @@ class EmbeddedBackend(Backend):
         marks = ",".join("?" * len(pids))
         rows = {r["pid"]: row_to_passage(r) for r in
                 self._live.rows(f"SELECT * FROM passages WHERE pid IN ({marks})", tuple(int(p) for p in pids))}
+        self._hand_over_words(rows)
         return [rows[p] for p in pids if p in rows]
+
+    def _hand_over_words(self, rows: dict[int, PassageRow]) -> None:
+        """The syllables the index stored for these passages, to the search's word cache (what a search
+        would otherwise split each passage's text for)."""
+        for seg, mine, at in self._segment_of(list(rows)):
+            lines = seg.word_lines(at)
+            if lines is not None:
+                for pid, stored in zip(mine, lines, strict=True):
+                    words.remember(rows[pid]["text"], stored)
 
     def doc_ids(self, pids: list[int]) -> dict[int, str]:
         """From the segments' row → document arrays, without reading a row from the database."""

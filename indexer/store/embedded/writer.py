@@ -24,6 +24,7 @@ from indexer.store.embedded.generation import (
     DB,
     FORMAT_VERSION,
     SCHEMA,
+    WORDS,
     Generation,
     Segment,
     fsync_dir,
@@ -33,6 +34,7 @@ from indexer.store.embedded.generation import (
 from indexer.store.keyword import KeywordIndex
 from indexer.store.locks import writer_lock
 from indexer.store.space import DiskFull, is_disk_full, require_free
+from indexer.text import words
 from indexer.text.document_graph import document_graph
 
 
@@ -239,10 +241,12 @@ class EmbeddedWriter(Writer):
         pids: list[int] = []
         mats: list[np.ndarray] = []
         texts: list[str] = []
+        lines: list[str] = []
         for pid, blob, head, text in rows:
             pids.append(pid)
             mats.append(np.frombuffer(blob, dtype=np.float32))
             texts.append(keyword_text(head, text))
+            lines.append(words.line(text))
         n_passages = db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
         if len(pids) != n_passages:  # cannot happen unless a writer lost vectors: never publish that
             raise RuntimeError(f"{n_passages - len(pids)} passages have no stored vector; run a full build")
@@ -251,6 +255,7 @@ class EmbeddedWriter(Writer):
         index, params = vector_index.build(vectors, "flat" if self.base is not None else index_type)
         faiss.write_index(index, str(self.tmp / "vectors.faiss"))
         np.save(self.tmp / "pids.npy", np.asarray(pids, dtype=np.int64))
+        (self.tmp / WORDS).write_text("\n".join(lines), encoding="utf-8")  # a line a vector row
         if self.base is not None:
             DeltaKeyword.index(texts).save(self.tmp)
         else:

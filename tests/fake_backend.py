@@ -236,9 +236,6 @@ class FakeBackend(Backend):
         rows = self._rows()
         return [rows[int(p)] for p in pids if int(p) in rows]
 
-    def doc_ids(self, pids: list[int]) -> dict[int, str]:
-        return {r["pid"]: r["doc_id"] for r in self.passages(pids)}
-
     def doc_passages(self, doc_id: str) -> list[PassageRow]:
         r = self._live.records.get(doc_id)
         return sorted((_passage_row(r, i) for i in range(len(r.pids))), key=lambda x: x["ordinal"]) if r else []

@@ -161,7 +161,9 @@ class Rows(Protocol):
 
     def doc_ids(self, pids: list[int]) -> dict[int, str]:
         """pid → its document, for the pids `passages` would return: what a ranking needs of the
-        passages it reorders and never shows, without reading their rows."""
+        passages it reorders and never shows. From the rows by default (on Milvus, those a batch read
+        ahead, or one read that hydration then finds in the version's cache); the embedded backend
+        reads no row."""
         return {r["pid"]: r["doc_id"] for r in self.passages(pids)}
 
     def neighbours_of(self, places: list[tuple[str, int]], radius: int = 1) -> list[list[PassageRow]]:

@@ -167,8 +167,8 @@ class Segment:
             data = file.read_bytes() if file.exists() else b""
             ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
             at = np.concatenate(([0], ends + 1, [len(data) + 1])).astype(np.int64)
-            # a file of another row count (or none) is not used: the words are then split at search time
-            self._words = (data, at) if file.exists() and len(at) == len(self.row_pid) + 1 else (b"", at[:0])
+            # none, or a file of another row count, is not used: the words are then split at search time
+            self._words = (data, at if data and len(at) == len(self.row_pid) + 1 else at[:0])
         data, at = self._words
         if not len(at):
             return None

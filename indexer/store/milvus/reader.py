@@ -275,10 +275,6 @@ class MilvusBackend(Backend):
     def doc_passages(self, doc_id: str) -> list[PassageRow]:
         return self.rows.doc_passages(doc_id)
 
-    def doc_ids(self, pids: list[int]) -> dict[int, str]:
-        # the rows a batch read ahead, or one read that hydration then finds in the version's cache
-        return {r["pid"]: r["doc_id"] for r in self.rows.passages(pids)}
-
     def neighbours_of(self, places: list[tuple[str, int]], radius: int = 1) -> list[list[PassageRow]]:
         return self.rows.neighbours_of(places, radius)
 

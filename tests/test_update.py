@@ -52,6 +52,24 @@ def test_identical_files_are_indexed_once(synthetic_corpus, hash_index):
     assert "same content as" in report.summary()
 
 
+def test_the_same_file_under_the_same_name_in_two_folders_is_one_document(synthetic_corpus, tmp_path):
+    copies = tmp_path / "ban-sao"  # a copy of part of the corpus, given beside it (`update corpus documents`)
+    write(copies / "luat-thu-nghiem.txt", (synthetic_corpus / "luat-thu-nghiem.txt").read_bytes())
+    index = tmp_path / "index-two-folders"
+    report = build([synthetic_corpus, copies], index, model="hash", progress=False)
+    assert report.ok and len(report.duplicates) == 1
+    dup, kept = report.duplicates[0]
+    assert dup.endswith("ban-sao/luat-thu-nghiem.txt") and kept == str(synthetic_corpus / "luat-thu-nghiem.txt")
+    r = EmbeddedBackend.open(index)
+    try:  # not a second document under a made-up id ("luat-thu-nghiem.txt#luat-thu-nghiem.txt")
+        assert sorted(d["doc_id"] for d in r.documents()) == ["luat-thu-nghiem.txt", "phong-van-thu-nghiem.txt",
+                                                             "xss.html"]
+    finally:
+        r.close()
+    again = build([synthetic_corpus, copies], index, model="hash", progress=False, incremental=True)
+    assert again.up_to_date and len(again.duplicates) == 1
+
+
 def test_an_index_of_an_older_format_is_refused_then_rebuilt_without_re_embedding(synthetic_corpus, hash_index):
     import json
 

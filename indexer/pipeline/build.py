@@ -47,6 +47,27 @@ class Plan:
     hashed: int = 0  # files whose content was read to hash it (the others' stamps were unchanged)
 
 
+def _unique(hashed: list[tuple[Path, str, str]], prev_files: dict[str, str],
+            report: BuildReport) -> list[tuple[Path, str, str]]:
+    """Each content once: of identical files, the one already indexed keeps its place (and its document
+    id), else the first given. Identical files under the same name in two folders (a corpus and a copy
+    of the same documents) are one document too, not two with clashing ids; each other is noted."""
+    first: dict[str, int] = {}
+    for i, (_p, rel, fh) in enumerate(hashed):
+        if prev_files.get(rel) == fh:
+            first.setdefault(fh, i)
+    for i, (_p, _rel, fh) in enumerate(hashed):
+        first.setdefault(fh, i)
+    unique = []
+    for i, (path, rel, fh) in enumerate(hashed):
+        kept = hashed[first[fh]]
+        if first[fh] == i:
+            unique.append((path, rel, fh))
+        else:  # the same name twice says nothing: then the files as given
+            report.duplicates.append((rel, kept[1]) if rel != kept[1] else (str(path), str(kept[0])))
+    return unique
+
+
 def plan(paths: list[Path], backend: Backend, model_name: str, context: bool, incremental: bool,
          report: BuildReport, sentences: str = DEFAULT_SENTENCES) -> Plan:
     files, pre_skipped = collect_files(paths)
@@ -61,19 +82,7 @@ def plan(paths: list[Path], backend: Backend, model_name: str, context: bool, in
                   and prev.get("sentence_vectors", "separate") == sentences)
     prev_files: dict[str, str] = prev.get("files", {}) if same_setup else {}
     hashed, stamps, n_hashed = _hash_files(files, prev_files, prev.get("file_stamps", {}), report)
-    # Of identical files, the one already indexed keeps its place (and its document id).
-    first: dict[str, str] = {}
-    for _p, rel, fh in hashed:
-        if prev_files.get(rel) == fh:
-            first.setdefault(fh, rel)
-    for _p, rel, fh in hashed:
-        first.setdefault(fh, rel)
-    unique = []
-    for item in hashed:
-        if first[item[2]] != item[1]:
-            report.duplicates.append((item[1], first[item[2]]))
-        else:
-            unique.append(item)
+    unique = _unique(hashed, prev_files, report)
     current = {rel for _p, rel, _h in unique}
     removed = sorted(set(prev.get("files", {})) - current) if prev else []
     if not (incremental and same_setup):

@@ -47,11 +47,61 @@ class Plan:
     hashed: int = 0  # files whose content was read to hash it (the others' stamps were unchanged)
 
 
+def _distinct_names(files: list[tuple[Path, str]], prev_stamps: dict[str, list[int]]) -> list[tuple[Path, str]]:
+    """Each file under a name of its own. Two folders given together may hold two files under one
+    relative name (`update corpus documents`, both with "x.txt"): the one indexed under it before (its
+    size and time unchanged), else the first given, keeps the name; each other one is named with its
+    folder in front ("documents/x.txt"). Both are then indexed, and an update sees a change to either
+    (one manifest entry for both saw only one). A path given twice is read once."""
+    seen: set[Path] = set()
+    unique: list[tuple[Path, str]] = []
+    for path, rel in files:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append((path, rel))
+    by_name: dict[str, list[int]] = {}
+    for i, (_p, rel) in enumerate(unique):
+        by_name.setdefault(rel, []).append(i)
+    names = [rel for _p, rel in unique]
+    taken = set(names)
+    for rel, at in by_name.items():
+        if len(at) < 2:
+            continue
+        keep = next((i for i in at if _stamp(unique[i][0]) == prev_stamps.get(rel)), at[0])
+        for i in at:
+            if i != keep:
+                names[i] = _qualified(unique[i][0], rel, taken)
+                taken.add(names[i])
+    return [(p, name) for (p, _), name in zip(unique, names, strict=True)]
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        return file_stamp(path)
+    except OSError:
+        return None
+
+
+def _qualified(path: Path, rel: str, taken: set[str]) -> str:
+    """`rel` with the names of the folders above it in front, as few as make it a name not `taken`
+    ("documents/x.txt", then "shared/documents/x.txt"), else with a number ("documents-2/x.txt")."""
+    above = path.parts[: len(path.parts) - len(Path(rel).parts)]
+    folders = [p for p in above if p not in ("/", "")] or ["folder"]
+    for k in range(1, len(folders) + 1):
+        name = "/".join([*folders[-k:], rel])
+        if name not in taken:
+            return name
+    n = 2
+    while f"{folders[-1]}-{n}/{rel}" in taken:
+        n += 1
+    return f"{folders[-1]}-{n}/{rel}"
+
+
 def _unique(hashed: list[tuple[Path, str, str]], prev_files: dict[str, str],
             report: BuildReport) -> list[tuple[Path, str, str]]:
     """Each content once: of identical files, the one already indexed keeps its place (and its document
-    id), else the first given. Identical files under the same name in two folders (a corpus and a copy
-    of the same documents) are one document too, not two with clashing ids; each other is noted."""
+    id), else the first given; each other is noted."""
     first: dict[str, int] = {}
     for i, (_p, rel, fh) in enumerate(hashed):
         if prev_files.get(rel) == fh:
@@ -60,11 +110,10 @@ def _unique(hashed: list[tuple[Path, str, str]], prev_files: dict[str, str],
         first.setdefault(fh, i)
     unique = []
     for i, (path, rel, fh) in enumerate(hashed):
-        kept = hashed[first[fh]]
         if first[fh] == i:
             unique.append((path, rel, fh))
-        else:  # the same name twice says nothing: then the files as given
-            report.duplicates.append((rel, kept[1]) if rel != kept[1] else (str(path), str(kept[0])))
+        else:
+            report.duplicates.append((rel, hashed[first[fh]][1]))
     return unique
 
 
@@ -81,6 +130,7 @@ def plan(paths: list[Path], backend: Backend, model_name: str, context: bool, in
     same_setup = (readable and prev.get("model") == model_name and prev.get("embed_context", True) == context
                   and prev.get("sentence_vectors", "separate") == sentences)
     prev_files: dict[str, str] = prev.get("files", {}) if same_setup else {}
+    files = _distinct_names(files, prev.get("file_stamps", {}))
     hashed, stamps, n_hashed = _hash_files(files, prev_files, prev.get("file_stamps", {}), report)
     unique = _unique(hashed, prev_files, report)
     current = {rel for _p, rel, _h in unique}

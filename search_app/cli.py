@@ -18,7 +18,7 @@ from search_app.core.citation import vn_date
 from search_app.core.escape import unicode_text
 from search_app.core.pipeline import SearchRequest, SearchResult, make_request
 from search_app.core.searcher import DEFAULT_METHOD, METHODS, Hit, ModelMismatch, QueryError, Searcher, clip_query
-from search_app.labels import TYPE_LABELS, TYPE_LABELS_IN
+from search_app.labels import TYPE_LABELS, TYPE_LABELS_IN, cited_words
 
 
 def _request(args: argparse.Namespace, query: str) -> SearchRequest:
@@ -108,8 +108,9 @@ def _refs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             arrow = "→" if r["direction"] == "out" else "←"
             kind = TYPE_LABELS[r["type"]] if r["direction"] == "out" else TYPE_LABELS_IN[r["type"]]
             print(f"  {kind} {arrow} {r['label']}")
-    print(f"Được dẫn chiếu trong {len(res['cited_by'])} đoạn văn:\n")
-    _print_hits(res["cited_by"])
+    print(cited_words(len(res["cited_by"])) + (":\n" if res["cited_by"] else ""))
+    if res["cited_by"]:
+        _print_hits(res["cited_by"])
     return 0
 
 

@@ -111,8 +111,13 @@ def card_lines(card: dict[str, Any]) -> list[str]:
         if r["direction"] == "in" and r["type"] in TYPE_LABELS_IN:
             counts[r["type"]] = counts.get(r["type"], 0) + 1
     lines += [f"{TYPE_LABELS_IN[t]}: {n} văn bản" for t, n in counts.items()]
-    lines.append(f"Được dẫn chiếu trong {card.get('cited_by', 0)} đoạn văn")
+    lines.append(cited_words(int(card.get("cited_by") or 0)))
     return lines
+
+
+def cited_words(n: int) -> str:
+    """How many passages of the corpus cite a document, in words ("0 đoạn văn" reads as a defect)."""
+    return f"Được dẫn chiếu trong {n} đoạn văn" if n else "Chưa có đoạn văn nào trong kho dẫn chiếu văn bản này"
 
 
 def answer_lines(answer: dict[str, Any]) -> list[str]:

@@ -132,3 +132,12 @@ def test_the_page_shows_the_card_first_with_its_evidence_and_no_results_count_wi
     assert not at.exception
     assert any("Không tìm thấy đoạn văn trả lời" in w.value for w in at.warning)
     assert not any("kết quả" in c.value for c in at.caption) and not at.get("download_button")
+
+
+def test_a_document_no_passage_cites_says_so_in_words_not_as_zero_passages():
+    card = {"key": "999-NQ/TEST", "label": "Nghị quyết số 999-NQ/TEST", "document": None, "ambiguous": [],
+            "validity": {}, "relations": [], "cited_by": 0}
+    lines = labels.card_lines(card)
+    assert lines[-1] == "Chưa có đoạn văn nào trong kho dẫn chiếu văn bản này"
+    assert not any("0 đoạn văn" in line for line in lines)
+    assert labels.card_lines({**card, "cited_by": 3})[-1] == "Được dẫn chiếu trong 3 đoạn văn"

@@ -31,7 +31,7 @@ from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.escape import label_text
 from search_app.core.pipeline import SearchRequest, make_request
 from search_app.core.searcher import Hit, Searcher, clip_query
-from search_app.labels import STATUS_LABELS, validity_words
+from search_app.labels import STATUS_LABELS, cited_words, validity_words
 from search_app.page import compare_view, export, follow_view, typeface
 from search_app.page.citation_box import citation_html, install_page_script
 from search_app.page.document_view import (
@@ -447,7 +447,7 @@ def refs_view(searcher: Searcher, key: str) -> None:
         st.warning(f"{escape(res['label'])}: **chưa có trong kho**. Để thêm, {how}.")
     render_relations(searcher, res, _go, st.query_params.get("q", ""))
     cited = res["cited_by"]
-    st.markdown(f"#### Được dẫn chiếu trong {len(cited)} đoạn văn")
+    st.markdown(f"#### {cited_words(len(cited))}")
     by_doc: dict[str, list[Hit]] = {}
     for h in cited:
         by_doc.setdefault(h.doc_id, []).append(h)

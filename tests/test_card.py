@@ -69,6 +69,16 @@ def test_a_validity_question_is_answered_with_the_passage_that_establishes_it(se
         assert not h.answer or h.pid in {e["pid"] for e in answer["evidence"]}
 
 
+@pytest.mark.parametrize("query", ["Luật 990/2020/QH99 ban hành ngày nào", "Nghị quyết 998 ban hành ngày nào",
+                                   "Luật 990/2020/QH99 còn hiệu lực không"])
+def test_the_evidence_passage_among_the_hits_is_labelled_by_what_it_establishes(searcher, query):  # noqa: F811
+    # not "Ít liên quan" (a similarity margin) under the card whose answer it establishes
+    res = searcher.search(query, 5)
+    evidence = {e["pid"] for e in res.card["answer"]["evidence"]}
+    shown = [h for h in res.hits if h.pid in evidence]
+    assert shown and all(h.match == "Rất phù hợp" for h in shown), query
+
+
 def test_in_force_is_shown_with_what_carries_the_document_out(searcher):  # noqa: F811
     answer = searcher.search("nghi quyet 998 con hieu luc khong", 5).card["answer"]
     assert answer["status"] == "in_force" and answer["evidence"]

@@ -520,6 +520,8 @@ class CardStage:
             evidence = {e["pid"]: e["answer"] for e in answer["evidence"]}
             for h in state.hits:
                 h.answer = list(evidence.get(h.pid, []))
+                if h.pid in evidence:  # the passage that establishes the answer, whatever its similarity
+                    h.match = answerable.LABELS[0]
         return state
 
 

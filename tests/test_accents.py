@@ -82,3 +82,5 @@ def test_search_details_tell_how_the_query_was_read(hash_index):
     assert res.understood == "kiểm thử tự động" and res.dense_weight is not None and 0 < res.dense_weight < 1
     res = s.search("What are the responsibilities of the testing agency?", top_k=3)
     assert res.understood is None and res.dense_weight == 1.0
+    # read without a diacritic put back ("TRA KHO" as "tra kho"): nothing to tell, the query is what was read
+    assert s.search("TRA KHO", top_k=3).understood is None

@@ -20,6 +20,7 @@ import numpy as np
 from indexer.embed.base import Embedder
 from indexer.records import Filters, PassageRow
 from indexer.store.base import Backend
+from indexer.text.normalise import syllables
 from search_app.core.corpus_numbers import CorpusNumbers
 from search_app.core.hits import Hit
 from search_app.core.prefetch import Prefetched
@@ -179,7 +180,9 @@ class SearchResult(Sequence[Hit]):
 
     @classmethod
     def of(cls, state: SearchState) -> SearchResult:
-        understood = state.understood if state.understood and state.understood != state.query else None
+        # shown only where it says something: "NQ 57" read as "nq 57" (nothing put back) is the query
+        understood = state.understood if state.understood and state.understood != state.query and \
+            syllables(state.understood) != syllables(state.query) else None
         return cls(query=state.query, hits=state.hits, answerable=state.answerable, understood=understood,
                    card=state.card, evidence=state.evidence,
                    dense_weight=state.dense_weight if state.method == "hybrid" and state.vector is not None else None,

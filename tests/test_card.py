@@ -79,6 +79,13 @@ def test_the_evidence_passage_among_the_hits_is_labelled_by_what_it_establishes(
     assert shown and all(h.match == "Rất phù hợp" for h in shown), query
 
 
+def test_a_document_asked_by_its_name_alone_gets_no_closeness_label_on_its_passages(searcher):  # noqa: F811
+    res = searcher.search("Nghị quyết 998", 5)
+    assert res.card is not None and res.hits and all(h.match is None for h in res.hits)
+    asked = searcher.search("Nghị quyết 998 giao nhiệm vụ gì cho Ban Thử nghiệm", 5)  # a question besides
+    assert any(h.match is not None for h in asked.hits)
+
+
 def test_in_force_is_shown_with_what_carries_the_document_out(searcher):  # noqa: F811
     answer = searcher.search("nghi quyet 998 con hieu luc khong", 5).card["answer"]
     assert answer["status"] == "in_force" and answer["evidence"]

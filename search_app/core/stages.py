@@ -522,6 +522,11 @@ class CardStage:
                 h.answer = list(evidence.get(h.pid, []))
                 if h.pid in evidence:  # the passage that establishes the answer, whatever its similarity
                     h.match = answerable.LABELS[0]
+        elif state.named.bare:
+            # the name alone ("NQ 57") asks for the document, not a sentence: how close a passage's
+            # sentences are to two words says nothing of it ("Ít liên quan" on its own opening)
+            for h in state.hits:
+                h.match = None
         return state
 
 

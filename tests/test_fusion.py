@@ -15,3 +15,13 @@ def test_a_missing_candidate_takes_the_dense_minimum_and_the_bm25_zero():
     # the dense side has no natural zero: a keyword-only candidate takes the dense minimum
     fused = weighted({1: 0.9, 2: 0.7}, {1: 5.0, 2: 5.0, 9: 5.0}, dense_weight=0.5)
     assert fused[1] == 1.0 and fused[2] == fused[9] == 0.5
+
+
+def test_the_fused_ranking_is_the_ranking_of_the_fused_scores():
+    from search_app.core import fusion
+
+    dense = {5: 0.81, 2: 0.80, 9: 0.79, 4: 0.80}
+    keyword = {2: 7.5, 7: 3.0, 4: 3.0, 11: 0.5}
+    for w in (0.0, 0.3, 0.5, 1.0):
+        assert fusion.weighted_ranking(dense, keyword, w) == fusion.ranking(fusion.weighted(dense, keyword, w))
+    assert fusion.weighted_ranking({}, {}) == []

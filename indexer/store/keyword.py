@@ -164,7 +164,7 @@ class KeywordIndex:
     def _field_scores(self, name: str, tokens: list[str]) -> np.ndarray:
         model = self.field(name)
         vocab = model.vocab_dict
-        ids = [vocab[t] for t in tokens if t in vocab]
+        ids = [i for t in tokens if (i := vocab.get(t)) is not None]
         if not ids:
             return np.zeros(self.size, dtype=np.float32)
         if model.nonoccurrence_array is not None:  # BM25L/BM25+ (not what `_bm25` builds)

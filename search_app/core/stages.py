@@ -296,12 +296,11 @@ class FuseStage:
 
     def transform(self, state: SearchState) -> SearchState:
         if state.method == "dense":
-            scores = state.dense
+            state.ranked = fusion.ranking(state.dense)
         elif state.method == "keyword":
-            scores = state.keyword
+            state.ranked = fusion.ranking(state.keyword)
         else:
-            scores = fusion.weighted(state.dense, state.keyword, state.dense_weight)
-        state.ranked = fusion.ranking(scores)
+            state.ranked = fusion.weighted_ranking(state.dense, state.keyword, state.dense_weight)
         return state
 
 

@@ -158,3 +158,25 @@ def test_a_document_no_passage_cites_says_so_in_words_not_as_zero_passages():
     assert lines[-1] == "Chưa có đoạn văn nào trong kho dẫn chiếu văn bản này"
     assert not any("0 đoạn văn" in line for line in lines)
     assert labels.card_lines({**card, "cited_by": 3})[-1] == "Được dẫn chiếu trong 3 đoạn văn"
+
+
+@pytest.mark.parametrize("query", [
+    "co quan nao bao cao ket qua thuc hien nghi quyet 998",
+    "Ai chịu trách nhiệm tổ chức thực hiện Nghị quyết 998?",
+    "Who must report the results of implementing Resolution 998?",
+    "Kết quả thực hiện Nghị quyết 998 sau 5 năm thế nào?",
+    "Nghị quyết 998 giao thực hiện nhiệm vụ gì?",
+    "Cơ quan nào chủ trì Nghị quyết 998?",
+    "When should localities report on Resolution 998?",
+])
+def test_a_question_on_carrying_a_document_out_is_not_read_as_a_relation_or_issue_question(query):
+    # who carries it out, or what carrying it out brought: a passage answers it, not the relation
+    # "implemented by …" or the date of issue
+    from search_app.core import card
+
+    assert card.asks(query) is None
+
+
+def test_the_card_leaves_such_a_question_to_the_passages(searcher):  # noqa: F811
+    res = searcher.search("Ai chịu trách nhiệm tổ chức thực hiện Nghị quyết 998?", 5)
+    assert res.card is not None and res.card["answer"] is None  # the card says what 998 is, not what implements it

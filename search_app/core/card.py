@@ -82,10 +82,35 @@ def _folded(text: str) -> str:
     return " ".join(fold(text).lower().split())
 
 
+# A relation word in a question whose unknown is not a document: who carries it out ("Ai chịu trách
+# nhiệm tổ chức thực hiện…", "cơ quan nào báo cáo…"), or the carrying out itself ("kết quả thực hiện",
+# "thực hiện nhiệm vụ gì", "the results of implementing"): a passage answers it, not a relation.
+_AGENT = re.compile(r"(?<!\w)(?:ai|co quan nao|don vi nao|bo nao|nganh nao|cap nao|to chuc nao|dia phuong nao|"
+                    r"who|which (?:body|bodies|agency|agencies|ministry|ministries|organi[sz]ations?|units?))(?!\w)")
+_PROCESS = re.compile(
+    r"(?<!\w)(?:(?:ket qua|to chuc|trach nhiem|tinh hinh|viec|qua trinh|cong tac|danh gia|so ket|tong ket|bao cao|"
+    r"results? of|responsib\w* for|progress (?:of|in)|report\w* on)\s+(?:\w+\s+)?"
+    r"(?:thuc hien|trien khai|cu the hoa|implement\w*|carry\w* out)"
+    r"|(?:thuc hien|trien khai|implement\w*|carry\w* out)\s+(?:cac\s+|nhung\s+|the\s+)?"
+    r"(?:nhiem vu|giai phap|muc tieu|chi tieu|tasks?|measures?|goals?|targets?))(?!\w)")
+# "issued" by its verb ("ban hành", "ký", "issued"), or a when / which-body question with nothing else
+# besides the name ("Nghị quyết 57 ngày nào"): "cơ quan nào chủ trì…" asks who leads, not who issued.
+_ISSUED_VERB = re.compile(r"(?<!\w)(?:ban hanh|ai ky|ky ngay|ngay ky|duoc ky|ky ban hanh|issued|issue date|"
+                          r"signed)(?!\w)")
+_WHEN_WORDS = frozenset(("ngay", "khi", "co", "quan", "when", "date", "what", "is", "was", "the"))
+
+
 def asks(query: str) -> str | None:
     """What the query asks of the document it names: validity, a relation type, "issued", or None."""
     q = _folded(query)
-    return next((what for what, rx in _ASK_RES if rx.search(q)), None)
+    what = next((what for what, rx in _ASK_RES if rx.search(q)), None)
+    if what in _RELATION_ASKS and (_AGENT.search(q) or _PROCESS.search(q)):
+        return None
+    if what == "issued" and not _ISSUED_VERB.search(q):
+        besides = {w for w in content_terms(query) - _NAMING_WORDS - _WHEN_WORDS if not w.isdigit()}
+        if besides - {fold(t).lower() for n in find_numbers(query) for t in re.split(r"\W+", n.key) if t}:
+            return None
+    return what
 
 
 # --- which document ---------------------------------------------------------------------------------

@@ -177,6 +177,13 @@ def test_a_question_on_carrying_a_document_out_is_not_read_as_a_relation_or_issu
     assert card.asks(query) is None
 
 
+def test_ai_the_acronym_is_not_ai_the_question_word():
+    from search_app.core import card
+
+    assert card.asks("văn bản nào triển khai Nghị quyết 998 về AI") == "implements"
+    assert card.asks("ai triển khai Nghị quyết 998") is None
+
+
 def test_the_card_leaves_such_a_question_to_the_passages(searcher):  # noqa: F811
     res = searcher.search("Ai chịu trách nhiệm tổ chức thực hiện Nghị quyết 998?", 5)
     assert res.card is not None and res.card["answer"] is None  # the card says what 998 is, not what implements it

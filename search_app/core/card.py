@@ -85,8 +85,9 @@ def _folded(text: str) -> str:
 # A relation word in a question whose unknown is not a document: who carries it out ("Ai chịu trách
 # nhiệm tổ chức thực hiện…", "cơ quan nào báo cáo…"), or the carrying out itself ("kết quả thực hiện",
 # "thực hiện nhiệm vụ gì", "the results of implementing"): a passage answers it, not a relation.
-_AGENT = re.compile(r"(?<!\w)(?:ai|co quan nao|don vi nao|bo nao|nganh nao|cap nao|to chuc nao|dia phuong nao|"
+_AGENT = re.compile(r"(?<!\w)(?:co quan nao|don vi nao|bo nao|nganh nao|cap nao|to chuc nao|dia phuong nao|"
                     r"who|which (?:body|bodies|agency|agencies|ministry|ministries|organi[sz]ations?|units?))(?!\w)")
+_WHO = re.compile(r"(?<!\w)[Aa]i(?!\w)")  # "ai" / "Ai" (who), not "AI" (artificial intelligence)
 _PROCESS = re.compile(
     r"(?<!\w)(?:(?:ket qua|to chuc|trach nhiem|tinh hinh|viec|qua trinh|cong tac|danh gia|so ket|tong ket|bao cao|"
     r"results? of|responsib\w* for|progress (?:of|in)|report\w* on)\s+(?:\w+\s+)?"
@@ -104,7 +105,7 @@ def asks(query: str) -> str | None:
     """What the query asks of the document it names: validity, a relation type, "issued", or None."""
     q = _folded(query)
     what = next((what for what, rx in _ASK_RES if rx.search(q)), None)
-    if what in _RELATION_ASKS and (_AGENT.search(q) or _PROCESS.search(q)):
+    if what in _RELATION_ASKS and (_AGENT.search(q) or _WHO.search(query) or _PROCESS.search(q)):
         return None
     if what == "issued" and not _ISSUED_VERB.search(q):
         besides = {w for w in content_terms(query) - _NAMING_WORDS - _WHEN_WORDS if not w.isdigit()}

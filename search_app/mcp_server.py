@@ -182,8 +182,6 @@ def serve_mcp(index_dir: Path, http: bool = False, host: str = "127.0.0.1", port
     quiet_openmp()
     settings = ApiSettings.from_settings(replace(Settings.from_env(), index=Path(index_dir)))
     live = LiveIndex(index_dir, interval=settings.refresh_interval, query_cache=settings.query_cache)
-    with live.lease() as searcher:  # before the first request, not during it
-        searcher.warm_up()
     live.start()
     try:
         if http:

@@ -52,28 +52,29 @@ def _distinct_names(files: list[tuple[Path, str]], prev_stamps: dict[str, list[i
     relative name (`update corpus documents`, both with "x.txt"): the one indexed under it before (its
     size and time unchanged), else the first given, keeps the name; each other one is named with its
     folder in front ("documents/x.txt"). Both are then indexed, and an update sees a change to either
-    (one manifest entry for both saw only one). A path given twice is read once."""
-    seen: set[Path] = set()
-    unique: list[tuple[Path, str]] = []
-    for path, rel in files:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append((path, rel))
+    (one manifest entry for both saw only one). The same file given twice (`update corpus corpus`) is
+    read once. Only clashing names are looked at: an update of a large corpus resolves no other path."""
     by_name: dict[str, list[int]] = {}
-    for i, (_p, rel) in enumerate(unique):
+    for i, (_p, rel) in enumerate(files):
         by_name.setdefault(rel, []).append(i)
-    names = [rel for _p, rel in unique]
-    taken = set(names)
+    names: list[str | None] = [rel for _p, rel in files]
+    taken = set(by_name)
     for rel, at in by_name.items():
         if len(at) < 2:
             continue
-        keep = next((i for i in at if _stamp(unique[i][0]) == prev_stamps.get(rel)), at[0])
+        seen: set[Path] = set()
+        for i in at:
+            real = files[i][0].resolve()
+            if real in seen:
+                names[i] = None
+            seen.add(real)
+        at = [i for i in at if names[i] is not None]
+        keep = next((i for i in at if _stamp(files[i][0]) == prev_stamps.get(rel)), at[0])
         for i in at:
             if i != keep:
-                names[i] = _qualified(unique[i][0], rel, taken)
-                taken.add(names[i])
-    return [(p, name) for (p, _), name in zip(unique, names, strict=True)]
+                name = names[i] = _qualified(files[i][0], rel, taken)
+                taken.add(name)
+    return [(p, name) for (p, _), name in zip(files, names, strict=True) if name is not None]
 
 
 def _stamp(path: Path) -> list[int] | None:

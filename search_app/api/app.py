@@ -356,8 +356,6 @@ def create_app(settings: ApiSettings, live: LiveIndex | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        with live.lease() as searcher:  # before the first request, not during it
-            searcher.warm_up()
         live.start()
         try:
             yield

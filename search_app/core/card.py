@@ -98,7 +98,7 @@ _PROCESS = re.compile(
 # besides the name ("Nghị quyết 57 ngày nào"): "cơ quan nào chủ trì…" asks who leads, not who issued.
 _ISSUED_VERB = re.compile(r"(?<!\w)(?:ban hanh|ai ky|ky ngay|ngay ky|duoc ky|ky ban hanh|issued|issue date|"
                           r"signed)(?!\w)")
-_WHEN_WORDS = frozenset(("ngay", "khi", "co", "quan", "when", "date", "what", "is", "was", "the"))
+_WHEN = re.compile(r"(?<!\w)(?:ngay|khi|co quan|when|date|what|is|was|the)(?!\w)")
 
 
 def asks(query: str) -> str | None:
@@ -108,10 +108,16 @@ def asks(query: str) -> str | None:
     if what in _RELATION_ASKS and (_AGENT.search(q) or _WHO.search(query) or _PROCESS.search(q)):
         return None
     if what == "issued" and not _ISSUED_VERB.search(q):
-        besides = {w for w in content_terms(query) - _NAMING_WORDS - _WHEN_WORDS if not w.isdigit()}
-        if besides - {fold(t).lower() for n in find_numbers(query) for t in re.split(r"\W+", n.key) if t}:
+        unnamed = " ".join(query[a:b] for a, b in _between(find_numbers(query), len(query)))
+        if not _bare(_WHEN.sub(" ", _folded(unnamed))):
             return None
     return what
+
+
+def _between(numbers: list[Any], size: int) -> list[tuple[int, int]]:
+    """The spans of a text of `size` characters outside the document numbers found in it."""
+    cuts = [0, *(x for n in numbers for x in (n.start, n.end)), size]
+    return list(zip(cuts[::2], cuts[1::2], strict=True))
 
 
 # --- which document ---------------------------------------------------------------------------------

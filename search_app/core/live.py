@@ -109,7 +109,10 @@ class LiveIndex:
                     said = line
 
     def start(self) -> None:
-        """Look for newer generations every `interval` seconds in a daemon thread."""
+        """Warm the current searcher (`Searcher.warm_up`: a server's first request then costs what any
+        request costs), then look for newer generations every `interval` seconds in a daemon thread."""
+        with self.lease() as searcher:
+            searcher.warm_up()
         if self._thread is None and self.interval > 0:
             self._thread = threading.Thread(target=self._loop, name="vnsearch-live", daemon=True)
             self._thread.start()

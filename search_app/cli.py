@@ -13,7 +13,7 @@ from indexer.settings import Settings, SettingsError
 from indexer.store.base import DEFAULT_INDEX, BackendUnavailable, IndexFormatError, IndexNotFound
 from indexer.text.normalise import for_terminal
 from search_app import commands, compare_command, labels
-from search_app.core import serialize
+from search_app.core import heap, serialize
 from search_app.core.citation import vn_date
 from search_app.core.escape import unicode_text
 from search_app.core.pipeline import SearchRequest, SearchResult, make_request
@@ -135,6 +135,7 @@ def _batch(args: argparse.Namespace, searcher: Searcher) -> int:
     """Batch mode: one JSON line per query line, in order. The rankings of BATCH_PREFETCH queries are
     read ahead in a few backend calls (a round trip each on Milvus); the lines are the same either way.
     A bad line stops the batch after every line before it is answered."""
+    heap.settle()  # the loaded index left out of the collector's passes over a long batch
     items: list[tuple[Any, str]] = []
 
     def flush() -> None:

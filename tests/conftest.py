@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
 import pytest
 from helpers import APP, FONT_CANDIDATES, INTERVIEW_FIXTURE, LAW_FIXTURE, shared_dir, write
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze():
+    """What a test's server start froze (search_app/core/heap.py) goes back to the collector after it,
+    so that no later test's garbage outlives it."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

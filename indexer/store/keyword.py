@@ -164,7 +164,7 @@ class KeywordIndex:
     def _field_scores(self, name: str, tokens: list[str]) -> np.ndarray:
         model = self.field(name)
         vocab = model.vocab_dict
-        ids = [i for t in tokens if (i := vocab.get(t)) is not None]
+        ids = [i for i in map(vocab.get, tokens) if i is not None]
         if not ids:
             return np.zeros(self.size, dtype=np.float32)
         if model.nonoccurrence_array is not None:  # BM25L/BM25+ (not what `_bm25` builds)
@@ -179,7 +179,8 @@ class KeywordIndex:
         if self._exact is None or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
         s = self._field_scores("exact", self.exact_tokenizer(query))
-        s += self.folded_weight * self._field_scores("folded", self.folded_tokenizer(query))
+        folded = self._field_scores("folded", self.folded_tokenizer(query))
+        s += folded if self.folded_weight == 1.0 else self.folded_weight * folded  # 1.0 × x is x
         return s
 
     def save(self, folder: Path) -> None:

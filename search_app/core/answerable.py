@@ -251,12 +251,13 @@ def _passage(text: str) -> Read:
     return read_words(*passage_words(text))
 
 
-def has_pair(a: str, b: str, read: Read) -> bool:
+def has_pair(a: str, b: str, read: Read, needle: str | None = None) -> bool:
     """True when the query's adjacent words `a` `b` stand adjacent in the passage `read`, each as typed
     or folded (a word typed with diacritics matches only itself). Found where the folded pair stands
-    in the spaced folded text, and checked there word by word."""
+    in the spaced folded text (`needle`: `pair_needle(a, b)`, made once for many passages), and
+    checked there word by word."""
     words, folded, _, text = read
-    needle = f" {fold_token(a)} {fold_token(b)} "
+    needle = needle or pair_needle(a, b)
     at = text.find(needle)
     while at >= 0:
         i = text.count(" ", 0, at)  # the words before this one: each follows one space
@@ -264,6 +265,11 @@ def has_pair(a: str, b: str, read: Read) -> bool:
             return True
         at = text.find(needle, at + 1)
     return False
+
+
+def pair_needle(a: str, b: str) -> str:
+    """The folded pair `a` `b` as it stands in a `spaced` text."""
+    return f" {fold_token(a)} {fold_token(b)} "
 
 
 def content_coverage(query_words: list[str], passages: Sequence[Read],
@@ -274,8 +280,9 @@ def content_coverage(query_words: list[str], passages: Sequence[Read],
     words = content_words(query_words)
     if not words:
         return None, None
-    pairs = [(a, b) for a, b in zip(query_words, query_words[1:], strict=False)
-             if fold_token(a) not in FUNCTION_WORDS and fold_token(b) not in FUNCTION_WORDS]
+    content = [fold_token(w) not in FUNCTION_WORDS for w in query_words]
+    pairs = [(a, b, pair_needle(a, b)) for i, (a, b) in enumerate(zip(query_words, query_words[1:], strict=False))
+             if content[i] and content[i + 1]]
     wanted, seen = set(words), set()
     for p in passages:
         seen |= wanted & p[2]  # a set with a frozenset: walks the query's few words, not the passage's
@@ -283,7 +290,7 @@ def content_coverage(query_words: list[str], passages: Sequence[Read],
     if not pairs:
         return unigrams, None
     head = passages[:pair_passages]
-    return unigrams, sum(any(has_pair(a, b, p) for p in head) for a, b in pairs) / len(pairs)
+    return unigrams, sum(any(n in p[3] and has_pair(a, b, p, n) for p in head) for a, b, n in pairs) / len(pairs)
 
 
 def names_known_number(query: str, texts: list[str], knows_number: Callable[[str], bool],

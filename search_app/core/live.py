@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.embed.base import Embedder
+from search_app.core import heap
 from search_app.core.searcher import QUERY_CACHE, Searcher
 
 log = logging.getLogger("vnsearch.live")
@@ -91,6 +92,7 @@ class LiveIndex:
                 close = old.users == 0
             if close:
                 old.searcher.close()
+            heap.settle()  # the retired generation's cycles collected, the new one's objects set aside
             log.info("serving generation %s", new.manifest.get("generation"))
             return True
 
@@ -110,9 +112,11 @@ class LiveIndex:
 
     def start(self) -> None:
         """Warm the current searcher (`Searcher.warm_up`: a server's first request then costs what any
-        request costs), then look for newer generations every `interval` seconds in a daemon thread."""
+        request costs) and settle the heap (`heap.settle`), then look for newer generations every
+        `interval` seconds in a daemon thread."""
         with self.lease() as searcher:
             searcher.warm_up()
+        heap.settle()
         if self._thread is None and self.interval > 0:
             self._thread = threading.Thread(target=self._loop, name="vnsearch-live", daemon=True)
             self._thread.start()

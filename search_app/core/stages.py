@@ -89,8 +89,10 @@ def coverage(query: str, rows: list[PassageRow]) -> float:
     terms = {fold_token(t) for t in syllables(query)}
     if not terms or not rows:
         return 0.0
-    words = [folded_words(row["text"]) for row in rows]
-    return sum(any(t in w for w in words) for t in terms) / len(terms)
+    seen: set[str] = set()
+    for row in rows:
+        seen |= terms & folded_words(row["text"])  # walks the query's few words, not the passage's
+    return len(seen) / len(terms)
 
 
 def subject_words(graph: RelationGraph, doc_id: str) -> frozenset[str]:

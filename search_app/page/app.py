@@ -27,6 +27,7 @@ from indexer.store.base import IndexFormatError, IndexNotFound
 from indexer.text.docnumbers import split_key
 from search_app import labels
 from search_app.api import quiet_openmp
+from search_app.core import heap
 from search_app.core.citation import OCR_NOTE, vn_date
 from search_app.core.escape import label_text
 from search_app.core.pipeline import SearchRequest, make_request
@@ -97,6 +98,7 @@ def get_searcher(index_dir: str) -> Searcher:
     quiet_openmp()
     searcher = Searcher(index_dir)
     searcher.warm_up()  # the first page load, not some user's first search, pays for loading the model
+    heap.settle()
     return searcher
 
 
@@ -112,7 +114,8 @@ def _refresh(searcher: Searcher) -> None:
 
     def run() -> None:
         try:
-            searcher.refresh()
+            if searcher.refresh():
+                heap.settle()
         except Exception:  # noqa: BLE001 - a half-written or pruned generation: the next look retries
             log.warning("could not switch to the newer index; still serving the current one", exc_info=True)
         finally:

@@ -240,12 +240,16 @@ class EmbeddedBackend(Backend):
         belongs to no segment)."""
         g = self._live
         out = []
+        pids = [int(p) for p in pids] if pids and not isinstance(pids[0], int) else pids
         for seg in g.segments:
             visible, pid_row = g.visible[id(seg)], seg.pid_row
-            found = [(q, r) for p in pids if (r := pid_row.get(q := int(p))) is not None
-                     and (visible is None or visible[r])]
-            if found:
-                out.append((seg, [q for q, _ in found], [r for _, r in found]))
+            at = list(map(pid_row.get, pids))  # a hundred pids a call, several calls a search
+            if visible is None and None not in at:  # a full build's one segment: all of them, at once
+                out.append((seg, list(pids), cast(list[int], at)))
+                continue
+            kept = [(p, r) for p, r in zip(pids, at, strict=True) if r is not None and (visible is None or visible[r])]
+            if kept:
+                out.append((seg, [p for p, _ in kept], [r for _, r in kept]))
         return out
 
     def sentences(self, pids: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:

@@ -203,6 +203,9 @@ def test_doc_ids_are_the_documents_of_the_rows(store: Backend, records: dict[str
     pids = list(reversed(_pids(records)))
     assert store.doc_ids([*pids, 12345]) == {r["pid"]: r["doc_id"] for r in store.passages(pids)}
     assert set(store.doc_ids(pids)) == set(pids) and store.doc_ids([]) == {}
+    # pids as numpy gives them (a ranking's arrays): the same answer, keyed by plain ints (JSON)
+    as_numpy = store.doc_ids(list(np.asarray(pids, dtype=np.int64)))
+    assert as_numpy == store.doc_ids(pids) and all(type(p) is int for p in as_numpy)
 
 
 def test_neighbours_of_many_places_in_one_read(store: Backend) -> None:

@@ -240,7 +240,7 @@ class EmbeddedBackend(Backend):
         belongs to no segment)."""
         g = self._live
         out = []
-        pids = [int(p) for p in pids] if pids and not isinstance(pids[0], int) else pids
+        pids = pids if all(type(p) is int for p in pids) else [int(p) for p in pids]  # numpy ints as ints
         for seg in g.segments:
             visible, pid_row = g.visible[id(seg)], seg.pid_row
             at = list(map(pid_row.get, pids))  # a hundred pids a call, several calls a search

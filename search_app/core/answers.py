@@ -186,7 +186,6 @@ def answers(query: str, texts: Sequence[str], sentences: Sequence[tuple[np.ndarr
             for text, sent, s in zip(texts, sentences, scored, strict=True)]
 
 
-
 def _one(query: str, text: str, sent: tuple[np.ndarray, np.ndarray | None] | None, headings: Sequence[str],
          lexical_only: bool, below: float, require_words: bool) -> np.ndarray | None:
     """One hit's `sentence_scores`, questions and headings at -inf; None without sentences."""

@@ -122,3 +122,18 @@ def test_questions_and_the_passage_headings_are_never_the_answer():
                      headings=[bare])[0] == marked
     lexical = A.answers("giải pháp thử nghiệm", [text], [(spans, None)], lexical_only=True, headings=[heads])[0]
     assert all(not text[m["start"]:m["end"]].endswith("?") for m in lexical)
+
+
+def test_sentence_scores_add_the_word_bonus_to_the_sentences_read():
+    from indexer.text.sentences import sentence_spans
+
+    text = "Văn bản thử nghiệm một. Câu này nói về đất đai. Câu khác hẳn."
+    spans = np.array(sentence_spans(text)).reshape(-1, 2)
+    sims = np.array([0.80, 0.79, 0.50], dtype=np.float32)
+    plain = A.sentence_scores("đất đai", text, spans, sims, below=0.7)
+    assert plain.tolist() == [np.float32(0.80), np.float32(0.79) + np.float32(A.LEXICAL_WEIGHT), np.float32(0.50)]
+    strict = A.sentence_scores("đất đai", text, spans, sims, below=0.7, require_words=True)
+    assert np.isneginf(strict[[0, 2]]).all() and strict[1] == plain[1]  # no word shared / not read
+    # the batch form over several hits gives each hit the same scores (then -inf at questions and headings)
+    both = A._scored("đất đai", [(text, spans, sims, ()), (text, spans, sims, ())], 0.7, False)
+    assert [b.tolist() for b in both] == [plain.tolist(), plain.tolist()]

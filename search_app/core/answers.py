@@ -88,10 +88,18 @@ def sentence_scores(query: str, text: str, spans: np.ndarray, similarities: np.n
         if require_words:
             shares[shares == 0] = -np.inf
         return shares
-    sims = np.asarray(similarities, dtype=np.float32)
+    return _with_bonus(terms, [(text, spans)], np.asarray(similarities, dtype=np.float32), below, require_words)
+
+
+def _with_bonus(terms: frozenset[str], parts: list[tuple[str, np.ndarray]], sims: np.ndarray, below: float,
+                require_words: bool) -> np.ndarray:
+    """`sims`, the similarities of the sentences of `parts` (text, sentence spans) in order, each
+    read at or above `below` plus its word bonus (`sentence_scores`: one passage; `_scored`: all the
+    hits of a query in one set of array operations)."""
     read = sims >= below
-    shares = np.array([lexical_share(terms, text[a:b]) if r else 0.0
-                       for (a, b), r in zip(np.asarray(spans).tolist(), read.tolist(), strict=True)])
+    flags = iter(read.tolist())
+    shares = np.array([lexical_share(terms, text[a:b]) if next(flags) else 0.0
+                       for text, spans in parts for a, b in np.asarray(spans).tolist()])
     # the bonus in float32, as a float32 similarity plus a Python float adds it
     out = np.where(read, sims + (LEXICAL_WEIGHT * shares).astype(np.float32), sims)
     if require_words:
@@ -202,15 +210,8 @@ def _scored(query: str, hits: list[tuple[str, np.ndarray, np.ndarray, Sequence[s
     their sentences at once (a tenth of the array operations)."""
     if not hits:
         return []
-    terms = _content_terms(query)
     sims = np.concatenate([np.asarray(h[2], dtype=np.float32) for h in hits])
-    read = sims >= below
-    flags = iter(read.tolist())
-    shares = np.array([len(terms & _folded_words(text[a:b])) / len(terms) if terms and next(flags) else 0.0
-                       for text, spans, _, _ in hits for a, b in np.asarray(spans).tolist()])  # `lexical_share`
-    out = np.where(read, sims + (LEXICAL_WEIGHT * shares).astype(np.float32), sims)
-    if require_words:
-        out[~read | (shares == 0)] = -np.inf
+    out = _with_bonus(_content_terms(query), [(text, spans) for text, spans, _, _ in hits], sims, below, require_words)
     # the cached masks themselves (concatenated: a copy), not `_not_answers`'s copies of them
     out[np.concatenate([_not_answers_of(text, np.asarray(spans, dtype=np.int64).tobytes(), tuple(heads))
                         for text, spans, _, heads in hits])] = -np.inf

@@ -2,8 +2,8 @@
 
 A batch of questions (`search --queries`, `POST /v1/search`: `Searcher.search_many` in groups of 64,
 which embeds each group's queries in one call) against the same questions embedded by the same model
-in the same groups, group by group in one process (each group embedded, then searched, or the other
-way round), so that both see the same machine; the ratio of the medians over the rounds is the figure
+in the same groups, group by group in one process (each group embedded, searched, and embedded again),
+so that both see the same machine; the ratio of the medians over the rounds is the figure
 (goal ≤ 1.15). Each full group's own ratio is reported too, and their median: the host's speed
 drifts between groups (one group's embedding 20 ms a query, the next one's 35 ms), and one slow
 stretch inside a group's search step moves the ratio of sums more than the typical group. The
@@ -49,11 +49,13 @@ def read_queries(path: Path, n: int) -> list[str]:
 
 
 def _group_times(searcher: Searcher, group: list[str], stages: dict[str, list[float]],
-                 reverse: bool) -> dict[str, float]:
+                 one_first: bool) -> dict[str, float]:
     """Seconds for one group: its questions embedded one by one, embedded in one call (as the batch
-    search embeds them), and searched as a batch; side by side, so that all three see the same
-    machine (its speed drifts by 10-20 % over seconds on a shared host). `reverse` swaps the order,
-    so that neither side always runs on caches the other warmed."""
+    search embeds them) and searched as a batch, side by side so that all three see the same machine.
+    The embedding in one call runs just before the search and again just after it, and counts as the
+    mean of the two: the host's speed drifts by 10-20 % over seconds, and a steady drift then moves
+    both sides of the ratio alike, whichever way it goes. `one_first` puts the questions embedded one
+    by one before the others or after them."""
     embedder = searcher.embedder()
 
     def one() -> None:
@@ -65,22 +67,25 @@ def _group_times(searcher: Searcher, group: list[str], stages: dict[str, list[fl
             for name, secs in result.timings.items():
                 stages.setdefault(name, []).append(secs)
 
-    steps = [("one", one), ("batch", lambda: embedder.embed_queries(group)), ("search", search)]
-    out = {}
-    for name, fn in (reversed(steps) if reverse else steps):
+    steps = [("batch", lambda: embedder.embed_queries(group)), ("search", search),
+             ("batch", lambda: embedder.embed_queries(group))]
+    steps = [("one", one), *steps] if one_first else [*steps, ("one", one)]
+    out = {"one": 0.0, "batch": 0.0, "search": 0.0}
+    for name, fn in steps:
         t = time.perf_counter()
         fn()
-        out[name] = time.perf_counter() - t
+        out[name] += (time.perf_counter() - t) / (2 if name == "batch" else 1)
     return out
 
 
 def _round(searcher: Searcher, asked: list[str], stages: dict[str, list[float]],
            groups: list[float] | None = None) -> dict[str, float]:
-    """Seconds a query, each group measured side by side (`_group_times`), the order swapped every group;
+    """Seconds a query, each group measured side by side (`_group_times`), the questions embedded one by
+    one first in every other group;
     each full group's own ratio (search / embedding in one call) appended to `groups`."""
     total = {"one": 0.0, "batch": 0.0, "search": 0.0}
     for g, at in enumerate(range(0, len(asked), GROUP)):
-        times = _group_times(searcher, asked[at:at + GROUP], stages, reverse=bool(g % 2))
+        times = _group_times(searcher, asked[at:at + GROUP], stages, one_first=not g % 2)
         for k, v in times.items():
             total[k] += v
         if groups is not None and len(asked[at:at + GROUP]) == GROUP and times["batch"] > 0:

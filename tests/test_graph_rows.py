@@ -24,6 +24,7 @@ from indexer.pipeline.build import build
 from indexer.store import open_backend
 from indexer.text.document_graph import graph_row
 from indexer.text.relations import analyse_document
+from search_app.core import preload
 from search_app.core.graphs import GraphCache
 from search_app.core.relations import RelationGraph
 from search_app.core.searcher import COVERAGE_PASSAGES, Searcher
@@ -69,6 +70,8 @@ def index(request, tmp_path) -> tuple[Path, Path, dict[str, Any]]:
 
 def test_first_search_after_an_update_reads_no_corpus(index, monkeypatch):
     corpus, path, kw = index
+    # what the search itself reads: no passage read ahead at the switch (tests/test_warm_up.py)
+    monkeypatch.setattr(preload, "PRELOAD_PASSAGES", 0)
     inner = open_backend(path)
     backend = CountingBackend(inner)
     s = Searcher(path, backend=backend)  # type: ignore[arg-type]

@@ -251,6 +251,11 @@ def _passage(text: str) -> Read:
     return read_words(*passage_words(text))
 
 
+def prepare(text: str) -> None:
+    """Work out and keep what a judgement reads of the passage `text` (core/preload.py)."""
+    _passage(text)
+
+
 def has_pair(a: str, b: str, read: Read, needle: str | None = None) -> bool:
     """True when the query's adjacent words `a` `b` stand adjacent in the passage `read`, each as typed
     or folded (a word typed with diacritics matches only itself). Found where the folded pair stands

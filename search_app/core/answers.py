@@ -132,6 +132,14 @@ def choose(text: str, spans: np.ndarray, scores: np.ndarray, floor: float,
     return [{"start": int(bounds[i][0]), "end": int(bounds[i][1])} for i in chosen]
 
 
+def prepare(text: str, spans: np.ndarray, headings: Sequence[str]) -> None:
+    """Work out and keep what `answers` reads of a passage the first time it scores it: its sentences'
+    words and its question and heading marks (core/preload.py)."""
+    _not_answers_of(text, np.asarray(spans, dtype=np.int64).tobytes(), tuple(headings))
+    for a, b in np.asarray(spans).tolist():
+        _folded_words(text[a:b])
+
+
 _MARKER = re.compile(r"^(?:(?:BBT|PV|Phóng viên|Hỏi|Câu hỏi)\s*:\s*|\*\s+)")
 
 

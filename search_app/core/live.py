@@ -85,7 +85,7 @@ class LiveIndex:
             if published is None or published == current.manifest.get("generation"):
                 return False
             new = self._open()
-            new.relations()  # built here, before the swap: the first request after an update does not wait
+            new.warm_up()  # its graph, keyword columns and passages (core/preload.py) ready before the swap
             with self._lock:
                 old, self._held = self._held, _Held(new)
                 old.retired = True

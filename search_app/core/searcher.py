@@ -23,7 +23,7 @@ from indexer.embed.base import Embedder
 from indexer.records import DocumentRow, Filters, Manifest, PassageRow
 from indexer.store import open_backend
 from indexer.store.base import DEFAULT_INDEX, Backend, IndexNotFound
-from search_app.core import answerable, card, prefetch, stages
+from search_app.core import answerable, card, prefetch, preload, stages
 from search_app.core.corpus_numbers import CorpusNumbers, CorpusNumbersCache
 from search_app.core.graphs import GraphCache
 from search_app.core.hits import HIT_FIELDS, Hit  # the searcher's result type, re-exported
@@ -94,6 +94,7 @@ class Searcher:
         self._rows: OrderedDict[int, PassageRow] = OrderedDict()
         self._rows_generation: Any = None
         self._rows_lock = threading.Lock()
+        self._ahead_rows: list[PassageRow] = []  # a newer generation's rows, read before the switch
         self.stages: list[Stage] = stages.default_stages(self)
 
     # --- index life cycle ----------------------------------------------------------------------
@@ -131,29 +132,49 @@ class Searcher:
         embedder = self.embedder()
         embedder.embed_query(WARM_QUERY)
         answerable.background_vectors(embedder)
-        self._warm(self.backend)
+        self._keep_rows(self._warm(self.backend), self.backend.manifest.get("generation"))
 
     def refresh(self) -> bool:
         """Switch to a newer published index if there is one. True when it switched. The newer
         index's relation graph and numbers are assembled before the switch, so its first search costs what any
         search costs; searches meanwhile answer from the current index."""
         with self._refresh_lock:
-            return self.backend.refresh(warm=self._prepare)
+            self._ahead_rows = []
+            switched = self.backend.refresh(warm=self._prepare)
+            if switched:
+                self._keep_rows(self._ahead_rows, self.backend.manifest.get("generation"))
+            self._ahead_rows = []
+            return switched
 
     def _prepare(self, ahead: Backend) -> None:
         """What a newer generation's first search would otherwise assemble (`_warm`), before the switch."""
         self._graphs.prepare(ahead)
         self._numbers.prepare(ahead)
-        self._warm(ahead)
+        self._ahead_rows = self._warm(ahead)
 
-    def _warm(self, backend: Backend) -> None:
+    def _warm(self, backend: Backend) -> list[PassageRow]:
         """The generation's relation graph with its subject index, the numbers it holds, and on a
         local backend its keyword columns (the common tokens' dense rows: 0.14 s on ALQAC's 3,547
-        passages), each assembled unless already held."""
-        stages.subject_docs(self._graphs.of(backend), frozenset())
+        passages), each assembled unless already held; and a small index's passages read and worked
+        out (core/preload.py), whose rows it returns."""
+        graph = self._graphs.of(backend)
+        stages.subject_docs(graph, frozenset())
         self._numbers.of(backend)
-        if not backend.remote:
-            backend.keyword(WARM_QUERY, 1, None)
+        if backend.remote:
+            return []
+        backend.keyword(WARM_QUERY, 1, None)
+        return preload.preload(backend, graph, min(ROW_CACHE, preload.PRELOAD_PASSAGES))
+
+    def _keep_rows(self, rows: list[PassageRow], generation: Any) -> None:
+        """`rows`, of `generation`, into the row cache (see `passages`)."""
+        with self._rows_lock:
+            if generation != self._rows_generation:
+                self._rows.clear()
+                self._rows_generation = generation
+            for r in rows:
+                self._rows[r["pid"]] = r
+            while len(self._rows) > ROW_CACHE:
+                self._rows.popitem(last=False)
 
     def refresh_soon(self) -> None:
         """`refresh` in a background thread (the page's reruns): the caller goes on with the current

@@ -63,9 +63,10 @@ test: system-deps
 	@$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -q
 
-# The inner loop: everything but the tests marked slow (real model, servers, subprocesses, OCR, browser).
+# The inner loop: everything but the tests marked slow (real model, servers, subprocesses, OCR, browser),
+# on every core (pytest-xdist; each test writes only under its own tmp_path).
 test-fast: venv
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n auto
 
 eval: index
 	$(BIN)/python -m benchmarks.eval --gold $(SHARED)/eval/dev_queries.jsonl --index $(INDEX) \

@@ -94,7 +94,6 @@ class Searcher:
         self._rows: OrderedDict[int, PassageRow] = OrderedDict()
         self._rows_generation: Any = None
         self._rows_lock = threading.Lock()
-        self._ahead_rows: list[PassageRow] = []  # a newer generation's rows, read before the switch
         self.stages: list[Stage] = stages.default_stages(self)
 
     # --- index life cycle ----------------------------------------------------------------------
@@ -139,18 +138,18 @@ class Searcher:
         index's relation graph and numbers are assembled before the switch, so its first search costs what any
         search costs; searches meanwhile answer from the current index."""
         with self._refresh_lock:
-            self._ahead_rows = []
-            switched = self.backend.refresh(warm=self._prepare)
+            read: list[PassageRow] = []  # the newer generation's rows, read before the switch
+            switched = self.backend.refresh(warm=lambda ahead: read.extend(self._prepare(ahead)))
             if switched:
-                self._keep_rows(self._ahead_rows, self.backend.manifest.get("generation"))
-            self._ahead_rows = []
+                self._keep_rows(read, self.backend.manifest.get("generation"))
             return switched
 
-    def _prepare(self, ahead: Backend) -> None:
-        """What a newer generation's first search would otherwise assemble (`_warm`), before the switch."""
+    def _prepare(self, ahead: Backend) -> list[PassageRow]:
+        """What a newer generation's first search would otherwise assemble (`_warm`), before the switch;
+        the rows it read."""
         self._graphs.prepare(ahead)
         self._numbers.prepare(ahead)
-        self._ahead_rows = self._warm(ahead)
+        return self._warm(ahead)
 
     def _warm(self, backend: Backend) -> list[PassageRow]:
         """The generation's relation graph with its subject index, the numbers it holds, and on a

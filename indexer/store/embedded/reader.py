@@ -232,8 +232,11 @@ class EmbeddedBackend(Backend):
         return out
 
     def doc_passages(self, doc_id: str) -> list[PassageRow]:
-        rows = self._live.rows("SELECT * FROM passages WHERE doc_id=? ORDER BY ordinal", (doc_id,))
-        return sorted((row_to_passage(r) for r in rows), key=lambda r: r["ordinal"])
+        rows = sorted((row_to_passage(r) for r in
+                       self._live.rows("SELECT * FROM passages WHERE doc_id=? ORDER BY ordinal", (doc_id,))),
+                      key=lambda r: r["ordinal"])
+        self._hand_over_words({r["pid"]: r for r in rows})  # a document read whole (core/preload.py) is not split again
+        return rows
 
     def _segment_of(self, pids: list[int]) -> list[tuple[Segment, list[int], list[int]]]:
         """The visible segment holding each pid, with the pids' rows in it (a pid of a hidden document

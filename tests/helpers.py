@@ -111,6 +111,22 @@ def unpublished_write(index: Path) -> bool:
     return any(index.glob(".tmp-gen-*"))
 
 
+def write_claims(index: Path) -> frozenset:
+    """The writes of `index` begun and not yet published or cleaned up: a new write adds one
+    (embedded: its temporary generation folder's name; Milvus: the epoch it claimed in the pointer)."""
+    from indexer.store import open_backend
+    from indexer.store.base import read_config
+
+    if read_config(index).get("backend") == "milvus":
+        backend = open_backend(index)
+        try:
+            ptr = backend._pointer()
+        finally:
+            backend.close()
+        return frozenset() if ptr is None or ptr.claimed <= ptr.epoch else frozenset([ptr.claimed])
+    return frozenset(p.name for p in index.glob(".tmp-gen-*"))
+
+
 def page_text(at) -> str:
     """Every Markdown and HTML element of an AppTest run (or of a block of it), joined: hits are HTML
     elements (st.html), the rest Markdown. The page's own fixed script (citation_box.page_script, no

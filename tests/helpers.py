@@ -98,17 +98,7 @@ BACKEND_PARAMS = ["embedded", pytest.param("milvus", marks=[pytest.mark.milvus, 
 def unpublished_write(index: Path) -> bool:
     """True when a writer of `index` began writing and never published: what a kill mid-write leaves
     (embedded: its temporary generation folder; Milvus: an epoch claimed in the pointer but not published)."""
-    from indexer.store import open_backend
-    from indexer.store.base import read_config
-
-    if read_config(index).get("backend") == "milvus":
-        backend = open_backend(index)
-        try:
-            ptr = backend._pointer()
-        finally:
-            backend.close()
-        return ptr is not None and ptr.claimed > ptr.epoch
-    return any(index.glob(".tmp-gen-*"))
+    return bool(write_claims(index))
 
 
 def write_claims(index: Path) -> frozenset:
